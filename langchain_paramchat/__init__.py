@@ -1,0 +1,1 @@
+"""LangChain chat model for every OpenAI request option, on either OpenAI API."""

@@ -1,0 +1,118 @@
+"""The package's error hierarchy: every error ParamChat raises derives from ParamChatError."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ParamChatError(Exception):
+    """Base class of every error raised by langchain-paramchat."""
+
+
+class OptionError(ParamChatError, ValueError):
+    """Raise when an option has a bad value; the message names option, value and fix."""
+
+    def __init__(self, option: str, value: Any, allowed: str, *, fix: str | None = None) -> None:
+        self.option = option
+        self.value = value
+        self.allowed = allowed
+        shown = _short_repr(value)
+        message = f"{option}={shown} is not valid: {allowed}"
+        if fix:
+            message += f". {fix}"
+        super().__init__(message)
+
+
+class UnknownOptionError(ParamChatError, TypeError):
+    """Raise when a keyword is not an option ParamChat knows."""
+
+    def __init__(self, name: str, suggestion: str | None) -> None:
+        self.option = name
+        self.suggestion = suggestion
+        hint = f" Did you mean {suggestion!r}?" if suggestion else ""
+        super().__init__(
+            f"{name!r} is not a ParamChat option.{hint} "
+            "To send a parameter ParamChat does not know, pass it inside extra_body={...}."
+        )
+
+
+class IncompatibleOptionsError(ParamChatError, ValueError):
+    """Raise when the options in play need two different APIs, or an API that cannot carry one."""
+
+
+class MessageConversionError(ParamChatError, ValueError):
+    """Raise when a message or content block cannot be sent to the chosen API."""
+
+
+class ToolSchemaError(ParamChatError, ValueError):
+    """Raise when a tool or output schema cannot be compiled (e.g. to strict mode)."""
+
+    def __init__(self, message: str, *, path: str = "$") -> None:
+        self.path = path
+        super().__init__(f"{path}: {message}" if path else message)
+
+
+class ResponseFormatError(ParamChatError, ValueError):
+    """Raise when the API's reply cannot be read (malformed JSON, missing fields, bad SSE)."""
+
+
+class StructuredOutputError(ParamChatError, ValueError):
+    """Raise when structured output was refused, cut short, or does not parse."""
+
+
+class RefusalError(StructuredOutputError):
+    """Raise when the model refused to produce the requested structured output."""
+
+    def __init__(self, refusal: str) -> None:
+        self.refusal = refusal
+        super().__init__(f"The model refused to answer: {refusal}")
+
+
+class LengthLimitError(StructuredOutputError):
+    """Raise when structured output was cut off by the token limit."""
+
+
+class APIError(ParamChatError):
+    """Raise for an error reported by the API; the SDK's exception is the ``__cause__``."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+        error_type: str | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.code = code
+        self.request_id = request_id
+        self.error_type = error_type
+        parts = [message]
+        details = []
+        if status_code is not None:
+            details.append(f"status {status_code}")
+        if code:
+            details.append(f"code {code}")
+        if request_id:
+            details.append(f"request id {request_id}")
+        if details:
+            parts.append(f"({', '.join(details)})")
+        super().__init__(" ".join(parts))
+
+
+class StreamInterruptedError(APIError):
+    """Raise when a stream fails after output was already yielded; carries what arrived."""
+
+    def __init__(self, message: str, *, received: Any = None, **kwargs: Any) -> None:
+        self.received = received
+        super().__init__(message, **kwargs)
+
+
+class StreamTimeoutError(APIError, TimeoutError):
+    """Raise when a stream sends nothing for longer than the idle timeout."""
+
+
+def _short_repr(value: Any, limit: int = 120) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,593 @@
+"""The option table: every request option, its type, and where it goes in each API's payload.
+
+``RequestOptions`` declares one field per option, typed with the ``openai`` SDK's own param
+types, and annotated with an ``Opt`` row saying how the value is written into the Chat
+Completions and Responses payloads. ``OPTIONS`` is read from those annotations; routing,
+payload building, validation and the README's option table all use it, and nothing else
+lists options.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Annotated, Any, Literal
+
+from openai.types.chat import (
+    ChatCompletionAudioParam,
+    ChatCompletionPredictionContentParam,
+)
+from openai.types.chat import completion_create_params as _chat_params
+from openai.types.responses import ResponseTextConfigParam
+from openai.types.responses import response_create_params as _resp_params
+from openai.types.shared_params import Reasoning
+from pydantic import BaseModel, ConfigDict, SkipValidation, model_validator
+
+from langchain_paramchat.errors import OptionError, UnknownOptionError
+from langchain_paramchat.typecheck import find_error, typeddict_fields
+
+__all__ = [
+    "ALIASES",
+    "API_LABELS",
+    "OPTIONS",
+    "Api",
+    "Opt",
+    "OptionSpec",
+    "RequestOptions",
+    "Unsupported",
+    "check_option",
+    "place",
+    "resolve_name",
+]
+
+Api = Literal["chat_completions", "responses"]
+API_LABELS: dict[str, str] = {"chat_completions": "Chat Completions", "responses": "Responses"}
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """Say that an API cannot carry a value, and which part of it (e.g. ``reasoning.summary``)."""
+
+    what: str
+
+
+Placement = dict[str, Any] | Unsupported
+Converter = Callable[[Any], Placement]
+
+
+@dataclass(frozen=True)
+class Opt:
+    """One row of the option table (attached to a field with ``Annotated``).
+
+    ``chat`` / ``responses``: a dotted payload path, a converter returning
+    ``{path: value}`` or ``Unsupported``, or ``None`` when that API has no equivalent.
+    ``check``: an extra constraint returning a message when the value is out of range.
+    """
+
+    doc: str
+    chat: str | Converter | None = None
+    responses: str | Converter | None = None
+    check: Callable[[Any], str | None] | None = None
+    # Handled by the adapters (needs bound tools or the stream flag), not by ``place``.
+    special: bool = False
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """A resolved option-table row: name, declared type and the ``Opt`` row."""
+
+    name: str
+    type: Any
+    opt: Opt
+    aliases: tuple[str, ...] = field(default=())
+
+    def target(self, api: Api) -> str | Converter | None:
+        """Return where this option goes in ``api``'s payload."""
+        return self.opt.chat if api == "chat_completions" else self.opt.responses
+
+
+# --- converters ---------------------------------------------------------------------------
+
+
+def _range(lo: float | None, hi: float | None) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        if value is None:
+            return None
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            low = "-inf" if lo is None else lo
+            high = "inf" if hi is None else hi
+            return f"must be between {low} and {high}"
+        return None
+
+    return check
+
+
+def _check_logit_bias(value: Any) -> str | None:
+    for token, bias in (value or {}).items():
+        if not -100 <= bias <= 100:
+            return f"bias for token {token!r} must be between -100 and 100"
+    return None
+
+
+def _check_metadata(value: Any) -> str | None:
+    if value is None:
+        return None
+    if len(value) > 16:
+        return "at most 16 keys are allowed"
+    for key, item in value.items():
+        if len(key) > 64:
+            return f"key {key[:20]!r}... is longer than 64 characters"
+        if len(item) > 512:
+            return f"value of {key!r} is longer than 512 characters"
+    return None
+
+
+def _check_stop(value: Any) -> str | None:
+    if isinstance(value, list | tuple) and len(value) > 4:
+        return "at most 4 stop sequences are allowed"
+    return None
+
+
+def _chat_reasoning(value: Mapping[str, Any]) -> Placement:
+    extra = [k for k, v in value.items() if k != "effort" and v is not None]
+    if extra:
+        return Unsupported(f"reasoning.{extra[0]}")
+    return {"reasoning_effort": value["effort"]} if value.get("effort") is not None else {}
+
+
+def _chat_modalities(value: list[str]) -> Placement:
+    return {"modalities": list(value)}
+
+
+def _responses_modalities(value: list[str]) -> Placement:
+    # Responses has no modalities parameter: text-only output is its default.
+    return {} if set(value) <= {"text"} else Unsupported("modalities with 'audio'")
+
+
+def _responses_n(value: int) -> Placement:
+    return {} if value == 1 else Unsupported(f"n={value}")
+
+
+def _responses_logprobs(value: bool) -> Placement:
+    return {"include": ["message.output_text.logprobs"]} if value else {}
+
+
+def chat_format_to_text_format(value: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a Chat Completions ``response_format`` in the Responses ``text.format`` shape."""
+    if value.get("type") != "json_schema":
+        return dict(value)
+    spec = value.get("json_schema", {})
+    return {"type": "json_schema", **spec}
+
+
+def text_format_to_chat_format(value: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a Responses ``text.format`` in the Chat Completions ``response_format`` shape."""
+    if value.get("type") != "json_schema":
+        return dict(value)
+    return {"type": "json_schema", "json_schema": {k: v for k, v in value.items() if k != "type"}}
+
+
+def _responses_response_format(value: Mapping[str, Any]) -> Placement:
+    return {"text.format": chat_format_to_text_format(value)}
+
+
+def _chat_text(value: Mapping[str, Any]) -> Placement:
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if key == "verbosity":
+            out["verbosity"] = item
+        elif key == "format":
+            out["response_format"] = text_format_to_chat_format(item)
+        else:
+            return Unsupported(f"text.{key}")
+    return out
+
+
+# --- the table ----------------------------------------------------------------------------
+
+_ChatParams = _chat_params.CompletionCreateParamsBase
+_RespParams = _resp_params.ResponseCreateParamsBase
+_ServiceTier = Literal["auto", "default", "flex", "scale", "priority", "fast", "ultrafast"]
+
+
+class RequestOptions(BaseModel):
+    """Declare every OpenAI request option as a typed field; the option table is read from here.
+
+    Values are checked against the SDK's param types by ``check_option`` (once at
+    construction for fields, per call for keyword arguments), never coerced.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, validate_assignment=True)
+
+    # Sampling and length
+    temperature: Annotated[
+        float | None,
+        SkipValidation,
+        Opt("Sampling temperature.", "temperature", "temperature", check=_range(0, 2)),
+    ] = None
+    top_p: Annotated[
+        float | None,
+        SkipValidation,
+        Opt("Nucleus sampling mass.", "top_p", "top_p", check=_range(0, 1)),
+    ] = None
+    max_tokens: Annotated[
+        int | None,
+        SkipValidation,
+        Opt(
+            "Upper bound on generated tokens (alias: max_completion_tokens, max_output_tokens).",
+            "max_completion_tokens",
+            "max_output_tokens",
+            check=_range(1, None),
+        ),
+    ] = None
+    frequency_penalty: Annotated[
+        float | None,
+        SkipValidation,
+        Opt("Penalty for frequent tokens.", "frequency_penalty", None, check=_range(-2, 2)),
+    ] = None
+    presence_penalty: Annotated[
+        float | None,
+        SkipValidation,
+        Opt("Penalty for tokens already present.", "presence_penalty", None, check=_range(-2, 2)),
+    ] = None
+    logit_bias: Annotated[
+        dict[str, int] | None,
+        SkipValidation,
+        Opt("Token id → bias (-100..100).", "logit_bias", None, check=_check_logit_bias),
+    ] = None
+    seed: Annotated[
+        int | None, SkipValidation, Opt("Best-effort deterministic sampling.", "seed", None)
+    ] = None
+    stop: Annotated[
+        str | list[str] | None,
+        SkipValidation,
+        Opt("Up to 4 stop sequences.", "stop", None, check=_check_stop),
+    ] = None
+    n: Annotated[
+        int | None,
+        SkipValidation,
+        Opt("Number of choices (n > 1: Chat Completions only).", "n", _responses_n, _range(1, 128)),
+    ] = None
+    logprobs: Annotated[
+        bool | None,
+        SkipValidation,
+        Opt("Return token log probabilities.", "logprobs", _responses_logprobs),
+    ] = None
+    top_logprobs: Annotated[
+        int | None,
+        SkipValidation,
+        Opt("Alternatives per token (0..20).", "top_logprobs", "top_logprobs", _range(0, 20)),
+    ] = None
+
+    # Reasoning and text shape
+    reasoning: Annotated[
+        Reasoning | None,
+        SkipValidation,
+        Opt(
+            "Reasoning effort and summaries (alias: reasoning_effort). Only effort exists on "
+            "Chat Completions.",
+            _chat_reasoning,
+            "reasoning",
+        ),
+    ] = None
+    verbosity: Annotated[
+        Literal["low", "medium", "high"] | None,
+        SkipValidation,
+        Opt("How long and detailed the answer is.", "verbosity", "text.verbosity"),
+    ] = None
+    response_format: Annotated[
+        _chat_params.ResponseFormat | None,
+        SkipValidation,
+        Opt(
+            "Text, JSON object or JSON schema output (Chat Completions shape).",
+            "response_format",
+            _responses_response_format,
+        ),
+    ] = None
+    text: Annotated[
+        ResponseTextConfigParam | None,
+        SkipValidation,
+        Opt(
+            "Responses text config; format and verbosity also map to Chat Completions.",
+            _chat_text,
+            "text",
+        ),
+    ] = None
+
+    # Audio and other modalities
+    modalities: Annotated[
+        list[Literal["text", "audio"]] | None,
+        SkipValidation,
+        Opt("Output modalities; 'audio' needs Chat Completions.", _chat_modalities, _responses_modalities),
+    ] = None
+    audio: Annotated[
+        ChatCompletionAudioParam | None,
+        SkipValidation,
+        Opt("Audio output voice and format (needs modalities with 'audio').", "audio", None),
+    ] = None
+    prediction: Annotated[
+        ChatCompletionPredictionContentParam | None,
+        SkipValidation,
+        Opt("Predicted output, to speed up edits.", "prediction", None),
+    ] = None
+    web_search_options: Annotated[
+        _chat_params.WebSearchOptions | None,
+        SkipValidation,
+        Opt("Web search for search models on Chat Completions.", "web_search_options", None),
+    ] = None
+
+    # Tools
+    tool_choice: Annotated[
+        Any,
+        SkipValidation,
+        Opt(
+            "auto | none | required | any | a tool name | an OpenAI tool-choice dict.",
+            "tool_choice",
+            "tool_choice",
+            special=True,
+        ),
+    ] = None
+    parallel_tool_calls: Annotated[
+        bool | None,
+        SkipValidation,
+        Opt("Allow several tool calls in one turn.", "parallel_tool_calls", "parallel_tool_calls"),
+    ] = None
+    max_tool_calls: Annotated[
+        int | None,
+        SkipValidation,
+        Opt("Most built-in tool calls in one response.", None, "max_tool_calls", _range(1, None)),
+    ] = None
+
+    # Caching, tiers, identity and storage
+    prompt_cache_key: Annotated[
+        str | None,
+        SkipValidation,
+        Opt("Groups requests for prompt-cache hits.", "prompt_cache_key", "prompt_cache_key"),
+    ] = None
+    prompt_cache_retention: Annotated[
+        Literal["in_memory", "24h"] | None,
+        SkipValidation,
+        Opt("How long cached prefixes live.", "prompt_cache_retention", "prompt_cache_retention"),
+    ] = None
+    prompt_cache_options: Annotated[
+        _resp_params.PromptCacheOptions | None,
+        SkipValidation,
+        Opt(
+            "Prompt-cache mode and ttl (some keys are Responses only).",
+            "prompt_cache_options",
+            "prompt_cache_options",
+        ),
+    ] = None
+    service_tier: Annotated[
+        _ServiceTier | None,
+        SkipValidation,
+        Opt("Processing tier ('ultrafast': Responses only).", "service_tier", "service_tier"),
+    ] = None
+    safety_identifier: Annotated[
+        str | None,
+        SkipValidation,
+        Opt("Stable hashed end-user id for abuse detection.", "safety_identifier", "safety_identifier"),
+    ] = None
+    user: Annotated[
+        str | None,
+        SkipValidation,
+        Opt("Deprecated end-user id (use safety_identifier / prompt_cache_key).", "user", "user"),
+    ] = None
+    store: Annotated[
+        bool | None,
+        SkipValidation,
+        Opt("Store the response on OpenAI's side.", "store", "store"),
+    ] = None
+    request_metadata: Annotated[
+        dict[str, str] | None,
+        SkipValidation,
+        Opt(
+            "OpenAI's `metadata` (up to 16 string pairs); renamed because LangChain's "
+            "`metadata` is run metadata for callbacks and tracing.",
+            "metadata",
+            "metadata",
+            check=_check_metadata,
+        ),
+    ] = None
+    moderation: Annotated[
+        _chat_params.Moderation | None,
+        SkipValidation,
+        Opt("Moderation model and policy.", "moderation", "moderation"),
+    ] = None
+    stream_options: Annotated[
+        _chat_params.ChatCompletionStreamOptionsParam | None,
+        SkipValidation,
+        Opt(
+            "Streaming options (include_usage follows stream_usage).",
+            "stream_options",
+            "stream_options",
+            special=True,
+        ),
+    ] = None
+
+    # Responses-only
+    include: Annotated[
+        list[str] | None,
+        SkipValidation,
+        Opt("Extra output to include (e.g. reasoning.encrypted_content).", None, "include"),
+    ] = None
+    instructions: Annotated[
+        str | None,
+        SkipValidation,
+        Opt("System-level instructions for this response only.", None, "instructions"),
+    ] = None
+    previous_response_id: Annotated[
+        str | None,
+        SkipValidation,
+        Opt("Continue from a stored response.", None, "previous_response_id"),
+    ] = None
+    conversation: Annotated[
+        _resp_params.Conversation | None,
+        SkipValidation,
+        Opt("A conversation this response belongs to.", None, "conversation"),
+    ] = None
+    truncation: Annotated[
+        Literal["auto", "disabled"] | None,
+        SkipValidation,
+        Opt("Drop old input when the context overflows.", None, "truncation"),
+    ] = None
+    background: Annotated[
+        bool | None,
+        SkipValidation,
+        Opt("Run in the background; ParamChat polls until done.", None, "background"),
+    ] = None
+    background_options: Annotated[
+        _resp_params.BackgroundOptions | None,
+        SkipValidation,
+        Opt("Completion window for background responses.", None, "background_options"),
+    ] = None
+    context_management: Annotated[
+        list[_resp_params.ContextManagement] | None,
+        SkipValidation,
+        Opt("Server-side context compaction.", None, "context_management"),
+    ] = None
+    prompt: Annotated[
+        _resp_params.ResponsePromptParam | None,
+        SkipValidation,
+        Opt("A stored prompt template and its variables.", None, "prompt"),
+    ] = None
+    access_programs: Annotated[
+        _resp_params.AccessPrograms | None,
+        SkipValidation,
+        Opt("Access programs for gated capabilities.", None, "access_programs"),
+    ] = None
+    image: Annotated[
+        _resp_params.Image | None,
+        SkipValidation,
+        Opt("Image input handling (context compression).", None, "image"),
+    ] = None
+
+    @model_validator(mode="after")
+    def _check_fields(self) -> RequestOptions:
+        for name in OPTIONS:
+            value = self.__dict__.get(name)
+            if value is not None:
+                check_option(name, value)
+        return self
+
+
+# Keyword spellings that mean an option under another name: alias -> (option, wrap).
+ALIASES: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "max_completion_tokens": ("max_tokens", lambda v: v),
+    "max_output_tokens": ("max_tokens", lambda v: v),
+    "reasoning_effort": ("reasoning", lambda v: None if v is None else {"effort": v}),
+    "metadata": ("request_metadata", lambda v: v),
+}
+
+
+def _build_table() -> dict[str, OptionSpec]:
+    hints = typing.get_type_hints(RequestOptions, include_extras=True)
+    table: dict[str, OptionSpec] = {}
+    for name in RequestOptions.model_fields:
+        hint = hints[name]
+        args = typing.get_args(hint)
+        opt = next(a for a in args[1:] if isinstance(a, Opt))
+        aliases = tuple(a for a, (target, _) in ALIASES.items() if target == name)
+        table[name] = OptionSpec(name=name, type=args[0], opt=opt, aliases=aliases)
+    return table
+
+
+OPTIONS: dict[str, OptionSpec] = _build_table()
+
+
+@lru_cache(maxsize=None)
+def sdk_type(api: Api, path: str) -> Any:
+    """Return the SDK's type for a dotted payload path of ``api``'s create params."""
+    root = _ChatParams if api == "chat_completions" else _RespParams
+    tp: Any = root
+    for part in path.split("."):
+        hints, _ = typeddict_fields(_strip_optional(tp))
+        tp = hints[part]
+    return tp
+
+
+def _strip_optional(tp: Any) -> Any:
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return tp
+
+
+def place(api: Api, name: str, value: Any) -> Placement:
+    """Return ``{payload_path: value}`` for ``name=value`` on ``api``, or ``Unsupported``.
+
+    A value the SDK's type for that API rejects (e.g. ``service_tier="ultrafast"`` on Chat
+    Completions) is unsupported there, so routing can pick the API that accepts it.
+    """
+    spec = OPTIONS[name]
+    target = spec.target(api)
+    if target is None:
+        return Unsupported(name)
+    placed = {target: value} if isinstance(target, str) else target(value)
+    if isinstance(placed, Unsupported):
+        return placed
+    for path, item in placed.items():
+        if find_error(item, sdk_type(api, path)) is not None:
+            return Unsupported(f"{name}={item!r}")
+    return placed
+
+
+def resolve_name(name: str, value: Any) -> tuple[str, Any]:
+    """Map an alias keyword to its option, or raise ``UnknownOptionError`` with a suggestion."""
+    if name in OPTIONS:
+        return name, value
+    alias = ALIASES.get(name)
+    if alias is not None:
+        return alias[0], alias[1](value)
+    raise UnknownOptionError(name, suggest(name))
+
+
+_EXTRA_KNOWN: set[str] = set()
+
+
+def register_known(names: set[str]) -> None:
+    """Add non-option keywords (client settings, call arguments) to the suggestion pool."""
+    _EXTRA_KNOWN.update(names)
+
+
+def suggest(name: str) -> str | None:
+    """Return the closest known keyword to ``name``, if any is close."""
+    pool = [*OPTIONS, *ALIASES, *_EXTRA_KNOWN]
+    found = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def check_option(name: str, value: Any) -> None:
+    """Raise ``OptionError`` when ``value`` does not fit option ``name``'s type or range."""
+    spec = OPTIONS[name]
+    if value is None:
+        return
+    error = find_error(value, spec.type, name)
+    if error is not None:
+        allowed = error.split(": ", 1)[1] if ": " in error else error
+        where = error.split(": ", 1)[0]
+        raise OptionError(where, _value_at(value, where, name), allowed)
+    if spec.opt.check is not None:
+        problem = spec.opt.check(value)
+        if problem:
+            raise OptionError(name, value, problem)
+
+
+def _value_at(value: Any, where: str, name: str) -> Any:
+    """Return the part of ``value`` that ``where`` (``name.key[0]``) points at, best effort."""
+    if where == name:
+        return value
+    current = value
+    for token in where[len(name) :].replace("[", ".[").split("."):
+        if not token:
+            continue
+        try:
+            current = current[int(token[1:-1])] if token.startswith("[") else current[token]
+        except (KeyError, IndexError, TypeError, ValueError):
+            return value
+    return current

@@ -1,0 +1,165 @@
+"""Pick the API for one request from the options in play, the bound tools and the model name.
+
+Pure and table-driven: an option's support on each API comes from ``options.place``
+(the option table plus the SDK's own param types), never from a list kept here.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from langchain_paramchat.errors import IncompatibleOptionsError
+from langchain_paramchat.options import API_LABELS, OPTIONS, Api, Unsupported, place
+
+__all__ = ["DEFAULT_RESPONSES_ONLY_MODELS", "Route", "route"]
+
+logger = logging.getLogger("langchain_paramchat")
+
+ApiSetting = Literal["auto", "chat_completions", "responses"]
+
+# Model families OpenAI serves only through the Responses API. Override with
+# ``ParamChat(responses_only_models=...)`` (regular expressions, searched in the model name).
+DEFAULT_RESPONSES_ONLY_MODELS: tuple[str, ...] = (
+    r"^o\d+-pro\b",
+    r"^gpt-[\d.]+-pro\b",
+    r"codex",
+    r"deep-research",
+    r"computer-use",
+)
+
+
+@dataclass(frozen=True)
+class Route:
+    """The API chosen for one request, why, and where each option lands in its payload."""
+
+    api: Api
+    reasons: tuple[str, ...]
+    placements: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class _Need:
+    what: str
+    api: Api
+
+    def describe(self) -> str:
+        return f"{self.what} ({API_LABELS[self.api]} only)"
+
+
+def route(
+    options: Mapping[str, Any],
+    *,
+    model: str,
+    api: ApiSetting = "auto",
+    responses_only_tools: Iterable[str] = (),
+    chat_only_inputs: Iterable[str] = (),
+    responses_only_inputs: Iterable[str] = (),
+    responses_only_models: Iterable[str] = DEFAULT_RESPONSES_ONLY_MODELS,
+) -> Route:
+    """Return the ``Route`` for a request, or raise ``IncompatibleOptionsError``.
+
+    ``options`` maps option names to non-None values. ``responses_only_tools`` names bound
+    tools only the Responses API serves; ``chat_only_inputs`` / ``responses_only_inputs``
+    name message contents only one API accepts (e.g. audio input).
+    """
+    needs: list[_Need] = []
+    placed: dict[Api, list[tuple[str, dict[str, Any]]]] = {"chat_completions": [], "responses": []}
+    for name, value in options.items():
+        if OPTIONS[name].opt.special:
+            continue
+        on_chat = place("chat_completions", name, value)
+        on_resp = place("responses", name, value)
+        if isinstance(on_chat, Unsupported) and isinstance(on_resp, Unsupported):
+            raise IncompatibleOptionsError(
+                f"{on_chat.what} is not accepted by either API; see the option table in the README"
+            )
+        if isinstance(on_chat, Unsupported):
+            needs.append(_Need(on_chat.what, "responses"))
+        else:
+            placed["chat_completions"].append((name, on_chat))
+        if isinstance(on_resp, Unsupported):
+            needs.append(_Need(on_resp.what, "chat_completions"))
+        else:
+            placed["responses"].append((name, on_resp))
+    needs += [_Need(f"tool {t!r}", "responses") for t in responses_only_tools]
+    needs += [_Need(w, "chat_completions") for w in chat_only_inputs]
+    needs += [_Need(w, "responses") for w in responses_only_inputs]
+
+    chosen, reasons = _decide(needs, model, api, tuple(responses_only_models))
+    decision = Route(chosen, reasons, assemble(placed[chosen]))
+    logger.debug("route: %s because %s", chosen, "; ".join(reasons))
+    return decision
+
+
+def _decide(
+    needs: list[_Need], model: str, api: ApiSetting, model_patterns: tuple[str, ...]
+) -> tuple[Api, tuple[str, ...]]:
+    for_chat = [n for n in needs if n.api == "chat_completions"]
+    for_resp = [n for n in needs if n.api == "responses"]
+    if api != "auto":
+        blocked = for_resp if api == "chat_completions" else for_chat
+        if blocked:
+            raise IncompatibleOptionsError(
+                f"api={api!r} cannot carry "
+                + ", ".join(n.describe() for n in blocked)
+                + "; remove the option or use api='auto'"
+            )
+        return api, (f"api={api!r} was requested",)
+    if for_chat and for_resp:
+        raise IncompatibleOptionsError(
+            ", ".join(n.describe() for n in for_chat)
+            + " cannot be combined with "
+            + ", ".join(n.describe() for n in for_resp)
+        )
+    if for_resp:
+        return "responses", tuple(f"{n.what} needs the Responses API" for n in for_resp)
+    if for_chat:
+        return "chat_completions", tuple(
+            f"{n.what} needs the Chat Completions API" for n in for_chat
+        )
+    for pattern in model_patterns:
+        if re.search(pattern, model):
+            return "responses", (f"model {model!r} is served only by the Responses API",)
+    return "chat_completions", ("no option needs the Responses API; Chat Completions is the default",)
+
+
+def assemble(placements: Iterable[tuple[str, Mapping[str, Any]]]) -> dict[str, Any]:
+    """Return the payload fragment for placed options, nesting dotted paths.
+
+    Lists at the same path are merged (``include`` from ``logprobs`` and ``include``);
+    two options writing different values to one place raise ``IncompatibleOptionsError``.
+    """
+    payload: dict[str, Any] = {}
+    owners: dict[str, str] = {}
+    for name, placed in placements:
+        for path, value in placed.items():
+            *parents, leaf = path.split(".")
+            node = payload
+            for part in parents:
+                node = node.setdefault(part, {})
+            if isinstance(value, dict) and isinstance(node.get(leaf), dict):
+                clash = [k for k in value if k in node[leaf] and node[leaf][k] != value[k]]
+                if clash:
+                    _clash(owners, f"{path}.{clash[0]}", name)
+                node[leaf] = {**node[leaf], **value}
+            elif isinstance(value, list) and isinstance(node.get(leaf), list):
+                node[leaf] = [*node[leaf], *(v for v in value if v not in node[leaf])]
+            elif leaf in node and node[leaf] != value:
+                _clash(owners, path, name)
+            else:
+                node[leaf] = value
+            owners[path] = name
+            for i in range(1, len(parents) + 1):
+                owners.setdefault(".".join(parents[:i]), name)
+    return payload
+
+
+def _clash(owners: Mapping[str, str], path: str, name: str) -> None:
+    other = owners.get(path) or owners.get(path.rsplit(".", 1)[0], "another option")
+    raise IncompatibleOptionsError(
+        f"{other} and {name} both set {path!r} with different values; set only one of them"
+    )
