@@ -1,0 +1,153 @@
+"""Read user content blocks in any accepted shape into one neutral form both adapters render.
+
+Accepted: plain strings, LangChain standard blocks (``text``, ``image``, ``file``, ``audio``
+with ``url`` / ``base64`` + ``mime_type`` / ``file_id``; and the v0 ``source_type`` form),
+and OpenAI-native blocks of either API (``image_url``, ``input_audio``, ``file``,
+``input_text``, ``input_image``, ``input_file``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_paramchat.errors import MessageConversionError
+
+__all__ = ["AudioPart", "FilePart", "ImagePart", "Part", "TextPart", "parse_parts"]
+
+
+@dataclass(frozen=True, slots=True)
+class TextPart:
+    """Plain text."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImagePart:
+    """An image by URL (http or data:), or by uploaded file id."""
+
+    url: str | None = None
+    file_id: str | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FilePart:
+    """A document (e.g. PDF) as base64 data, an uploaded file id, or a URL."""
+
+    data_b64: str | None = None
+    mime_type: str | None = None
+    filename: str | None = None
+    file_id: str | None = None
+    url: str | None = None
+
+    def data_url(self) -> str | None:
+        """Return the file as a ``data:`` URL, when it carries data."""
+        if self.data_b64 is None:
+            return None
+        return f"data:{self.mime_type or 'application/pdf'};base64,{self.data_b64}"
+
+
+@dataclass(frozen=True, slots=True)
+class AudioPart:
+    """Audio input as base64 data with its format (``wav``, ``mp3``)."""
+
+    data_b64: str
+    format: str
+
+
+Part = TextPart | ImagePart | FilePart | AudioPart
+
+
+def parse_parts(content: str | Iterable[Any], *, where: str) -> list[Part]:
+    """Return the neutral parts of a message's content; ``where`` names it in errors."""
+    if isinstance(content, str):
+        return [TextPart(content)] if content else []
+    parts: list[Part] = []
+    for i, block in enumerate(content):
+        part = _parse_block(block, f"{where}.content[{i}]")
+        if part is not None:
+            parts.append(part)
+    return parts
+
+
+def _audio_format(mime: str | None) -> str:
+    sub = (mime or "audio/wav").split("/", 1)[-1].lower()
+    return {"mpeg": "mp3", "x-wav": "wav", "wave": "wav"}.get(sub, sub)
+
+
+def _parse_block(block: Any, where: str) -> Part | None:
+    if isinstance(block, str):
+        return TextPart(block)
+    if not isinstance(block, dict):
+        raise MessageConversionError(f"{where}: expected a str or dict content block, got {block!r}")
+    kind = block.get("type")
+    if kind in ("text", "input_text", "output_text"):
+        return TextPart(block.get("text", ""))
+    if kind in ("reasoning", "thinking", "refusal", "tool_call", "tool_call_chunk"):
+        return None
+    if kind == "image_url":
+        spec = block["image_url"]
+        if isinstance(spec, str):
+            return ImagePart(url=spec)
+        return ImagePart(url=spec.get("url"), detail=spec.get("detail"))
+    if kind == "input_image":
+        return ImagePart(url=block.get("image_url"), file_id=block.get("file_id"), detail=block.get("detail"))
+    if kind == "input_audio":
+        spec = block["input_audio"]
+        return AudioPart(spec["data"], spec.get("format", "wav"))
+    if kind == "input_file":
+        return _file_from_openai(block, where)
+    if kind == "file" and isinstance(block.get("file"), dict):
+        return _file_from_openai(block["file"], where)
+    if kind in ("image", "file", "audio"):
+        return _from_standard(kind, block, where)
+    raise MessageConversionError(
+        f"{where}: unsupported content block type {kind!r}; use text, image, file or audio "
+        "blocks (LangChain standard) or OpenAI's image_url / input_audio / file blocks"
+    )
+
+
+def _file_from_openai(spec: dict[str, Any], where: str) -> FilePart:
+    data = spec.get("file_data")
+    mime = None
+    if isinstance(data, str) and data.startswith("data:"):
+        header, _, data = data.partition(",")
+        mime = header[5:].split(";")[0] or None
+    return FilePart(
+        data_b64=data,
+        mime_type=mime,
+        filename=spec.get("filename"),
+        file_id=spec.get("file_id"),
+        url=spec.get("file_url"),
+    )
+
+
+def _from_standard(kind: str, block: dict[str, Any], where: str) -> Part:
+    source = block.get("source_type")
+    url = block.get("url")
+    data = block.get("base64") or block.get("data")
+    file_id = block.get("file_id") or block.get("id") if source == "id" else block.get("file_id")
+    if source == "url":
+        url, data = block.get("url"), None
+    mime = block.get("mime_type")
+    if kind == "image":
+        if data is not None:
+            url = f"data:{mime or 'image/png'};base64,{data}"
+        if url is None and file_id is None:
+            raise MessageConversionError(f"{where}: an image block needs url, base64 or file_id")
+        extras = block.get("extras") or {}
+        return ImagePart(url=url, file_id=file_id, detail=block.get("detail") or extras.get("detail"))
+    if kind == "audio":
+        if data is None:
+            raise MessageConversionError(
+                f"{where}: audio input must be base64 data (url and file_id are not accepted by "
+                "OpenAI for audio input)"
+            )
+        return AudioPart(data, _audio_format(mime))
+    filename = block.get("filename") or (block.get("extras") or {}).get("filename")
+    if data is None and file_id is None and url is None:
+        raise MessageConversionError(f"{where}: a file block needs base64, file_id or url")
+    return FilePart(data_b64=data, mime_type=mime, filename=filename, file_id=file_id, url=url)
