@@ -19,7 +19,7 @@ class OptionError(ParamChatError, ValueError):
         shown = _short_repr(value)
         message = f"{option}={shown} is not valid: {allowed}"
         if fix:
-            message += f". {fix}"
+            message += f". {fix[:1].upper()}{fix[1:]}"
         super().__init__(message)
 
 

@@ -14,7 +14,7 @@ import types
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from typing import Annotated, Any, Literal
 
 from openai.types.chat import (
@@ -25,7 +25,7 @@ from openai.types.chat import completion_create_params as _chat_params
 from openai.types.responses import ResponseTextConfigParam
 from openai.types.responses import response_create_params as _resp_params
 from openai.types.shared_params import Reasoning
-from pydantic import BaseModel, ConfigDict, SkipValidation, model_validator
+from pydantic import BaseModel, ConfigDict, SkipValidation
 
 from langchain_paramchat.errors import OptionError, UnknownOptionError
 from langchain_paramchat.typecheck import find_error, typeddict_fields
@@ -198,10 +198,11 @@ class RequestOptions(BaseModel):
     """Declare every OpenAI request option as a typed field; the option table is read from here.
 
     Values are checked against the SDK's param types by ``check_option`` (once at
-    construction for fields, per call for keyword arguments), never coerced.
+    construction for fields, per call for keyword arguments), never coerced: pydantic
+    validation is skipped because it turns the SDK's ``Iterable`` fields into iterators.
     """
 
-    model_config = ConfigDict(arbitrary_types_allowed=True, validate_assignment=True)
+    model_config = ConfigDict(arbitrary_types_allowed=True)
 
     # Sampling and length
     temperature: Annotated[
@@ -302,7 +303,11 @@ class RequestOptions(BaseModel):
     modalities: Annotated[
         list[Literal["text", "audio"]] | None,
         SkipValidation,
-        Opt("Output modalities; 'audio' needs Chat Completions.", _chat_modalities, _responses_modalities),
+        Opt(
+            "Output modalities; 'audio' needs Chat Completions.",
+            _chat_modalities,
+            _responses_modalities,
+        ),
     ] = None
     audio: Annotated[
         ChatCompletionAudioParam | None,
@@ -370,7 +375,11 @@ class RequestOptions(BaseModel):
     safety_identifier: Annotated[
         str | None,
         SkipValidation,
-        Opt("Stable hashed end-user id for abuse detection.", "safety_identifier", "safety_identifier"),
+        Opt(
+            "Stable hashed end-user id for abuse detection.",
+            "safety_identifier",
+            "safety_identifier",
+        ),
     ] = None
     user: Annotated[
         str | None,
@@ -466,22 +475,16 @@ class RequestOptions(BaseModel):
         Opt("Image input handling (context compression).", None, "image"),
     ] = None
 
-    @model_validator(mode="after")
-    def _check_fields(self) -> RequestOptions:
-        for name in OPTIONS:
-            value = self.__dict__.get(name)
-            if value is not None:
-                check_option(name, value)
-        return self
-
 
 # Keyword spellings that mean an option under another name: alias -> (option, wrap).
 ALIASES: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "max_completion_tokens": ("max_tokens", lambda v: v),
     "max_output_tokens": ("max_tokens", lambda v: v),
     "reasoning_effort": ("reasoning", lambda v: None if v is None else {"effort": v}),
-    "metadata": ("request_metadata", lambda v: v),
 }
+
+# OpenAI's ``metadata`` is ``request_metadata`` here: ``metadata`` is LangChain's run metadata.
+_HINTS = {"metadata": "request_metadata"}
 
 
 def _build_table() -> dict[str, OptionSpec]:
@@ -499,7 +502,7 @@ def _build_table() -> dict[str, OptionSpec]:
 OPTIONS: dict[str, OptionSpec] = _build_table()
 
 
-@lru_cache(maxsize=None)
+@cache
 def sdk_type(api: Api, path: str) -> Any:
     """Return the SDK's type for a dotted payload path of ``api``'s create params."""
     root = _ChatParams if api == "chat_completions" else _RespParams
@@ -557,6 +560,8 @@ def register_known(names: set[str]) -> None:
 
 def suggest(name: str) -> str | None:
     """Return the closest known keyword to ``name``, if any is close."""
+    if name in _HINTS:
+        return _HINTS[name]
     pool = [*OPTIONS, *ALIASES, *_EXTRA_KNOWN]
     found = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
     return found[0] if found else None

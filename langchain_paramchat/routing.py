@@ -124,7 +124,9 @@ def _decide(
     for pattern in model_patterns:
         if re.search(pattern, model):
             return "responses", (f"model {model!r} is served only by the Responses API",)
-    return "chat_completions", ("no option needs the Responses API; Chat Completions is the default",)
+    return "chat_completions", (
+        "no option needs the Responses API; Chat Completions is the default",
+    )
 
 
 def assemble(placements: Iterable[tuple[str, Mapping[str, Any]]]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import collections.abc
 import types
 import typing
-from functools import lru_cache
+from functools import cache
 from typing import Any, Literal, Union, get_args, get_origin
 
 import typing_extensions
@@ -32,7 +32,7 @@ _READ_ONLY = {typing_extensions.ReadOnly}
 _MAPPING_ORIGINS = {dict, collections.abc.Mapping, collections.abc.MutableMapping}
 
 
-@lru_cache(maxsize=None)
+@cache
 def typeddict_fields(td: type) -> tuple[dict[str, Any], frozenset[str]]:
     """Return a TypedDict's resolved field types and its required keys."""
     extras = typing.get_type_hints(td, include_extras=True)
@@ -204,7 +204,9 @@ def _union_error(value: Any, options: tuple[Any, ...], path: str) -> str | None:
             tagged = [e for o, e in errors if value[key] in (_tag(o, key) or ())]
             if tagged:
                 return min(tagged, key=len)
-            tags = sorted({t for o, _ in errors for t in (_tag(o, key) or ()) if isinstance(t, str)})
+            tags = sorted(
+                {t for o, _ in errors for t in (_tag(o, key) or ()) if isinstance(t, str)}
+            )
             if tags:
                 return f"{path}.{key}: {value[key]!r} is not one of {', '.join(tags)}"
     deeper = [e for _, e in errors if not e.startswith(f"{path}: ")]

@@ -82,7 +82,9 @@ def _parse_block(block: Any, where: str) -> Part | None:
     if isinstance(block, str):
         return TextPart(block)
     if not isinstance(block, dict):
-        raise MessageConversionError(f"{where}: expected a str or dict content block, got {block!r}")
+        raise MessageConversionError(
+            f"{where}: expected a str or dict content block, got {block!r}"
+        )
     kind = block.get("type")
     if kind in ("text", "input_text", "output_text"):
         return TextPart(block.get("text", ""))
@@ -94,7 +96,9 @@ def _parse_block(block: Any, where: str) -> Part | None:
             return ImagePart(url=spec)
         return ImagePart(url=spec.get("url"), detail=spec.get("detail"))
     if kind == "input_image":
-        return ImagePart(url=block.get("image_url"), file_id=block.get("file_id"), detail=block.get("detail"))
+        return ImagePart(
+            url=block.get("image_url"), file_id=block.get("file_id"), detail=block.get("detail")
+        )
     if kind == "input_audio":
         spec = block["input_audio"]
         return AudioPart(spec["data"], spec.get("format", "wav"))
@@ -139,7 +143,9 @@ def _from_standard(kind: str, block: dict[str, Any], where: str) -> Part:
         if url is None and file_id is None:
             raise MessageConversionError(f"{where}: an image block needs url, base64 or file_id")
         extras = block.get("extras") or {}
-        return ImagePart(url=url, file_id=file_id, detail=block.get("detail") or extras.get("detail"))
+        return ImagePart(
+            url=url, file_id=file_id, detail=block.get("detail") or extras.get("detail")
+        )
     if kind == "audio":
         if data is None:
             raise MessageConversionError(

@@ -1,0 +1,509 @@
+"""``ParamChat``: the LangChain chat model. Merges options, routes, builds, sends, parses."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.language_models.chat_models import LangSmithParams
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable
+from langchain_core.utils import from_env, secret_from_env
+from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
+
+from langchain_paramchat import options as opts
+from langchain_paramchat.apis import chat_completions
+from langchain_paramchat.errors import OptionError, StreamInterruptedError, UnknownOptionError
+from langchain_paramchat.options import OPTIONS, RequestOptions, check_option, resolve_name
+from langchain_paramchat.routing import DEFAULT_RESPONSES_ONLY_MODELS, ApiSetting, Route, route
+
+__all__ = ["ParamChat", "RequestPreview"]
+
+logger = logging.getLogger("langchain_paramchat")
+
+DEFAULT_TIMEOUT = 600.0
+
+
+@dataclass(frozen=True)
+class RequestPreview:
+    """What ``ParamChat`` would send for one call: the API, the exact body and why."""
+
+    api: str
+    payload: dict[str, Any]
+    reasons: tuple[str, ...]
+    path: str
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    route: Route
+    payload: dict[str, Any]
+    adapter: ModuleType
+    options: dict[str, Any]
+
+
+# Keyword arguments a call may carry besides options.
+_CALL_ARGS = frozenset(
+    {
+        "tools",
+        "api",
+        "stream_usage",
+        "extra_body",
+        "ls_structured_output_format",
+        "stream",
+        "strict",
+    }
+)
+
+
+class ParamChat(BaseChatModel, RequestOptions):
+    """Chat model for OpenAI models with every request option, on Chat Completions or Responses.
+
+    Each field below the client settings is a request option (see the README's option
+    table). Fields are defaults; keyword arguments to ``invoke``/``stream``/``bind`` override
+    them per call. The API is chosen per request from the options in play (``api="auto"``).
+    """
+
+    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
+
+    model: str = Field(default="gpt-4o-mini", alias="model_name")
+    """OpenAI model name."""
+    api: ApiSetting = "auto"
+    """``auto`` routes per request; ``chat_completions`` / ``responses`` force one API."""
+    api_key: SecretStr | None = Field(
+        default_factory=secret_from_env("OPENAI_API_KEY", default=None)
+    )
+    """API key; defaults to ``OPENAI_API_KEY``. Never shown in reprs, logs or dumps."""
+    base_url: str | None = Field(default_factory=from_env("OPENAI_BASE_URL", default=None))
+    """Base URL (defaults to ``OPENAI_BASE_URL``, then OpenAI's)."""
+    organization: str | None = Field(default_factory=from_env("OPENAI_ORG_ID", default=None))
+    project: str | None = Field(default_factory=from_env("OPENAI_PROJECT_ID", default=None))
+    timeout: float | None = DEFAULT_TIMEOUT
+    """Seconds a request may take in total. Finite by default: a call never hangs forever."""
+    stream_idle_timeout: float | None = 120.0
+    """Seconds a stream may stay silent between events before it fails."""
+    max_retries: int = 2
+    """Retries on connection errors, timeouts, 408/409/429/5xx (tenacity; SDK retries are off)."""
+    retry_policy: Any = Field(default=None, exclude=True)
+    """A ``langchain_paramchat.retry.RetryPolicy`` to replace the default policy."""
+    default_headers: dict[str, str] | None = None
+    default_query: dict[str, Any] | None = None
+    http_client: Any = Field(default=None, exclude=True)
+    """An ``httpx2.Client`` for the sync SDK client."""
+    http_async_client: Any = Field(default=None, exclude=True)
+    """An ``httpx2.AsyncClient`` for the async SDK client."""
+    extra_body: dict[str, Any] | None = None
+    """Sent verbatim at the top level of every request body (for parameters ParamChat lacks)."""
+    streaming: bool = False
+    """Stream under the hood even for ``invoke``."""
+    stream_usage: bool = True
+    """Ask for token usage on streamed calls (``stream_options.include_usage``)."""
+    responses_only_models: tuple[str, ...] = DEFAULT_RESPONSES_ONLY_MODELS
+    """Model-name patterns (regex) served only by the Responses API."""
+    chain_responses: bool = False
+    """Continue from the last AIMessage's response id, sending only the newer messages."""
+    background_poll_interval: float = 1.0
+    background_timeout: float = 600.0
+
+    _transport: Any = PrivateAttr(default=None)
+    _field_options: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**_normalize_init(kwargs))
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Check option fields once and cache them for every call."""
+        for name in OPTIONS:
+            value = getattr(self, name)
+            if value is not None:
+                check_option(name, value)
+                self._field_options[name] = value
+
+    # --- LangChain plumbing ------------------------------------------------------------
+
+    @property
+    def _llm_type(self) -> str:
+        return "paramchat"
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        """Return True: ParamChat can be saved with ``dumpd`` and loaded back."""
+        return True
+
+    @classmethod
+    def get_lc_namespace(cls) -> list[str]:
+        """Return the serialization namespace."""
+        return ["langchain_paramchat", "chat_model"]
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        """Map secret fields to the environment variables that hold them."""
+        return {"api_key": "OPENAI_API_KEY"}
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model": self.model, "api": self.api, **self._field_options}
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        params = LangSmithParams(
+            ls_provider="openai", ls_model_name=self.model, ls_model_type="chat"
+        )
+        temperature = kwargs.get("temperature", self.temperature)
+        if temperature is not None:
+            params["ls_temperature"] = temperature
+        max_tokens = kwargs.get("max_tokens", self.max_tokens)
+        if max_tokens is not None:
+            params["ls_max_tokens"] = max_tokens
+        stop = stop or kwargs.get("stop") or self.stop
+        if stop:
+            params["ls_stop"] = [stop] if isinstance(stop, str) else list(stop)
+        return params
+
+    # --- request preparation ------------------------------------------------------------
+
+    def preview_request(self, input: LanguageModelInput, **kwargs: Any) -> RequestPreview:
+        """Return the API, exact payload and routing reasons for a call, without sending it."""
+        messages = self._convert_input(input).to_messages()
+        stop = kwargs.pop("stop", None)
+        stream = bool(kwargs.pop("stream", False))
+        prepared = self._prepare(messages, stop, kwargs, stream=stream)
+        return RequestPreview(
+            api=prepared.route.api,
+            payload=prepared.payload,
+            reasons=prepared.route.reasons,
+            path=prepared.adapter.PATH,
+        )
+
+    def _call_options(
+        self, stop: list[str] | str | None, kwargs: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        merged = dict(self._field_options)
+        call: dict[str, Any] = {}
+        set_here: dict[str, str] = {}
+        for key, value in kwargs.items():
+            if key in _CALL_ARGS:
+                call[key] = value
+                continue
+            name, value = resolve_name(key, value)
+            if name in set_here and set_here[name] != key:
+                _check_same(name, set_here[name], merged.get(name), key, value)
+            if value is None:
+                merged.pop(name, None)
+                continue
+            check_option(name, value)
+            if key == "reasoning_effort" and isinstance(merged.get("reasoning"), dict):
+                value = {**merged["reasoning"], **value}
+            merged[name] = value
+            set_here[name] = key
+        if stop:
+            check_option("stop", stop)
+            merged["stop"] = stop
+        return merged, call
+
+    def _prepare(
+        self,
+        messages: Sequence[BaseMessage],
+        stop: list[str] | str | None,
+        kwargs: Mapping[str, Any],
+        *,
+        stream: bool,
+    ) -> _Prepared:
+        merged, call = self._call_options(stop, kwargs)
+        _check_contradictions(merged, stream=stream, tools=call.get("tools"))
+        chat_only = chat_completions.chat_only_inputs(messages)
+        decided = route(
+            merged,
+            model=self.model,
+            api=call.get("api", self.api),
+            chat_only_inputs=chat_only,
+            responses_only_models=self.responses_only_models,
+        )
+        stream_usage = call.get("stream_usage", self.stream_usage)
+        stream_options = dict(merged.get("stream_options") or {})
+        if stream_usage and "include_usage" not in stream_options:
+            stream_options["include_usage"] = True
+        adapter = chat_completions
+        payload = adapter.build_payload(
+            messages,
+            model=self.model,
+            placements=decided.placements,
+            tools=call.get("tools"),
+            tool_choice=merged.get("tool_choice"),
+            stream=stream,
+            stream_options=stream_options,
+        )
+        extra = {**(self.extra_body or {}), **(call.get("extra_body") or {})}
+        if extra:
+            payload.update(extra)
+        return _Prepared(decided, payload, adapter, merged)
+
+    # --- transport ------------------------------------------------------------------------
+
+    @property
+    def transport(self) -> Any:
+        """Return the (lazily built, reused) transport for this model's client settings."""
+        if self._transport is None:
+            from langchain_paramchat.client import ClientSettings, Transport
+            from langchain_paramchat.retry import RetryPolicy
+
+            policy = self.retry_policy or RetryPolicy(max_retries=self.max_retries)
+            settings = ClientSettings(
+                api_key=self.api_key.get_secret_value() if self.api_key else None,
+                base_url=self.base_url,
+                organization=self.organization,
+                project=self.project,
+                timeout=self.timeout if self.timeout is not None else DEFAULT_TIMEOUT,
+                stream_idle_timeout=self.stream_idle_timeout,
+                default_headers=self.default_headers,
+                default_query=self.default_query,
+                http_client=self.http_client,
+                http_async_client=self.http_async_client,
+                retry=policy,
+            )
+            self._transport = Transport(settings)
+        return self._transport
+
+    def _finish_result(self, result: ChatResult, prepared: _Prepared) -> ChatResult:
+        for generation in result.generations:
+            meta = generation.message.response_metadata
+            meta["api"] = prepared.route.api
+            meta["route_reasons"] = list(prepared.route.reasons)
+        return result
+
+    def _decorate_chunk(self, chunk: ChatGenerationChunk, prepared: _Prepared, first: bool) -> None:
+        if first:
+            meta = chunk.message.response_metadata
+            meta["api"] = prepared.route.api
+            meta["route_reasons"] = list(prepared.route.reasons)
+
+    # --- generate ------------------------------------------------------------------------
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        if self.streaming:
+            from langchain_core.language_models.chat_models import generate_from_stream
+
+            return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
+        prepared = self._prepare(messages, stop, kwargs, stream=False)
+        body = self.transport.post_json(prepared.adapter.PATH, prepared.payload)
+        return self._finish_result(prepared.adapter.parse_response(body), prepared)
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        if self.streaming:
+            from langchain_core.language_models.chat_models import agenerate_from_stream
+
+            return await agenerate_from_stream(self._astream(messages, stop, run_manager, **kwargs))
+        prepared = self._prepare(messages, stop, kwargs, stream=False)
+        body = await self.transport.apost_json(prepared.adapter.PATH, prepared.payload)
+        return self._finish_result(prepared.adapter.parse_response(body), prepared)
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        prepared = self._prepare(messages, stop, kwargs, stream=True)
+        parser = prepared.adapter.StreamParser()
+        events = self.transport.stream_events(prepared.adapter.PATH, prepared.payload)
+        received: list[ChatGenerationChunk] = []
+        try:
+            for event, data in events:
+                chunk = parser.feed(event, data)
+                if chunk is None:
+                    continue
+                self._decorate_chunk(chunk, prepared, not received)
+                received.append(chunk)
+                if run_manager:
+                    run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                yield chunk
+            last = parser.finish(done=events.done)
+        except StreamInterruptedError as exc:
+            exc.received = _merge_received(received)
+            raise
+        yield last
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        prepared = self._prepare(messages, stop, kwargs, stream=True)
+        parser = prepared.adapter.StreamParser()
+        events = self.transport.astream_events(prepared.adapter.PATH, prepared.payload)
+        received: list[ChatGenerationChunk] = []
+        try:
+            async for event, data in events:
+                chunk = parser.feed(event, data)
+                if chunk is None:
+                    continue
+                self._decorate_chunk(chunk, prepared, not received)
+                received.append(chunk)
+                if run_manager:
+                    await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                yield chunk
+            last = parser.finish(done=events.done)
+        except StreamInterruptedError as exc:
+            exc.received = _merge_received(received)
+            raise
+        yield last
+
+    # --- tools and structured output ------------------------------------------------------
+
+    def bind_tools(
+        self,
+        tools: Sequence[Any],
+        *,
+        tool_choice: Any = None,
+        strict: bool | None = None,
+        parallel_tool_calls: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Bind tools (any kind ``tools.normalize_tool`` accepts) for every call of the result."""
+        from langchain_paramchat.tools import normalize_tool
+
+        neutral = [normalize_tool(t, strict=strict) for t in tools]
+        bound: dict[str, Any] = {"tools": neutral, **kwargs}
+        if tool_choice is not None:
+            bound["tool_choice"] = tool_choice
+        if parallel_tool_calls is not None:
+            bound["parallel_tool_calls"] = parallel_tool_calls
+        return self.bind(**bound)
+
+
+def _merge_received(chunks: list[ChatGenerationChunk]) -> AIMessageChunk | None:
+    if not chunks:
+        return None
+    merged = chunks[0].message
+    for chunk in chunks[1:]:
+        merged = merged + chunk.message
+    return merged if isinstance(merged, AIMessageChunk) else None
+
+
+def _check_same(name: str, first_key: str, first: Any, key: str, value: Any) -> None:
+    if first is not None and value is not None and first != value:
+        raise OptionError(
+            key,
+            value,
+            f"disagrees with {first_key}={first!r} in the same call",
+            fix=f"pass only one of {first_key} and {key}",
+        )
+
+
+def _check_contradictions(merged: Mapping[str, Any], *, stream: bool, tools: Any) -> None:
+    """Raise ``OptionError`` for option combinations OpenAI rejects or that cannot work."""
+    modalities = merged.get("modalities") or []
+    if merged.get("audio") is not None and "audio" not in modalities:
+        raise OptionError(
+            "audio",
+            merged["audio"],
+            "needs 'audio' in modalities",
+            fix="pass modalities=['text', 'audio']",
+        )
+    if "audio" in modalities and merged.get("audio") is None:
+        raise OptionError(
+            "modalities",
+            modalities,
+            "'audio' output needs the audio option",
+            fix="pass audio={'voice': 'alloy', 'format': 'wav'}",
+        )
+    n = merged.get("n") or 1
+    if n > 1 and stream:
+        raise OptionError(
+            "n",
+            n,
+            "n > 1 cannot be streamed: LangChain merges a stream into one message",
+            fix="use invoke/batch for several choices, or n=1 to stream",
+        )
+    if merged.get("top_logprobs") is not None and merged.get("logprobs") is False:
+        raise OptionError(
+            "top_logprobs", merged["top_logprobs"], "needs logprobs=True", fix="set logprobs=True"
+        )
+    if merged.get("prediction") is not None:
+        _check_prediction(merged, tools)
+
+
+# Options OpenAI rejects alongside Predicted Outputs (platform docs, "Predicted Outputs").
+_PREDICTION_CONFLICTS: dict[str, Callable[[Any], bool]] = {
+    "n": lambda v: v > 1,
+    "logprobs": bool,
+    "presence_penalty": lambda v: v > 0,
+    "frequency_penalty": lambda v: v > 0,
+    "audio": lambda v: v is not None,
+    "modalities": lambda v: any(m != "text" for m in v),
+    "max_tokens": lambda v: v is not None,
+}
+
+
+def _check_prediction(merged: Mapping[str, Any], tools: Any) -> None:
+    for name, conflicts in _PREDICTION_CONFLICTS.items():
+        value = merged.get(name)
+        if value is not None and conflicts(value):
+            raise OptionError(
+                name,
+                value,
+                "cannot be combined with prediction (OpenAI rejects it)",
+                fix=f"drop {name} or prediction",
+            )
+    if tools:
+        raise OptionError(
+            "prediction",
+            merged["prediction"],
+            "cannot be combined with tools (OpenAI rejects it)",
+            fix="drop the tools or prediction",
+        )
+
+
+def _normalize_init(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Resolve option aliases and reject unknown keywords before pydantic sees them."""
+    known = set(ParamChat.model_fields) | {"model_name"}
+    out: dict[str, Any] = {}
+    for key, value in kwargs.items():
+        if key in known:
+            out[key] = value
+        elif key in opts.ALIASES:
+            name, converted = resolve_name(key, value)
+            if name in out and out[name] != converted and name != "reasoning":
+                raise OptionError(
+                    key, value, f"disagrees with {name}={out[name]!r}", fix=f"pass only {name}"
+                )
+            if name == "reasoning" and isinstance(out.get(name), dict) and converted:
+                effort = out[name].get("effort")
+                if effort is not None and effort != converted["effort"]:
+                    raise OptionError(
+                        key,
+                        value,
+                        f"disagrees with reasoning.effort={effort!r}",
+                        fix="pass only one of reasoning_effort and reasoning={'effort': ...}",
+                    )
+                converted = {**out[name], **converted}
+            out[name] = converted
+        else:
+            raise UnknownOptionError(key, opts.suggest(key))
+    for name in OPTIONS:
+        if out.get(name) is not None:
+            check_option(name, out[name])
+    return out
+
+
+opts.register_known(set(ParamChat.model_fields) | set(_CALL_ARGS))
