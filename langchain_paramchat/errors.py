@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
+
+from langchain_core.exceptions import ContextOverflowError as _CoreContextOverflowError
+from langchain_core.exceptions import (
+    ModelAPIError,
+    ModelAuthenticationError,
+    ModelConnectionError,
+    ModelError,
+    ModelInvalidRequestError,
+    ModelNotFoundError,
+    ModelPermissionDeniedError,
+    ModelRateLimitError,
+    ModelTimeoutError,
+)
 
 
 class ParamChatError(Exception):
@@ -111,6 +125,78 @@ class StreamInterruptedError(APIError):
 
 class StreamTimeoutError(APIError, TimeoutError):
     """Raise when a stream sends nothing for longer than the idle timeout."""
+
+
+# HTTP and connection errors. client.py maps the openai SDK's exceptions to these; each also
+# derives from langchain-core's matching ModelError, so LangChain's retry and summarization
+# middleware recognise them. ``is_retryable`` is set per instance from retry.py's rules.
+
+
+class APIStatusError(APIError, ModelError):
+    """Raise for an HTTP error status; ``headers`` are the response headers (for Retry-After)."""
+
+    is_retryable: bool
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        headers: Mapping[str, str] | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+        error_type: str | None = None,
+    ) -> None:
+        self.headers: Mapping[str, str] = headers if headers is not None else {}
+        super().__init__(
+            message,
+            status_code=status_code,
+            code=code,
+            request_id=request_id,
+            error_type=error_type,
+        )
+
+
+class BadRequestError(APIStatusError, ModelInvalidRequestError):
+    """Raise when the API rejects the request as invalid (400, 422)."""
+
+
+class ContextOverflowError(BadRequestError, _CoreContextOverflowError):
+    """Raise when the input exceeds the context window (code ``context_length_exceeded``)."""
+
+
+class AuthenticationError(APIStatusError, ModelAuthenticationError):
+    """Raise when the API key is missing, wrong or revoked (401)."""
+
+
+class PermissionDeniedError(APIStatusError, ModelPermissionDeniedError):
+    """Raise when the key may not use the model or endpoint (403)."""
+
+
+class NotFoundError(APIStatusError, ModelNotFoundError):
+    """Raise when the model, endpoint or stored object does not exist (404)."""
+
+
+class RateLimitError(APIStatusError, ModelRateLimitError):
+    """Raise on 429; ``code == "insufficient_quota"`` is a billing limit and never retries."""
+
+
+class ServerError(APIStatusError, ModelAPIError):
+    """Raise when the API reports a server-side failure (5xx)."""
+
+
+class APIConnectionError(APIError, ModelConnectionError):
+    """Raise when the API cannot be reached or the connection drops before any output."""
+
+    is_retryable: bool
+
+
+class APITimeoutError(APIConnectionError, ModelTimeoutError, TimeoutError):
+    """Raise when a request exceeds the ``timeout`` setting."""
+
+
+class StreamStalledError(StreamInterruptedError, StreamTimeoutError):
+    """Raise when a stream goes silent past ``stream_idle_timeout`` after output was yielded."""
 
 
 def _short_repr(value: Any, limit: int = 120) -> str:
