@@ -410,8 +410,11 @@ def _check_same(name: str, first_key: str, first: Any, key: str, value: Any) -> 
         )
 
 
-def _check_contradictions(merged: Mapping[str, Any], *, stream: bool, tools: Any) -> None:
+def _check_contradictions(merged: dict[str, Any], *, stream: bool, tools: Any) -> None:
     """Raise ``OptionError`` for option combinations OpenAI rejects or that cannot work."""
+    if merged.get("top_logprobs") is not None and merged.get("logprobs") is None:
+        # top_logprobs means nothing without logprobs, and Chat Completions rejects it alone.
+        merged["logprobs"] = True
     modalities = merged.get("modalities") or []
     if merged.get("audio") is not None and "audio" not in modalities:
         raise OptionError(

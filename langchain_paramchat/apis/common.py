@@ -74,7 +74,7 @@ def detail(mapping: Mapping[str, Any] | None, key: str) -> int | None:
 def parse_tool_call(
     name: str, arguments: str | None, call_id: str | None
 ) -> ToolCall | InvalidToolCall:
-    """Return a ``ToolCall``, or an ``InvalidToolCall`` carrying the error when args are not JSON."""
+    """Return a ``ToolCall``, or an ``InvalidToolCall`` with the error when args are not JSON."""
     raw = arguments or ""
     try:
         args = json.loads(raw) if raw.strip() else {}
