@@ -219,7 +219,7 @@ class RequestOptions(BaseModel):
         int | None,
         SkipValidation,
         Opt(
-            "Upper bound on generated tokens (alias: max_completion_tokens, max_output_tokens).",
+            "Upper bound on generated tokens.",
             "max_completion_tokens",
             "max_output_tokens",
             check=_range(1, None),
@@ -269,7 +269,7 @@ class RequestOptions(BaseModel):
         Reasoning | None,
         SkipValidation,
         Opt(
-            "Reasoning effort and summaries (alias: reasoning_effort). Only effort exists on "
+            "Reasoning effort and summaries. Only effort exists on "
             "Chat Completions.",
             _chat_reasoning,
             "reasoning",
@@ -330,7 +330,7 @@ class RequestOptions(BaseModel):
         Any,
         SkipValidation,
         Opt(
-            "auto | none | required | any | a tool name | an OpenAI tool-choice dict.",
+            "auto, none, required (any), a tool name, or an OpenAI tool-choice dict.",
             "tool_choice",
             "tool_choice",
             special=True,
@@ -596,3 +596,41 @@ def _value_at(value: Any, where: str, name: str) -> Any:
         except (KeyError, IndexError, TypeError, ValueError):
             return value
     return current
+
+
+def _describe_target(api: Api, spec: OptionSpec) -> str:
+    target = spec.target(api)
+    if target is None:
+        return "—"
+    if isinstance(target, str):
+        return f"`{target}`"
+    doc = _CONVERTER_NOTES.get(getattr(target, "__name__", ""), "converted")
+    return doc
+
+
+_CONVERTER_NOTES = {
+    "_chat_reasoning": "`reasoning_effort` (effort only)",
+    "_chat_modalities": "`modalities`",
+    "_responses_modalities": "text only (default; omitted)",
+    "_responses_n": "n=1 only (omitted)",
+    "_responses_logprobs": "`include: [message.output_text.logprobs]`",
+    "_responses_response_format": "`text.format` (reshaped)",
+    "_chat_text": "`verbosity`, `response_format` (format/verbosity only)",
+}
+
+
+def option_table_markdown() -> str:
+    """Return the README's option table, generated from ``OPTIONS``."""
+    lines = [
+        "| option | Chat Completions | Responses | what it does |",
+        "|---|---|---|---|",
+    ]
+    for name, spec in OPTIONS.items():
+        label = f"`{name}`"
+        if spec.aliases:
+            label += " (" + ", ".join(f"`{a}`" for a in spec.aliases) + ")"
+        lines.append(
+            f"| {label} | {_describe_target('chat_completions', spec)} | "
+            f"{_describe_target('responses', spec)} | {spec.opt.doc} |"
+        )
+    return "\n".join(lines) + "\n"

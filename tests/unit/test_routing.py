@@ -1,0 +1,146 @@
+"""Routing rules: which API a request goes to, and why."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from langchain_paramchat import IncompatibleOptionsError, ParamChat
+from langchain_paramchat.routing import route
+
+
+def test_neither_kind_goes_to_chat_completions() -> None:
+    decided = route({"temperature": 0.1}, model="gpt-4o-mini")
+    assert decided.api == "chat_completions"
+    assert "default" in decided.reasons[0]
+
+
+@pytest.mark.parametrize(
+    ("options", "why"),
+    [
+        ({"reasoning": {"effort": "low", "summary": "auto"}}, "reasoning.summary"),
+        ({"reasoning": {"generate_summary": "auto"}}, "reasoning.generate_summary"),
+        ({"include": ["reasoning.encrypted_content"]}, "include"),
+        ({"instructions": "x"}, "instructions"),
+        ({"previous_response_id": "resp_1"}, "previous_response_id"),
+        ({"conversation": "conv_1"}, "conversation"),
+        ({"truncation": "auto"}, "truncation"),
+        ({"background": True}, "background"),
+        ({"max_tool_calls": 2}, "max_tool_calls"),
+        ({"prompt": {"id": "p"}}, "prompt"),
+        ({"text": {"verbosity": "low", "format": {"type": "text"}}, "store": True}, None),
+        ({"service_tier": "ultrafast"}, "service_tier='ultrafast'"),
+        ({"prompt_cache_options": {"mode": "explicit", "ttl": "12h"}}, "prompt_cache_options"),
+    ],
+)
+def test_responses_only_options_route_to_responses(options: dict, why: str | None) -> None:
+    decided = route(options, model="gpt-5")
+    if why is None:  # text with only format/verbosity translates to Chat Completions
+        assert decided.api == "chat_completions"
+        return
+    assert decided.api == "responses"
+    assert any(why in r for r in decided.reasons)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"audio": {"voice": "alloy", "format": "wav"}, "modalities": ["text", "audio"]},
+        {"prediction": {"type": "content", "content": "x"}},
+        {"n": 2},
+        {"logit_bias": {"1": 5}},
+        {"seed": 1},
+        {"stop": "END"},
+        {"frequency_penalty": 0.1},
+        {"presence_penalty": 0.1},
+        {"web_search_options": {}},
+    ],
+)
+def test_chat_only_options_route_to_chat(options: dict) -> None:
+    decided = route(options, model="gpt-5")
+    assert decided.api == "chat_completions"
+    assert all("Chat Completions" in r for r in decided.reasons)
+
+
+def test_audio_input_routes_to_chat() -> None:
+    decided = route({}, model="gpt-4o-audio-preview", chat_only_inputs=["audio input in messages[0]"])
+    assert decided.api == "chat_completions"
+    assert decided.reasons == ("audio input in messages[0] needs the Chat Completions API",)
+
+
+def test_both_kinds_raise_naming_each_side() -> None:
+    with pytest.raises(IncompatibleOptionsError) as err:
+        route(
+            {"audio": {"voice": "alloy", "format": "wav"}, "reasoning": {"summary": "auto"}},
+            model="gpt-5",
+        )
+    assert str(err.value) == (
+        "audio (Chat Completions only) cannot be combined with reasoning.summary (Responses only)"
+    )
+
+
+def test_builtin_tool_routes_to_responses() -> None:
+    decided = route({}, model="gpt-5", responses_only_tools=["web_search"])
+    assert decided.api == "responses"
+    with pytest.raises(IncompatibleOptionsError, match="seed"):
+        route({"seed": 1}, model="gpt-5", responses_only_tools=["web_search"])
+
+
+@pytest.mark.parametrize(
+    "model", ["o1-pro", "o3-pro-2025-06-10", "gpt-5-pro", "gpt-5-codex", "o3-deep-research", "computer-use-preview"]
+)
+def test_responses_only_models(model: str) -> None:
+    decided = route({}, model=model)
+    assert decided.api == "responses"
+    assert model in decided.reasons[0]
+
+
+def test_model_patterns_are_overridable() -> None:
+    assert route({}, model="o1-pro", responses_only_models=()).api == "chat_completions"
+    assert route({}, model="my-model", responses_only_models=["^my-"]).api == "responses"
+
+
+def test_explicit_api_that_cannot_carry_an_option_is_an_error() -> None:
+    with pytest.raises(IncompatibleOptionsError, match=r"api='chat_completions' cannot carry reasoning.summary"):
+        route({"reasoning": {"summary": "auto"}}, model="gpt-5", api="chat_completions")
+    decided = route({"temperature": 1.0}, model="gpt-5", api="responses")
+    assert decided.api == "responses"
+    assert decided.reasons == ("api='responses' was requested",)
+
+
+def test_equivalents_are_translated_not_dropped() -> None:
+    options = {
+        "max_tokens": 50,
+        "reasoning": {"effort": "high", "summary": "auto"},
+        "verbosity": "low",
+        "response_format": {"type": "json_object"},
+        "logprobs": True,
+        "top_logprobs": 2,
+    }
+    decided = route(options, model="gpt-5")
+    assert decided.placements == {
+        "max_output_tokens": 50,
+        "reasoning": {"effort": "high", "summary": "auto"},
+        "text": {"verbosity": "low", "format": {"type": "json_object"}},
+        "include": ["message.output_text.logprobs"],
+        "top_logprobs": 2,
+    }
+
+
+def test_two_options_writing_one_place_conflict() -> None:
+    with pytest.raises(IncompatibleOptionsError, match="verbosity"):
+        route({"verbosity": "low", "text": {"verbosity": "high"}}, model="gpt-5", api="responses")
+
+
+def test_route_is_logged_at_debug(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG, logger="langchain_paramchat"):
+        route({"instructions": "x"}, model="gpt-5")
+    assert "route: responses because instructions needs the Responses API" in caplog.text
+
+
+def test_routing_is_per_call_not_locked_by_construction() -> None:
+    model = ParamChat(model="gpt-5", api_key="sk-test", seed=3)
+    assert model.preview_request("hi").api == "chat_completions"
+    assert model.preview_request("hi", seed=None, instructions="be brief").api == "responses"
+    assert model.preview_request("hi").api == "chat_completions"
