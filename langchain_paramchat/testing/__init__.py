@@ -1,0 +1,17 @@
+"""Test offline against a local, scripted, OpenAI-compatible server for both APIs.
+
+    from langchain_paramchat.testing import FakeOpenAI, Reply, ToolCall
+
+    with FakeOpenAI() as server:
+        server.add(Reply(tool_calls=[ToolCall("get_weather", {"city": "Paris"})]), "Sunny")
+        client = openai.OpenAI(base_url=server.base_url, api_key="test", max_retries=0)
+        ...
+        assert server.errors == []
+
+Nothing here is imported by ``langchain_paramchat`` itself; only tests import this package.
+"""
+
+from langchain_paramchat.testing.script import Audio, Fault, RecordedRequest, Reply, ToolCall, Usage
+from langchain_paramchat.testing.server import FakeOpenAI
+
+__all__ = ["Audio", "FakeOpenAI", "Fault", "RecordedRequest", "Reply", "ToolCall", "Usage"]

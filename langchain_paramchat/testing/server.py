@@ -1,0 +1,731 @@
+"""A local OpenAI-compatible HTTP/1.1 server for both APIs, scripted per request, on loopback.
+
+The server runs its own asyncio event loop in a daemon thread, so sync and async tests (and
+the openai SDK's own connection pools) can use it alike. Every request is recorded; every
+create body is checked against the SDK's param types before a scripted reply is consumed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import secrets
+import threading
+from collections import deque
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from langchain_paramchat.testing.body_check import BodyError, check_body, load_param_types
+from langchain_paramchat.testing.chat_render import (
+    chat_chunks,
+    chat_completion,
+    chat_missing_fields,
+    chat_stream_failure,
+)
+from langchain_paramchat.testing.rendering import Event, echo_reply
+from langchain_paramchat.testing.responses_render import (
+    failed_response,
+    render_response,
+    responses_missing_fields,
+    responses_stream_failure,
+)
+from langchain_paramchat.testing.script import Fault, RecordedRequest, Reply
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI, OpenAI
+
+__all__ = ["FakeOpenAI"]
+
+Api = Literal["chat_completions", "responses"]
+
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    411: "Length Required",
+    413: "Payload Too Large",
+    422: "Unprocessable Entity",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+_MAX_HEADER_BYTES = 64 * 1024
+_STOP_TIMEOUT = 5.0
+
+
+@dataclass
+class _Request:
+    method: str
+    path: str
+    version: str
+    headers: dict[str, str]
+    raw_body: bytes
+
+    @property
+    def keep_alive(self) -> bool:
+        connection = self.headers.get("connection", "").lower()
+        if self.version == "HTTP/1.0":
+            return connection == "keep-alive"
+        return connection != "close"
+
+
+@dataclass
+class _Stored:
+    """A response kept for ``previous_response_id`` and ``GET /v1/responses/{id}``."""
+
+    final: dict[str, Any]
+    polls_in_progress: int = 0
+
+
+class _Closed(Exception):
+    """Raised inside a handler to end the connection without answering further."""
+
+
+class FakeOpenAI:
+    """Serve the Chat Completions and Responses APIs on 127.0.0.1 from a script of replies.
+
+    Use it as a context manager (``with FakeOpenAI() as server:``) or call ``start()`` and
+    ``stop()``. Point an SDK client at ``base_url``. Queue ``Reply`` and ``Fault`` items with
+    ``add()``; each create request consumes one, and with the queue empty the server echoes the
+    last user text. ``requests`` records every request; ``errors`` lists request bodies that
+    broke the SDK's param types or OpenAI's strict-schema rules (each also answered with 400).
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        check_bodies: bool = True,
+        extra_keys: Collection[str] = (),
+    ) -> None:
+        self._host = host
+        self._requested_port = port
+        self._check_bodies = check_bodies
+        self._extra_keys = frozenset(extra_keys)
+        self._lock = threading.Lock()
+        self._queue: deque[list[Any]] = deque()
+        self._requests: list[RecordedRequest] = []
+        self._errors: list[str] = []
+        self._stored: dict[str, _Stored] = {}
+        self._open = 0
+        self._max_open = 0
+        self._port: int | None = None
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._ready = threading.Event()
+        self._start_error: BaseException | None = None
+
+    # ----------------------------------------------------------------- lifetime
+
+    def start(self) -> FakeOpenAI:
+        """Start serving in a daemon thread and return once the port is bound."""
+        if self._thread is not None:
+            raise RuntimeError("FakeOpenAI is already running")
+        if self._check_bodies:
+            load_param_types("chat_completions")
+            load_param_types("responses")
+        self._ready.clear()
+        self._start_error = None
+        self._thread = threading.Thread(target=self._run, name="FakeOpenAI", daemon=True)
+        self._thread.start()
+        self._ready.wait()
+        if self._start_error is not None:
+            self._thread.join()
+            self._thread = None
+            raise RuntimeError("FakeOpenAI could not start") from self._start_error
+        return self
+
+    def stop(self) -> None:
+        """Close every connection, stop the event loop and join the thread."""
+        thread, loop = self._thread, self._loop
+        if thread is None or loop is None:
+            return
+        try:
+            asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(_STOP_TIMEOUT)
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(_STOP_TIMEOUT)
+            self._thread = None
+            self._loop = None
+            self._port = None
+
+    def __enter__(self) -> FakeOpenAI:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        try:
+            self._server = loop.run_until_complete(
+                asyncio.start_server(
+                    self._handle,
+                    self._host,
+                    self._requested_port,
+                    backlog=4096,
+                    limit=_MAX_HEADER_BYTES,
+                )
+            )
+            self._port = self._server.sockets[0].getsockname()[1]
+        except BaseException as exc:
+            self._start_error = exc
+            self._ready.set()
+            loop.close()
+            return
+        self._ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+    async def _shutdown(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for writer in list(self._writers):
+            writer.transport.abort()
+        tasks = [t for t in self._tasks if not t.done()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=_STOP_TIMEOUT)
+        if self._server is not None:
+            await self._server.wait_closed()
+            self._server = None
+
+    # ------------------------------------------------------------- public state
+
+    @property
+    def port(self) -> int:
+        """Return the bound port (the server must be running)."""
+        if self._port is None:
+            raise RuntimeError(
+                "FakeOpenAI is not running; call start() or use it as a context manager"
+            )
+        return self._port
+
+    @property
+    def base_url(self) -> str:
+        """Return the URL to give the openai SDK, ``http://127.0.0.1:PORT/v1``."""
+        return f"http://{self._host}:{self.port}/v1"
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Return a snapshot of every request received, oldest first."""
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def errors(self) -> list[str]:
+        """Return a snapshot of the body-check failures (each was answered with a 400)."""
+        with self._lock:
+            return list(self._errors)
+
+    @property
+    def pending(self) -> int:
+        """Return how many scripted answers are still queued (``times`` counted)."""
+        with self._lock:
+            return sum(remaining for _, remaining in self._queue)
+
+    @property
+    def open_connections(self) -> int:
+        """Return how many client connections are open right now."""
+        with self._lock:
+            return self._open
+
+    @property
+    def max_open_connections(self) -> int:
+        """Return the most connections open at once since start or ``reset()``."""
+        with self._lock:
+            return self._max_open
+
+    def add(self, *items: Reply | Fault | str) -> FakeOpenAI:
+        """Queue replies and faults, consumed first-in first-out, one per create request.
+
+        A plain string is short for ``Reply(text=...)``.
+        """
+        for item in items:
+            if isinstance(item, str):
+                item = Reply(text=item)
+            if not isinstance(item, Reply | Fault):
+                raise TypeError(f"add() takes Reply, Fault or str, got {type(item).__name__}")
+            with self._lock:
+                self._queue.append([item, item.times if isinstance(item, Fault) else 1])
+        return self
+
+    def reset(self) -> None:
+        """Forget queued items, recorded requests, errors and stored responses."""
+        with self._lock:
+            self._queue.clear()
+            self._requests.clear()
+            self._errors.clear()
+            self._stored.clear()
+            self._max_open = self._open
+
+    def client(self, **kwargs: Any) -> OpenAI:
+        """Return an ``openai.OpenAI`` client for this server (``max_retries=0`` default)."""
+        from openai import OpenAI
+
+        kwargs.setdefault("api_key", "sk-fake")
+        kwargs.setdefault("max_retries", 0)
+        return OpenAI(base_url=self.base_url, **kwargs)
+
+    def async_client(self, **kwargs: Any) -> AsyncOpenAI:
+        """Return an ``openai.AsyncOpenAI`` client for this server (``max_retries=0`` default)."""
+        from openai import AsyncOpenAI
+
+        kwargs.setdefault("api_key", "sk-fake")
+        kwargs.setdefault("max_retries", 0)
+        return AsyncOpenAI(base_url=self.base_url, **kwargs)
+
+    # -------------------------------------------------------------- connections
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        self._writers.add(writer)
+        with self._lock:
+            self._open += 1
+            self._max_open = max(self._max_open, self._open)
+        try:
+            while True:
+                request = await _read_request(reader)
+                if request is None:
+                    break
+                if not await self._serve(request, reader, writer):
+                    break
+        except (_Closed, ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            pass
+        except asyncio.CancelledError:
+            writer.transport.abort()
+        finally:
+            if not writer.transport.is_closing():
+                writer.close()
+            self._writers.discard(writer)
+            if task is not None:
+                self._tasks.discard(task)
+            with self._lock:
+                self._open -= 1
+
+    async def _serve(
+        self, request: _Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> bool:
+        """Answer one request; return whether the connection stays open."""
+        path = request.path
+        api: Api | None = None
+        if path == "/v1/chat/completions":
+            api = "chat_completions"
+        elif path == "/v1/responses" or path.startswith("/v1/responses/"):
+            api = "responses"
+        body, body_error = _parse_body(request.raw_body)
+        with self._lock:
+            self._requests.append(
+                RecordedRequest(request.method, path, dict(request.headers), body, api)
+            )
+        keep = request.keep_alive
+        try:
+            if request.method == "POST" and path in ("/v1/chat/completions", "/v1/responses"):
+                assert api is not None
+                return await self._create(api, request, body, body_error, reader, writer) and keep
+            if request.method == "GET" and path.startswith("/v1/responses/"):
+                await self._retrieve(path.removeprefix("/v1/responses/"), writer, keep)
+                return keep
+            if path in ("/v1/chat/completions", "/v1/responses"):
+                await _send_error(
+                    writer, 405, f"Method {request.method} not allowed on {path}.", keep=keep
+                )
+                return keep
+            await _send_error(
+                writer, 404, f"Unknown request URL: {request.method} {path}.", keep=keep
+            )
+            return keep
+        except (_Closed, ConnectionError, asyncio.CancelledError):
+            raise
+        except Exception as exc:  # a renderer bug must fail the test loudly, not hang it
+            message = f"FakeOpenAI failed to answer {request.method} {path}: {exc!r}"
+            with self._lock:
+                self._errors.append(message)
+            await _send_error(writer, 500, message, error_type="server_error", keep=False)
+            return False
+
+    async def _retrieve(self, response_id: str, writer: asyncio.StreamWriter, keep: bool) -> None:
+        answer: dict[str, Any] | None
+        with self._lock:
+            stored = self._stored.get(response_id)
+            if stored is not None and stored.polls_in_progress > 0:
+                stored.polls_in_progress -= 1
+                answer = _unfinished(stored.final, "in_progress")
+            else:
+                answer = stored.final if stored else None
+        if answer is None:
+            await _send_error(
+                writer, 404, f"Response with id '{response_id}' not found.", keep=keep
+            )
+        else:
+            await _send_json(writer, 200, answer, keep=keep)
+
+    async def _create(
+        self,
+        api: Api,
+        request: _Request,
+        body: dict[str, Any] | None,
+        body_error: str | None,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+    ) -> bool:
+        """Answer a create request; return whether the connection stays open."""
+        keep = request.keep_alive
+        rejection = self._reject(api, request, body, body_error)
+        if rejection is not None:
+            await _send_error(
+                writer,
+                400,
+                rejection.message,
+                param=rejection.param,
+                code=rejection.code,
+                keep=keep,
+            )
+            return True
+        assert body is not None
+        fault, reply = self._next(body)
+        stream = body.get("stream") is True
+        kind = fault.kind if fault is not None else None
+
+        if fault is not None and kind == "status":
+            await _send_error(
+                writer,
+                fault.status_code,
+                fault.message,
+                error_type=fault.error_type,
+                code=fault.error_code,
+                headers=fault.headers,
+                keep=keep,
+            )
+            return True
+        if fault is not None and kind in ("reset", "stall"):
+            if kind == "stall":
+                await _stall(reader, fault.seconds)
+            writer.transport.abort()
+            raise _Closed
+        if fault is not None and kind == "malformed":
+            await _send_raw(writer, 200, fault.body.encode(), fault.content_type, keep=keep)
+            return True
+        if kind == "missing_fields":
+            await _send_missing_fields(writer, api, body, stream, keep)
+            return True
+        if (
+            fault is not None
+            and kind == "stream_error"
+            and api == "chat_completions"
+            and not stream
+        ):
+            await _send_error(
+                writer,
+                500,
+                fault.message,
+                error_type="server_error",
+                code=fault.error_code,
+                keep=keep,
+            )
+            return True
+
+        payload: dict[str, Any] = {}
+        events: list[Event] = []
+        if api == "chat_completions":
+            if stream:
+                events = chat_chunks(reply, body)
+            else:
+                payload = chat_completion(reply, body)
+        else:
+            rendered = render_response(reply, body)
+            payload, events = rendered.response, rendered.events
+            if fault is not None and kind == "stream_error":
+                payload = failed_response(payload, fault)
+            background = bool(body.get("background")) and not stream
+            self._store(payload, background=background)
+            if background:
+                payload = _unfinished(payload, "queued")
+
+        if stream:
+            return await _send_events(writer, api, events, payload, fault, keep)
+        return await _send_payload(writer, payload, fault, keep)
+
+    def _reject(
+        self, api: Api, request: _Request, body: dict[str, Any] | None, body_error: str | None
+    ) -> BodyError | None:
+        """Return why a create request gets a 400 before any scripted item is used, if it does."""
+        if body is None:
+            problem = BodyError(
+                body_error or "The request body is empty; expected a JSON object.",
+                None,
+                "invalid_json",
+            )
+            self._record_error(request, problem.message)
+            return problem
+        if self._check_bodies:
+            problems = check_body(api, body, self._extra_keys)
+            for problem in problems:
+                self._record_error(request, problem.message)
+            if problems:
+                message = "; ".join(p.message for p in problems)
+                return BodyError(message, problems[0].param, problems[0].code)
+        previous = body.get("previous_response_id") if api == "responses" else None
+        if isinstance(previous, str):
+            with self._lock:
+                known = previous in self._stored
+            if not known:
+                return BodyError(
+                    f"Previous response with id '{previous}' not found.",
+                    "previous_response_id",
+                    "previous_response_not_found",
+                )
+        return None
+
+    def _next(self, body: dict[str, Any]) -> tuple[Fault | None, Reply]:
+        """Take the next scripted item; return its fault (if any) and the reply to render."""
+        with self._lock:
+            item: Reply | Fault | None = None
+            if self._queue:
+                head = self._queue[0]
+                head[1] -= 1
+                if head[1] == 0:
+                    self._queue.popleft()
+                item = head[0]
+        if isinstance(item, Fault):
+            return item, item.reply or echo_reply(body)
+        if isinstance(item, Reply):
+            return item.fault, item
+        return None, echo_reply(body)
+
+    def _store(self, response: dict[str, Any], *, background: bool) -> None:
+        with self._lock:
+            self._stored[response["id"]] = _Stored(
+                response, polls_in_progress=1 if background else 0
+            )
+
+    def _record_error(self, request: _Request, message: str) -> None:
+        with self._lock:
+            self._errors.append(f"{request.method} {request.path}: {message}")
+
+
+# ---------------------------------------------------------------------- HTTP/1.1
+
+
+async def _read_request(reader: asyncio.StreamReader) -> _Request | None:
+    """Read one request; return None when the client closed the connection between requests."""
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except asyncio.IncompleteReadError as exc:
+        if exc.partial.strip():
+            raise
+        return None
+    lines = head.decode("latin-1").split("\r\n")
+    method, target, version = lines[0].split(" ", 2)
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        if not line:
+            continue
+        name, _, value = line.partition(":")
+        key = name.strip().lower()
+        headers[key] = f"{headers[key]}, {value.strip()}" if key in headers else value.strip()
+    length = int(headers.get("content-length", "0") or 0)
+    body = await reader.readexactly(length) if length else b""
+    return _Request(method.upper(), target.partition("?")[0], version, headers, body)
+
+
+def _parse_body(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
+    if not raw:
+        return None, None
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        return None, f"We could not parse the JSON body of your request: {exc}"
+    if not isinstance(value, dict):
+        return None, "The request body must be a JSON object."
+    return value, None
+
+
+def _unfinished(final: dict[str, Any], status: str) -> dict[str, Any]:
+    return {
+        **copy.deepcopy(final),
+        "status": status,
+        "output": [],
+        "usage": None,
+        "completed_at": None,
+    }
+
+
+def _head(status: int, headers: dict[str, str], keep: bool) -> bytes:
+    lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}"]
+    base = {
+        "x-request-id": f"req_{secrets.token_hex(8)}",
+        "openai-processing-ms": "1",
+        "connection": "keep-alive" if keep else "close",
+    }
+    for name, value in {**base, **{k.lower(): v for k, v in headers.items()}}.items():
+        lines.append(f"{name}: {value}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+async def _send_raw(
+    writer: asyncio.StreamWriter,
+    status: int,
+    data: bytes,
+    content_type: str,
+    *,
+    keep: bool,
+    headers: dict[str, str] | None = None,
+    declared_length: int | None = None,
+) -> None:
+    all_headers = {
+        "content-type": content_type,
+        "content-length": str(len(data) if declared_length is None else declared_length),
+        **(headers or {}),
+    }
+    writer.write(_head(status, all_headers, keep) + data)
+    await writer.drain()
+
+
+async def _send_json(
+    writer: asyncio.StreamWriter, status: int, payload: Any, *, keep: bool
+) -> None:
+    await _send_raw(writer, status, json.dumps(payload).encode(), "application/json", keep=keep)
+
+
+async def _send_error(
+    writer: asyncio.StreamWriter,
+    status: int,
+    message: str,
+    *,
+    error_type: str | None = None,
+    param: str | None = None,
+    code: str | None = None,
+    headers: dict[str, str] | None = None,
+    keep: bool,
+) -> None:
+    payload = {
+        "error": {
+            "message": message,
+            "type": error_type or "invalid_request_error",
+            "param": param,
+            "code": code,
+        }
+    }
+    data = json.dumps(payload).encode()
+    await _send_raw(writer, status, data, "application/json", keep=keep, headers=headers)
+
+
+async def _send_stream(
+    writer: asyncio.StreamWriter,
+    events: list[Event],
+    *,
+    keep: bool,
+    delay: float = 0.0,
+    finish: bool = True,
+) -> None:
+    """Send SSE events with chunked transfer encoding; ``finish`` sends the closing chunk."""
+    head = {"content-type": "text/event-stream; charset=utf-8", "transfer-encoding": "chunked"}
+    writer.write(_head(200, head, keep))
+    await writer.drain()
+    for event in events:
+        if delay:
+            await asyncio.sleep(delay)
+        data = event.encode()
+        writer.write(b"%x\r\n%b\r\n" % (len(data), data))
+        await writer.drain()
+    if finish:
+        writer.write(b"0\r\n\r\n")
+        await writer.drain()
+
+
+async def _send_missing_fields(
+    writer: asyncio.StreamWriter, api: Api, body: dict[str, Any], stream: bool, keep: bool
+) -> None:
+    if api == "chat_completions":
+        broken = chat_missing_fields(body)
+        if stream:
+            await _send_stream(writer, [Event(None, broken), Event(None, "[DONE]")], keep=keep)
+            return
+    else:
+        broken = responses_missing_fields(body)
+        if stream:
+            event = {"type": "response.completed", "sequence_number": 0, "response": broken}
+            await _send_stream(writer, [Event("response.completed", event)], keep=keep)
+            return
+    await _send_json(writer, 200, broken, keep=keep)
+
+
+async def _send_payload(
+    writer: asyncio.StreamWriter, payload: dict[str, Any], fault: Fault | None, keep: bool
+) -> bool:
+    """Send a JSON answer, applying a fault that cuts, drops or slows it."""
+    data = json.dumps(payload).encode()
+    kind = fault.kind if fault is not None else None
+    if kind == "truncated":
+        await _send_raw(writer, 200, data[: len(data) // 2], "application/json", keep=keep)
+        return True
+    if kind == "drop_mid_stream":
+        half = data[: len(data) // 2]
+        await _send_raw(writer, 200, half, "application/json", keep=keep, declared_length=len(data))
+        writer.transport.abort()
+        raise _Closed
+    if fault is not None and kind == "slow":
+        await asyncio.sleep(fault.seconds)
+    await _send_raw(writer, 200, data, "application/json", keep=keep)
+    return True
+
+
+async def _send_events(
+    writer: asyncio.StreamWriter,
+    api: Api,
+    events: list[Event],
+    response: dict[str, Any],
+    fault: Fault | None,
+    keep: bool,
+) -> bool:
+    """Stream SSE events, applying a fault that slows, cuts, drops or fails the stream."""
+    if fault is None or fault.kind == "slow":
+        await _send_stream(writer, events, keep=keep, delay=fault.seconds if fault else 0.0)
+        return True
+    # Every other fault cuts the stream short: the final event is never sent.
+    sent = events[: min(fault.after_events, len(events) - 1)]
+    if fault.kind == "drop_mid_stream":
+        await _send_stream(writer, sent, keep=keep, finish=False)
+        writer.transport.abort()
+        raise _Closed
+    if fault.kind == "stream_error":
+        if api == "chat_completions":
+            sent.append(chat_stream_failure(fault))
+        else:
+            sent.append(responses_stream_failure(response, fault, len(sent)))
+    await _send_stream(writer, sent, keep=keep)
+    return True
+
+
+async def _stall(reader: asyncio.StreamReader, seconds: float) -> None:
+    """Wait ``seconds``, or less if the client hangs up first."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while (left := deadline - loop.time()) > 0:
+        try:
+            data = await asyncio.wait_for(reader.read(65536), left)
+        except TimeoutError:
+            return
+        if not data:
+            return
