@@ -1,0 +1,287 @@
+"""Decide which failed requests to retry, how long to wait, and run calls under tenacity.
+
+The openai SDK client is built with ``max_retries=0``; this module is the only place
+retries happen, so SDK and package retries never multiply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from functools import partial
+from typing import Any, TypeVar
+
+import tenacity
+
+from langchain_paramchat.errors import (
+    APIConnectionError,
+    APIError,
+    OptionError,
+    StreamInterruptedError,
+    StreamTimeoutError,
+)
+
+__all__ = ["RetryPolicy", "is_retryable", "parse_retry_after", "retry_reason"]
+
+logger = logging.getLogger("langchain_paramchat")
+
+T = TypeVar("T")
+
+# 408 request timeout, 409 lock conflict, 429 rate limit; every 5xx is added below.
+_RETRYABLE_STATUS = frozenset({408, 409, 429})
+# A 429 with this code is a billing limit: waiting does not help.
+_NO_RETRY_CODES = frozenset({"insufficient_quota"})
+
+
+def retry_reason(exc: BaseException) -> str | None:
+    """Return why ``exc`` is worth retrying (for the log), or None when it is not.
+
+    Retried: connection errors, timeouts (including a stream that stays silent before its
+    first event), and HTTP 408, 409, 429 and 5xx. Never retried: any other status
+    (400, 401, 403, 404, 422, ...), a 429 whose code is ``insufficient_quota``, a reply the
+    server marks ``x-should-retry: false``, a stream that already yielded output
+    (``StreamInterruptedError``), and anything that is not a package ``APIError``.
+    """
+    if isinstance(exc, StreamInterruptedError):
+        return None
+    if isinstance(exc, StreamTimeoutError):
+        return "stream idle timeout"
+    if isinstance(exc, APIConnectionError):
+        return "timeout" if isinstance(exc, TimeoutError) else "connection error"
+    if not isinstance(exc, APIError) or exc.status_code is None:
+        return None
+    status = exc.status_code
+    if status not in _RETRYABLE_STATUS and status < 500:
+        return None
+    if exc.code in _NO_RETRY_CODES:
+        return None
+    headers: Mapping[str, str] = getattr(exc, "headers", None) or {}
+    if headers.get("x-should-retry") == "false":
+        return None
+    return f"status {status}, code {exc.code}" if exc.code else f"status {status}"
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Return True when ``exc`` is worth retrying; usable as ``tenacity.retry_if_exception``."""
+    return retry_reason(exc) is not None
+
+
+def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
+    """Return the server's requested wait in seconds, or None when it gave no usable one.
+
+    Reads ``retry-after-ms`` (milliseconds, OpenAI's) first, then ``retry-after`` as seconds
+    or as an HTTP date (relative to ``now``, a Unix time, default the current time; a date
+    in the past means 0). ``headers`` must look keys up case-insensitively (``httpx2.Headers``)
+    or use lower-case keys.
+    """
+    value = headers.get("retry-after-ms")
+    if value:
+        try:
+            millis = float(value)
+        except ValueError:
+            millis = math.nan
+        if math.isfinite(millis) and millis >= 0:
+            return millis / 1000.0
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            return None
+        return max(0.0, when.timestamp() - (time.time() if now is None else now))
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Retry transient OpenAI failures with capped exponential backoff, under a deadline.
+
+    A call makes at most ``max_retries + 1`` attempts and stops earlier when the next wait
+    would end past ``deadline`` seconds after the call began (in-flight attempts are not cut
+    short; ``timeout`` bounds those). The wait after attempt *n* is the server's
+    ``retry-after-ms`` / ``retry-after`` when present, capped at ``max_retry_after``;
+    otherwise ``min(max_backoff, initial_backoff * 2 ** (n - 1))`` shortened by a random
+    fraction of up to ``jitter``. What is retried is :func:`retry_reason`'s table. When
+    retries run out, the last attempt's own error is raised (never ``tenacity.RetryError``).
+    Each retry is logged at WARNING on the ``langchain_paramchat`` logger with the attempt,
+    the wait and the reason (status, code, request id) -- never headers, body or key.
+
+    To run your own tenacity strategy instead, use :meth:`custom`.
+
+    ``sleep``, ``async_sleep`` and ``clock`` exist so tests can run without real waiting.
+    """
+
+    max_retries: int = 2
+    initial_backoff: float = 0.5
+    max_backoff: float = 8.0
+    jitter: float = 0.25
+    deadline: float | None = 120.0
+    max_retry_after: float = 60.0
+    retrying: tenacity.Retrying | tenacity.AsyncRetrying | None = field(default=None, repr=False)
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
+    async_sleep: Callable[[float], Awaitable[None]] = field(
+        default=asyncio.sleep, repr=False, compare=False
+    )
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.max_retries, int) or self.max_retries < 0:
+            raise OptionError("max_retries", self.max_retries, "an int >= 0")
+        for name in ("initial_backoff", "max_backoff", "max_retry_after"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or not value >= 0:
+                raise OptionError(name, value, "a number of seconds >= 0")
+        if not isinstance(self.jitter, int | float) or not 0 <= self.jitter <= 1:
+            raise OptionError("jitter", self.jitter, "a fraction between 0 and 1")
+        if self.deadline is not None and (
+            not isinstance(self.deadline, int | float) or not self.deadline > 0
+        ):
+            raise OptionError("deadline", self.deadline, "seconds > 0, or None for no deadline")
+        if self.retrying is not None and not isinstance(self.retrying, tenacity.BaseRetrying):
+            raise OptionError(
+                "retrying", self.retrying, "a tenacity.Retrying or tenacity.AsyncRetrying"
+            )
+
+    @classmethod
+    def custom(cls, retrying: tenacity.Retrying | tenacity.AsyncRetrying) -> RetryPolicy:
+        """Return a policy that runs every call under your own tenacity object.
+
+        Your object decides everything (stop, wait, retry, logging); the fields of this
+        policy are ignored. It is copied per call, so one object can serve concurrent calls.
+        A ``Retrying`` also serves async calls (and an ``AsyncRetrying`` sync calls): its
+        stop/wait/retry/before/after callbacks are reused, so keep them plain functions.
+        This module's rules are available as building blocks::
+
+            RetryPolicy.custom(tenacity.Retrying(
+                retry=tenacity.retry_if_exception(is_retryable),
+                stop=tenacity.stop_after_attempt(5),
+                wait=tenacity.wait_random_exponential(max=30),
+            ))
+
+        When it gives up, the last attempt's error is raised even without ``reraise=True``.
+        """
+        return cls(retrying=retrying)
+
+    def backoff(self, failed_attempts: int) -> float:
+        """Return the wait after ``failed_attempts`` failures when the server named none."""
+        base = min(self.max_backoff, self.initial_backoff * 2 ** (failed_attempts - 1))
+        return base * (1.0 - self.jitter * random.random())
+
+    def wait_for(self, exc: BaseException | None, failed_attempts: int) -> float:
+        """Return how long to wait before retrying after ``exc``, honouring Retry-After."""
+        headers: Mapping[str, str] | None = getattr(exc, "headers", None)
+        if headers:
+            requested = parse_retry_after(headers)
+            if requested is not None:
+                return min(requested, self.max_retry_after)
+        return self.backoff(failed_attempts)
+
+    def call(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` until it succeeds, a non-retryable error occurs, or the policy gives up."""
+        if self.retrying is None and self.max_retries == 0:
+            return fn()
+        retrying = self._sync_retrying()
+        try:
+            return retrying(fn)
+        except tenacity.RetryError as exc:
+            exc.reraise()
+
+    async def acall(self, fn: Callable[[], Awaitable[T]]) -> T:
+        """Await ``fn()`` under the policy; the async twin of :meth:`call`."""
+        if self.retrying is None and self.max_retries == 0:
+            return await fn()
+        retrying = self._async_retrying()
+        try:
+            result: T = await retrying(fn)
+        except tenacity.RetryError as exc:
+            exc.reraise()
+        return result
+
+    # --- tenacity plumbing ------------------------------------------------------------
+
+    def _sync_retrying(self) -> tenacity.Retrying:
+        if isinstance(self.retrying, tenacity.Retrying):
+            return self.retrying.copy()
+        if self.retrying is not None:
+            return tenacity.Retrying(**_strategies(self.retrying))
+        return tenacity.Retrying(
+            sleep=self.sleep,
+            stop=partial(self._should_stop, self.clock()),
+            wait=self._wait,
+            retry=tenacity.retry_if_exception(is_retryable),
+            before_sleep=self._log_retry,
+            reraise=True,
+        )
+
+    def _async_retrying(self) -> tenacity.AsyncRetrying:
+        if isinstance(self.retrying, tenacity.AsyncRetrying):
+            return self.retrying.copy()
+        if self.retrying is not None:
+            return tenacity.AsyncRetrying(**_strategies(self.retrying))
+        return tenacity.AsyncRetrying(
+            sleep=self.async_sleep,
+            stop=partial(self._should_stop, self.clock()),
+            wait=self._wait,
+            retry=tenacity.retry_if_exception(is_retryable),
+            before_sleep=self._log_retry,
+            reraise=True,
+        )
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome is not None else None
+        return self.wait_for(exc, state.attempt_number)
+
+    def _should_stop(self, started: float, state: tenacity.RetryCallState) -> bool:
+        # tenacity computes the wait before asking stop, so upcoming_sleep is the next wait.
+        if state.attempt_number > self.max_retries:
+            return True
+        if self.deadline is None:
+            return False
+        return self.clock() - started + state.upcoming_sleep > self.deadline
+
+    def _log_retry(self, state: tenacity.RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome is not None else None
+        reason = retry_reason(exc) if exc is not None else None
+        request_id = getattr(exc, "request_id", None)
+        if request_id:
+            reason = f"{reason}, request id {request_id}"
+        logger.warning(
+            "OpenAI request attempt %d of %d failed (%s); retrying in %.2f s",
+            state.attempt_number,
+            self.max_retries + 1,
+            reason,
+            state.upcoming_sleep,
+            extra={
+                "paramchat_attempt": state.attempt_number,
+                "paramchat_wait": state.upcoming_sleep,
+                "paramchat_reason": reason,
+                "paramchat_status_code": getattr(exc, "status_code", None),
+            },
+        )
+
+
+def _strategies(retrying: tenacity.BaseRetrying) -> dict[str, Any]:
+    """Return the callbacks of a tenacity object, to rebuild it for the other sync/async mode."""
+    return {
+        "stop": retrying.stop,
+        "wait": retrying.wait,
+        "retry": retrying.retry,
+        "before": retrying.before,
+        "after": retrying.after,
+        "before_sleep": retrying.before_sleep,
+        "reraise": retrying.reraise,
+        "retry_error_cls": retrying.retry_error_cls,
+        "retry_error_callback": retrying.retry_error_callback,
+    }
