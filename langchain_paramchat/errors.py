@@ -199,6 +199,10 @@ class StreamStalledError(StreamInterruptedError, StreamTimeoutError):
     """Raise when a stream goes silent past ``stream_idle_timeout`` after output was yielded."""
 
 
+class LocalModelError(ParamChatError, RuntimeError):
+    """Raise when the local llama.cpp model cannot run: extra missing, bad model file, no server."""
+
+
 def _short_repr(value: Any, limit: int = 120) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."

