@@ -1,0 +1,699 @@
+"""Normalize tools and tool_choice from any accepted form, and render them for either API.
+
+Accepted tools: Pydantic models (v2, and v1 through ``pydantic.v1``), TypedDicts, dataclasses,
+plain functions, LangChain ``BaseTool``s, JSON-schema dicts with a ``title``, and OpenAI tool dicts
+in either API's shape: function tools, custom (free-form / grammar) tools and built-in tools
+(``web_search``, ``file_search``, ``mcp``, ``shell``, ...). Each becomes one neutral value
+(:class:`FunctionTool`, :class:`CustomTool` or :class:`BuiltinTool`) that renders to the Chat
+Completions or the Responses shape.
+
+``strict`` is always sent as an explicit boolean, because the APIs disagree on its default: the
+Responses API uses strict validation when ``strict`` is omitted and the schema allows it, the Chat
+Completions API does not. ``strict=None`` therefore means "the tool dict's own ``strict`` value,
+else ``False``", so the same tool behaves the same on both APIs.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import inspect
+import re
+import typing
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Literal, TypeAlias, get_args, get_origin
+
+from langchain_core.tools import BaseTool
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from langchain_core.utils.pydantic import is_pydantic_v1_subclass, is_pydantic_v2_subclass
+from openai.types.chat.chat_completion_custom_tool_param import ChatCompletionCustomToolParam
+from openai.types.chat.chat_completion_function_tool_param import ChatCompletionFunctionToolParam
+from openai.types.responses import response_create_params
+from openai.types.responses.custom_tool_param import CustomToolParam
+from openai.types.responses.function_tool_param import FunctionToolParam
+from openai.types.shared_params.function_definition import FunctionDefinition
+from typing_extensions import is_typeddict
+
+from langchain_paramchat.errors import IncompatibleOptionsError, OptionError, ToolSchemaError
+from langchain_paramchat.strict import inline_root_ref, make_strict
+from langchain_paramchat.typecheck import find_error, typeddict_fields
+
+__all__ = [
+    "BuiltinTool",
+    "CustomTool",
+    "FunctionTool",
+    "NeutralChoice",
+    "NeutralTool",
+    "ToolChoiceAllowed",
+    "ToolChoiceMode",
+    "ToolChoiceNamed",
+    "normalize_tool",
+    "normalize_tool_choice",
+    "normalize_tools",
+    "requires_responses",
+    "to_chat_tool",
+    "to_chat_tool_choice",
+    "to_responses_tool",
+    "to_responses_tool_choice",
+]
+
+
+@dataclass(frozen=True)
+class FunctionTool:
+    """A function the model may call with JSON arguments described by ``parameters``."""
+
+    name: str
+    description: str | None
+    parameters: dict[str, Any]
+    strict: bool
+    # Keys only the Responses API's function tool has (defer_loading, allowed_callers, ...).
+    responses_only: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CustomTool:
+    """A tool whose input is free text, optionally constrained by a grammar.
+
+    ``format`` uses the Responses shape: ``{"type": "text"}`` or
+    ``{"type": "grammar", "syntax": "lark" | "regex", "definition": "..."}``.
+    """
+
+    name: str
+    description: str | None
+    format: dict[str, Any] | None
+    responses_only: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BuiltinTool:
+    """A tool the API hosts (web search, file search, MCP, shell, ...): only Responses serves it."""
+
+    spec: dict[str, Any]
+
+    @property
+    def type(self) -> str:
+        """Return the tool's ``type``."""
+        return str(self.spec["type"])
+
+    @property
+    def label(self) -> str:
+        """Return a short name for messages: the type, plus the MCP server or namespace name."""
+        if self.type == "mcp":
+            return f"mcp:{self.spec.get('server_label')}"
+        if "name" in self.spec:
+            return f"{self.type}:{self.spec['name']}"
+        return self.type
+
+
+NeutralTool: TypeAlias = FunctionTool | CustomTool | BuiltinTool
+
+
+@dataclass(frozen=True)
+class ToolChoiceMode:
+    """Let the model decide (``auto``), forbid tools (``none``) or require one (``required``)."""
+
+    mode: Literal["auto", "none", "required"]
+
+
+@dataclass(frozen=True)
+class ToolChoiceNamed:
+    """Force one bound tool; ``mcp_tool`` names the tool on an MCP server when forcing ``mcp``."""
+
+    tool: NeutralTool
+    mcp_tool: str | None = None
+
+
+@dataclass(frozen=True)
+class ToolChoiceAllowed:
+    """Restrict the model to a subset of the bound tools, optionally requiring a call."""
+
+    mode: Literal["auto", "required"]
+    tools: tuple[NeutralTool, ...]
+
+
+NeutralChoice: TypeAlias = ToolChoiceMode | ToolChoiceNamed | ToolChoiceAllowed
+
+# "Must be a-z, A-Z, 0-9, or contain underscores and dashes, with a maximum length of 64."
+# (openai.types.shared_params.FunctionDefinition.name)
+_FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_EMPTY_PARAMETERS: dict[str, Any] = {"type": "object", "properties": {}}
+
+
+# ---------------------------------------------------------------------------------------------
+# Tools
+
+
+def normalize_tool(tool: Any, *, strict: bool | None = None) -> NeutralTool:
+    """Convert one tool in any accepted form to a FunctionTool, CustomTool or BuiltinTool.
+
+    ``strict=True`` compiles the parameters with :func:`make_strict`; ``False`` keeps them as
+    given; ``None`` uses a tool dict's own ``strict`` value, else ``False``.
+    """
+    if isinstance(tool, FunctionTool | CustomTool | BuiltinTool):
+        if strict is None or not isinstance(tool, FunctionTool) or tool.strict == strict:
+            return tool
+        return normalize_tool(to_responses_tool(tool), strict=strict)
+    if isinstance(tool, dict):
+        return _from_dict(tool, strict)
+    if isinstance(tool, BaseTool):
+        return _function(tool.name, tool.description or None, _base_tool_parameters(tool), strict)
+    if isinstance(tool, type) and is_pydantic_v2_subclass(tool):
+        description, parameters = _split_description(tool.model_json_schema())
+        return _function(tool.__name__, description, parameters, strict)
+    if isinstance(tool, type) and is_pydantic_v1_subclass(tool):
+        description, parameters = _split_description(tool.schema())  # type: ignore[attr-defined]
+        return _function(tool.__name__, description, parameters, strict)
+    if isinstance(tool, type) and dataclasses.is_dataclass(tool):
+        description, parameters = _split_description(_type_adapter_schema(tool))
+        if description == _dataclass_signature_doc(tool):
+            description = None
+        return _function(tool.__name__, description, parameters, strict)
+    if is_typeddict(tool):
+        return _from_typeddict(tool, strict)
+    if inspect.isfunction(tool) or inspect.ismethod(tool):
+        spec = _langchain_function(tool, str(getattr(tool, "__name__", tool)))
+        return _function(spec["name"], spec.get("description") or None, spec["parameters"], strict)
+    raise ToolSchemaError(
+        f"cannot use {type(tool).__name__} {tool!r:.60} as a tool; pass a Pydantic model, "
+        "TypedDict, dataclass, function, LangChain BaseTool or an OpenAI tool dict",
+        path="tools",
+    )
+
+
+def normalize_tools(tools: Sequence[Any], *, strict: bool | None = None) -> tuple[NeutralTool, ...]:
+    """Normalize every tool and check that no two share a name."""
+    out = tuple(normalize_tool(t, strict=strict) for t in tools)
+    seen: set[str] = set()
+    for tool in out:
+        key = tool.label if isinstance(tool, BuiltinTool) else tool.name
+        if key in seen:
+            raise ToolSchemaError(
+                f"two tools are named {key!r}; tool names must be unique, rename one",
+                path=f"tools[{key}]",
+            )
+        seen.add(key)
+    return out
+
+
+def to_chat_tool(tool: NeutralTool) -> dict[str, Any]:
+    """Render a tool in the Chat Completions shape; built-in tools raise ToolSchemaError."""
+    if isinstance(tool, BuiltinTool):
+        raise ToolSchemaError(
+            f"the built-in tool {tool.type!r} needs the Responses API; Chat Completions only "
+            "takes function and custom tools. Use the Responses API or remove the tool",
+            path=f"tools[{tool.label}]",
+        )
+    if tool.responses_only:
+        keys = ", ".join(sorted(tool.responses_only))
+        raise ToolSchemaError(
+            f"only the Responses API's tools take {keys}; use the Responses API or drop them",
+            path=f"tools[{tool.name}]",
+        )
+    if isinstance(tool, FunctionTool):
+        function: dict[str, Any] = {"name": tool.name}
+        if tool.description:
+            function["description"] = tool.description
+        function["parameters"] = copy.deepcopy(tool.parameters)
+        function["strict"] = tool.strict
+        return {"type": "function", "function": function}
+    custom: dict[str, Any] = {"name": tool.name}
+    if tool.description:
+        custom["description"] = tool.description
+    if tool.format is not None:
+        custom["format"] = _chat_format(tool.format)
+    return {"type": "custom", "custom": custom}
+
+
+def to_responses_tool(tool: NeutralTool) -> dict[str, Any]:
+    """Render a tool in the Responses API shape; built-in tools pass through unchanged."""
+    if isinstance(tool, BuiltinTool):
+        return copy.deepcopy(tool.spec)
+    out: dict[str, Any]
+    if isinstance(tool, FunctionTool):
+        out = {"type": "function", "name": tool.name}
+        if tool.description:
+            out["description"] = tool.description
+        out["parameters"] = copy.deepcopy(tool.parameters)
+        out["strict"] = tool.strict
+    else:
+        out = {"type": "custom", "name": tool.name}
+        if tool.description:
+            out["description"] = tool.description
+        if tool.format is not None:
+            out["format"] = copy.deepcopy(tool.format)
+    out.update(copy.deepcopy(tool.responses_only))
+    return out
+
+
+def requires_responses(tools: Sequence[NeutralTool]) -> list[str]:
+    """Name the bound tools only the Responses API can serve (built-ins, Responses-only keys)."""
+    out = []
+    for tool in tools:
+        if isinstance(tool, BuiltinTool):
+            out.append(tool.label)
+        elif tool.responses_only:
+            out.append(f"{tool.name} ({', '.join(sorted(tool.responses_only))})")
+    return out
+
+
+def _function(
+    name: str, description: str | None, parameters: Any, strict: bool | None
+) -> FunctionTool:
+    return _make_function(name, description, parameters, strict, {})
+
+
+def _make_function(
+    name: Any,
+    description: str | None,
+    parameters: Any,
+    strict: bool | None,
+    responses_only: dict[str, Any],
+) -> FunctionTool:
+    if not isinstance(name, str) or not _FUNCTION_NAME.fullmatch(name):
+        raise ToolSchemaError(
+            f"function name {name!r} is not allowed: use 1-64 letters, digits, underscores or "
+            "dashes; rename the tool",
+            path=f"tools[{name}]",
+        )
+    if parameters is None:
+        parameters = _EMPTY_PARAMETERS
+    if not isinstance(parameters, dict):
+        raise ToolSchemaError(
+            f"parameters must be a JSON schema object, got {type(parameters).__name__}",
+            path=f"tools[{name}].parameters",
+        )
+    use_strict = bool(strict)
+    parameters = (
+        make_strict(parameters, path=f"tools[{name}].parameters")
+        if use_strict
+        else copy.deepcopy(parameters)
+    )
+    return FunctionTool(name, description, parameters, use_strict, copy.deepcopy(responses_only))
+
+
+def _from_dict(spec: dict[str, Any], strict: bool | None) -> NeutralTool:
+    kind = spec.get("type")
+    if kind == "function" and "function" in spec:
+        _check(spec, ChatCompletionFunctionToolParam, spec["function"].get("name"))
+        fn = spec["function"]
+        return _make_function(
+            fn["name"],
+            fn.get("description"),
+            fn.get("parameters"),
+            _strict(strict, fn.get("strict")),
+            {},
+        )
+    if kind == "function":
+        filled = {"parameters": None, "strict": None, **spec}
+        _check(filled, FunctionToolParam, spec.get("name"))
+        return _make_function(
+            spec["name"],
+            spec.get("description"),
+            spec.get("parameters"),
+            _strict(strict, spec.get("strict")),
+            _extras(
+                spec, FunctionToolParam, {"type", "name", "description", "parameters", "strict"}
+            ),
+        )
+    if kind is None and "name" in spec:
+        _check(spec, FunctionDefinition, spec.get("name"))
+        return _make_function(
+            spec["name"],
+            spec.get("description"),
+            spec.get("parameters"),
+            _strict(strict, spec.get("strict")),
+            {},
+        )
+    if kind == "custom" and "custom" in spec:
+        _check(spec, ChatCompletionCustomToolParam, spec["custom"].get("name"))
+        custom = spec["custom"]
+        fmt = custom.get("format")
+        if fmt is not None and fmt.get("type") == "grammar":
+            fmt = {"type": "grammar", **fmt["grammar"]}
+        return CustomTool(custom["name"], custom.get("description"), copy.deepcopy(fmt))
+    if kind == "custom":
+        _check(spec, CustomToolParam, spec.get("name"))
+        return CustomTool(
+            spec["name"],
+            spec.get("description"),
+            copy.deepcopy(spec.get("format")),
+            _extras(spec, CustomToolParam, {"type", "name", "description", "format"}),
+        )
+    if kind == "object" or (kind is None and "properties" in spec):
+        return _from_json_schema(spec, strict)
+    if not isinstance(kind, str):
+        raise ToolSchemaError(
+            "a tool dict needs a 'type' (function, custom or a built-in tool type) or a 'name'",
+            path="tools",
+        )
+    _check(spec, _responses_tool_type(), spec.get("server_label") or spec.get("name") or kind)
+    return BuiltinTool(copy.deepcopy(spec))
+
+
+def _from_json_schema(schema: dict[str, Any], strict: bool | None) -> FunctionTool:
+    name = schema.get("title")
+    if not isinstance(name, str):
+        raise ToolSchemaError(
+            "a JSON-schema tool needs a 'title' to name it; add one or wrap it as "
+            '{"type": "function", "name": ..., "parameters": ...}',
+            path="tools",
+        )
+    description, parameters = _split_description(schema)
+    return _function(name, description, parameters, strict)
+
+
+def _from_typeddict(tool: Any, strict: bool | None) -> FunctionTool:
+    name = tool.__name__
+    try:
+        # langchain-core reads LangChain's conventions: Annotated[T, default, "description"]
+        # and a Google-style "Args:" section in the docstring.
+        spec = convert_to_openai_tool(tool)["function"]
+        return _function(name, spec.get("description") or None, spec["parameters"], strict)
+    except ToolSchemaError:
+        raise
+    except Exception:
+        # langchain-core rejects some valid TypedDicts (e.g. NotRequired fields); pydantic reads
+        # them, as long as they come from typing_extensions.
+        description, parameters = _split_description(_type_adapter_schema(tool))
+        return _function(name, description, parameters, strict)
+
+
+def _type_adapter_schema(tp: Any) -> dict[str, Any]:
+    from pydantic import TypeAdapter
+
+    try:
+        return TypeAdapter(tp).json_schema()
+    except Exception as exc:
+        raise ToolSchemaError(
+            f"cannot build a JSON schema for {getattr(tp, '__name__', tp)}: {exc}",
+            path=f"tools[{getattr(tp, '__name__', tp)}]",
+        ) from exc
+
+
+def _langchain_function(tool: Callable[..., Any] | BaseTool, name: str) -> dict[str, Any]:
+    try:
+        return dict(convert_to_openai_tool(tool)["function"])
+    except Exception as exc:
+        raise ToolSchemaError(
+            f"cannot build a JSON schema for {name}: {exc}", path=f"tools[{name}]"
+        ) from exc
+
+
+def _base_tool_parameters(tool: BaseTool) -> dict[str, Any]:
+    schema = tool.tool_call_schema
+    if isinstance(schema, type) and is_pydantic_v2_subclass(schema):
+        # Read the model directly: langchain-core's conversion inlines $refs, which loses
+        # recursive models.
+        return _split_description(schema.model_json_schema())[1]
+    if isinstance(schema, dict):
+        return copy.deepcopy(schema)
+    return dict(_langchain_function(tool, tool.name)["parameters"])
+
+
+def _split_description(schema: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
+    """Return the schema's description (the tool's) and the schema without title/description."""
+    parameters = _without_titles(inline_root_ref(schema))
+    description = parameters.pop("description", None)
+    return (description if isinstance(description, str) and description else None), parameters
+
+
+def _without_titles(schema: Any) -> Any:
+    """Return ``schema`` without ``title`` annotations (pydantic adds one to every field)."""
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "title" and isinstance(value, str):
+            continue
+        if key in ("properties", "$defs", "definitions", "patternProperties") and isinstance(
+            value, dict
+        ):
+            out[key] = {name: _without_titles(sub) for name, sub in value.items()}
+        elif key in ("anyOf", "allOf", "oneOf", "prefixItems") and isinstance(value, list):
+            out[key] = [_without_titles(sub) for sub in value]
+        elif key in ("items", "additionalProperties", "not") and isinstance(value, dict):
+            out[key] = _without_titles(value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _dataclass_signature_doc(tp: type) -> str:
+    # dataclasses without a docstring get "Name(field: type, ...)" as __doc__.
+    try:
+        return tp.__name__ + str(inspect.signature(tp)).replace(" -> None", "")
+    except (TypeError, ValueError):
+        return ""
+
+
+def _strict(requested: bool | None, own: Any) -> bool:
+    if requested is not None:
+        return requested
+    return own if isinstance(own, bool) else False
+
+
+def _extras(spec: dict[str, Any], td: type, core: set[str]) -> dict[str, Any]:
+    hints, _ = typeddict_fields(td)
+    return {k: copy.deepcopy(v) for k, v in spec.items() if k in hints and k not in core}
+
+
+def _check(spec: dict[str, Any], tp: Any, name: Any) -> None:
+    error = find_error(spec, tp, f"tools[{name}]")
+    if error:
+        where, _, message = error.partition(": ")
+        raise ToolSchemaError(message, path=where)
+
+
+def _chat_format(fmt: dict[str, Any]) -> dict[str, Any]:
+    if fmt.get("type") == "grammar":
+        return {
+            "type": "grammar",
+            "grammar": {k: copy.deepcopy(v) for k, v in fmt.items() if k != "type"},
+        }
+    return copy.deepcopy(fmt)
+
+
+@cache
+def _responses_hints() -> dict[str, Any]:
+    return typing.get_type_hints(response_create_params.ResponseCreateParamsBase)
+
+
+def _responses_tool_type() -> Any:
+    return get_args(_responses_hints()["tools"])[0]
+
+
+@cache
+def _forceable_types() -> frozenset[str]:
+    """Return built-in tool types Responses' tool_choice can name as ``{"type": ...}`` alone."""
+    out: set[str] = set()
+    for option in get_args(_responses_hints()["tool_choice"]):
+        if not is_typeddict(option):
+            continue
+        hints, required = typeddict_fields(option)
+        tag = hints.get("type")
+        if set(hints) == {"type"} and required == {"type"} and get_origin(tag) is Literal:
+            out.update(str(a) for a in get_args(tag))
+    return frozenset(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# tool_choice
+
+_MODES = ("auto", "none", "required")
+
+
+def normalize_tool_choice(choice: Any, tools: Sequence[Any]) -> NeutralChoice | None:
+    """Convert a tool_choice in any accepted form to a neutral value checked against ``tools``.
+
+    Accepts ``"auto"``, ``"none"``, ``"required"``, ``"any"`` (= required), ``True`` (the single
+    bound function/custom tool, else required), ``False``/``None`` (send nothing), a bound
+    tool's name or built-in type, and OpenAI's tool_choice dicts from either API, including
+    ``allowed_tools``. ``tools`` are the bound tools, neutral or in any form normalize_tool takes.
+    """
+    bound = tuple(
+        t if isinstance(t, FunctionTool | CustomTool | BuiltinTool) else normalize_tool(t)
+        for t in tools
+    )
+    if choice is None or choice is False:
+        return None
+    if choice is True:
+        callable_tools = [t for t in bound if not isinstance(t, BuiltinTool)]
+        if len(bound) == 1 and callable_tools:
+            return ToolChoiceNamed(callable_tools[0])
+        return _mode("required", choice, bound)
+    if isinstance(choice, str):
+        if choice in _MODES:
+            return _mode(choice, choice, bound)  # type: ignore[arg-type]
+        if choice == "any":
+            return _mode("required", choice, bound)
+        return ToolChoiceNamed(_find(choice, bound, choice))
+    if isinstance(choice, dict):
+        return _choice_from_dict(choice, bound)
+    raise OptionError(
+        "tool_choice",
+        choice,
+        "expected 'auto', 'none', 'required', 'any', True, a tool name or a tool-choice dict",
+    )
+
+
+def to_chat_tool_choice(choice: NeutralChoice) -> str | dict[str, Any]:
+    """Render a neutral tool_choice in the Chat Completions shape."""
+    if isinstance(choice, ToolChoiceMode):
+        return choice.mode
+    if isinstance(choice, ToolChoiceNamed):
+        return _chat_ref(choice.tool)
+    return {
+        "type": "allowed_tools",
+        "allowed_tools": {"mode": choice.mode, "tools": [_chat_ref(t) for t in choice.tools]},
+    }
+
+
+def to_responses_tool_choice(choice: NeutralChoice) -> str | dict[str, Any]:
+    """Render a neutral tool_choice in the Responses API shape."""
+    if isinstance(choice, ToolChoiceMode):
+        return choice.mode
+    if isinstance(choice, ToolChoiceAllowed):
+        return {
+            "type": "allowed_tools",
+            "mode": choice.mode,
+            "tools": [_responses_ref(t) for t in choice.tools],
+        }
+    tool = choice.tool
+    if not isinstance(tool, BuiltinTool):
+        return _responses_ref(tool)
+    if tool.type == "mcp":
+        out = _responses_ref(tool)
+        if choice.mcp_tool:
+            out["name"] = choice.mcp_tool
+        return out
+    if tool.type in _forceable_types():
+        return {"type": tool.type}
+    # Responses' tool_choice cannot name this built-in by type; allowing only it and requiring
+    # a call forces it all the same.
+    return {"type": "allowed_tools", "mode": "required", "tools": [_responses_ref(tool)]}
+
+
+def _mode(
+    mode: Literal["auto", "none", "required"], raw: Any, bound: Sequence[NeutralTool]
+) -> ToolChoiceMode:
+    if mode == "required" and not bound:
+        raise OptionError(
+            "tool_choice",
+            raw,
+            "it requires a tool call but no tools are bound",
+            fix="Bind tools first (bind_tools) or use 'auto'",
+        )
+    return ToolChoiceMode(mode)
+
+
+def _choice_from_dict(choice: dict[str, Any], bound: Sequence[NeutralTool]) -> NeutralChoice:
+    kind = choice.get("type")
+    if kind == "allowed_tools":
+        body = choice.get("allowed_tools", choice)
+        mode = body.get("mode") if isinstance(body, dict) else None
+        entries = body.get("tools") if isinstance(body, dict) else None
+        if mode not in ("auto", "required") or not isinstance(entries, list) or not entries:
+            raise OptionError(
+                "tool_choice",
+                choice,
+                "allowed_tools needs mode 'auto' or 'required' and a non-empty list of tools",
+            )
+        return ToolChoiceAllowed(mode, tuple(_find_ref(e, bound, choice) for e in entries))
+    if kind == "mcp":
+        tool = _find_ref(choice, bound, choice)
+        name = choice.get("name")
+        return ToolChoiceNamed(tool, name if isinstance(name, str) else None)
+    return ToolChoiceNamed(_find_ref(choice, bound, choice))
+
+
+def _find_ref(ref: Any, bound: Sequence[NeutralTool], raw: Any) -> NeutralTool:
+    """Return the bound tool a tool reference (a name, or a dict of either API) points at."""
+    if isinstance(ref, str):
+        return _find(ref, bound, raw)
+    if not isinstance(ref, dict) or not isinstance(ref.get("type"), str):
+        raise OptionError(
+            "tool_choice", raw, "a tool reference must be a name or a dict with a 'type'"
+        )
+    kind = ref["type"]
+    if kind in ("function", "custom"):
+        inner = ref.get(kind)
+        name = inner.get("name") if isinstance(inner, dict) else ref.get("name")
+        if not isinstance(name, str):
+            raise OptionError("tool_choice", raw, f"a {kind} tool reference needs a name")
+        tool = _find(name, bound, raw)
+        if isinstance(tool, FunctionTool) != (kind == "function") or isinstance(tool, BuiltinTool):
+            raise OptionError(
+                "tool_choice", raw, f"{name!r} is bound as a {_kind(tool)} tool, not a {kind} tool"
+            )
+        return tool
+    for tool in bound:
+        if isinstance(tool, BuiltinTool) and _same_builtin(tool, ref):
+            return tool
+    raise OptionError("tool_choice", raw, f"no bound tool matches it; bound tools: {_names(bound)}")
+
+
+def _find(name: str, bound: Sequence[NeutralTool], raw: Any) -> NeutralTool:
+    for tool in bound:
+        if not isinstance(tool, BuiltinTool) and tool.name == name:
+            return tool
+    for tool in bound:
+        if isinstance(tool, BuiltinTool) and name in (tool.type, tool.label):
+            return tool
+    raise OptionError(
+        "tool_choice",
+        raw,
+        f"it names no bound tool; bound tools: {_names(bound)}",
+        fix="Use one of those names, or 'auto', 'none' or 'required'",
+    )
+
+
+def _same_builtin(tool: BuiltinTool, ref: dict[str, Any]) -> bool:
+    if not _same_type(tool.type, ref["type"]):
+        return False
+    # An MCP choice's "name" is a tool on the server, not part of the bound tool's identity.
+    keys = ("server_label",) if tool.type == "mcp" else ("server_label", "name")
+    return all(tool.spec.get(key) == ref[key] for key in keys if key in ref)
+
+
+def _same_type(bound: str, wanted: str) -> bool:
+    # Dated variants (web_search_preview_2025_03_11) answer to their base name and vice versa.
+    return bound == wanted or bound.startswith(wanted + "_20") or wanted.startswith(bound + "_20")
+
+
+def _chat_ref(tool: NeutralTool) -> dict[str, Any]:
+    if isinstance(tool, FunctionTool):
+        return {"type": "function", "function": {"name": tool.name}}
+    if isinstance(tool, CustomTool):
+        return {"type": "custom", "custom": {"name": tool.name}}
+    raise IncompatibleOptionsError(
+        f"tool_choice names the built-in tool {tool.label!r}, which needs the Responses API; "
+        "Chat Completions can only choose function and custom tools"
+    )
+
+
+def _responses_ref(tool: NeutralTool) -> dict[str, Any]:
+    if isinstance(tool, FunctionTool):
+        return {"type": "function", "name": tool.name}
+    if isinstance(tool, CustomTool):
+        return {"type": "custom", "name": tool.name}
+    out: dict[str, Any] = {"type": tool.type}
+    for key in ("server_label", "name"):
+        if key in tool.spec:
+            out[key] = tool.spec[key]
+    return out
+
+
+def _kind(tool: NeutralTool) -> str:
+    if isinstance(tool, FunctionTool):
+        return "function"
+    if isinstance(tool, CustomTool):
+        return "custom"
+    return "built-in"
+
+
+def _names(bound: Sequence[NeutralTool]) -> str:
+    if not bound:
+        return "none (bind tools first)"
+    return ", ".join(repr(t.label if isinstance(t, BuiltinTool) else t.name) for t in bound)
