@@ -159,7 +159,7 @@ class LocalServer:
             raise
         return self.base_url
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def stop(self, timeout: float = 2.0) -> None:
         """Stop the server: ask politely (close its stdin), then terminate, then kill."""
         process, self._process = self._process, None
         self._address = None
@@ -404,15 +404,20 @@ def _check_gguf(path: Path) -> None:
 
 
 def _pump_lines(stream: IO[str], lines: queue.Queue[str]) -> None:
-    for line in stream:
-        lines.put(line.strip())
+    # stop() may close the pipe under this thread; that only ends the pumping.
+    with contextlib.suppress(OSError, ValueError):
+        for line in stream:
+            lines.put(line.strip())
     lines.put("")
 
 
 def _tail(path: Path | None) -> str:
     if path is None or not path.exists():
         return ""
-    return _last_lines(path.read_text(encoding="utf-8", errors="replace"))
+    text = path.read_text(encoding="utf-8", errors="replace")
+    # llama.cpp marks errors with " E " after the timestamp; they say more than the last lines.
+    errors = [line for line in text.splitlines() if " E " in line[:20]]
+    return _last_lines("\n".join(errors) if errors else text)
 
 
 def _last_lines(text: str) -> str:
