@@ -18,6 +18,7 @@ from langchain_core.utils import from_env, secret_from_env
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
 
 from langchain_paramchat import options as opts
+from langchain_paramchat import tools as _tools
 from langchain_paramchat.apis import chat_completions
 from langchain_paramchat.errors import OptionError, StreamInterruptedError, UnknownOptionError
 from langchain_paramchat.options import OPTIONS, RequestOptions, check_option, resolve_name
@@ -215,26 +216,34 @@ class ParamChat(BaseChatModel, RequestOptions):
         stream: bool,
     ) -> _Prepared:
         merged, call = self._call_options(stop, kwargs)
-        _check_contradictions(merged, stream=stream, tools=call.get("tools"))
-        chat_only = chat_completions.chat_only_inputs(messages)
+        bound_tools = _neutral_tools(call.get("tools"))
+        _check_contradictions(merged, stream=stream, tools=bound_tools)
+        choice = _tools.normalize_tool_choice(merged.get("tool_choice"), bound_tools or ())
         decided = route(
             merged,
             model=self.model,
             api=call.get("api", self.api),
-            chat_only_inputs=chat_only,
+            responses_only_tools=_tools.requires_responses(bound_tools or ()),
+            chat_only_inputs=chat_completions.chat_only_inputs(messages),
             responses_only_models=self.responses_only_models,
         )
-        stream_usage = call.get("stream_usage", self.stream_usage)
+        if decided.api == "chat_completions":
+            adapter: ModuleType = chat_completions
+            tools = [_tools.to_chat_tool(t) for t in bound_tools] if bound_tools else None
+            tool_choice = _tools.to_chat_tool_choice(choice) if choice else None
+        else:
+            adapter = _responses_adapter()
+            tools = [_tools.to_responses_tool(t) for t in bound_tools] if bound_tools else None
+            tool_choice = _tools.to_responses_tool_choice(choice) if choice else None
         stream_options = dict(merged.get("stream_options") or {})
-        if stream_usage and "include_usage" not in stream_options:
-            stream_options["include_usage"] = True
-        adapter = chat_completions
+        if decided.api == "chat_completions" and call.get("stream_usage", self.stream_usage):
+            stream_options.setdefault("include_usage", True)
         payload = adapter.build_payload(
             messages,
             model=self.model,
             placements=decided.placements,
-            tools=call.get("tools"),
-            tool_choice=merged.get("tool_choice"),
+            tools=tools,
+            tool_choice=tool_choice,
             stream=stream,
             stream_options=stream_options,
         )
@@ -335,11 +344,12 @@ class ParamChat(BaseChatModel, RequestOptions):
                 if run_manager:
                     run_manager.on_llm_new_token(chunk.text, chunk=chunk)
                 yield chunk
-            last = parser.finish(done=events.done)
+            last = _finish(parser, events)
         except StreamInterruptedError as exc:
             exc.received = _merge_received(received)
             raise
-        yield last
+        if last is not None:
+            yield last
 
     async def _astream(
         self,
@@ -362,11 +372,12 @@ class ParamChat(BaseChatModel, RequestOptions):
                 if run_manager:
                     await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
                 yield chunk
-            last = parser.finish(done=events.done)
+            last = _finish(parser, events)
         except StreamInterruptedError as exc:
             exc.received = _merge_received(received)
             raise
-        yield last
+        if last is not None:
+            yield last
 
     # --- tools and structured output ------------------------------------------------------
 
@@ -379,16 +390,44 @@ class ParamChat(BaseChatModel, RequestOptions):
         parallel_tool_calls: bool | None = None,
         **kwargs: Any,
     ) -> Runnable[LanguageModelInput, AIMessage]:
-        """Bind tools (any kind ``tools.normalize_tool`` accepts) for every call of the result."""
-        from langchain_paramchat.tools import normalize_tool
+        """Bind tools for every call of the result; ``strict`` is always sent explicitly.
 
-        neutral = [normalize_tool(t, strict=strict) for t in tools]
+        Accepts Pydantic models, TypedDicts, dataclasses, functions, ``BaseTool``s, OpenAI
+        function/custom tool dicts of either API and built-in tool dicts (which route the
+        call to the Responses API). ``strict=True`` compiles each schema to OpenAI's strict
+        subset; ``strict=None`` keeps a tool dict's own ``strict``, else sends ``False``.
+        """
+        neutral = _tools.normalize_tools(tools, strict=strict)
         bound: dict[str, Any] = {"tools": neutral, **kwargs}
         if tool_choice is not None:
+            # Fail now, not at the first call, when the choice names no bound tool.
+            _tools.normalize_tool_choice(tool_choice, neutral)
             bound["tool_choice"] = tool_choice
         if parallel_tool_calls is not None:
             bound["parallel_tool_calls"] = parallel_tool_calls
         return self.bind(**bound)
+
+
+def _responses_adapter() -> ModuleType:
+    # Imported on first use: calls that never reach the Responses API never load it.
+    from langchain_paramchat.apis import responses
+
+    return responses
+
+
+def _neutral_tools(tools: Any) -> tuple[_tools.NeutralTool, ...] | None:
+    if not tools:
+        return None
+    if all(
+        isinstance(t, _tools.FunctionTool | _tools.CustomTool | _tools.BuiltinTool) for t in tools
+    ):
+        return tuple(tools)
+    return _tools.normalize_tools(tools)
+
+
+def _finish(parser: Any, events: Any) -> ChatGenerationChunk | None:
+    """Return the parser's closing chunk; it raises when the stream was cut short."""
+    return parser.finish(done=events.done)
 
 
 def _merge_received(chunks: list[ChatGenerationChunk]) -> AIMessageChunk | None:

@@ -314,7 +314,6 @@ BAD_CALLS: list[tuple[dict[str, Any], type[Exception], str]] = [
     ({"logit_bias": {"1": 500}}, OptionError, "logit_bias"),
     ({"stop": ["a", "b", "c", "d", "e"]}, OptionError, "stop"),
     ({"request_metadata": {"k": 1}}, OptionError, "request_metadata.k"),
-    ({"metadata": {"k": "v"}}, UnknownOptionError, "request_metadata"),
     ({"top_logprobs": 3, "logprobs": False}, OptionError, "logprobs=True"),
 ]
 
@@ -333,6 +332,15 @@ def test_bad_input_fails_before_any_request(
     with pytest.raises(error):
         list(model.stream("x", **kwargs))
     assert fake_openai.requests == []
+
+
+def test_openai_metadata_is_request_metadata(fake_openai: FakeOpenAI, make_model: Factory) -> None:
+    model = make_model(request_metadata={"k": "v"}, metadata={"run": "tracing"})
+    model.invoke("x")
+    assert fake_openai.requests[0].body["metadata"] == {"k": "v"}
+    assert model.metadata == {"run": "tracing"}
+    with pytest.raises(UnknownOptionError, match="request_metadata"):
+        model.preview_request("x", metadata={"k": "v"})
 
 
 def test_n_with_streaming_fails_before_any_request(
