@@ -40,7 +40,13 @@ def load_param_types(api: Api) -> tuple[dict[str, Any], frozenset[str]]:
     return {**hints, "stream": bool | None}, required
 
 
-def check_body(api: Api, body: dict[str, Any], extra_keys: Collection[str] = ()) -> list[BodyError]:
+def check_body(
+    api: Api,
+    body: dict[str, Any],
+    extra_keys: Collection[str] = (),
+    *,
+    allow_schema_defaults: bool = False,
+) -> list[BodyError]:
     """Return every problem with a create body for ``api``; empty when the body is valid."""
     hints, required = load_param_types(api)
     errors: list[BodyError] = []
@@ -61,11 +67,11 @@ def check_body(api: Api, body: dict[str, Any], extra_keys: Collection[str] = ())
         problem = find_error(value, hints[key], f"$.{key}")
         if problem:
             errors.append(BodyError(f"Invalid type: {problem}", key, "invalid_type"))
-    errors.extend(_strict_errors(api, body))
+    errors.extend(_strict_errors(api, body, allow_schema_defaults))
     return errors
 
 
-def _strict_errors(api: Api, body: dict[str, Any]) -> list[BodyError]:
+def _strict_errors(api: Api, body: dict[str, Any], allow_default: bool) -> list[BodyError]:
     found: list[BodyError] = []
     tools = body.get("tools")
     for i, tool in enumerate(tools if isinstance(tools, list) else []):
@@ -86,6 +92,7 @@ def _strict_errors(api: Api, body: dict[str, Any]) -> list[BodyError]:
                 where,
                 f"function {spec.get('name')!r}",
                 "invalid_function_parameters",
+                allow_default,
             )
     if api == "chat_completions":
         fmt = body.get("response_format")
@@ -105,12 +112,15 @@ def _strict_errors(api: Api, body: dict[str, Any]) -> list[BodyError]:
             where,
             f"response format {schema_spec.get('name')!r}",
             "invalid_json_schema",
+            allow_default,
         )
     return found
 
 
-def _schema_errors(schema: Any, where: str, what: str, code: str) -> list[BodyError]:
+def _schema_errors(
+    schema: Any, where: str, what: str, code: str, allow_default: bool
+) -> list[BodyError]:
     return [
         BodyError(f"Invalid schema for {what} (strict mode): {problem}", where, code)
-        for problem in strict_schema_errors(schema)
+        for problem in strict_schema_errors(schema, allow_default=allow_default)
     ]

@@ -34,9 +34,12 @@ class _Answer:
     audio_expires_at: int | None
 
 
-def _answers(reply: Reply) -> list[_Answer]:
+def _answers(reply: Reply, body: dict[str, Any]) -> list[_Answer]:
+    n = body.get("n")
+    # Without scripted choices, a request for n > 1 gets the same answer n times, as it asked.
+    scripted = reply.choices or [reply] * (n if isinstance(n, int) and n > 1 else 1)
     answers = []
-    for index, one in enumerate(reply.choices or [reply]):
+    for index, one in enumerate(scripted):
         answers.append(
             _Answer(
                 reply=one,
@@ -129,7 +132,7 @@ def chat_completion(reply: Reply, body: dict[str, Any]) -> dict[str, Any]:
     """Return the ``chat.completion`` JSON object for ``reply``."""
     completion = _envelope(reply, body, "chat.completion")
     choices = []
-    for answer in _answers(reply):
+    for answer in _answers(reply, body):
         one = answer.reply
         message: dict[str, Any] = {
             "role": "assistant",
@@ -191,7 +194,7 @@ def chat_chunks(reply: Reply, body: dict[str, Any]) -> list[Event]:
             data["usage"] = None
         events.append(Event(None, data))
 
-    for answer in _answers(reply):
+    for answer in _answers(reply, body):
         _answer_chunks(answer, body, chunk)
     if include_usage:
         events.append(
@@ -252,11 +255,11 @@ def chat_stream_failure(fault: Fault) -> Event:
     )
 
 
-def chat_missing_fields(body: dict[str, Any]) -> dict[str, Any]:
-    """Return a ``chat.completion`` object without ``choices``."""
+def chat_missing_fields(body: dict[str, Any], *, chunk: bool = False) -> dict[str, Any]:
+    """Return a ``chat.completion`` object (or chunk) without ``choices``."""
     return {
         "id": new_id("chatcmpl-"),
-        "object": "chat.completion",
+        "object": "chat.completion.chunk" if chunk else "chat.completion",
         "created": int(time.time()),
         "model": body.get("model") or "gpt-test",
     }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -107,17 +106,16 @@ class _Stream:
         self.events: list[Event] = []
 
     def emit(self, kind: str, **data: Any) -> None:
-        self.events.append(
-            Event(kind, {"type": kind, "sequence_number": len(self.events), **copy.deepcopy(data)})
-        )
+        self.events.append(Event(kind, {"type": kind, "sequence_number": len(self.events), **data}))
 
 
 def render_response(reply: Reply, body: dict[str, Any]) -> RenderedResponse:
     """Return the final ``response`` object for ``reply`` and the events that stream it."""
     response = _skeleton(reply, body)
     stream = _Stream()
-    stream.emit("response.created", response=response)
-    stream.emit("response.in_progress", response=response)
+    # Shallow copies suffice: later steps replace the response's fields, never mutate them.
+    stream.emit("response.created", response={**response})
+    stream.emit("response.in_progress", response={**response})
     incomplete = _INCOMPLETE_REASONS.get(reply.finish_reason or "")
     output: list[dict[str, Any]] = []
     if reply.reasoning_summary or reply.reasoning_text is not None or reply.encrypted_content:

@@ -59,7 +59,12 @@ class Usage:
 
 @dataclass
 class Reply:
-    """Script one model answer; the server renders it for whichever API the request used."""
+    """Script one model answer; the server renders it for whichever API the request used.
+
+    ``audio`` and ``choices`` apply to Chat Completions only; reasoning, ``output_items`` and
+    ``encrypted_content`` (sent when the request's ``include`` asks) to Responses only.
+    ``text``, ``refusal`` and tool-call arguments stream in pieces of ``chunk_size`` characters.
+    """
 
     text: str | None = None
     tool_calls: list[ToolCall] = field(default_factory=list)
@@ -164,7 +169,10 @@ class Fault:
 
     @classmethod
     def stall(cls, seconds: float) -> Fault:
-        """Read the request, then send nothing for ``seconds`` (capped) and close the connection."""
+        """Read the request, send nothing for ``seconds`` (at most 60), then close the connection.
+
+        The stall ends early when the client hangs up or the server stops.
+        """
         return cls(kind="stall", seconds=seconds)
 
     @classmethod

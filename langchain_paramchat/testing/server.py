@@ -96,7 +96,12 @@ class FakeOpenAI:
     ``stop()``. Point an SDK client at ``base_url``. Queue ``Reply`` and ``Fault`` items with
     ``add()``; each create request consumes one, and with the queue empty the server echoes the
     last user text. ``requests`` records every request; ``errors`` lists request bodies that
-    broke the SDK's param types or OpenAI's strict-schema rules (each also answered with 400).
+    broke the SDK's param types or OpenAI's strict-schema rules (each also answered with 400),
+    bodies that were not JSON, and any answer the server itself failed to build.
+
+    ``check_bodies=False`` turns the body check off; ``extra_keys`` names top-level keys to
+    accept beyond the SDK's (what ``extra_body`` adds); ``allow_schema_defaults`` lets strict
+    schemas carry ``default``, which api.openai.com tolerates and Azure OpenAI refuses.
     """
 
     def __init__(
@@ -106,11 +111,13 @@ class FakeOpenAI:
         port: int = 0,
         check_bodies: bool = True,
         extra_keys: Collection[str] = (),
+        allow_schema_defaults: bool = False,
     ) -> None:
         self._host = host
         self._requested_port = port
         self._check_bodies = check_bodies
         self._extra_keys = frozenset(extra_keys)
+        self._allow_schema_defaults = allow_schema_defaults
         self._lock = threading.Lock()
         self._queue: deque[list[Any]] = deque()
         self._requests: list[RecordedRequest] = []
@@ -305,8 +312,16 @@ class FakeOpenAI:
             self._max_open = max(self._max_open, self._open)
         try:
             while True:
-                request = await _read_request(reader)
+                try:
+                    request = await _read_request(reader)
+                except ValueError as exc:
+                    await _send_error(writer, 400, f"Malformed HTTP request: {exc}", keep=False)
+                    break
                 if request is None:
+                    break
+                if "transfer-encoding" in request.headers:
+                    message = "Chunked request bodies are not supported; send Content-Length."
+                    await _send_error(writer, 411, message, keep=False)
                     break
                 if not await self._serve(request, reader, writer):
                     break
@@ -479,7 +494,9 @@ class FakeOpenAI:
             self._record_error(request, problem.message)
             return problem
         if self._check_bodies:
-            problems = check_body(api, body, self._extra_keys)
+            problems = check_body(
+                api, body, self._extra_keys, allow_schema_defaults=self._allow_schema_defaults
+            )
             for problem in problems:
                 self._record_error(request, problem.message)
             if problems:
@@ -536,7 +553,10 @@ async def _read_request(reader: asyncio.StreamReader) -> _Request | None:
             raise
         return None
     lines = head.decode("latin-1").split("\r\n")
-    method, target, version = lines[0].split(" ", 2)
+    try:
+        method, target, version = lines[0].split(" ", 2)
+    except ValueError:
+        raise ValueError(f"bad request line {lines[0]!r}") from None
     headers: dict[str, str] = {}
     for line in lines[1:]:
         if not line:
@@ -545,6 +565,8 @@ async def _read_request(reader: asyncio.StreamReader) -> _Request | None:
         key = name.strip().lower()
         headers[key] = f"{headers[key]}, {value.strip()}" if key in headers else value.strip()
     length = int(headers.get("content-length", "0") or 0)
+    if length < 0:
+        raise ValueError(f"bad Content-Length {length}")
     body = await reader.readexactly(length) if length else b""
     return _Request(method.upper(), target.partition("?")[0], version, headers, body)
 
@@ -658,7 +680,7 @@ async def _send_missing_fields(
     writer: asyncio.StreamWriter, api: Api, body: dict[str, Any], stream: bool, keep: bool
 ) -> None:
     if api == "chat_completions":
-        broken = chat_missing_fields(body)
+        broken = chat_missing_fields(body, chunk=stream)
         if stream:
             await _send_stream(writer, [Event(None, broken), Event(None, "[DONE]")], keep=keep)
             return

@@ -39,11 +39,15 @@ LARGE_ENUM = 250
 MAX_LARGE_ENUM_STRING_LENGTH = 15_000
 
 
-def strict_schema_errors(schema: Any) -> list[str]:
-    """Return every way ``schema`` breaks OpenAI's strict-mode rules (empty when it is fine)."""
+def strict_schema_errors(schema: Any, *, allow_default: bool = False) -> list[str]:
+    """Return every way ``schema`` breaks OpenAI's strict-mode rules (empty when it is fine).
+
+    ``default`` is rejected unless ``allow_default``: the guide does not list it, Azure OpenAI
+    refuses it, while api.openai.com has been seen to accept it.
+    """
     if not isinstance(schema, dict):
         return [f"$: the schema must be an object, got {type(schema).__name__}"]
-    walker = _Walker(schema)
+    walker = _Walker(schema, allow_default)
     if "anyOf" in schema:
         walker.errors.append("$: the root schema must not be 'anyOf'")
     if schema.get("type") != "object":
@@ -68,8 +72,9 @@ def strict_schema_errors(schema: Any) -> list[str]:
 
 
 class _Walker:
-    def __init__(self, root: dict[str, Any]) -> None:
+    def __init__(self, root: dict[str, Any], allow_default: bool) -> None:
         self.root = root
+        self.allow_default = allow_default
         self.errors: list[str] = []
         self.properties = 0
         self.enum_values = 0
@@ -81,7 +86,8 @@ class _Walker:
             return
         for key in node:
             if key == "default":
-                self.errors.append(f"{path}: 'default' is not supported in strict mode")
+                if not self.allow_default:
+                    self.errors.append(f"{path}: 'default' is not supported in strict mode")
             elif key not in SUPPORTED_KEYWORDS:
                 self.errors.append(f"{path}: keyword {key!r} is not supported in strict mode")
         if "$ref" in node:
