@@ -826,7 +826,7 @@ def schema_nodes(schema: Any) -> Iterator[dict[str, Any]]:
         yield from schema_nodes(sub)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(ROOTS)
 def test_compiling_twice_changes_nothing(schema: dict[str, Any]) -> None:
     once = make_strict(schema)
@@ -835,7 +835,7 @@ def test_compiling_twice_changes_nothing(schema: dict[str, Any]) -> None:
     assert strict_errors(once) == []
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(ROOTS)
 def test_output_never_has_a_default_and_keeps_every_property(schema: dict[str, Any]) -> None:
     before = copy.deepcopy(schema)
