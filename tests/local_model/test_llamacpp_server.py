@@ -1,0 +1,305 @@
+"""What llama.cpp's server really does, driven with the raw openai SDK against a real model.
+
+These tests pin the behaviour ParamChat's adapters rely on (docs/servers.md). They assert
+shapes, limits and consistency, never the model's wording. The last section pins the
+server's known departures from OpenAI: when one fails after an upgrade, the server changed
+and docs/servers.md needs the same change.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import openai
+import pytest
+from pydantic import BaseModel, ConfigDict
+
+from langchain_paramchat.local import LocalServer
+
+pytestmark = pytest.mark.local_model
+
+HELLO = [{"role": "user", "content": "Say hello in five words."}]
+LONG = [{"role": "user", "content": "Count from one to one hundred in words."}]
+
+
+class Person(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: str
+    age: int
+
+
+PERSON_FORMAT: dict[str, Any] = {
+    "type": "json_schema",
+    "json_schema": {
+        "name": "person",
+        "strict": True,
+        "schema": {
+            "type": "object",
+            "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+            "required": ["name", "age"],
+            "additionalProperties": False,
+        },
+    },
+}
+
+
+def _sse_events(lines: list[str]) -> list[tuple[str | None, dict[str, Any]]]:
+    """Parse SSE lines into (event name, data) pairs, one per blank-line-terminated block."""
+    events: list[tuple[str | None, dict[str, Any]]] = []
+    name: str | None = None
+    data: list[str] = []
+    for line in [*lines, ""]:
+        if line.startswith("event:"):
+            name = line.removeprefix("event:").strip()
+        elif line.startswith("data:"):
+            data.append(line.removeprefix("data:").strip())
+        elif not line and data:
+            events.append((name, json.loads("\n".join(data))))
+            name, data = None, []
+    return events
+
+
+# Chat Completions
+
+
+def test_models_lists_the_alias(local_client: openai.OpenAI, local_server: LocalServer) -> None:
+    assert local_server.model in [model.id for model in local_client.models.list()]
+
+
+def test_chat_invoke_returns_text_and_consistent_usage(
+    local_client: openai.OpenAI, local_server: LocalServer
+) -> None:
+    completion = local_client.chat.completions.create(
+        model=local_server.model, messages=HELLO, max_completion_tokens=32
+    )
+    choice = completion.choices[0]
+    assert choice.message.role == "assistant"
+    assert choice.message.content and choice.message.content.strip()
+    assert choice.finish_reason in {"stop", "length"}
+    assert completion.id.startswith("chatcmpl-")
+    assert completion.model == local_server.model
+    usage = completion.usage
+    assert usage is not None
+    assert usage.prompt_tokens > 0
+    assert 0 < usage.completion_tokens <= 32
+    assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
+
+
+@pytest.mark.parametrize("limit_key", ["max_completion_tokens", "max_tokens"])
+def test_chat_token_limit_is_honoured_under_either_name(
+    local_client: openai.OpenAI, local_server: LocalServer, limit_key: str
+) -> None:
+    limit: dict[str, Any] = {limit_key: 4}
+    completion = local_client.chat.completions.create(
+        model=local_server.model, messages=LONG, **limit
+    )
+    assert completion.choices[0].finish_reason == "length"
+    assert completion.usage is not None
+    assert completion.usage.completion_tokens <= 4
+
+
+def test_chat_stream_with_usage_ends_with_one_usage_chunk(
+    local_client: openai.OpenAI, local_server: LocalServer
+) -> None:
+    chunks = list(
+        local_client.chat.completions.create(
+            model=local_server.model,
+            messages=HELLO,
+            max_completion_tokens=32,
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
+    choices = [c.choices[0] for c in chunks if c.choices]
+    deltas = [choice.delta.content for choice in choices if choice.delta.content]
+    assert "".join(deltas).strip()
+    finish = [choice.finish_reason for choice in choices if choice.finish_reason]
+    assert finish in (["stop"], ["length"])
+    with_usage = [c for c in chunks if c.usage is not None]
+    assert with_usage == [chunks[-1]]
+    assert chunks[-1].choices == []
+    usage = chunks[-1].usage
+    assert usage is not None
+    assert len(deltas) <= usage.completion_tokens <= 32
+    assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
+    assert len({c.id for c in chunks}) == 1
+
+
+def test_json_schema_response_format_yields_schema_valid_json(
+    local_client: openai.OpenAI, local_server: LocalServer
+) -> None:
+    completion = local_client.chat.completions.create(
+        model=local_server.model,
+        messages=[{"role": "user", "content": "Invent a person with a name and an age."}],
+        response_format=PERSON_FORMAT,  # type: ignore[arg-type]
+        max_completion_tokens=200,
+        temperature=0,
+        seed=7,
+    )
+    choice = completion.choices[0]
+    assert choice.finish_reason == "stop"
+    assert choice.message.content is not None
+    Person.model_validate_json(choice.message.content)
+
+
+def test_context_overflow_is_a_400_with_its_own_error_type(
+    local_client: openai.OpenAI, local_server: LocalServer
+) -> None:
+    with pytest.raises(openai.BadRequestError) as caught:
+        local_client.chat.completions.create(
+            model=local_server.model,
+            messages=[{"role": "user", "content": "hello " * 5000}],
+            max_completion_tokens=4,
+        )
+    error = caught.value.body
+    assert isinstance(error, dict)
+    assert error["type"] == "exceed_context_size_error"
+    assert error["n_prompt_tokens"] > error["n_ctx"]
+
+
+# Responses
+
+
+def test_responses_create_returns_a_message_and_consistent_usage(
+    local_client: openai.OpenAI, local_server: LocalServer
+) -> None:
+    response = local_client.responses.create(
+        model=local_server.model,
+        instructions="Answer briefly.",
+        input="Say hello in five words.",
+        max_output_tokens=32,
+    )
+    assert response.id.startswith("resp_")
+    assert response.status == "completed"
+    assert response.output_text.strip()
+    assert [item.type for item in response.output] == ["message"]
+    usage = response.usage
+    assert usage is not None
+    assert usage.input_tokens > 0
+    assert 0 < usage.output_tokens <= 32
+    assert usage.total_tokens == usage.input_tokens + usage.output_tokens
+
+
+def test_responses_raw_sse_stream_assembles_the_final_text(
+    local_client: openai.OpenAI, local_server: LocalServer
+) -> None:
+    with local_client.responses.with_streaming_response.create(
+        model=local_server.model,
+        input="Say hello in five words.",
+        max_output_tokens=32,
+        stream=True,
+    ) as raw:
+        assert raw.headers["content-type"].startswith("text/event-stream")
+        events = _sse_events(list(raw.iter_lines()))
+
+    names = [name for name, _ in events]
+    assert all(name == data["type"] for name, data in events)
+    assert names[0] == "response.created"
+    assert names[-1] == "response.completed"
+    assert names.index("response.output_item.added") < names.index("response.output_text.delta")
+    item_id = next(d["item"]["id"] for n, d in events if n == "response.output_item.added")
+    deltas = [d for n, d in events if n == "response.output_text.delta"]
+    assert deltas and all(d["item_id"] == item_id for d in deltas)
+    text = "".join(d["delta"] for d in deltas)
+    assert text.strip()
+    done = next(d for n, d in events if n == "response.output_text.done")
+    assert done["text"] == text
+    final = events[-1][1]["response"]
+    assert final["status"] == "completed"
+    assert final["output"][0]["content"][0]["text"] == text
+    usage = final["usage"]
+    assert 0 < usage["output_tokens"] <= 32
+    assert usage["total_tokens"] == usage["input_tokens"] + usage["output_tokens"]
+
+
+# Departures from OpenAI that ParamChat must absorb (each one is a row in docs/servers.md)
+
+
+def test_chat_stream_without_include_usage_carries_no_usage(
+    local_client: openai.OpenAI, local_server: LocalServer
+) -> None:
+    chunks = list(
+        local_client.chat.completions.create(
+            model=local_server.model, messages=HELLO, max_completion_tokens=8, stream=True
+        )
+    )
+    assert chunks and all(c.usage is None for c in chunks)
+
+
+def test_unknown_openai_params_are_ignored_not_rejected(
+    local_client: openai.OpenAI, local_server: LocalServer
+) -> None:
+    completion = local_client.chat.completions.create(
+        model=local_server.model,
+        messages=HELLO,
+        max_completion_tokens=4,
+        service_tier="flex",
+        store=True,
+        prompt_cache_key="tenant-1",
+        verbosity="low",
+        reasoning_effort="low",
+        safety_identifier="user-1",
+        metadata={"k": "v"},
+    )
+    assert completion.choices[0].message.content is not None
+    assert completion.service_tier is None
+
+
+def test_tools_are_accepted_but_never_called(
+    local_client: openai.OpenAI, local_server: LocalServer
+) -> None:
+    completion = local_client.chat.completions.create(
+        model=local_server.model,
+        messages=[{"role": "user", "content": "What is the weather in Paris? Use the tool."}],
+        tools=[
+            {
+                "type": "function",
+                "function": {
+                    "name": "get_weather",
+                    "parameters": {
+                        "type": "object",
+                        "properties": {"city": {"type": "string"}},
+                        "required": ["city"],
+                    },
+                },
+            }
+        ],
+        tool_choice="required",
+        max_completion_tokens=8,
+    )
+    assert completion.choices[0].message.tool_calls is None
+
+
+def test_responses_truncation_still_reports_completed(
+    local_client: openai.OpenAI, local_server: LocalServer
+) -> None:
+    response = local_client.responses.create(
+        model=local_server.model, input=LONG[0]["content"], max_output_tokens=4
+    )
+    assert response.usage is not None and response.usage.output_tokens == 4
+    assert response.status == "completed"
+    assert response.incomplete_details is None
+
+
+def test_responses_stream_events_have_no_indexes_or_sequence_numbers(
+    local_client: openai.OpenAI, local_server: LocalServer
+) -> None:
+    events = list(
+        local_client.responses.create(
+            model=local_server.model, input="Say hi.", max_output_tokens=8, stream=True
+        )
+    )
+    raw = [event.model_dump(exclude_unset=True) for event in events]
+    assert not any("sequence_number" in event for event in raw)
+    assert not any("output_index" in event for event in raw)
+
+
+def test_responses_previous_response_id_is_rejected(
+    local_client: openai.OpenAI, local_server: LocalServer
+) -> None:
+    with pytest.raises(openai.BadRequestError, match="previous_response_id"):
+        local_client.responses.create(
+            model=local_server.model, input="Again.", previous_response_id="resp_123"
+        )
