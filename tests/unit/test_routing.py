@@ -64,7 +64,9 @@ def test_chat_only_options_route_to_chat(options: dict) -> None:
 
 
 def test_audio_input_routes_to_chat() -> None:
-    decided = route({}, model="gpt-4o-audio-preview", chat_only_inputs=["audio input in messages[0]"])
+    decided = route(
+        {}, model="gpt-4o-audio-preview", chat_only_inputs=["audio input in messages[0]"]
+    )
     assert decided.api == "chat_completions"
     assert decided.reasons == ("audio input in messages[0] needs the Chat Completions API",)
 
@@ -88,7 +90,15 @@ def test_builtin_tool_routes_to_responses() -> None:
 
 
 @pytest.mark.parametrize(
-    "model", ["o1-pro", "o3-pro-2025-06-10", "gpt-5-pro", "gpt-5-codex", "o3-deep-research", "computer-use-preview"]
+    "model",
+    [
+        "o1-pro",
+        "o3-pro-2025-06-10",
+        "gpt-5-pro",
+        "gpt-5-codex",
+        "o3-deep-research",
+        "computer-use-preview",
+    ],
 )
 def test_responses_only_models(model: str) -> None:
     decided = route({}, model=model)
@@ -102,7 +112,9 @@ def test_model_patterns_are_overridable() -> None:
 
 
 def test_explicit_api_that_cannot_carry_an_option_is_an_error() -> None:
-    with pytest.raises(IncompatibleOptionsError, match=r"api='chat_completions' cannot carry reasoning.summary"):
+    with pytest.raises(
+        IncompatibleOptionsError, match=r"api='chat_completions' cannot carry reasoning.summary"
+    ):
         route({"reasoning": {"summary": "auto"}}, model="gpt-5", api="chat_completions")
     decided = route({"temperature": 1.0}, model="gpt-5", api="responses")
     assert decided.api == "responses"

@@ -61,7 +61,11 @@ SAMPLES: dict[str, tuple[Any, dict[str, Any] | None, dict[str, Any] | None]] = {
                 "json_schema": {"name": "x", "schema": _SCHEMA, "strict": True},
             }
         },
-        {"text": {"format": {"type": "json_schema", "name": "x", "schema": _SCHEMA, "strict": True}}},
+        {
+            "text": {
+                "format": {"type": "json_schema", "name": "x", "schema": _SCHEMA, "strict": True}
+            }
+        },
     ),
     "text": ({"verbosity": "high"}, {"verbosity": "high"}, {"text": {"verbosity": "high"}}),
     "modalities": (["text"], {"modalities": ["text"]}, {}),
@@ -109,7 +113,11 @@ SAMPLES: dict[str, tuple[Any, dict[str, Any] | None, dict[str, Any] | None]] = {
         {"stream_options": {"include_obfuscation": False}},
         {"stream_options": {"include_obfuscation": False}},
     ),
-    "include": (["reasoning.encrypted_content"], None, {"include": ["reasoning.encrypted_content"]}),
+    "include": (
+        ["reasoning.encrypted_content"],
+        None,
+        {"include": ["reasoning.encrypted_content"]},
+    ),
     "instructions": ("Be brief.", None, {"instructions": "Be brief."}),
     "previous_response_id": ("resp_1", None, {"previous_response_id": "resp_1"}),
     "conversation": ("conv_1", None, {"conversation": "conv_1"}),
