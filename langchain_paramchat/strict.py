@@ -198,7 +198,7 @@ def make_strict(schema: dict[str, Any], *, path: str = "$") -> dict[str, Any]:
     defs = root.pop("$defs", {})
     if not isinstance(defs, dict):
         raise ToolSchemaError("$defs must map names to schemas", path=f"{path}.$defs")
-    compiler = _Compiler(root=root, defs=defs, path=path)
+    compiler = _Compiler(root=root, defs=defs)
     root_node = {k: v for k, v in root.items() if k not in _ANNOTATIONS}
     if "anyOf" in root_node or "oneOf" in root_node:
         raise ToolSchemaError(
@@ -268,7 +268,6 @@ def inline_root_ref(schema: dict[str, Any], *, path: str = "$") -> dict[str, Any
 class _Compiler:
     root: dict[str, Any]
     defs: dict[str, Any]
-    path: str
     used: dict[str, None] = field(default_factory=dict)
     inlining: tuple[str, ...] = ()
 
@@ -342,7 +341,7 @@ class _Compiler:
             return self._nullable(bare) if optional else bare
         target = self.root if name is None else self.defs[name]
         merged = _merge(target, siblings, path)
-        inner = _Compiler(self.root, self.defs, self.path, self.used, (*self.inlining, ref))
+        inner = _Compiler(self.root, self.defs, self.used, (*self.inlining, ref))
         return inner.node(merged, path, optional=optional)
 
     def _target_name(self, ref: Any, path: str) -> str | None:

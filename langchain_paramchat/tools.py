@@ -166,9 +166,8 @@ def normalize_tool(tool: Any, *, strict: bool | None = None) -> NeutralTool:
         description, parameters = _split_description(tool.schema())  # type: ignore[attr-defined]
         return _function(tool.__name__, description, parameters, strict)
     if isinstance(tool, type) and dataclasses.is_dataclass(tool):
+        # pydantic skips the "Name(field: type)" docstring dataclasses get by default.
         description, parameters = _split_description(_type_adapter_schema(tool))
-        if description == _dataclass_signature_doc(tool):
-            description = None
         return _function(tool.__name__, description, parameters, strict)
     if is_typeddict(tool):
         return _from_typeddict(tool, strict)
@@ -296,7 +295,7 @@ def _make_function(
 def _from_dict(spec: dict[str, Any], strict: bool | None) -> NeutralTool:
     kind = spec.get("type")
     if kind == "function" and "function" in spec:
-        _check(spec, ChatCompletionFunctionToolParam, spec["function"].get("name"))
+        _check(spec, ChatCompletionFunctionToolParam, _name_in(spec["function"]))
         fn = spec["function"]
         return _make_function(
             fn["name"],
@@ -327,7 +326,7 @@ def _from_dict(spec: dict[str, Any], strict: bool | None) -> NeutralTool:
             {},
         )
     if kind == "custom" and "custom" in spec:
-        _check(spec, ChatCompletionCustomToolParam, spec["custom"].get("name"))
+        _check(spec, ChatCompletionCustomToolParam, _name_in(spec["custom"]))
         custom = spec["custom"]
         fmt = custom.get("format")
         if fmt is not None and fmt.get("type") == "grammar":
@@ -440,12 +439,8 @@ def _without_titles(schema: Any) -> Any:
     return out
 
 
-def _dataclass_signature_doc(tp: type) -> str:
-    # dataclasses without a docstring get "Name(field: type, ...)" as __doc__.
-    try:
-        return tp.__name__ + str(inspect.signature(tp)).replace(" -> None", "")
-    except (TypeError, ValueError):
-        return ""
+def _name_in(value: Any) -> Any:
+    return value.get("name") if isinstance(value, dict) else None
 
 
 def _strict(requested: bool | None, own: Any) -> bool:
@@ -460,7 +455,7 @@ def _extras(spec: dict[str, Any], td: type, core: set[str]) -> dict[str, Any]:
 
 
 def _check(spec: dict[str, Any], tp: Any, name: Any) -> None:
-    error = find_error(spec, tp, f"tools[{name}]")
+    error = find_error(spec, tp, f"tools[{spec.get('type') if name is None else name}]")
     if error:
         where, _, message = error.partition(": ")
         raise ToolSchemaError(message, path=where)

@@ -824,3 +824,18 @@ def test_invalid_choices_name_the_option(choice: Any, fragment: str) -> None:
         normalize_tool_choice(choice, BOUND)
 
     assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("spec", "path"),
+    [
+        ({"type": "function", "function": "get_city"}, "tools[function].function"),
+        ({"type": "custom", "custom": 3}, "tools[custom].custom"),
+        ({"type": "function", "name": "f", "parameters": "x"}, "tools[f].parameters"),
+    ],
+)
+def test_malformed_tool_dicts_are_rejected_with_a_path(spec: dict[str, Any], path: str) -> None:
+    with pytest.raises(ToolSchemaError) as info:
+        normalize_tool(spec)
+
+    assert info.value.path == path
