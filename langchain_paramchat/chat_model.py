@@ -407,6 +407,28 @@ class ParamChat(BaseChatModel, RequestOptions):
             bound["parallel_tool_calls"] = parallel_tool_calls
         return self.bind(**bound)
 
+    def with_structured_output(
+        self,
+        schema: Any,
+        *,
+        method: Literal["json_schema", "function_calling", "json_mode"] = "json_schema",
+        strict: bool | None = None,
+        include_raw: bool = False,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, Any]:
+        """Return a runnable that answers with ``schema`` (Pydantic class, TypedDict, JSON schema).
+
+        ``json_schema`` (default, strict unless ``strict=False``) uses ``response_format`` /
+        ``text.format``; ``function_calling`` forces a tool call; ``json_mode`` asks for any
+        JSON object. A refusal raises ``RefusalError``, a reply cut by the token limit raises
+        ``LengthLimitError``; with ``include_raw=True`` errors come back as ``parsing_error``.
+        """
+        from langchain_paramchat.structured import structured_runnable
+
+        return structured_runnable(
+            self, schema, method=method, strict=strict, include_raw=include_raw, **kwargs
+        )
+
 
 def _responses_adapter() -> ModuleType:
     # Imported on first use: calls that never reach the Responses API never load it.

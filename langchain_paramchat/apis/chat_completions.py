@@ -318,10 +318,8 @@ def parse_response(body: dict[str, Any]) -> ChatResult:
         if choice.get("logprobs") is not None:
             info["logprobs"] = choice["logprobs"]
         generations.append(ChatGeneration(message=message, generation_info=info))
-    llm_output = {"model_name": body.get("model"), "id": body.get("id")}
-    if body.get("usage"):
-        llm_output["token_usage"] = body["usage"]
-    return ChatResult(generations=generations, llm_output=llm_output)
+    # Usage lives in usage_metadata only, so invoke and a merged stream carry the same data.
+    return ChatResult(generations=generations, llm_output={"model_name": body.get("model")})
 
 
 class StreamParser:

@@ -1,0 +1,235 @@
+"""``with_structured_output``: schemas in, parsed objects out, on either API.
+
+``json_schema`` (default) sends the schema as ``response_format`` (``text.format`` on
+Responses) and parses the reply text; ``function_calling`` forces one tool and parses its
+arguments; ``json_mode`` asks for any JSON object. A refusal raises ``RefusalError`` and a
+reply cut by the token limit raises ``LengthLimitError``; streaming yields progressively
+more complete objects, the last equal to the non-streaming result.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.output_parsers import BaseCumulativeTransformOutputParser
+from langchain_core.outputs import ChatGeneration, Generation
+from langchain_core.runnables import Runnable, RunnableLambda, RunnableMap, RunnablePassthrough
+from langchain_core.utils.json import parse_partial_json
+from pydantic import BaseModel, ValidationError
+
+from langchain_paramchat import tools as _tools
+from langchain_paramchat.errors import (
+    LengthLimitError,
+    OptionError,
+    RefusalError,
+    StructuredOutputError,
+)
+from langchain_paramchat.strict import make_strict
+
+__all__ = ["StructuredParser", "structured_runnable"]
+
+Method = Literal["json_schema", "function_calling", "json_mode"]
+
+
+def _is_pydantic(schema: Any) -> bool:
+    return isinstance(schema, type) and issubclass(schema, BaseModel)
+
+
+def _refusal(message: BaseMessage) -> str | None:
+    refusal = message.additional_kwargs.get("refusal")
+    if refusal:
+        return str(refusal)
+    if isinstance(message.content, list):
+        parts = [
+            b.get("refusal", "")
+            for b in message.content
+            if isinstance(b, dict) and b.get("type") == "refusal"
+        ]
+        if any(parts):
+            return "".join(parts)
+    return None
+
+
+def _cut_short(message: BaseMessage) -> bool:
+    return message.response_metadata.get("finish_reason") == "length"
+
+
+class StructuredParser(BaseCumulativeTransformOutputParser[Any]):
+    """Parse a reply's JSON (text or a tool call's arguments) into the requested schema."""
+
+    target: Any = None
+    """A Pydantic class to validate into, or None for plain dicts."""
+    tool_name: str | None = None
+    """When set, read the arguments of this tool's call instead of the reply text."""
+
+    def _raw_json(self, message: BaseMessage) -> str:
+        if self.tool_name is None:
+            return message.text
+        chunks = getattr(message, "tool_call_chunks", None) or []
+        for chunk in chunks:
+            if chunk.get("name") in (self.tool_name, None):
+                return chunk.get("args") or ""
+        for call in getattr(message, "tool_calls", []) or []:
+            if call["name"] == self.tool_name:
+                return json.dumps(call["args"])
+        for bad in getattr(message, "invalid_tool_calls", []) or []:
+            if bad.get("name") == self.tool_name:
+                return bad.get("args") or ""
+        return ""
+
+    def parse_result(self, result: list[Generation], *, partial: bool = False) -> Any:
+        """Return the parsed object (a partial one while streaming); raise on refusal or cut."""
+        generation = result[0]
+        if not isinstance(generation, ChatGeneration):
+            raise StructuredOutputError("structured output needs a chat generation")
+        message = generation.message
+        refusal = _refusal(message)
+        if refusal and not partial:
+            raise RefusalError(refusal)
+        raw = self._raw_json(message)
+        if partial:
+            data = parse_partial_json(raw) if raw.strip() else None
+            if not isinstance(data, dict):
+                return None
+            return _construct(self.target, data) if _is_pydantic(self.target) else data
+        if _cut_short(message):
+            raise LengthLimitError(
+                "the reply was cut off by the token limit before the structured output was "
+                "complete; raise max_tokens"
+            )
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise StructuredOutputError(
+                f"the reply is not valid JSON: {exc}: {raw[:200]!r}"
+            ) from exc
+        if not _is_pydantic(self.target):
+            return data
+        try:
+            return self.target.model_validate(_drop_defaulted_nulls(self.target, data))
+        except ValidationError as exc:
+            raise StructuredOutputError(
+                f"the reply does not match {self.target.__name__}: {exc}"
+            ) from exc
+
+    def parse(self, text: str) -> Any:
+        """Parse JSON text (used when the parser is given a plain string)."""
+        return self.parse_result([ChatGeneration(message=AIMessage(text))])
+
+    def _diff(self, prev: Any | None, next: Any) -> Any:
+        return next
+
+    @property
+    def _type(self) -> str:
+        return "paramchat_structured"
+
+
+def _construct(schema: type[BaseModel], data: Mapping[str, Any]) -> BaseModel:
+    """Build a partial model without validation, nesting sub-models where the data allows."""
+    values: dict[str, Any] = {}
+    for name, field in schema.model_fields.items():
+        if name not in data:
+            continue
+        value = data[name]
+        annotation = field.annotation
+        if isinstance(value, dict) and _is_pydantic(annotation):
+            value = _construct(annotation, value)  # type: ignore[arg-type]
+        values[name] = value
+    return schema.model_construct(**values)
+
+
+def _drop_defaulted_nulls(schema: type[BaseModel], data: Any) -> Any:
+    """Drop ``null`` for fields that have a default but do not accept None.
+
+    Strict mode makes every optional field required and nullable, so the model sends null
+    where the user's schema meant "use the default".
+    """
+    if not isinstance(data, dict):
+        return data
+    out = dict(data)
+    for name, field in schema.model_fields.items():
+        key = field.alias or name
+        if key in out and out[key] is None and not field.is_required():
+            try:
+                schema.__pydantic_validator__.validate_assignment(
+                    schema.model_construct(), name, None
+                )
+            except ValidationError:
+                del out[key]
+        elif key in out and _is_pydantic(field.annotation):
+            out[key] = _drop_defaulted_nulls(field.annotation, out[key])  # type: ignore[arg-type]
+    return out
+
+
+def _schema_dict(schema: Any, strict: bool) -> tuple[str, str | None, dict[str, Any]]:
+    """Return the name, description and JSON schema for any accepted schema kind."""
+    tool = _tools.normalize_tool(schema, strict=strict)
+    if not isinstance(tool, _tools.FunctionTool):
+        raise OptionError(
+            "schema", schema, "must be a Pydantic class, TypedDict or JSON schema dict"
+        )
+    return tool.name, tool.description, tool.parameters
+
+
+def structured_runnable(
+    model: Any,
+    schema: Any,
+    *,
+    method: Method = "json_schema",
+    strict: bool | None = None,
+    include_raw: bool = False,
+    **kwargs: Any,
+) -> Runnable[Any, Any]:
+    """Return ``model`` bound to produce ``schema`` and parse it (see module docstring)."""
+    if method not in ("json_schema", "function_calling", "json_mode"):
+        raise OptionError(
+            "method", method, "must be 'json_schema', 'function_calling' or 'json_mode'"
+        )
+    target = schema if _is_pydantic(schema) else None
+    if method == "json_mode":
+        if strict:
+            raise OptionError("strict", strict, "has no meaning with method='json_mode'")
+        bound = model.bind(response_format={"type": "json_object"}, **kwargs)
+        parser = StructuredParser(target=target)
+    elif method == "json_schema":
+        use_strict = True if strict is None else strict
+        name, description, parameters = _schema_dict(schema, use_strict)
+        spec: dict[str, Any] = {"name": name, "schema": parameters, "strict": use_strict}
+        if description:
+            spec["description"] = description
+        bound = model.bind(
+            response_format={"type": "json_schema", "json_schema": spec},
+            ls_structured_output_format={
+                "kwargs": {"method": method, "strict": use_strict},
+                "schema": parameters,
+            },
+            **kwargs,
+        )
+        parser = StructuredParser(target=target)
+    else:
+        tool = _tools.normalize_tool(schema, strict=strict)
+        bound = model.bind_tools(
+            [tool], tool_choice=tool.name if hasattr(tool, "name") else None, **kwargs
+        )  # type: ignore[union-attr]
+        parser = StructuredParser(target=target, tool_name=getattr(tool, "name", None))
+    if not include_raw:
+        return bound | parser
+    parse = RunnableLambda(lambda x: parser.invoke(x["raw"]))
+    with_parsed = RunnablePassthrough.assign(parsed=parse, parsing_error=lambda _: None)
+    on_error = RunnablePassthrough.assign(parsed=lambda _: None)
+    return (
+        RunnableMap(raw=bound)
+        | with_parsed.with_fallbacks([on_error], exception_key="parsing_error")
+        | RunnableLambda(_order_raw)
+    )
+
+
+def _order_raw(value: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "raw": value["raw"],
+        "parsed": value["parsed"],
+        "parsing_error": value.get("parsing_error"),
+    }
