@@ -59,13 +59,17 @@ from langchain_paramchat.apis.content import (
 from langchain_paramchat.errors import APIError, MessageConversionError, ResponseFormatError
 
 __all__ = [
+    "PATH",
     "StreamParser",
     "audio_inputs",
+    "build_payload",
     "convert_messages",
     "needs_encrypted_reasoning",
     "parse_response",
 ]
 
+PATH = "/responses"
+_ENCRYPTED_REASONING = "reasoning.encrypted_content"
 _TOOL_CALL_ITEMS = frozenset({"function_call", "custom_tool_call"})
 # The one field of a block that arrives in pieces while streaming; all others arrive once.
 _STREAMED_FIELD = {
@@ -98,6 +102,40 @@ _DATA_BLOCKS = frozenset({"image", "audio", "file", "video", "text-plain", "imag
 _LANGCHAIN_ID_PREFIX = "lc_"
 
 
+# --- request body -------------------------------------------------------------------------
+
+
+def build_payload(
+    messages: Sequence[BaseMessage],
+    *,
+    model: str,
+    placements: dict[str, Any],
+    tools: list[dict[str, Any]] | None,
+    tool_choice: Any,
+    stream: bool,
+    stream_options: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """Return the exact JSON body for ``POST /responses``.
+
+    ``placements`` are the options already placed by routing. With ``store=False`` on a
+    reasoning model, ``include`` gains ``reasoning.encrypted_content`` so the reasoning items
+    of this reply can be sent back next turn.
+    """
+    payload: dict[str, Any] = {"model": model, "input": convert_messages(messages, model=model)}
+    payload.update(placements)
+    if needs_encrypted_reasoning(placements, model=model):
+        payload["include"] = [*(placements.get("include") or []), _ENCRYPTED_REASONING]
+    if tools:
+        payload["tools"] = tools
+    if tool_choice is not None:
+        payload["tool_choice"] = tool_choice
+    if stream:
+        payload["stream"] = True
+        if stream_options:
+            payload["stream_options"] = stream_options
+    return payload
+
+
 # --- LangChain messages -> Responses input ----------------------------------------------------
 
 
@@ -127,7 +165,8 @@ def convert_messages(messages: Sequence[BaseMessage], *, model: str) -> list[dic
         elif isinstance(message, ChatMessage) and message.role == "user":
             items.append({"role": "user", "content": _input_parts(message.content, where)})
         elif isinstance(message, ChatMessage) and message.role == "assistant":
-            items.extend(_assistant_items(AIMessage(content=message.content), where, set()))
+            assistant = AIMessage(content=message.content)
+            items.extend(_assistant_items(assistant, where, custom_call_ids))
         else:
             raise MessageConversionError(
                 f"{where}: {type(message).__name__} (role {getattr(message, 'role', None)!r}) "
@@ -154,13 +193,16 @@ def audio_inputs(messages: Sequence[BaseMessage]) -> list[str]:
 def needs_encrypted_reasoning(options: Mapping[str, Any], *, model: str) -> bool:
     """Return True when ``include`` should gain ``"reasoning.encrypted_content"``.
 
+    ``options`` are option values or their Responses placements (the keys coincide for
+    ``store``, ``include`` and ``reasoning``).
+
     With ``store=False`` OpenAI keeps no reasoning items, so replaying one by id fails unless
     its encrypted content came back with it. Only reasoning models (a ``reasoning`` option or
     a model family that takes the developer role) accept that include.
     """
     if options.get("store") is not False:
         return False
-    if "reasoning.encrypted_content" in (options.get("include") or ()):
+    if _ENCRYPTED_REASONING in (options.get("include") or ()):
         return False
     return options.get("reasoning") is not None or system_role(model) == "developer"
 
@@ -241,6 +283,8 @@ def _assistant_items(
         block = {"type": "text", "text": raw} if isinstance(raw, str) else raw
         if not isinstance(block, dict):
             raise MessageConversionError(f"{where}.content[{j}]: expected a dict, got {raw!r}")
+        if block.get("type") == "non_standard" and isinstance(block.get("value"), dict):
+            block = block["value"]  # langchain-core's wrapper for items it has no type for
         kind = block.get("type")
         if kind in ("text", "output_text", "refusal"):
             _add_message_part(items, block)
@@ -252,8 +296,6 @@ def _assistant_items(
             replayed.add(call_id)
             if kind == "custom_tool_call":
                 custom_call_ids.add(call_id)
-        elif kind == "non_standard" and isinstance(block.get("value"), dict):
-            items.append(_without_index(block["value"]))
         elif kind in _SKIPPED_AI_BLOCKS:
             continue
         elif kind in _DATA_BLOCKS or not isinstance(kind, str):
@@ -635,21 +677,23 @@ class StreamParser:
     def _on_item_added(self, data: Mapping[str, Any]) -> _Fragments:
         item = data.get("item") or {}
         it = self._item(data, str(item.get("type")), item=item, opening=True)
-        if it.type == "message":
+        if it.type == "message" or (it.blocks and it.type not in _TOOL_CALL_ITEMS):
             return [], []
         if it.type in _TOOL_CALL_ITEMS:
-            block = _item_blocks(item)[0]
+            fragment = self._reconcile(it, 0, _item_blocks(item)[0])
+            if fragment is None:
+                return [], []
             chunks = []
             if it.type == "function_call":
                 chunks.append(
                     tool_call_chunk(
-                        name=block.get("name"),
-                        args=block.get("arguments") or "",
-                        id=block.get("call_id"),
+                        name=fragment.get("name"),
+                        args=fragment.get("arguments") or "",
+                        id=fragment.get("call_id"),
                         index=it.position,
                     )
                 )
-            return [self._emit(it, 0, block)], chunks
+            return [fragment], chunks
         # Reasoning and built-in tools: announce the block; the rest comes with .done.
         return [self._emit(it, 0, {"type": it.type})], []
 
@@ -808,6 +852,9 @@ class StreamParser:
         rest = _remainder(final, self._sent[index])
         if not rest:
             return None
+        if "id" in final:
+            # langchain-core's translators read a built-in tool block's id from every chunk.
+            rest["id"] = final["id"]
         return self._emit(it, part, {"type": final["type"], **rest})
 
     def _settle(self, it: _Item, item: Mapping[str, Any]) -> _Fragments:

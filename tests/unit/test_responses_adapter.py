@@ -27,8 +27,10 @@ from openai.types.responses.response_create_params import ResponseCreateParamsBa
 from pydantic import TypeAdapter
 
 from langchain_paramchat.apis.responses import (
+    PATH,
     StreamParser,
     audio_inputs,
+    build_payload,
     convert_messages,
     needs_encrypted_reasoning,
     parse_response,
@@ -39,6 +41,7 @@ from langchain_paramchat.errors import (
     ParamChatError,
     ResponseFormatError,
 )
+from langchain_paramchat.routing import route
 from langchain_paramchat.typecheck import find_error
 
 INPUT_TYPE = typing.get_type_hints(ResponseCreateParamsBase)["input"]
@@ -562,7 +565,12 @@ def test_reasoning_summary_streams_with_the_id_first_and_encrypted_content_at_do
     assert deltas[0]["index"] == 0
     assert "".join(d["text"] for d in deltas if d["index"] == 0) == REASONING["summary"][0]["text"]
     assert [b for b in reasoning if "encrypted_content" in b] == [
-        {"type": "reasoning", "encrypted_content": REASONING["encrypted_content"], "index": 0}
+        {
+            "type": "reasoning",
+            "id": REASONING["id"],
+            "encrypted_content": REASONING["encrypted_content"],
+            "index": 0,
+        }
     ]
     first_with_summary = next(c for c in chunks if c.content and c.content[0].get("summary"))
     assert first_with_summary.content_blocks[0]["type"] == "reasoning"
@@ -610,10 +618,17 @@ def test_built_in_item_is_announced_then_completed_whole() -> None:
     assert blocks[0] == {"type": "web_search_call", "id": WEB_SEARCH["id"], "index": 0}
     assert blocks[1] == {
         "type": "web_search_call",
+        "id": WEB_SEARCH["id"],
         "status": "completed",
         "action": WEB_SEARCH["action"],
         "index": 0,
     }
+
+
+@pytest.mark.parametrize("name", BODIES)
+def test_every_chunk_translates_to_standard_blocks(name: str) -> None:
+    for chunk in stream(openai_events(BODIES[name])):
+        assert isinstance(chunk.content_blocks, list)
 
 
 def test_annotations_arrive_with_the_finished_part_in_one_piece() -> None:
@@ -936,6 +951,27 @@ def test_langchain_standard_blocks_replay_reasoning_and_text() -> None:
     assert items[1]["content"][0]["text"] == MESSAGE["content"][0]["text"]
 
 
+def test_custom_tool_call_survives_langchain_standard_blocks() -> None:
+    ai = parsed(BODIES["custom_tool"])
+    standard = AIMessage(content_blocks=ai.content_blocks, tool_calls=ai.tool_calls)
+    reply = ToolMessage("1 row", tool_call_id=CUSTOM_CALL["call_id"])
+    items = convert_messages([standard, reply], model="gpt-5")
+    assert_valid_input(items)
+    assert items[1] == {k: v for k, v in CUSTOM_CALL.items() if k != "status"}
+    assert items[2]["type"] == "custom_tool_call_output"
+
+
+def test_message_phase_is_kept_and_sent_back() -> None:
+    commentary = {**MESSAGE, "phase": "commentary"}
+    body = response([commentary, CALL])
+    ai = parsed(body)
+    assert ai.content[0]["phase"] == "commentary"
+    assert_same_reply(merge(stream(openai_events(body))), ai)
+    items = convert_messages([ai], model="gpt-5.3-codex")
+    assert_valid_input(items)
+    assert items[0]["phase"] == "commentary"
+
+
 def test_user_content_blocks_become_input_parts() -> None:
     human = HumanMessage(
         content=[
@@ -1063,3 +1099,69 @@ def test_tool_call_without_id_cannot_be_paired() -> None:
 )
 def test_needs_encrypted_reasoning(options: dict[str, Any], model: str, expected: bool) -> None:
     assert needs_encrypted_reasoning(options, model=model) is expected
+
+
+# --- build_payload --------------------------------------------------------------------------
+
+TOOL = {
+    "type": "function",
+    "name": "get_weather",
+    "description": "Current weather for a city.",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+    "strict": False,
+}
+
+
+def assert_valid_body(payload: dict[str, Any]) -> None:
+    # ``stream`` lives on the SDK's Streaming/NonStreaming subclasses, not on the base type.
+    body = {k: v for k, v in payload.items() if k != "stream"}
+    assert find_error(body, ResponseCreateParamsBase) is None, find_error(
+        body, ResponseCreateParamsBase
+    )
+    assert payload.get("stream") in (None, True)
+
+
+def test_payload_carries_input_placed_options_and_tools() -> None:
+    options = {
+        "max_tokens": 300,
+        "reasoning": {"effort": "low", "summary": "auto"},
+        "logprobs": True,
+    }
+    placements = route(options, model="gpt-5", api="responses").placements
+    messages = history(parsed(response([REASONING, MESSAGE, CALL, BAD_CALL])))
+    payload = build_payload(
+        messages,
+        model="gpt-5",
+        placements=placements,
+        tools=[TOOL],
+        tool_choice="auto",
+        stream=False,
+        stream_options=None,
+    )
+    assert_valid_body(payload)
+    assert PATH == "/responses"
+    assert payload["input"] == convert_messages(messages, model="gpt-5")
+    assert payload["max_output_tokens"] == 300
+    assert payload["reasoning"] == {"effort": "low", "summary": "auto"}
+    assert payload["include"] == ["message.output_text.logprobs"]
+    assert (payload["tools"], payload["tool_choice"]) == ([TOOL], "auto")
+    assert "stream" not in payload
+
+
+def test_stateless_reasoning_requests_ask_for_encrypted_reasoning() -> None:
+    placements = route(
+        {"store": False, "logprobs": True}, model="o4-mini", api="responses"
+    ).placements
+    payload = build_payload(
+        [HumanMessage("hi")],
+        model="o4-mini",
+        placements=placements,
+        tools=None,
+        tool_choice=None,
+        stream=True,
+        stream_options={"include_obfuscation": False},
+    )
+    assert_valid_body(payload)
+    assert payload["include"] == ["message.output_text.logprobs", "reasoning.encrypted_content"]
+    assert payload["stream"] is True
+    assert payload["stream_options"] == {"include_obfuscation": False}
