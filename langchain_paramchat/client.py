@@ -587,7 +587,7 @@ class Transport:
         elif isinstance(exc, openai.APITimeoutError):
             err = APITimeoutError(
                 f"The request to {_where(exc.request)} timed out "
-                f"(timeout={_describe_timeout(self._timeout)})"
+                f"(timeout: {_describe_timeout(self._timeout)})"
             )
         elif isinstance(exc, openai.APIConnectionError):
             cause = exc.__cause__
@@ -640,7 +640,7 @@ class Transport:
         setting = (
             f"stream_idle_timeout={idle} s"
             if idle is not None
-            else f"timeout={_describe_timeout(self._timeout)}"
+            else f"the timeout ({_describe_timeout(self._timeout)})"
         )
         request_id = (
             message.headers.get("x-request-id") if isinstance(message, httpx2.Response) else None
@@ -758,7 +758,7 @@ def _as_timeout(timeout: float | httpx2.Timeout) -> httpx2.Timeout:
 
 
 def _describe_timeout(timeout: httpx2.Timeout) -> str:
-    return f"{timeout.read} s (connect {timeout.connect} s)"
+    return f"{timeout.read} s per read, {timeout.connect} s to connect"
 
 
 def _httpx_error_types() -> tuple[

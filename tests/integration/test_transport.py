@@ -11,6 +11,7 @@ import traceback
 from collections.abc import Iterator
 from typing import Any
 
+import httpx2
 import langchain_core.exceptions as lc_exceptions
 import pytest
 from openai._utils import _transform
@@ -19,9 +20,11 @@ from langchain_paramchat.client import ClientSettings, Transport, _SSEDecoder
 from langchain_paramchat.errors import (
     APIConnectionError,
     APIError,
+    APITimeoutError,
     AuthenticationError,
     BadRequestError,
     ContextOverflowError,
+    OptionError,
     RateLimitError,
     ResponseFormatError,
     ServerError,
@@ -612,6 +615,36 @@ def test_api_key_never_reaches_logs_errors_or_reprs(
     assert API_KEY not in repr(transport.settings)
     assert API_KEY not in str(transport.settings)
     assert API_KEY not in repr(transport)
+
+
+def test_settings_reject_unbounded_or_bad_timeouts() -> None:
+    with pytest.raises(OptionError, match="timeout"):
+        ClientSettings(timeout=float("inf"))
+    with pytest.raises(OptionError, match="stream_idle_timeout"):
+        ClientSettings(stream_idle_timeout=0)
+    with pytest.raises(OptionError, match="retry"):
+        ClientSettings(retry=3)  # type: ignore[arg-type]
+
+
+def test_float_timeout_caps_connect_and_request_timeouts_name_it(
+    fake_openai: FakeOpenAI,
+) -> None:
+    transport = make_transport(fake_openai.base_url, timeout=0.3, retry=fast_policy(0))
+    fake_openai.add(Fault.stall(5))
+    with pytest.raises(APITimeoutError, match=r"0\.3 s per read, 0\.3 s to connect"):
+        transport.post_json(CHAT, BODY)
+    assert ClientSettings().timeout == httpx2.Timeout(600.0, connect=10.0)
+
+
+def test_missing_api_key_fails_before_sending(
+    fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_ADMIN_KEY", raising=False)
+    transport = Transport(ClientSettings(base_url=fake_openai.base_url))
+    with pytest.raises(OptionError, match="api_key"):
+        transport.post_json(CHAT, BODY)
+    assert fake_openai.requests == []
 
 
 # --- the SSE decoder alone ----------------------------------------------------------------------
