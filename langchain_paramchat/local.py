@@ -4,8 +4,8 @@ Needs the ``local`` extra (``xllamacpp``, llama.cpp's C++ server as a prebuilt w
 server runs in a child process, not in this one: xllamacpp stops an in-process server only by
 joining its loop thread, which waits for every request in flight (30 s measured for one
 unfinished stream), whereas a child process can always be stopped within a deadline, keeps
-llama.cpp's logging and signal handling out of the caller's process, and a crash in native code
-cannot take the caller down with it.
+llama.cpp's log out of the caller's stderr, and a crash in native code cannot take the caller
+down with it.
 
     with LocalServer() as base_url:
         client = openai.OpenAI(base_url=base_url, api_key="local")
@@ -31,7 +31,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from langchain_paramchat.errors import LocalModelError
+from langchain_paramchat.errors import LocalModelError, OptionError
 
 __all__ = [
     "MODEL_FILENAME",
@@ -115,6 +115,10 @@ class LocalServer:
         api_key: str | None = None,
         startup_timeout: float = 60.0,
     ) -> None:
+        if threads < 1:
+            raise OptionError("threads", threads, "must be at least 1")
+        if n_ctx < 0:
+            raise OptionError("n_ctx", n_ctx, "must be 0 (the model's own context size) or more")
         self.model_path = Path(model_path) if model_path is not None else None
         self.model = alias
         self.n_ctx = n_ctx
