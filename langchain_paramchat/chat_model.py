@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import Any, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
@@ -20,7 +22,12 @@ from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
 from langchain_paramchat import options as opts
 from langchain_paramchat import tools as _tools
 from langchain_paramchat.apis import chat_completions
-from langchain_paramchat.errors import OptionError, StreamInterruptedError, UnknownOptionError
+from langchain_paramchat.errors import (
+    APITimeoutError,
+    OptionError,
+    StreamInterruptedError,
+    UnknownOptionError,
+)
 from langchain_paramchat.options import OPTIONS, RequestOptions, check_option, resolve_name
 from langchain_paramchat.routing import DEFAULT_RESPONSES_ONLY_MODELS, ApiSetting, Route, route
 
@@ -59,8 +66,11 @@ _CALL_ARGS = frozenset(
         "ls_structured_output_format",
         "stream",
         "strict",
+        "chain_responses",
     }
 )
+
+_TERMINAL_STATUSES = frozenset({"completed", "incomplete", "failed", "cancelled"})
 
 
 class ParamChat(BaseChatModel, RequestOptions):
@@ -216,6 +226,8 @@ class ParamChat(BaseChatModel, RequestOptions):
         stream: bool,
     ) -> _Prepared:
         merged, call = self._call_options(stop, kwargs)
+        if call.get("chain_responses", self.chain_responses):
+            messages = _chain_from_last_response(messages, merged)
         bound_tools = _neutral_tools(call.get("tools"))
         _check_contradictions(merged, stream=stream, tools=bound_tools)
         choice = _tools.normalize_tool_choice(merged.get("tool_choice"), bound_tools or ())
@@ -306,6 +318,8 @@ class ParamChat(BaseChatModel, RequestOptions):
             return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
         prepared = self._prepare(messages, stop, kwargs, stream=False)
         body = self.transport.post_json(prepared.adapter.PATH, prepared.payload)
+        if _pending(body):
+            body = self._poll(body)
         return self._finish_result(prepared.adapter.parse_response(body), prepared)
 
     async def _agenerate(
@@ -321,7 +335,29 @@ class ParamChat(BaseChatModel, RequestOptions):
             return await agenerate_from_stream(self._astream(messages, stop, run_manager, **kwargs))
         prepared = self._prepare(messages, stop, kwargs, stream=False)
         body = await self.transport.apost_json(prepared.adapter.PATH, prepared.payload)
+        if _pending(body):
+            body = await self._apoll(body)
         return self._finish_result(prepared.adapter.parse_response(body), prepared)
+
+    def _poll(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Poll a background response until it finishes, within ``background_timeout``."""
+        deadline = time.monotonic() + self.background_timeout
+        while _pending(body):
+            if time.monotonic() >= deadline:
+                raise _background_timeout(body, self.background_timeout)
+            time.sleep(self.background_poll_interval)
+            body = self.transport.get_json(f"/responses/{body['id']}")
+        return body
+
+    async def _apoll(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Async twin of ``_poll``."""
+        deadline = time.monotonic() + self.background_timeout
+        while _pending(body):
+            if time.monotonic() >= deadline:
+                raise _background_timeout(body, self.background_timeout)
+            await asyncio.sleep(self.background_poll_interval)
+            body = await self.transport.aget_json(f"/responses/{body['id']}")
+        return body
 
     def _stream(
         self,
@@ -332,22 +368,22 @@ class ParamChat(BaseChatModel, RequestOptions):
     ) -> Iterator[ChatGenerationChunk]:
         prepared = self._prepare(messages, stop, kwargs, stream=True)
         parser = prepared.adapter.StreamParser()
-        events = self.transport.stream_events(prepared.adapter.PATH, prepared.payload)
         received: list[ChatGenerationChunk] = []
-        try:
-            for event, data in events:
-                chunk = parser.feed(event, data)
-                if chunk is None:
-                    continue
-                self._decorate_chunk(chunk, prepared, not received)
-                received.append(chunk)
-                if run_manager:
-                    run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                yield chunk
-            last = _finish(parser, events)
-        except StreamInterruptedError as exc:
-            exc.received = _merge_received(received)
-            raise
+        with self.transport.stream_events(prepared.adapter.PATH, prepared.payload) as events:
+            try:
+                for event, data in events:
+                    chunk = parser.feed(event, data)
+                    if chunk is None:
+                        continue
+                    self._decorate_chunk(chunk, prepared, not received)
+                    received.append(chunk)
+                    if run_manager:
+                        run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                    yield chunk
+                last = parser.finish(done=events.done)
+            except StreamInterruptedError as exc:
+                exc.received = _merge_received(received)
+                raise
         if last is not None:
             yield last
 
@@ -360,22 +396,22 @@ class ParamChat(BaseChatModel, RequestOptions):
     ) -> AsyncIterator[ChatGenerationChunk]:
         prepared = self._prepare(messages, stop, kwargs, stream=True)
         parser = prepared.adapter.StreamParser()
-        events = self.transport.astream_events(prepared.adapter.PATH, prepared.payload)
         received: list[ChatGenerationChunk] = []
-        try:
-            async for event, data in events:
-                chunk = parser.feed(event, data)
-                if chunk is None:
-                    continue
-                self._decorate_chunk(chunk, prepared, not received)
-                received.append(chunk)
-                if run_manager:
-                    await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                yield chunk
-            last = _finish(parser, events)
-        except StreamInterruptedError as exc:
-            exc.received = _merge_received(received)
-            raise
+        async with self.transport.astream_events(prepared.adapter.PATH, prepared.payload) as events:
+            try:
+                async for event, data in events:
+                    chunk = parser.feed(event, data)
+                    if chunk is None:
+                        continue
+                    self._decorate_chunk(chunk, prepared, not received)
+                    received.append(chunk)
+                    if run_manager:
+                        await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                    yield chunk
+                last = parser.finish(done=events.done)
+            except StreamInterruptedError as exc:
+                exc.received = _merge_received(received)
+                raise
         if last is not None:
             yield last
 
@@ -411,7 +447,7 @@ class ParamChat(BaseChatModel, RequestOptions):
         self,
         schema: Any,
         *,
-        method: Literal["json_schema", "function_calling", "json_mode"] = "json_schema",
+        method: Literal[json_schema, function_calling, json_mode] = "json_schema",
         strict: bool | None = None,
         include_raw: bool = False,
         **kwargs: Any,
@@ -447,9 +483,44 @@ def _neutral_tools(tools: Any) -> tuple[_tools.NeutralTool, ...] | None:
     return _tools.normalize_tools(tools)
 
 
-def _finish(parser: Any, events: Any) -> ChatGenerationChunk | None:
-    """Return the parser's closing chunk; it raises when the stream was cut short."""
-    return parser.finish(done=events.done)
+def _pending(body: Mapping[str, Any]) -> bool:
+    return body.get("object") == "response" and body.get("status") in ("queued", "in_progress")
+
+
+def _background_timeout(body: Mapping[str, Any], timeout: float) -> APITimeoutError:
+    return APITimeoutError(
+        f"background response {body.get('id')} still {body.get('status')!r} after "
+        f"background_timeout={timeout} s; fetch it later with previous_response_id or raise "
+        "background_timeout"
+    )
+
+
+def _response_id(message: BaseMessage) -> str | None:
+    meta = message.response_metadata
+    if meta.get("api") == "responses" or str(meta.get("id", "")).startswith("resp_"):
+        return meta.get("id") or message.id
+    return None
+
+
+def _chain_from_last_response(
+    messages: Sequence[BaseMessage], merged: dict[str, Any]
+) -> Sequence[BaseMessage]:
+    """Send only the messages after the last Responses reply, continuing from its id."""
+    if merged.get("previous_response_id") or merged.get("conversation"):
+        return messages
+    for index in range(len(messages) - 1, -1, -1):
+        message = messages[index]
+        if isinstance(message, AIMessage) and (response_id := _response_id(message)):
+            if merged.get("store") is False:
+                raise OptionError(
+                    "chain_responses",
+                    True,
+                    "needs stored responses, but store=False",
+                    fix="set store=True (the default) or chain_responses=False",
+                )
+            merged["previous_response_id"] = response_id
+            return messages[index + 1 :]
+    return messages
 
 
 def _merge_received(chunks: list[ChatGenerationChunk]) -> AIMessageChunk | None:
