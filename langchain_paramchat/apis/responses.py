@@ -1,4 +1,4 @@
-"""Convert LangChain messages to Responses API ``input`` items, and Responses output back.
+"""Build Responses API request bodies from LangChain messages, and read replies back.
 
 Pure functions plus one stateful stream parser; no I/O. Results follow langchain-core's
 "responses/v1" content shape, so ``msg.text`` and ``msg.content_blocks`` work:
@@ -664,13 +664,19 @@ class StreamParser:
             return None
         return self._chunk(handler(self, data))
 
-    def finish(self) -> None:
-        """Raise ``ResponseFormatError`` when the stream ended without a terminal event."""
+    def finish(self, *, done: bool = False) -> ChatGenerationChunk | None:
+        """Return None (the terminal event already closed the reply), or raise if it never came.
+
+        ``done`` says whether the transport saw ``data: [DONE]``; it is accepted so both
+        adapters share one interface, but only ``response.completed`` / ``.incomplete``
+        prove a Responses reply complete (and carry its usage), so it decides nothing here.
+        """
         if not self._finished:
             raise ResponseFormatError(
                 "stream ended before response.completed (or response.incomplete); "
                 "the reply is incomplete"
             )
+        return None
 
     # --- event handlers -----------------------------------------------------------------
 

@@ -307,7 +307,7 @@ def stream(events: list[dict[str, Any]]) -> list[AIMessageChunk]:
         if chunk is not None:
             assert isinstance(chunk.message, AIMessageChunk)
             chunks.append(chunk.message)
-    parser.finish()
+    assert parser.finish(done=False) is None
     return chunks
 
 
@@ -815,7 +815,7 @@ def test_stream_cut_before_completion_is_reported_by_finish() -> None:
     for event in openai_events(BODIES["text_annotations"])[:-1]:
         parser.feed(event["type"], event)
     with pytest.raises(ResponseFormatError, match=r"response\.completed"):
-        parser.finish()
+        parser.finish(done=True)
 
 
 # --- convert_messages -----------------------------------------------------------------------
