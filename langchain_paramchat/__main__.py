@@ -49,19 +49,19 @@ def _backend() -> Iterator[tuple[str, dict[str, Any]]]:
     try:
         from langchain_paramchat.local import LocalServer, fetch_model
     except ImportError:
-        LocalServer = None  # type: ignore[assignment,misc]  # noqa: N806
+        LocalServer = None  # type: ignore[assignment,misc]
     if LocalServer is not None:
         try:
             import xllamacpp  # noqa: F401
         except ImportError:
             pass
         else:
-            path = fetch_model()
-            with LocalServer(path) as server:
+            server = LocalServer(fetch_model())
+            with server as base_url:
                 yield (
-                    f"a real local model (SmolLM2-135M on llama.cpp's server at {server.base_url}); "
-                    "no OPENAI_API_KEY is set",
-                    {"model": server.model, "base_url": server.base_url, "api_key": "local"},
+                    "a real local model (SmolLM2-135M on llama.cpp's server at "
+                    f"{base_url}); no OPENAI_API_KEY is set",
+                    {"model": server.model, "base_url": base_url, "api_key": "local"},
                 )
             return
     from langchain_paramchat.testing import FakeOpenAI

@@ -171,9 +171,9 @@ class ParamChat(BaseChatModel, RequestOptions):
         max_tokens = kwargs.get("max_tokens", self.max_tokens)
         if max_tokens is not None:
             params["ls_max_tokens"] = max_tokens
-        stop = stop or kwargs.get("stop") or self.stop
-        if stop:
-            params["ls_stop"] = [stop] if isinstance(stop, str) else list(stop)
+        stops = stop or kwargs.get("stop") or self.stop
+        if stops:
+            params["ls_stop"] = [stops] if isinstance(stops, str) else list(stops)
         return params
 
     # --- request preparation ------------------------------------------------------------
@@ -447,7 +447,7 @@ class ParamChat(BaseChatModel, RequestOptions):
         self,
         schema: Any,
         *,
-        method: Literal[json_schema, function_calling, json_mode] = "json_schema",
+        method: Literal["json_schema", "function_calling", "json_mode"] = "json_schema",
         strict: bool | None = None,
         include_raw: bool = False,
         **kwargs: Any,

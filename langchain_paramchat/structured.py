@@ -27,7 +27,6 @@ from langchain_paramchat.errors import (
     RefusalError,
     StructuredOutputError,
 )
-from langchain_paramchat.strict import make_strict
 
 __all__ = ["StructuredParser", "structured_runnable"]
 
@@ -213,7 +212,7 @@ def structured_runnable(
         tool = _tools.normalize_tool(schema, strict=strict)
         bound = model.bind_tools(
             [tool], tool_choice=tool.name if hasattr(tool, "name") else None, **kwargs
-        )  # type: ignore[union-attr]
+        )
         parser = StructuredParser(target=target, tool_name=getattr(tool, "name", None))
     if not include_raw:
         return bound | parser

@@ -70,7 +70,7 @@ def convert_messages(messages: Sequence[BaseMessage], *, model: str) -> list[dic
 
 
 def _text_only(message: BaseMessage, where: str) -> str:
-    parts = parse_parts(message.content, where=where)  # type: ignore[arg-type]
+    parts = parse_parts(message.content, where=where)
     texts = []
     for part in parts:
         if not isinstance(part, TextPart):

@@ -49,7 +49,6 @@ from langchain_paramchat.apis.common import (
     usage_metadata,
 )
 from langchain_paramchat.apis.content import (
-    AudioPart,
     FilePart,
     ImagePart,
     Part,
@@ -61,7 +60,6 @@ from langchain_paramchat.errors import APIError, MessageConversionError, Respons
 __all__ = [
     "PATH",
     "StreamParser",
-    "audio_inputs",
     "build_payload",
     "convert_messages",
     "needs_encrypted_reasoning",
@@ -173,21 +171,6 @@ def convert_messages(messages: Sequence[BaseMessage], *, model: str) -> list[dic
                 "cannot be sent to the Responses API; use system, human, AI or tool messages"
             )
     return items
-
-
-def audio_inputs(messages: Sequence[BaseMessage]) -> list[str]:
-    """Return one description per message carrying audio input (which Responses cannot take)."""
-    found: list[str] = []
-    for i, message in enumerate(messages):
-        if isinstance(message, AIMessage) or isinstance(message.content, str):
-            continue
-        try:
-            parts = parse_parts(message.content, where=f"messages[{i}]")
-        except MessageConversionError:
-            continue  # convert_messages reports malformed blocks with full context
-        if any(isinstance(part, AudioPart) for part in parts):
-            found.append(f"audio input in messages[{i}]")
-    return found
 
 
 def needs_encrypted_reasoning(options: Mapping[str, Any], *, model: str) -> bool:

@@ -11,11 +11,15 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 
 def test_readme_option_table_is_current() -> None:
     text = README.read_text()
-    assert render_readme_table(text) == text, "run: python -m langchain_paramchat options-table --write"
+    regenerated = render_readme_table(text)
+    assert regenerated == text, "run: python -m langchain_paramchat options-table --write"
 
 
 def test_readme_test_command_is_what_ci_runs() -> None:
     ci = (README.parent / ".ci" / "run").read_text()
-    command = "python3 -m venv .venv && .venv/bin/pip install -e '.[test,local]' && .venv/bin/python -m pytest"
+    command = (
+        "python3 -m venv .venv && .venv/bin/pip install -e '.[test,local]' "
+        "&& .venv/bin/python -m pytest"
+    )
     assert command in README.read_text()
     assert command in ci

@@ -26,10 +26,10 @@ from openai.types.responses import Response, ResponseStreamEvent
 from openai.types.responses.response_create_params import ResponseCreateParamsBase
 from pydantic import TypeAdapter
 
+from langchain_paramchat.apis.chat_completions import chat_only_inputs
 from langchain_paramchat.apis.responses import (
     PATH,
     StreamParser,
-    audio_inputs,
     build_payload,
     convert_messages,
     needs_encrypted_reasoning,
@@ -1061,13 +1061,13 @@ def test_audio_input_is_refused_and_reported_for_routing() -> None:
         HumanMessage("first"),
         HumanMessage([{"type": "text", "text": "this:"}, audio]),
     ]
-    assert audio_inputs(messages) == ["audio input in messages[2]"]
+    assert chat_only_inputs(messages) == ["audio input in messages[2]"]
     with pytest.raises(MessageConversionError, match="audio input needs Chat Completions"):
         convert_messages(messages, model="gpt-5")
 
 
 def test_audio_inputs_is_empty_for_text_only_histories() -> None:
-    assert audio_inputs(history(parsed(BODIES["reasoning_text_calls"]))) == []
+    assert chat_only_inputs(history(parsed(BODIES["reasoning_text_calls"]))) == []
 
 
 def test_unsupported_message_and_block_types_name_the_position() -> None:

@@ -191,7 +191,7 @@ def test_sample_lands_where_the_table_says(name: str, api: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(SAMPLES))
 def test_sample_fragments_match_sdk_types(name: str) -> None:
-    value, on_chat, on_responses = SAMPLES[name]
+    _, on_chat, on_responses = SAMPLES[name]
     for params, fragment in (
         (chat_params.CompletionCreateParamsBase, on_chat),
         (resp_params.ResponseCreateParamsBase, on_responses),
