@@ -8,6 +8,7 @@ The tests here carry ``@pytest.mark.local_model``; they skip when the ``local`` 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx2
@@ -23,12 +24,20 @@ SKIP_REASON = (
 
 
 @pytest.fixture(scope="session")
-def local_server() -> Iterator[LocalServer]:
-    """Start one llama.cpp server for the session and stop it at the end."""
+def local_model_path() -> Path:
+    """Return the cached SmolLM2 GGUF file, fetching it once if needed."""
     pytest.importorskip("xllamacpp", reason=SKIP_REASON)
-    from langchain_paramchat.local import LocalServer, fetch_model
+    from langchain_paramchat.local import fetch_model
 
-    server = LocalServer(fetch_model())
+    return fetch_model()
+
+
+@pytest.fixture(scope="session")
+def local_server(local_model_path: Path) -> Iterator[LocalServer]:
+    """Start one llama.cpp server for the session and stop it at the end."""
+    from langchain_paramchat.local import LocalServer
+
+    server = LocalServer(local_model_path)
     server.start()
     yield server
     server.stop()

