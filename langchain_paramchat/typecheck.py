@@ -38,20 +38,29 @@ def typeddict_fields(td: type) -> tuple[dict[str, Any], frozenset[str]]:
     extras = typing.get_type_hints(td, include_extras=True)
     # The SDK's TypedDicts are total=False with Required[...] under postponed annotations,
     # so __required_keys__ is unreliable; read Required/NotRequired from the hints instead.
+    # Totality is per declaring class: keys inherited from a total=False base stay optional.
+    inherited: dict[str, bool] = {}
+    for base in getattr(td, "__orig_bases__", ()):
+        if _is_typeddict(base):
+            base_hints, base_required = typeddict_fields(base)
+            inherited.update({key: key in base_required for key in base_hints})
     total = getattr(td, "__total__", True)
     required: set[str] = set()
     hints: dict[str, Any] = {}
     for key, hint in extras.items():
-        is_required = total
+        is_required = inherited.get(key, total)
+        explicit = False
         while True:
             marker = get_origin(hint)
             if marker in _REQUIRED:
-                is_required = True
+                is_required, explicit = True, True
             elif marker in _NOT_REQUIRED:
-                is_required = False
+                is_required, explicit = False, True
             elif marker is not typing.Annotated and marker not in _READ_ONLY:
                 break
             hint = get_args(hint)[0]
+        if key in inherited and not explicit:
+            is_required = inherited[key]
         if is_required:
             required.add(key)
         hints[key] = hint
