@@ -29,6 +29,7 @@ def usage_metadata(
     output_tokens: int,
     total_tokens: int | None = None,
     cache_read: int | None = None,
+    cache_creation: int | None = None,
     input_audio: int | None = None,
     output_audio: int | None = None,
     reasoning: int | None = None,
@@ -44,6 +45,8 @@ def usage_metadata(
     inp: dict[str, int] = {}
     if cache_read is not None:
         inp["cache_read"] = cache_read
+    if cache_creation is not None:
+        inp["cache_creation"] = cache_creation
     if input_audio is not None:
         inp["audio"] = input_audio
     out: dict[str, int] = {}

@@ -562,6 +562,7 @@ def _usage(usage: Any) -> UsageMetadata | None:
         output_tokens=usage.get("output_tokens") or 0,
         total_tokens=usage.get("total_tokens"),
         cache_read=detail(usage.get("input_tokens_details"), "cached_tokens"),
+        cache_creation=detail(usage.get("input_tokens_details"), "cache_write_tokens"),
         reasoning=detail(usage.get("output_tokens_details"), "reasoning_tokens"),
     )
 

@@ -481,7 +481,7 @@ def test_metadata_and_usage_details() -> None:
         "input_tokens": 812,
         "output_tokens": 316,
         "total_tokens": 1128,
-        "input_token_details": {"cache_read": 512},
+        "input_token_details": {"cache_read": 512, "cache_creation": 0},
         "output_token_details": {"reasoning": 192},
     }
 
