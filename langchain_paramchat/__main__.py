@@ -11,21 +11,23 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-_TABLE_START = "<!-- option-table:start"
-_TABLE_END = "<!-- option-table:end -->"
+
+def _replace_block(readme: str, marker: str, body: str) -> str:
+    start, end = f"<!-- {marker}:start", f"<!-- {marker}:end -->"
+    pattern = re.compile(re.escape(start) + r"[^\n]*\n.*?" + re.escape(end), re.S)
+    match = pattern.search(readme)
+    if match is None:
+        raise SystemExit(f"README.md has no {marker} markers")
+    header = match.group(0).split("\n", 1)[0]
+    return readme[: match.start()] + f"{header}\n{body}{end}" + readme[match.end() :]
 
 
 def render_readme_table(readme: str) -> str:
-    """Return ``readme`` with the option table between its markers regenerated."""
-    from langchain_paramchat.options import option_table_markdown
+    """Return ``readme`` with the generated option table and routing lists regenerated."""
+    from langchain_paramchat.options import option_table_markdown, routing_summary_markdown
 
-    pattern = re.compile(re.escape(_TABLE_START) + r"[^\n]*\n.*?" + re.escape(_TABLE_END), re.S)
-    match = pattern.search(readme)
-    if match is None:
-        raise SystemExit("README.md has no option-table markers")
-    header = match.group(0).split("\n", 1)[0]
-    block = f"{header}\n{option_table_markdown()}{_TABLE_END}"
-    return readme[: match.start()] + block + readme[match.end() :]
+    readme = _replace_block(readme, "option-table", option_table_markdown())
+    return _replace_block(readme, "routing-lists", routing_summary_markdown())
 
 
 def _options_table(write: bool) -> int:

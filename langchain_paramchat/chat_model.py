@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -156,6 +157,12 @@ class ParamChat(BaseChatModel, RequestOptions):
     def lc_secrets(self) -> dict[str, str]:
         """Map secret fields to the environment variables that hold them."""
         return {"api_key": "OPENAI_API_KEY"}
+
+    def __repr_args__(self) -> Any:
+        for name, value in super().__repr_args__():
+            if name == "default_headers" and isinstance(value, Mapping):
+                value = redact_headers(value)
+            yield name, value
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
@@ -464,6 +471,14 @@ class ParamChat(BaseChatModel, RequestOptions):
         return structured_runnable(
             self, schema, method=method, strict=strict, include_raw=include_raw, **kwargs
         )
+
+
+_CREDENTIAL_HEADER = re.compile(r"auth|key|token|secret|cookie|password|session", re.I)
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Return ``headers`` with credential-looking values replaced by ``'**********'``."""
+    return {k: "**********" if _CREDENTIAL_HEADER.search(k) else v for k, v in headers.items()}
 
 
 def _responses_adapter() -> ModuleType:

@@ -269,8 +269,7 @@ class RequestOptions(BaseModel):
         Reasoning | None,
         SkipValidation,
         Opt(
-            "Reasoning effort and summaries. Only effort exists on "
-            "Chat Completions.",
+            "Reasoning effort and summaries. Only effort exists on Chat Completions.",
             _chat_reasoning,
             "reasoning",
         ),
@@ -633,4 +632,30 @@ def option_table_markdown() -> str:
             f"| {label} | {_describe_target('chat_completions', spec)} | "
             f"{_describe_target('responses', spec)} | {spec.opt.doc} |"
         )
+    return "\n".join(lines) + "\n"
+
+
+# Value-dependent support, said in words for the README (the converters decide at run time).
+_VALUE_RULES = {
+    "reasoning": "`reasoning.effort` goes to both; any other key (`summary`, `generate_summary`, "
+    "`context`, `mode`) needs Responses",
+    "n": "`n > 1` needs Chat Completions",
+    "modalities": "`'audio'` needs Chat Completions",
+    "text": "keys beyond `format`/`verbosity` need Responses",
+    "service_tier": "values only one API's SDK type lists (e.g. `'ultrafast'`) go there",
+    "prompt_cache_options": "keys or values only the Responses type has (e.g. `ttl='12h'`) need "
+    "Responses",
+}
+
+
+def routing_summary_markdown() -> str:
+    """Return the README's routing lists, generated from ``OPTIONS``."""
+    responses_only = [n for n, spec in OPTIONS.items() if spec.opt.chat is None]
+    chat_only = [n for n, spec in OPTIONS.items() if spec.opt.responses is None]
+    lines = [
+        "- Responses only: " + ", ".join(f"`{n}`" for n in responses_only) + ".",
+        "- Chat Completions only: " + ", ".join(f"`{n}`" for n in chat_only) + ".",
+        "- Depends on the value:",
+        *(f"  - `{name}`: {rule}" for name, rule in _VALUE_RULES.items()),
+    ]
     return "\n".join(lines) + "\n"
