@@ -25,6 +25,7 @@ from langchain_paramchat import tools as _tools
 from langchain_paramchat.apis import chat_completions
 from langchain_paramchat.errors import (
     APITimeoutError,
+    MessageConversionError,
     OptionError,
     StreamInterruptedError,
     UnknownOptionError,
@@ -235,6 +236,11 @@ class ParamChat(BaseChatModel, RequestOptions):
         merged, call = self._call_options(stop, kwargs)
         if call.get("chain_responses", self.chain_responses):
             messages = _chain_from_last_response(messages, merged)
+        if not messages and not merged.get("previous_response_id") and not merged.get("prompt"):
+            raise MessageConversionError(
+                "no messages to send: pass at least one message (or previous_response_id / "
+                "prompt on the Responses API)"
+            )
         bound_tools = _neutral_tools(call.get("tools"))
         _check_contradictions(merged, stream=stream, tools=bound_tools)
         choice = _tools.normalize_tool_choice(merged.get("tool_choice"), bound_tools or ())

@@ -55,7 +55,8 @@ _ClientT = TypeVar("_ClientT", openai.OpenAI, openai.AsyncOpenAI)
 
 _CONNECT_TIMEOUT = 10.0
 _SNIPPET = 200
-_CONTEXT_OVERFLOW_CODE = "context_length_exceeded"
+# OpenAI says so in error.code; llama.cpp's server in error.type (its code is the HTTP status).
+_CONTEXT_OVERFLOW = frozenset({"context_length_exceeded", "exceed_context_size_error"})
 _STATUS_ERRORS: dict[int, type[APIStatusError]] = {
     400: BadRequestError,
     401: AuthenticationError,
@@ -609,7 +610,7 @@ class Transport:
             text = body.strip()[:_SNIPPET] if isinstance(body, str) else ""
             message = f"HTTP {status} from {_where(exc.request)}" + (f": {text}" if text else "")
         code = exc.code
-        if code == _CONTEXT_OVERFLOW_CODE:
+        if code in _CONTEXT_OVERFLOW or getattr(exc, "type", None) in _CONTEXT_OVERFLOW:
             cls: type[APIStatusError] = ContextOverflowError
         else:
             cls = _STATUS_ERRORS.get(status) or (ServerError if status >= 500 else APIStatusError)

@@ -363,3 +363,25 @@ def test_extra_body_is_sent_verbatim(fake_openai: FakeOpenAI, make_model: Factor
     model = make_model(extra_body={"custom_flag": True})
     preview = model.preview_request("x", extra_body={"another": 1})
     assert preview.payload["custom_flag"] is True and preview.payload["another"] == 1
+
+
+def test_empty_message_list_is_refused_before_sending(
+    fake_openai: FakeOpenAI, make_model: Factory
+) -> None:
+    from langchain_paramchat.errors import MessageConversionError
+
+    with pytest.raises(MessageConversionError, match="no messages to send"):
+        make_model().invoke([])
+    assert fake_openai.requests == []
+
+
+def test_llama_cpp_context_overflow_type_is_context_overflow(
+    fake_openai: FakeOpenAI, make_model: Factory
+) -> None:
+    from langchain_core.exceptions import ContextOverflowError
+
+    from langchain_paramchat.testing import Fault
+
+    fake_openai.add(Fault.status(400, error_type="exceed_context_size_error", message="too long"))
+    with pytest.raises(ContextOverflowError):
+        make_model().invoke("x")
