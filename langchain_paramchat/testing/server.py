@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-import secrets
 import threading
 from collections import deque
 from collections.abc import Collection
@@ -23,6 +22,17 @@ from langchain_paramchat.testing.chat_render import (
     chat_completion,
     chat_missing_fields,
     chat_stream_failure,
+)
+from langchain_paramchat.testing.http11 import (
+    MAX_HEADER_BYTES,
+    Closed,
+    Request,
+    read_request,
+    send_error,
+    send_json,
+    send_raw,
+    send_stream,
+    wait_for_hangup,
 )
 from langchain_paramchat.testing.rendering import Event, echo_reply
 from langchain_paramchat.testing.responses_render import (
@@ -40,41 +50,7 @@ __all__ = ["FakeOpenAI"]
 
 Api = Literal["chat_completions", "responses"]
 
-_REASONS = {
-    200: "OK",
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    409: "Conflict",
-    411: "Length Required",
-    413: "Payload Too Large",
-    422: "Unprocessable Entity",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-    504: "Gateway Timeout",
-}
-_MAX_HEADER_BYTES = 64 * 1024
 _STOP_TIMEOUT = 5.0
-
-
-@dataclass
-class _Request:
-    method: str
-    path: str
-    version: str
-    headers: dict[str, str]
-    raw_body: bytes
-
-    @property
-    def keep_alive(self) -> bool:
-        connection = self.headers.get("connection", "").lower()
-        if self.version == "HTTP/1.0":
-            return connection == "keep-alive"
-        return connection != "close"
 
 
 @dataclass
@@ -85,19 +61,16 @@ class _Stored:
     polls_in_progress: int = 0
 
 
-class _Closed(Exception):
-    """Raised inside a handler to end the connection without answering further."""
-
-
 class FakeOpenAI:
     """Serve the Chat Completions and Responses APIs on 127.0.0.1 from a script of replies.
 
     Use it as a context manager (``with FakeOpenAI() as server:``) or call ``start()`` and
     ``stop()``. Point an SDK client at ``base_url``. Queue ``Reply`` and ``Fault`` items with
-    ``add()``; each create request consumes one, and with the queue empty the server echoes the
-    last user text. ``requests`` records every request; ``errors`` lists request bodies that
-    broke the SDK's param types or OpenAI's strict-schema rules (each also answered with 400),
-    bodies that were not JSON, and any answer the server itself failed to build.
+    ``add()``; each create request consumes one (a request rejected with a 400 consumes none),
+    and with the queue empty the server echoes the last user text. ``requests`` records every
+    request; ``errors`` lists request bodies that broke the SDK's param types or OpenAI's
+    strict-schema rules (each also answered with 400), bodies that were not JSON, and any
+    answer the server itself failed to build.
 
     ``check_bodies=False`` turns the body check off; ``extra_keys`` names top-level keys to
     accept beyond the SDK's (what ``extra_body`` adds); ``allow_schema_defaults`` lets strict
@@ -134,8 +107,6 @@ class FakeOpenAI:
         self._ready = threading.Event()
         self._start_error: BaseException | None = None
 
-    # ----------------------------------------------------------------- lifetime
-
     def start(self) -> FakeOpenAI:
         """Start serving in a daemon thread and return once the port is bound."""
         if self._thread is not None:
@@ -147,7 +118,8 @@ class FakeOpenAI:
         self._start_error = None
         self._thread = threading.Thread(target=self._run, name="FakeOpenAI", daemon=True)
         self._thread.start()
-        self._ready.wait()
+        if not self._ready.wait(_STOP_TIMEOUT):
+            self._start_error = TimeoutError("the server thread did not bind a port")
         if self._start_error is not None:
             self._thread.join()
             self._thread = None
@@ -185,7 +157,7 @@ class FakeOpenAI:
                     self._host,
                     self._requested_port,
                     backlog=4096,
-                    limit=_MAX_HEADER_BYTES,
+                    limit=MAX_HEADER_BYTES,
                 )
             )
             self._port = self._server.sockets[0].getsockname()[1]
@@ -215,8 +187,6 @@ class FakeOpenAI:
             await self._server.wait_closed()
             self._server = None
 
-    # ------------------------------------------------------------- public state
-
     @property
     def port(self) -> int:
         """Return the bound port (the server must be running)."""
@@ -239,7 +209,7 @@ class FakeOpenAI:
 
     @property
     def errors(self) -> list[str]:
-        """Return a snapshot of the body-check failures (each was answered with a 400)."""
+        """Return a snapshot of rejected bodies (each answered 400) and server-side failures."""
         with self._lock:
             return list(self._errors)
 
@@ -300,8 +270,6 @@ class FakeOpenAI:
         kwargs.setdefault("max_retries", 0)
         return AsyncOpenAI(base_url=self.base_url, **kwargs)
 
-    # -------------------------------------------------------------- connections
-
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         if task is not None:
@@ -313,19 +281,19 @@ class FakeOpenAI:
         try:
             while True:
                 try:
-                    request = await _read_request(reader)
+                    request = await read_request(reader)
                 except ValueError as exc:
-                    await _send_error(writer, 400, f"Malformed HTTP request: {exc}", keep=False)
+                    await send_error(writer, 400, f"Malformed HTTP request: {exc}", keep=False)
                     break
                 if request is None:
                     break
                 if "transfer-encoding" in request.headers:
                     message = "Chunked request bodies are not supported; send Content-Length."
-                    await _send_error(writer, 411, message, keep=False)
+                    await send_error(writer, 411, message, keep=False)
                     break
                 if not await self._serve(request, reader, writer):
                     break
-        except (_Closed, ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+        except (Closed, ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             pass
         except asyncio.CancelledError:
             writer.transport.abort()
@@ -339,7 +307,7 @@ class FakeOpenAI:
                 self._open -= 1
 
     async def _serve(
-        self, request: _Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+        self, request: Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> bool:
         """Answer one request; return whether the connection stays open."""
         path = request.path
@@ -362,21 +330,21 @@ class FakeOpenAI:
                 await self._retrieve(path.removeprefix("/v1/responses/"), writer, keep)
                 return keep
             if path in ("/v1/chat/completions", "/v1/responses"):
-                await _send_error(
+                await send_error(
                     writer, 405, f"Method {request.method} not allowed on {path}.", keep=keep
                 )
                 return keep
-            await _send_error(
+            await send_error(
                 writer, 404, f"Unknown request URL: {request.method} {path}.", keep=keep
             )
             return keep
-        except (_Closed, ConnectionError, asyncio.CancelledError):
+        except (Closed, ConnectionError, asyncio.CancelledError):
             raise
         except Exception as exc:  # a renderer bug must fail the test loudly, not hang it
             message = f"FakeOpenAI failed to answer {request.method} {path}: {exc!r}"
             with self._lock:
                 self._errors.append(message)
-            await _send_error(writer, 500, message, error_type="server_error", keep=False)
+            await send_error(writer, 500, message, error_type="server_error", keep=False)
             return False
 
     async def _retrieve(self, response_id: str, writer: asyncio.StreamWriter, keep: bool) -> None:
@@ -389,16 +357,14 @@ class FakeOpenAI:
             else:
                 answer = stored.final if stored else None
         if answer is None:
-            await _send_error(
-                writer, 404, f"Response with id '{response_id}' not found.", keep=keep
-            )
+            await send_error(writer, 404, f"Response with id '{response_id}' not found.", keep=keep)
         else:
-            await _send_json(writer, 200, answer, keep=keep)
+            await send_json(writer, 200, answer, keep=keep)
 
     async def _create(
         self,
         api: Api,
-        request: _Request,
+        request: Request,
         body: dict[str, Any] | None,
         body_error: str | None,
         reader: asyncio.StreamReader,
@@ -408,7 +374,7 @@ class FakeOpenAI:
         keep = request.keep_alive
         rejection = self._reject(api, request, body, body_error)
         if rejection is not None:
-            await _send_error(
+            await send_error(
                 writer,
                 400,
                 rejection.message,
@@ -423,7 +389,7 @@ class FakeOpenAI:
         kind = fault.kind if fault is not None else None
 
         if fault is not None and kind == "status":
-            await _send_error(
+            await send_error(
                 writer,
                 fault.status_code,
                 fault.message,
@@ -435,11 +401,11 @@ class FakeOpenAI:
             return True
         if fault is not None and kind in ("reset", "stall"):
             if kind == "stall":
-                await _stall(reader, fault.seconds)
+                await wait_for_hangup(reader, fault.seconds)
             writer.transport.abort()
-            raise _Closed
+            raise Closed
         if fault is not None and kind == "malformed":
-            await _send_raw(writer, 200, fault.body.encode(), fault.content_type, keep=keep)
+            await send_raw(writer, 200, fault.body.encode(), fault.content_type, keep=keep)
             return True
         if kind == "missing_fields":
             await _send_missing_fields(writer, api, body, stream, keep)
@@ -450,7 +416,7 @@ class FakeOpenAI:
             and api == "chat_completions"
             and not stream
         ):
-            await _send_error(
+            await send_error(
                 writer,
                 500,
                 fault.message,
@@ -482,7 +448,7 @@ class FakeOpenAI:
         return await _send_payload(writer, payload, fault, keep)
 
     def _reject(
-        self, api: Api, request: _Request, body: dict[str, Any] | None, body_error: str | None
+        self, api: Api, request: Request, body: dict[str, Any] | None, body_error: str | None
     ) -> BodyError | None:
         """Return why a create request gets a 400 before any scripted item is used, if it does."""
         if body is None:
@@ -536,39 +502,9 @@ class FakeOpenAI:
                 response, polls_in_progress=1 if background else 0
             )
 
-    def _record_error(self, request: _Request, message: str) -> None:
+    def _record_error(self, request: Request, message: str) -> None:
         with self._lock:
             self._errors.append(f"{request.method} {request.path}: {message}")
-
-
-# ---------------------------------------------------------------------- HTTP/1.1
-
-
-async def _read_request(reader: asyncio.StreamReader) -> _Request | None:
-    """Read one request; return None when the client closed the connection between requests."""
-    try:
-        head = await reader.readuntil(b"\r\n\r\n")
-    except asyncio.IncompleteReadError as exc:
-        if exc.partial.strip():
-            raise
-        return None
-    lines = head.decode("latin-1").split("\r\n")
-    try:
-        method, target, version = lines[0].split(" ", 2)
-    except ValueError:
-        raise ValueError(f"bad request line {lines[0]!r}") from None
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        if not line:
-            continue
-        name, _, value = line.partition(":")
-        key = name.strip().lower()
-        headers[key] = f"{headers[key]}, {value.strip()}" if key in headers else value.strip()
-    length = int(headers.get("content-length", "0") or 0)
-    if length < 0:
-        raise ValueError(f"bad Content-Length {length}")
-    body = await reader.readexactly(length) if length else b""
-    return _Request(method.upper(), target.partition("?")[0], version, headers, body)
 
 
 def _parse_body(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
@@ -593,104 +529,21 @@ def _unfinished(final: dict[str, Any], status: str) -> dict[str, Any]:
     }
 
 
-def _head(status: int, headers: dict[str, str], keep: bool) -> bytes:
-    lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}"]
-    base = {
-        "x-request-id": f"req_{secrets.token_hex(8)}",
-        "openai-processing-ms": "1",
-        "connection": "keep-alive" if keep else "close",
-    }
-    for name, value in {**base, **{k.lower(): v for k, v in headers.items()}}.items():
-        lines.append(f"{name}: {value}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-
-
-async def _send_raw(
-    writer: asyncio.StreamWriter,
-    status: int,
-    data: bytes,
-    content_type: str,
-    *,
-    keep: bool,
-    headers: dict[str, str] | None = None,
-    declared_length: int | None = None,
-) -> None:
-    all_headers = {
-        "content-type": content_type,
-        "content-length": str(len(data) if declared_length is None else declared_length),
-        **(headers or {}),
-    }
-    writer.write(_head(status, all_headers, keep) + data)
-    await writer.drain()
-
-
-async def _send_json(
-    writer: asyncio.StreamWriter, status: int, payload: Any, *, keep: bool
-) -> None:
-    await _send_raw(writer, status, json.dumps(payload).encode(), "application/json", keep=keep)
-
-
-async def _send_error(
-    writer: asyncio.StreamWriter,
-    status: int,
-    message: str,
-    *,
-    error_type: str | None = None,
-    param: str | None = None,
-    code: str | None = None,
-    headers: dict[str, str] | None = None,
-    keep: bool,
-) -> None:
-    payload = {
-        "error": {
-            "message": message,
-            "type": error_type or "invalid_request_error",
-            "param": param,
-            "code": code,
-        }
-    }
-    data = json.dumps(payload).encode()
-    await _send_raw(writer, status, data, "application/json", keep=keep, headers=headers)
-
-
-async def _send_stream(
-    writer: asyncio.StreamWriter,
-    events: list[Event],
-    *,
-    keep: bool,
-    delay: float = 0.0,
-    finish: bool = True,
-) -> None:
-    """Send SSE events with chunked transfer encoding; ``finish`` sends the closing chunk."""
-    head = {"content-type": "text/event-stream; charset=utf-8", "transfer-encoding": "chunked"}
-    writer.write(_head(200, head, keep))
-    await writer.drain()
-    for event in events:
-        if delay:
-            await asyncio.sleep(delay)
-        data = event.encode()
-        writer.write(b"%x\r\n%b\r\n" % (len(data), data))
-        await writer.drain()
-    if finish:
-        writer.write(b"0\r\n\r\n")
-        await writer.drain()
-
-
 async def _send_missing_fields(
     writer: asyncio.StreamWriter, api: Api, body: dict[str, Any], stream: bool, keep: bool
 ) -> None:
     if api == "chat_completions":
         broken = chat_missing_fields(body, chunk=stream)
         if stream:
-            await _send_stream(writer, [Event(None, broken), Event(None, "[DONE]")], keep=keep)
+            await send_stream(writer, [Event(None, broken), Event(None, "[DONE]")], keep=keep)
             return
     else:
         broken = responses_missing_fields(body)
         if stream:
             event = {"type": "response.completed", "sequence_number": 0, "response": broken}
-            await _send_stream(writer, [Event("response.completed", event)], keep=keep)
+            await send_stream(writer, [Event("response.completed", event)], keep=keep)
             return
-    await _send_json(writer, 200, broken, keep=keep)
+    await send_json(writer, 200, broken, keep=keep)
 
 
 async def _send_payload(
@@ -700,16 +553,16 @@ async def _send_payload(
     data = json.dumps(payload).encode()
     kind = fault.kind if fault is not None else None
     if kind == "truncated":
-        await _send_raw(writer, 200, data[: len(data) // 2], "application/json", keep=keep)
+        await send_raw(writer, 200, data[: len(data) // 2], "application/json", keep=keep)
         return True
     if kind == "drop_mid_stream":
         half = data[: len(data) // 2]
-        await _send_raw(writer, 200, half, "application/json", keep=keep, declared_length=len(data))
+        await send_raw(writer, 200, half, "application/json", keep=keep, declared_length=len(data))
         writer.transport.abort()
-        raise _Closed
+        raise Closed
     if fault is not None and kind == "slow":
         await asyncio.sleep(fault.seconds)
-    await _send_raw(writer, 200, data, "application/json", keep=keep)
+    await send_raw(writer, 200, data, "application/json", keep=keep)
     return True
 
 
@@ -723,31 +576,18 @@ async def _send_events(
 ) -> bool:
     """Stream SSE events, applying a fault that slows, cuts, drops or fails the stream."""
     if fault is None or fault.kind == "slow":
-        await _send_stream(writer, events, keep=keep, delay=fault.seconds if fault else 0.0)
+        await send_stream(writer, events, keep=keep, delay=fault.seconds if fault else 0.0)
         return True
     # Every other fault cuts the stream short: the final event is never sent.
     sent = events[: min(fault.after_events, len(events) - 1)]
     if fault.kind == "drop_mid_stream":
-        await _send_stream(writer, sent, keep=keep, finish=False)
+        await send_stream(writer, sent, keep=keep, finish=False)
         writer.transport.abort()
-        raise _Closed
+        raise Closed
     if fault.kind == "stream_error":
         if api == "chat_completions":
             sent.append(chat_stream_failure(fault))
         else:
             sent.append(responses_stream_failure(response, fault, len(sent)))
-    await _send_stream(writer, sent, keep=keep)
+    await send_stream(writer, sent, keep=keep)
     return True
-
-
-async def _stall(reader: asyncio.StreamReader, seconds: float) -> None:
-    """Wait ``seconds``, or less if the client hangs up first."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while (left := deadline - loop.time()) > 0:
-        try:
-            data = await asyncio.wait_for(reader.read(65536), left)
-        except TimeoutError:
-            return
-        if not data:
-            return

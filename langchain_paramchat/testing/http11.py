@@ -1,0 +1,186 @@
+"""The HTTP/1.1 wire for FakeOpenAI: read requests, write JSON, errors and chunked SSE."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_paramchat.testing.rendering import Event
+
+__all__ = [
+    "MAX_HEADER_BYTES",
+    "Closed",
+    "Request",
+    "read_request",
+    "send_error",
+    "send_json",
+    "send_raw",
+    "send_stream",
+    "wait_for_hangup",
+]
+
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    411: "Length Required",
+    413: "Payload Too Large",
+    422: "Unprocessable Entity",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+MAX_HEADER_BYTES = 64 * 1024
+
+
+@dataclass
+class Request:
+    """Hold one parsed HTTP request: method, path without query, headers (lowercased), body."""
+
+    method: str
+    path: str
+    version: str
+    headers: dict[str, str]
+    raw_body: bytes
+
+    @property
+    def keep_alive(self) -> bool:
+        """Return whether the client wants the connection kept open after the answer."""
+        connection = self.headers.get("connection", "").lower()
+        if self.version == "HTTP/1.0":
+            return connection == "keep-alive"
+        return connection != "close"
+
+
+class Closed(Exception):
+    """Signal that the connection was closed on purpose and must not be answered further."""
+
+
+async def read_request(reader: asyncio.StreamReader) -> Request | None:
+    """Read one request; return None when the client closed the connection between requests."""
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except asyncio.IncompleteReadError as exc:
+        if exc.partial.strip():
+            raise
+        return None
+    lines = head.decode("latin-1").split("\r\n")
+    try:
+        method, target, version = lines[0].split(" ", 2)
+    except ValueError:
+        raise ValueError(f"bad request line {lines[0]!r}") from None
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        if not line:
+            continue
+        name, _, value = line.partition(":")
+        key = name.strip().lower()
+        headers[key] = f"{headers[key]}, {value.strip()}" if key in headers else value.strip()
+    length = int(headers.get("content-length", "0") or 0)
+    if length < 0:
+        raise ValueError(f"bad Content-Length {length}")
+    body = await reader.readexactly(length) if length else b""
+    return Request(method.upper(), target.partition("?")[0], version, headers, body)
+
+
+def _head(status: int, headers: dict[str, str], keep: bool) -> bytes:
+    lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}"]
+    base = {
+        "x-request-id": f"req_{secrets.token_hex(8)}",
+        "openai-processing-ms": "1",
+        "connection": "keep-alive" if keep else "close",
+    }
+    for name, value in {**base, **{k.lower(): v for k, v in headers.items()}}.items():
+        lines.append(f"{name}: {value}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+async def send_raw(
+    writer: asyncio.StreamWriter,
+    status: int,
+    data: bytes,
+    content_type: str,
+    *,
+    keep: bool,
+    headers: dict[str, str] | None = None,
+    declared_length: int | None = None,
+) -> None:
+    all_headers = {
+        "content-type": content_type,
+        "content-length": str(len(data) if declared_length is None else declared_length),
+        **(headers or {}),
+    }
+    writer.write(_head(status, all_headers, keep) + data)
+    await writer.drain()
+
+
+async def send_json(writer: asyncio.StreamWriter, status: int, payload: Any, *, keep: bool) -> None:
+    await send_raw(writer, status, json.dumps(payload).encode(), "application/json", keep=keep)
+
+
+async def send_error(
+    writer: asyncio.StreamWriter,
+    status: int,
+    message: str,
+    *,
+    error_type: str | None = None,
+    param: str | None = None,
+    code: str | None = None,
+    headers: dict[str, str] | None = None,
+    keep: bool,
+) -> None:
+    payload = {
+        "error": {
+            "message": message,
+            "type": error_type or "invalid_request_error",
+            "param": param,
+            "code": code,
+        }
+    }
+    data = json.dumps(payload).encode()
+    await send_raw(writer, status, data, "application/json", keep=keep, headers=headers)
+
+
+async def send_stream(
+    writer: asyncio.StreamWriter,
+    events: list[Event],
+    *,
+    keep: bool,
+    delay: float = 0.0,
+    finish: bool = True,
+) -> None:
+    """Send SSE events with chunked transfer encoding; ``finish`` sends the closing chunk."""
+    head = {"content-type": "text/event-stream; charset=utf-8", "transfer-encoding": "chunked"}
+    writer.write(_head(200, head, keep))
+    await writer.drain()
+    for event in events:
+        if delay:
+            await asyncio.sleep(delay)
+        data = event.encode()
+        writer.write(b"%x\r\n%b\r\n" % (len(data), data))
+        await writer.drain()
+    if finish:
+        writer.write(b"0\r\n\r\n")
+        await writer.drain()
+
+
+async def wait_for_hangup(reader: asyncio.StreamReader, seconds: float) -> None:
+    """Wait ``seconds``, or less if the client hangs up first."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while (left := deadline - loop.time()) > 0:
+        try:
+            data = await asyncio.wait_for(reader.read(65536), left)
+        except TimeoutError:
+            return
+        if not data:
+            return
