@@ -439,7 +439,9 @@ class FakeOpenAI:
             if fault is not None and kind == "stream_error":
                 payload = failed_response(payload, fault)
             background = bool(body.get("background")) and not stream
-            self._store(payload, background=background)
+            # Like the real API, a response made with store=false cannot be continued or fetched.
+            if body.get("store") is not False:
+                self._store(payload, background=background)
             if background:
                 payload = _unfinished(payload, "queued")
 

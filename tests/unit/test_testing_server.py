@@ -517,6 +517,9 @@ def test_previous_response_id(server: FakeOpenAI, client: openai.OpenAI) -> None
         "code": "previous_response_not_found",
     }
     assert server.pending == 1 and server.errors == []
+    unstored = respond(client, store=False)
+    with pytest.raises(openai.BadRequestError, match="not found"):
+        respond(client, previous_response_id=unstored.id)
 
 
 def test_retrieve_and_background_polling(server: FakeOpenAI, client: openai.OpenAI) -> None:
