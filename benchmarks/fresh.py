@@ -62,6 +62,38 @@ def _chat_openai(base_url: str) -> tuple[Any, Callable[[], str]]:
     return model, lambda: str(model.invoke(_PROMPT).text)
 
 
+def _fake_model() -> Any:
+    from langchain_core.language_models import BaseChatModel
+    from langchain_core.messages import AIMessage
+    from langchain_core.outputs import ChatGeneration, ChatResult
+
+    class Fake(BaseChatModel):
+        @property
+        def _llm_type(self) -> str:
+            return "bench-fake"
+
+        def _generate(
+            self, messages: Any, stop: Any = None, run_manager: Any = None, **kw: Any
+        ) -> Any:
+            reply = AIMessage("Hello! How can I help you today?")
+            return ChatResult(generations=[ChatGeneration(message=reply)])
+
+    return Fake()
+
+
+def _lc_core(base_url: str) -> tuple[Any, Callable[[], str]]:
+    model = _fake_model()
+    return model, lambda: str(model.invoke(_PROMPT).text)
+
+
+def _lc_core_openai(base_url: str) -> tuple[Any, Callable[[], str]]:
+    import openai
+
+    model = _fake_model()
+    client = openai.OpenAI(api_key=_KEY, base_url=base_url, max_retries=0)
+    return (model, client), lambda: str(model.invoke(_PROMPT).text)
+
+
 def _paramchat(base_url: str) -> tuple[Any, Callable[[], str]]:
     from langchain_paramchat import ParamChat
 
@@ -73,6 +105,8 @@ TARGETS: dict[str, Callable[[str], tuple[Any, Callable[[], str]]]] = {
     "python": _python,
     "floor": _floor,
     "raw": _raw,
+    "lc-core": _lc_core,
+    "lc-core + openai": _lc_core_openai,
     "ChatOpenAI": _chat_openai,
     "ParamChat": _paramchat,
 }

@@ -68,3 +68,11 @@ def test_readme_section_is_replaced_in_place(tmp_path: Path, results: tuple[dict
     assert once.index("## Options") < once.index("## Performance") < once.index("## Testing your")
     bench.update_readme(data, readme)
     assert readme.read_text() == once
+
+
+def test_profile_stages_run() -> None:
+    from benchmarks.profile import stage_tables
+
+    text = stage_tables(["a", "c"], quick=True, reps=1)
+    assert "| total: ParamChat.invoke |" in text
+    assert "| total: ParamChat.stream |" in text
