@@ -56,6 +56,7 @@ class _Prepared:
     payload: dict[str, Any]
     adapter: ModuleType
     options: dict[str, Any]
+    tools: tuple[Any, ...] | None = None
 
 
 # Keyword arguments a call may carry besides options.
@@ -69,6 +70,7 @@ _CALL_ARGS = frozenset(
         "stream",
         "strict",
         "chain_responses",
+        "model",
     }
 )
 
@@ -171,7 +173,9 @@ class ParamChat(BaseChatModel, RequestOptions):
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
         params = LangSmithParams(
-            ls_provider="openai", ls_model_name=self.model, ls_model_type="chat"
+            ls_provider="openai",
+            ls_model_name=kwargs.get("model") or self.model,
+            ls_model_type="chat",
         )
         temperature = kwargs.get("temperature", self.temperature)
         if temperature is not None:
@@ -241,12 +245,15 @@ class ParamChat(BaseChatModel, RequestOptions):
                 "no messages to send: pass at least one message (or previous_response_id / "
                 "prompt on the Responses API)"
             )
-        bound_tools = _neutral_tools(call.get("tools"))
+        model = call.get("model") or self.model
+        if not isinstance(model, str):
+            raise OptionError("model", model, "must be a model name (a string)")
+        bound_tools = _neutral_tools(call.get("tools"), call.get("strict"))
         _check_contradictions(merged, stream=stream, tools=bound_tools)
         choice = _tools.normalize_tool_choice(merged.get("tool_choice"), bound_tools or ())
         decided = route(
             merged,
-            model=self.model,
+            model=model,
             api=call.get("api", self.api),
             responses_only_tools=_tools.requires_responses(bound_tools or ()),
             chat_only_inputs=chat_completions.chat_only_inputs(messages),
@@ -265,7 +272,7 @@ class ParamChat(BaseChatModel, RequestOptions):
             stream_options.setdefault("include_usage", True)
         payload = adapter.build_payload(
             messages,
-            model=self.model,
+            model=model,
             placements=decided.placements,
             tools=tools,
             tool_choice=tool_choice,
@@ -275,7 +282,7 @@ class ParamChat(BaseChatModel, RequestOptions):
         extra = {**(self.extra_body or {}), **(call.get("extra_body") or {})}
         if extra:
             payload.update(extra)
-        return _Prepared(decided, payload, adapter, merged)
+        return _Prepared(decided, payload, adapter, merged, bound_tools)
 
     # --- transport ------------------------------------------------------------------------
 
@@ -305,7 +312,13 @@ class ParamChat(BaseChatModel, RequestOptions):
 
     def _finish_result(self, result: ChatResult, prepared: _Prepared) -> ChatResult:
         for generation in result.generations:
-            meta = generation.message.response_metadata
+            message = generation.message
+            if prepared.tools and isinstance(message, AIMessage):
+                for call in message.tool_calls:
+                    call["args"] = _tools.drop_default_nulls(
+                        prepared.tools, call["args"], call["name"]
+                    )
+            meta = message.response_metadata
             meta["api"] = prepared.route.api
             meta["route_reasons"] = list(prepared.route.reasons)
         return result
@@ -494,14 +507,17 @@ def _responses_adapter() -> ModuleType:
     return responses
 
 
-def _neutral_tools(tools: Any) -> tuple[_tools.NeutralTool, ...] | None:
+def _neutral_tools(tools: Any, strict: bool | None) -> tuple[_tools.NeutralTool, ...] | None:
     if not tools:
         return None
-    if all(
-        isinstance(t, _tools.FunctionTool | _tools.CustomTool | _tools.BuiltinTool) for t in tools
-    ):
+    neutral = (_tools.FunctionTool, _tools.CustomTool, _tools.BuiltinTool)
+    if strict is None and all(isinstance(t, neutral) for t in tools):
         return tuple(tools)
-    return _tools.normalize_tools(tools)
+    # A per-call strict re-compiles tools bound earlier (rendered back to a tool dict first).
+    return _tools.normalize_tools(
+        [_tools.to_responses_tool(t) if isinstance(t, neutral) else t for t in tools],
+        strict=strict,
+    )
 
 
 def _pending(body: Mapping[str, Any]) -> bool:

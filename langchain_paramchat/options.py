@@ -561,7 +561,7 @@ def suggest(name: str) -> str | None:
     """Return the closest known keyword to ``name``, if any is close."""
     if name in _HINTS:
         return _HINTS[name]
-    pool = [*OPTIONS, *ALIASES, *_EXTRA_KNOWN]
+    pool = [k for k in (*OPTIONS, *ALIASES, *_EXTRA_KNOWN) if k != name]
     found = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
     return found[0] if found else None
 

@@ -10,15 +10,18 @@ more complete objects, the last equal to the non-streaming result.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import typing
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any, Literal
 
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, BaseMessageChunk
 from langchain_core.output_parsers import BaseCumulativeTransformOutputParser
-from langchain_core.outputs import ChatGeneration, Generation
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, Generation, GenerationChunk
 from langchain_core.runnables import Runnable, RunnableLambda, RunnableMap, RunnablePassthrough
 from langchain_core.utils.json import parse_partial_json
 from pydantic import BaseModel, ValidationError
+from pydantic.v1 import BaseModel as V1BaseModel
+from pydantic.v1 import ValidationError as V1ValidationError
 
 from langchain_paramchat import tools as _tools
 from langchain_paramchat.errors import (
@@ -34,7 +37,13 @@ Method = Literal["json_schema", "function_calling", "json_mode"]
 
 
 def _is_pydantic(schema: Any) -> bool:
-    return isinstance(schema, type) and issubclass(schema, BaseModel)
+    return isinstance(schema, type) and issubclass(schema, BaseModel | V1BaseModel)
+
+
+def _validate(schema: Any, data: Any) -> Any:
+    if issubclass(schema, V1BaseModel):
+        return schema.parse_obj(data)
+    return schema.model_validate(_drop_defaulted_nulls(schema, data))
 
 
 def _refusal(message: BaseMessage) -> str | None:
@@ -93,7 +102,11 @@ class StructuredParser(BaseCumulativeTransformOutputParser[Any]):
             data = parse_partial_json(raw) if raw.strip() else None
             if not isinstance(data, dict):
                 return None
-            return _construct(self.target, data) if _is_pydantic(self.target) else data
+            if self.target is None:
+                return data
+            if issubclass(self.target, V1BaseModel):
+                return self.target.construct(**data)
+            return _construct(self.target, data)
         if _cut_short(message):
             raise LengthLimitError(
                 "the reply was cut off by the token limit before the structured output was "
@@ -108,8 +121,8 @@ class StructuredParser(BaseCumulativeTransformOutputParser[Any]):
         if not _is_pydantic(self.target):
             return data
         try:
-            return self.target.model_validate(_drop_defaulted_nulls(self.target, data))
-        except ValidationError as exc:
+            return _validate(self.target, data)
+        except (ValidationError, V1ValidationError) as exc:
             raise StructuredOutputError(
                 f"the reply does not match {self.target.__name__}: {exc}"
             ) from exc
@@ -121,9 +134,50 @@ class StructuredParser(BaseCumulativeTransformOutputParser[Any]):
     def _diff(self, prev: Any | None, next: Any) -> Any:
         return next
 
+    def _transform(self, input: Iterator[str | BaseMessage]) -> Iterator[Any]:
+        acc: Generation | None = None
+        last: Any = None
+        for chunk in input:
+            acc = _accumulate(acc, chunk)
+            parsed = self.parse_result([acc], partial=True)
+            if parsed is not None and parsed != last:
+                last = parsed
+                yield parsed
+        if acc is not None:
+            # The whole reply decides: a refusal or a cut-off raises, the last object validates.
+            final = self.parse_result([acc])
+            if final != last:
+                yield final
+
+    async def _atransform(self, input: AsyncIterator[str | BaseMessage]) -> AsyncIterator[Any]:
+        acc: Generation | None = None
+        last: Any = None
+        async for chunk in input:
+            acc = _accumulate(acc, chunk)
+            parsed = self.parse_result([acc], partial=True)
+            if parsed is not None and parsed != last:
+                last = parsed
+                yield parsed
+        if acc is not None:
+            final = self.parse_result([acc])
+            if final != last:
+                yield final
+
     @property
     def _type(self) -> str:
         return "paramchat_structured"
+
+
+def _accumulate(acc: Generation | None, chunk: str | BaseMessage) -> Generation:
+    if isinstance(chunk, BaseMessageChunk):
+        piece: Generation = ChatGenerationChunk(message=chunk)
+    elif isinstance(chunk, BaseMessage):
+        piece = ChatGenerationChunk(message=AIMessageChunk(**chunk.model_dump(exclude={"type"})))
+    else:
+        piece = GenerationChunk(text=chunk)
+    if acc is None:
+        return piece
+    return acc + piece  # type: ignore[operator]
 
 
 def _construct(schema: type[BaseModel], data: Mapping[str, Any]) -> BaseModel:
@@ -141,7 +195,7 @@ def _construct(schema: type[BaseModel], data: Mapping[str, Any]) -> BaseModel:
 
 
 def _drop_defaulted_nulls(schema: type[BaseModel], data: Any) -> Any:
-    """Drop ``null`` for fields that have a default but do not accept None.
+    """Drop ``null`` for fields that have a default but do not accept None, at any depth.
 
     Strict mode makes every optional field required and nullable, so the model sends null
     where the user's schema meant "use the default".
@@ -151,16 +205,33 @@ def _drop_defaulted_nulls(schema: type[BaseModel], data: Any) -> Any:
     out = dict(data)
     for name, field in schema.model_fields.items():
         key = field.alias or name
-        if key in out and out[key] is None and not field.is_required():
+        if key not in out:
+            continue
+        if out[key] is None and not field.is_required():
             try:
                 schema.__pydantic_validator__.validate_assignment(
                     schema.model_construct(), name, None
                 )
             except ValidationError:
                 del out[key]
-        elif key in out and _is_pydantic(field.annotation):
-            out[key] = _drop_defaulted_nulls(field.annotation, out[key])  # type: ignore[arg-type]
+            continue
+        sub = _sub_model(field.annotation)
+        if sub is not None and isinstance(out[key], list):
+            out[key] = [_drop_defaulted_nulls(sub, item) for item in out[key]]
+        elif sub is not None:
+            out[key] = _drop_defaulted_nulls(sub, out[key])
     return out
+
+
+def _sub_model(annotation: Any) -> type[BaseModel] | None:
+    """Return the model class inside ``Model``, ``Model | None`` or ``list[Model]``, if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _sub_model(arg)
+        if found is not None:
+            return found
+    return None
 
 
 def _schema_dict(schema: Any, strict: bool) -> tuple[str, str | None, dict[str, Any]]:
@@ -188,6 +259,11 @@ def structured_runnable(
             "method", method, "must be 'json_schema', 'function_calling' or 'json_mode'"
         )
     target = schema if _is_pydantic(schema) else None
+    # What LangSmith shows for the call: the user's own schema and how it was asked for.
+    kwargs["ls_structured_output_format"] = {
+        "kwargs": {"method": method, "strict": strict},
+        "schema": schema,
+    }
     if method == "json_mode":
         if strict:
             raise OptionError("strict", strict, "has no meaning with method='json_mode'")
@@ -199,14 +275,7 @@ def structured_runnable(
         spec: dict[str, Any] = {"name": name, "schema": parameters, "strict": use_strict}
         if description:
             spec["description"] = description
-        bound = model.bind(
-            response_format={"type": "json_schema", "json_schema": spec},
-            ls_structured_output_format={
-                "kwargs": {"method": method, "strict": use_strict},
-                "schema": parameters,
-            },
-            **kwargs,
-        )
+        bound = model.bind(response_format={"type": "json_schema", "json_schema": spec}, **kwargs)
         parser = StructuredParser(target=target)
     else:
         tool = _tools.normalize_tool(schema, strict=strict)

@@ -49,6 +49,7 @@ __all__ = [
     "ToolChoiceAllowed",
     "ToolChoiceMode",
     "ToolChoiceNamed",
+    "drop_default_nulls",
     "normalize_tool",
     "normalize_tool_choice",
     "normalize_tools",
@@ -70,6 +71,8 @@ class FunctionTool:
     strict: bool
     # Keys only the Responses API's function tool has (defer_loading, allowed_callers, ...).
     responses_only: dict[str, Any] = field(default_factory=dict)
+    # Optional arguments strict mode made nullable: a null for them means "use the default".
+    null_means_default: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -182,18 +185,21 @@ def normalize_tool(tool: Any, *, strict: bool | None = None) -> NeutralTool:
 
 
 def normalize_tools(tools: Sequence[Any], *, strict: bool | None = None) -> tuple[NeutralTool, ...]:
-    """Normalize every tool and check that no two share a name."""
-    out = tuple(normalize_tool(t, strict=strict) for t in tools)
-    seen: set[str] = set()
-    for tool in out:
+    """Normalize every tool; drop exact repeats, and reject two different tools with one name."""
+    out: list[NeutralTool] = []
+    seen: dict[str, NeutralTool] = {}
+    for tool in (normalize_tool(t, strict=strict) for t in tools):
         key = tool.label if isinstance(tool, BuiltinTool) else tool.name
         if key in seen:
+            if seen[key] == tool:
+                continue
             raise ToolSchemaError(
-                f"two tools are named {key!r}; tool names must be unique, rename one",
+                f"two different tools are named {key!r}; tool names must be unique, rename one",
                 path=f"tools[{key}]",
             )
-        seen.add(key)
-    return out
+        seen[key] = tool
+        out.append(tool)
+    return tuple(out)
 
 
 def to_chat_tool(tool: NeutralTool) -> dict[str, Any]:
@@ -284,12 +290,53 @@ def _make_function(
             path=f"tools[{name}].parameters",
         )
     use_strict = bool(strict)
+    null_means_default = _made_nullable(parameters) if use_strict else frozenset()
     parameters = (
         make_strict(parameters, path=f"tools[{name}].parameters")
         if use_strict
         else copy.deepcopy(parameters)
     )
-    return FunctionTool(name, description, parameters, use_strict, copy.deepcopy(responses_only))
+    return FunctionTool(
+        name,
+        description,
+        parameters,
+        use_strict,
+        copy.deepcopy(responses_only),
+        null_means_default,
+    )
+
+
+def _made_nullable(parameters: dict[str, Any]) -> frozenset[str]:
+    """Return top-level arguments that strict mode makes required-but-nullable.
+
+    They were optional and did not accept null, so a null the model sends means "leave it
+    out" (``drop_default_nulls`` removes it before the tool runs).
+    """
+    required = set(parameters.get("required") or ())
+    out = set()
+    for key, prop in (parameters.get("properties") or {}).items():
+        if key in required or not isinstance(prop, dict):
+            continue
+        kinds = prop.get("type")
+        accepts_null = kinds == "null" or (isinstance(kinds, list) and "null" in kinds)
+        accepts_null = accepts_null or any(
+            isinstance(o, dict) and o.get("type") == "null" for o in prop.get("anyOf") or ()
+        )
+        if not accepts_null:
+            out.add(key)
+    return frozenset(out)
+
+
+def drop_default_nulls(
+    tools: Sequence[NeutralTool], args: dict[str, Any], name: str
+) -> dict[str, Any]:
+    """Return tool-call ``args`` without the nulls strict mode forced onto optional arguments."""
+    for tool in tools:
+        if isinstance(tool, FunctionTool) and tool.name == name and tool.null_means_default:
+            return {
+                k: v for k, v in args.items() if not (v is None and k in tool.null_means_default)
+            }
+    return args
 
 
 def _from_dict(spec: dict[str, Any], strict: bool | None) -> NeutralTool:

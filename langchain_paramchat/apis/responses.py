@@ -93,6 +93,8 @@ _SKIPPED_AI_BLOCKS = frozenset(
         "server_tool_result",
         "thinking",
         "redacted_thinking",
+        # Anthropic-format tool calls: tool_calls already carries them.
+        "tool_use",
     }
 )
 _DATA_BLOCKS = frozenset({"image", "audio", "file", "video", "text-plain", "image_url"})

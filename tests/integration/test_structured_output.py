@@ -230,12 +230,6 @@ def test_refusal_with_include_raw_is_a_parsing_error(
     assert isinstance(out["raw"], AIMessage)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: structured.StructuredParser ignores refusals while partial and the "
-    "cumulative stream never parses the final message, so a refused stream yields nothing "
-    "and raises nothing",
-)
 def test_refusal_while_streaming_raises_refusal_error(
     fake_openai: FakeOpenAI, make_model: Factory, api: str
 ) -> None:
@@ -264,12 +258,6 @@ def test_reply_cut_by_the_token_limit_with_include_raw(
     assert out["raw"].response_metadata["finish_reason"] == "length"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a streamed reply cut by the token limit ends after partial objects (the "
-    "last one missing required fields) without LengthLimitError; StructuredParser only "
-    "checks finish_reason when not partial, which streaming never reaches",
-)
 def test_reply_cut_by_the_token_limit_while_streaming_raises(
     fake_openai: FakeOpenAI, make_model: Factory, api: str
 ) -> None:
@@ -381,12 +369,6 @@ class Shipment(BaseModel):
     items: list[Item] = []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: structured._drop_defaulted_nulls only recurses into fields annotated as a "
-    "model, not into Optional[Model] or list[Model], so null for a defaulted field there "
-    "fails validation (bill_to.country, items.0.qty)",
-)
 def test_nulls_inside_optional_and_list_sub_models_come_back_as_defaults(
     fake_openai: FakeOpenAI, make_model: Factory, api: str
 ) -> None:

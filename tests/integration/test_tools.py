@@ -265,12 +265,6 @@ def test_strict_none_keeps_a_tool_dicts_own_strict(
     assert fake_openai.errors == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: strict mode makes a defaulted field nullable and required, the model then "
-    "sends null, and ParamChat passes the null on in tool_calls, so the tool's own "
-    "validation rejects the call instead of using the default",
-)
 def test_strict_tool_runs_when_the_model_sends_null_for_a_defaulted_field(
     fake_openai: FakeOpenAI, make_model: Factory, api: str
 ) -> None:
@@ -302,11 +296,6 @@ def test_free_form_field_with_strict_names_the_path_and_sends_nothing(
     assert fake_openai.requests == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: ParamChat accepts strict= as a per-call argument (_CALL_ARGS) but "
-    "_prepare never reads it, so invoke(tools=..., strict=True) silently sends strict: false",
-)
 def test_per_call_strict_is_honoured(
     fake_openai: FakeOpenAI, make_model: Factory, api: str
 ) -> None:

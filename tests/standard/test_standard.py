@@ -101,22 +101,6 @@ class TestParamChatUnit(ChatModelUnitTests):
 
     @pytest.mark.xfail(
         strict=True,
-        reason="bug: tools.normalize_tools rejects a Pydantic class bound together with "
-        "its own JSON schema (same name, same definition) as a duplicate tool",
-    )
-    def test_bind_tool_pydantic(self, model: BaseChatModel, my_adder_tool: Any) -> None:
-        super().test_bind_tool_pydantic(model, my_adder_tool)
-
-    @pytest.mark.xfail(
-        strict=True,
-        reason="bug: ParamChat._get_ls_params ignores a per-call model= (and invoke(model=) "
-        "raises UnknownOptionError), so traces would name the wrong model",
-    )
-    def test_standard_params_model_override(self, model: BaseChatModel) -> None:
-        super().test_standard_params_model_override(model)
-
-    @pytest.mark.xfail(
-        strict=True,
         reason="load(allowed_objects='all') admits only classes in langchain-core's own "
         "mapping, so no third-party model can pass it; the snapshot half is checked here "
         "and the round trip by test_serdes_round_trip_with_explicit_allowlist",
@@ -154,13 +138,6 @@ JOKE = json.dumps(
     {"setup": "Why did the cat sit on the laptop?", "punchline": "To keep an eye on the mouse."}
 )
 JOKE_NO_PUNCHLINE = json.dumps({"setup": "Why did the cat sit on the laptop?", "punchline": None})
-
-
-LS_FORMAT_BUG = (
-    "bug: structured.structured_runnable sends the compiled, title-less schema as "
-    "ls_structured_output_format (json_schema) or none at all (function_calling, json_mode); "
-    "langchain-core cannot convert it, so tracing callbacks never see the schema"
-)
 
 
 class _OfflineDownloads:
@@ -301,28 +278,9 @@ class _ScriptedIntegration(ChatModelIntegrationTests):
 
     @property
     def supports_model_override(self) -> bool:
-        # invoke(model=...) raises UnknownOptionError today (reported as a bug).
-        return False
+        return True
 
     # --- known bugs (see the reasons) ---------------------------------------------------
-
-    @pytest.mark.xfail(strict=True, reason=LS_FORMAT_BUG)
-    @pytest.mark.parametrize("schema_type", ["pydantic", "typeddict", "json_schema"])
-    def test_structured_output(self, model: BaseChatModel, schema_type: Any) -> None:
-        super().test_structured_output(model, schema_type)
-
-    @pytest.mark.xfail(strict=True, reason=LS_FORMAT_BUG)
-    @pytest.mark.parametrize("schema_type", ["pydantic", "typeddict", "json_schema"])
-    async def test_structured_output_async(self, model: BaseChatModel, schema_type: Any) -> None:
-        await super().test_structured_output_async(model, schema_type)
-
-    @pytest.mark.xfail(
-        strict=True,
-        reason="bug: structured._is_pydantic knows only pydantic v2 classes, so a "
-        "pydantic.v1 schema comes back as a dict instead of an instance",
-    )
-    def test_structured_output_pydantic_2_v1(self, model: BaseChatModel) -> None:
-        super().test_structured_output_pydantic_2_v1(model)
 
     # --- checks on what ParamChat sent --------------------------------------------------
 
@@ -481,17 +439,6 @@ class TestParamChatResponsesIntegration(_ScriptedIntegration):
     def supported_usage_metadata_details(self) -> dict[str, list[Any]]:
         details = ["reasoning_output", "cache_read_input"]
         return {"invoke": details, "stream": details}
-
-    @pytest.mark.xfail(
-        strict=False,
-        reason="responses path in progress: apis/responses._assistant_items replays an "
-        "AIMessage's Anthropic-style 'tool_use' content block as an input item; the API "
-        "rejects it (its tool_calls already carry the call)",
-    )
-    def test_tool_message_histories_list_content(
-        self, model: BaseChatModel, my_adder_tool: Any
-    ) -> None:
-        super().test_tool_message_histories_list_content(model, my_adder_tool)
 
     def _check_test_image_tool_message(self, bodies: list[dict[str, Any]]) -> None:
         for body in bodies:

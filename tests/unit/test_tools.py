@@ -582,8 +582,12 @@ def test_duplicate_names_are_rejected() -> None:
         normalize_tools([add, {"type": "function", "name": "add", "parameters": CITY}])
 
     assert str(info.value) == (
-        "tools[add]: two tools are named 'add'; tool names must be unique, rename one"
+        "tools[add]: two different tools are named 'add'; tool names must be unique, rename one"
     )
+
+
+def test_identical_repeats_are_bound_once() -> None:
+    assert normalize_tools([add, add]) == normalize_tools([add])
 
 
 def test_unsupported_objects_are_rejected() -> None:
