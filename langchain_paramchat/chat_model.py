@@ -268,8 +268,12 @@ class ParamChat(BaseChatModel, RequestOptions):
             tools = [_tools.to_responses_tool(t) for t in bound_tools] if bound_tools else None
             tool_choice = _tools.to_responses_tool_choice(choice) if choice else None
         stream_options = dict(merged.get("stream_options") or {})
-        if decided.api == "chat_completions" and call.get("stream_usage", self.stream_usage):
-            stream_options.setdefault("include_usage", True)
+        if decided.api == "chat_completions":
+            if call.get("stream_usage", self.stream_usage):
+                stream_options.setdefault("include_usage", True)
+        else:
+            # Responses streams always end with usage (response.completed): nothing to ask for.
+            stream_options.pop("include_usage", None)
         payload = adapter.build_payload(
             messages,
             model=model,
