@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import tenacity
 
@@ -190,49 +190,66 @@ class RetryPolicy:
 
     def call(self, fn: Callable[[], T]) -> T:
         """Run ``fn`` until it succeeds, a non-retryable error occurs, or the policy gives up."""
-        if self.retrying is None and self.max_retries == 0:
-            return fn()
-        retrying = self._sync_retrying()
+        started = self.clock()
+        # The first attempt runs outside tenacity: building its machinery on every call
+        # costs more than the request's own bookkeeping, and most calls succeed at once.
         try:
-            return retrying(fn)
+            return fn()
+        except Exception as exc:
+            if not self._may_retry(exc):
+                raise
+            replay = _Replay(exc, fn)
+        retrying = self._sync_retrying(started)
+        try:
+            return retrying(replay)
         except tenacity.RetryError as exc:
             exc.reraise()
 
     async def acall(self, fn: Callable[[], Awaitable[T]]) -> T:
         """Await ``fn()`` under the policy; the async twin of :meth:`call`."""
-        if self.retrying is None and self.max_retries == 0:
-            return await fn()
-        retrying = self._async_retrying()
+        started = self.clock()
         try:
-            result: T = await retrying(fn)
+            return await fn()
+        except Exception as exc:
+            if not self._may_retry(exc):
+                raise
+            replay = _AsyncReplay(exc, fn)
+        retrying = self._async_retrying(started)
+        try:
+            result: T = await retrying(replay)
         except tenacity.RetryError as exc:
             exc.reraise()
         return result
 
+    def _may_retry(self, exc: BaseException) -> bool:
+        if self.retrying is not None:
+            return True  # a custom policy decides for itself
+        return self.max_retries > 0 and is_retryable(exc)
+
     # --- tenacity plumbing ------------------------------------------------------------
 
-    def _sync_retrying(self) -> tenacity.Retrying:
+    def _sync_retrying(self, started: float) -> tenacity.Retrying:
         if isinstance(self.retrying, tenacity.Retrying):
             return self.retrying.copy()
         if self.retrying is not None:
             return tenacity.Retrying(**_strategies(self.retrying))
         return tenacity.Retrying(
             sleep=self.sleep,
-            stop=partial(self._should_stop, self.clock()),
+            stop=partial(self._should_stop, started),
             wait=self._wait,
             retry=tenacity.retry_if_exception(is_retryable),
             before_sleep=self._log_retry,
             reraise=True,
         )
 
-    def _async_retrying(self) -> tenacity.AsyncRetrying:
+    def _async_retrying(self, started: float) -> tenacity.AsyncRetrying:
         if isinstance(self.retrying, tenacity.AsyncRetrying):
             return self.retrying.copy()
         if self.retrying is not None:
             return tenacity.AsyncRetrying(**_strategies(self.retrying))
         return tenacity.AsyncRetrying(
             sleep=self.async_sleep,
-            stop=partial(self._should_stop, self.clock()),
+            stop=partial(self._should_stop, started),
             wait=self._wait,
             retry=tenacity.retry_if_exception(is_retryable),
             before_sleep=self._log_retry,
@@ -285,3 +302,31 @@ def _strategies(retrying: tenacity.BaseRetrying) -> dict[str, Any]:
         "retry_error_cls": retrying.retry_error_cls,
         "retry_error_callback": retrying.retry_error_callback,
     }
+
+
+class _Replay(Generic[T]):
+    """Raise the first attempt's error once (tenacity's attempt 1), then call ``fn``."""
+
+    def __init__(self, first: BaseException, fn: Callable[[], T]) -> None:
+        self._first: BaseException | None = first
+        self._fn = fn
+
+    def __call__(self) -> T:
+        if self._first is not None:
+            first, self._first = self._first, None
+            raise first
+        return self._fn()
+
+
+class _AsyncReplay(Generic[T]):
+    """Async twin of ``_Replay``."""
+
+    def __init__(self, first: BaseException, fn: Callable[[], Awaitable[T]]) -> None:
+        self._first: BaseException | None = first
+        self._fn = fn
+
+    async def __call__(self) -> T:
+        if self._first is not None:
+            first, self._first = self._first, None
+            raise first
+        return await self._fn()
