@@ -68,16 +68,18 @@ FRESH_GOALS = {"import_construct_s": 0.6, "peak_rss_mib": 0.8}
 class Settings:
     """Counts for one run."""
 
-    reps: int = 7
+    # Short batches and many repetitions: a burst of load elsewhere on the machine then
+    # lands in one short sample of one target, which the median drops.
+    reps: int = 15
     chunks: int = 2000
-    invoke_batch: int = 60
-    history_batch: int = 3
+    invoke_batch: int = 20
+    history_batch: int = 1
     stream_batch: int = 1
     stream_reps: int = 5
     async_calls: int = 500
     async_limit: int = 50
     async_reps: int = 3
-    fresh_reps: int = 5
+    fresh_reps: int = 3
 
     @classmethod
     def quick(cls) -> Settings:
@@ -575,9 +577,13 @@ def update_readme(results: dict[str, Any], readme: Path = README) -> None:
         "## Performance\n\n"
         "ParamChat against the raw `openai` SDK, langchain-openai's `ChatOpenAI`, a plain-HTTP "
         "floor and langchain-core's own per-call cost, all against a local OpenAI-compatible "
-        "server in its own process (`benchmarks/server.py`). Reproduce with:\n\n"
+        "server in its own process (`benchmarks/server.py`), interleaved and repeated, medians "
+        "shown. Reproduce (under 5 minutes on 2 cores; `--quick` for a few seconds):\n\n"
         "```bash\n.venv/bin/pip install -e '.[test,bench]' && .venv/bin/python -m benchmarks.run\n"
         "```\n\n" + markdown(results) + "\n"
+        "Full results: `benchmarks/results/latest.md` and `latest.json`. Where the time goes, "
+        "stage by stage, with cProfile views: `.venv/bin/python -m benchmarks.profile "
+        "--cprofile a,b,lc-a` (latest: `benchmarks/results/profile.md`).\n\n"
     )
     start = text.find("## Performance\n")
     if start >= 0:

@@ -7,7 +7,7 @@ Targets:
 - ``raw``: the ``openai`` SDK's typed ``create()`` with ``max_retries=0``.
 - ``ChatOpenAI``: ``langchain_openai.ChatOpenAI`` (``use_responses_api=True`` for Responses).
 - ``ParamChat``: this package, at its defaults (retries on: ``max_retries=2``).
-- ``ParamChat r=0``: the same with ``max_retries=0`` (scenarios a and d), to price the retry
+- ``ParamChat r=0``: the same with ``max_retries=0`` (scenario a only), to price the retry
   wrapper.
 - ``lc-core``: a ``BaseChatModel`` whose ``_generate``/``_stream`` build the reply messages
   without I/O: what langchain-core's own per-call machinery costs any chat model.
@@ -329,9 +329,7 @@ class Targets:
             return completion.choices[0].message.content or ""
 
         ops: dict[str, AsyncOp] = {"floor": floor, "raw": raw_sdk}
-        models = self._models()
-        models["ParamChat r=0"] = self.paramchat(max_retries=0)
-        for name, model in models.items():
+        for name, model in self._models().items():
             ops[name] = _ainvoke_op(model, workloads.PROMPT)
         return ops
 
