@@ -18,6 +18,7 @@ from typing import Any
 import langchain_core.exceptions as lc_exceptions
 import openai
 import pytest
+import tenacity
 from langchain_core.messages import AIMessageChunk, HumanMessage
 from langchain_core.runnables import Runnable
 
@@ -40,7 +41,7 @@ from langchain_paramchat.errors import (
     ToolSchemaError,
     UnknownOptionError,
 )
-from langchain_paramchat.retry import RetryPolicy
+from langchain_paramchat.retry import RetryPolicy, is_retryable
 from langchain_paramchat.testing import FakeOpenAI, Fault, Reply
 
 Factory = Callable[..., ParamChat]
@@ -205,6 +206,74 @@ async def test_json_reply_dropped_halfway_is_retried(
     out = await call(chat(api), mode)
     assert out.error is None
     assert out.text == ANSWER
+    assert creates(fake_openai) == 2
+
+
+EARLY_DROP_NOT_RETRIED = (
+    "bug: client.Transport._stream/_astream retry only until the first SSE event, and "
+    "ParamChat._stream/_astream cannot retry at all; a drop after Responses' lifecycle events "
+    "or Chat Completions' role-only chunk, before any text, raises StreamInterruptedError "
+    "(received None or an empty chunk) instead of retrying"
+)
+
+
+@pytest.mark.xfail(strict=True, reason=EARLY_DROP_NOT_RETRIED)
+@pytest.mark.parametrize("mode", STREAM_MODES)
+@pytest.mark.parametrize("api", APIS)
+async def test_stream_dropped_before_any_text_is_retried(
+    fake_openai: FakeOpenAI, chat: Factory, api: str, mode: str
+) -> None:
+    after = EVENTS_BEFORE_TEXT[api]  # every event before the first text delta, none after
+    fake_openai.add(Fault.drop_mid_stream(after_events=after, reply=Reply(text="lost")))
+    fake_openai.add(Reply(text=ANSWER))
+    out = await call(chat(api), mode)
+    assert out.error is None
+    assert out.text == ANSWER
+    assert creates(fake_openai) == 2
+
+
+# --- the policy's knobs through ParamChat ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("api", APIS)
+async def test_max_retries_alone_sets_the_attempts(fake_openai: FakeOpenAI, api: str) -> None:
+    fake_openai.add(Fault.status(503, times=5))
+    model = ParamChat(base_url=fake_openai.base_url, api_key=API_KEY, api=api, max_retries=1)
+    started = time.monotonic()
+    out = await call(model, "ainvoke")
+    assert out.raised(ServerError).status_code == 503
+    assert creates(fake_openai) == 2
+    # The default policy's first wait: initial_backoff 0.5 s less up to 25 % jitter.
+    assert time.monotonic() - started >= 0.375
+
+
+def custom_policy(attempts: int) -> RetryPolicy:
+    return RetryPolicy.custom(
+        tenacity.Retrying(
+            retry=tenacity.retry_if_exception(is_retryable),
+            stop=tenacity.stop_after_attempt(attempts),
+            wait=tenacity.wait_none(),
+        )
+    )
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_custom_tenacity_policy_decides_the_retries(
+    fake_openai: FakeOpenAI, chat: Factory, mode: str
+) -> None:
+    fake_openai.add(Fault.status(503, times=3), Reply(text=ANSWER))
+    out = await call(chat("auto", retry_policy=custom_policy(4)), mode)
+    assert out.text == ANSWER
+    assert creates(fake_openai) == 4  # more than the default policy's 3 attempts
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_custom_tenacity_policy_that_gives_up_raises_the_last_error(
+    fake_openai: FakeOpenAI, chat: Factory, mode: str
+) -> None:
+    fake_openai.add(Fault.status(503, times=5))
+    out = await call(chat("auto", retry_policy=custom_policy(2)), mode)
+    assert out.raised(ServerError).status_code == 503  # never tenacity.RetryError
     assert creates(fake_openai) == 2
 
 
