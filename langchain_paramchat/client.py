@@ -24,6 +24,7 @@ from typing import Any, TypeVar, cast
 
 import httpx2
 import openai
+from openai._models import FinalRequestOptions
 
 from langchain_paramchat.errors import (
     APIConnectionError,
@@ -206,6 +207,7 @@ class Transport:
         self._stream_options: dict[str, Any] = {"timeout": stream_timeout}
         self._timeout_errors, self._read_timeout_errors, self._network_errors = _httpx_error_types()
         self._lock = threading.Lock()
+        self._templates: dict[tuple[int, str], tuple[str, dict[str, str]] | None] = {}
         self._sync: openai.OpenAI | None = None
         self._shared_async: openai.AsyncOpenAI | None = None
         self._async_by_loop: weakref.WeakKeyDictionary[
@@ -500,15 +502,35 @@ class Transport:
         *,
         stream: bool,
     ) -> httpx2.Response:
-        options = self._stream_options if stream else self._plain_options
-        if extra_headers:
-            options = {**options, "headers": extra_headers}
+        client = self.client
+        template = None if extra_headers else self._template(client, path)
+        if template is None:
+            options = self._stream_options if stream else self._plain_options
+            if extra_headers:
+                options = {**options, "headers": extra_headers}
+            try:
+                response: httpx2.Response = client.post(
+                    path,
+                    body=body,
+                    cast_to=httpx2.Response,
+                    options=cast(Any, options),
+                    stream=stream,
+                )
+            except openai.APIError as exc:
+                raise self._map_error(exc, stream=stream) from exc
+            return response
+        http = client._client
+        request = self._direct_request(http, template, body, stream)
         try:
-            response: httpx2.Response = self.client.post(
-                path, body=body, cast_to=httpx2.Response, options=cast(Any, options), stream=stream
-            )
-        except openai.APIError as exc:
-            raise self._map_error(exc, stream=stream) from exc
+            response = http.send(request, stream=stream)
+        except self._timeout_errors as exc:
+            raise self._map_error(_sdk_timeout(request, exc), stream=stream) from exc
+        except self._network_errors as exc:
+            raise self._map_error(_sdk_connection(request, exc), stream=stream) from exc
+        if response.status_code >= 400:
+            response.read()
+            error = client._make_status_error_from_response(response)
+            raise self._map_error(error, stream=stream) from error
         return response
 
     async def _asend(
@@ -519,16 +541,78 @@ class Transport:
         *,
         stream: bool,
     ) -> httpx2.Response:
-        options = self._stream_options if stream else self._plain_options
-        if extra_headers:
-            options = {**options, "headers": extra_headers}
+        client = self.async_client
+        template = None if extra_headers else self._template(client, path)
+        if template is None:
+            options = self._stream_options if stream else self._plain_options
+            if extra_headers:
+                options = {**options, "headers": extra_headers}
+            try:
+                response: httpx2.Response = await client.post(
+                    path,
+                    body=body,
+                    cast_to=httpx2.Response,
+                    options=cast(Any, options),
+                    stream=stream,
+                )
+            except openai.APIError as exc:
+                raise self._map_error(exc, stream=stream) from exc
+            return response
+        http = client._client
+        request = self._direct_request(http, template, body, stream)
         try:
-            response: httpx2.Response = await self.async_client.post(
-                path, body=body, cast_to=httpx2.Response, options=cast(Any, options), stream=stream
-            )
-        except openai.APIError as exc:
-            raise self._map_error(exc, stream=stream) from exc
+            response = await http.send(request, stream=stream)
+        except self._timeout_errors as exc:
+            raise self._map_error(_sdk_timeout(request, exc), stream=stream) from exc
+        except self._network_errors as exc:
+            raise self._map_error(_sdk_connection(request, exc), stream=stream) from exc
+        if response.status_code >= 400:
+            await response.aread()
+            error = client._make_status_error_from_response(response)
+            raise self._map_error(error, stream=stream) from error
         return response
+
+    def _template(
+        self, client: openai.OpenAI | openai.AsyncOpenAI, path: str
+    ) -> tuple[str, dict[str, str]] | None:
+        """Return the URL and headers the SDK builds for ``POST path``, computed once.
+
+        The SDK still decides auth, base URL, default headers and query; what is skipped is
+        rebuilding them (and its request-options model) on every call, which costs more
+        than sending the request. Returns None (use the SDK's generic ``post``) when the
+        client's credentials may change between requests, e.g. a callable ``api_key``.
+        """
+        key = (id(client), path)
+        cached = self._templates.get(key)
+        if cached is not None or key in self._templates:
+            return cached
+        template: tuple[str, dict[str, str]] | None = None
+        if isinstance(getattr(client, "api_key", None), str) and hasattr(
+            client, "_make_status_error_from_response"
+        ):
+            try:
+                options = FinalRequestOptions.construct(method="post", url=path, json_data={})
+                built = client._build_request(options)
+            except Exception:  # an SDK without this private API: keep the generic path
+                built = None
+            if built is not None:
+                headers = {
+                    k: v for k, v in built.headers.items() if k.lower() not in _PER_REQUEST_HEADERS
+                }
+                template = (str(built.url), headers)
+        self._templates[key] = template
+        return template
+
+    def _direct_request(
+        self, http: Any, template: tuple[str, dict[str, str]], body: Mapping[str, Any], stream: bool
+    ) -> httpx2.Request:
+        url, headers = template
+        content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        timeout = self._stream_options["timeout"] if stream else self._timeout
+        request: httpx2.Request = http.build_request(
+            "POST", url, content=content, headers=headers, timeout=timeout
+        )
+        return request
 
     def _json_object(self, response: httpx2.Response) -> dict[str, Any]:
         try:
@@ -756,6 +840,24 @@ def _as_timeout(timeout: float | httpx2.Timeout) -> httpx2.Timeout:
     if isinstance(timeout, httpx2.Timeout):
         return timeout
     return httpx2.Timeout(timeout, connect=min(float(timeout), _CONNECT_TIMEOUT))
+
+
+# Headers the SDK computes per request (httpx sets length and host itself).
+_PER_REQUEST_HEADERS = frozenset({"content-length", "host", "x-stainless-read-timeout"})
+
+
+def _sdk_timeout(request: httpx2.Request, cause: BaseException) -> openai.APITimeoutError:
+    """Return the SDK's timeout error for ``request``, as its own request path would raise."""
+    error = openai.APITimeoutError(request=request)
+    error.__cause__ = cause
+    return error
+
+
+def _sdk_connection(request: httpx2.Request, cause: BaseException) -> openai.APIConnectionError:
+    """Return the SDK's connection error for ``request``, as its own request path would raise."""
+    error = openai.APIConnectionError(request=request)
+    error.__cause__ = cause
+    return error
 
 
 def _describe_timeout(timeout: httpx2.Timeout) -> str:
