@@ -511,6 +511,46 @@ async def test_slow_but_steady_stream_outlasts_stream_idle_timeout(
     assert creates(fake_openai) == 1
 
 
+def test_default_timeouts_are_finite() -> None:
+    settings = ParamChat(api_key=API_KEY).transport.settings
+    assert settings.timeout == 600.0
+    assert settings.stream_idle_timeout == 120.0
+    # A float timeout applies to each read, write and pool wait; connecting is capped at 10 s.
+    assert ParamChat(api_key=API_KEY).transport._timeout.connect == 10.0
+
+
+BAD_SETTINGS = [
+    pytest.param({"timeout": float("inf")}, "timeout", id="infinite-timeout"),
+    pytest.param({"timeout": float("nan")}, "timeout", id="nan-timeout"),
+    pytest.param({"timeout": 0}, "timeout", id="zero-timeout"),
+    pytest.param({"stream_idle_timeout": 0}, "stream_idle_timeout", id="zero-idle"),
+    pytest.param({"max_retries": -1}, "max_retries", id="negative-retries"),
+]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("settings", "name"), BAD_SETTINGS)
+async def test_bad_client_settings_fail_before_any_request(
+    fake_openai: FakeOpenAI, settings: dict[str, Any], name: str, mode: str
+) -> None:
+    model = ParamChat(base_url=fake_openai.base_url, api_key=API_KEY, **settings)
+    out = await call(model, mode)
+    assert out.raised(OptionError).option == name
+    assert fake_openai.requests == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: ParamChat checks client settings only when it first builds its transport "
+    "(chat_model.ParamChat.transport), so ParamChat(timeout=inf) constructs and serializes "
+    "fine and fails at the first call",
+)
+@pytest.mark.parametrize(("settings", "name"), BAD_SETTINGS)
+def test_bad_client_settings_fail_at_construction(settings: dict[str, Any], name: str) -> None:
+    with pytest.raises(OptionError):
+        ParamChat(api_key=API_KEY, **settings)
+
+
 # --- error events in streams and failed responses -------------------------------------------------
 
 FAILED_AFTER_OUTPUT = (
@@ -727,6 +767,7 @@ async def test_each_retry_is_logged_with_attempt_wait_and_reason_but_no_key_or_b
         "status 429, code rate_limit_exceeded, request id req_"
     )
     assert field_of(second, "reason").startswith("status 502")
+    assert [field_of(first, "status_code"), field_of(second, "status_code")] == [429, 502]
     assert "attempt 1 of 3" in first.getMessage()
     assert "retrying in 0.02 s" in first.getMessage()
     assert any(r.name.startswith("openai") for r in caplog.records)  # DEBUG really captured
