@@ -235,6 +235,17 @@ async def test_stream_dropped_before_any_text_is_retried(
 # --- the policy's knobs through ParamChat ---------------------------------------------------------
 
 
+def test_default_retry_policy() -> None:
+    assert ParamChat(api_key=API_KEY).transport.settings.retry == RetryPolicy(
+        max_retries=2,
+        initial_backoff=0.5,
+        max_backoff=8.0,
+        jitter=0.25,
+        deadline=120.0,
+        max_retry_after=60.0,
+    )
+
+
 @pytest.mark.parametrize("api", APIS)
 async def test_max_retries_alone_sets_the_attempts(fake_openai: FakeOpenAI, api: str) -> None:
     fake_openai.add(Fault.status(503, times=5))
