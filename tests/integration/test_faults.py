@@ -8,11 +8,13 @@ and stream, against ``FakeOpenAI``; a small raw SSE server covers byte-level str
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import langchain_core.exceptions as lc_exceptions
@@ -522,6 +524,18 @@ async def test_slow_but_steady_stream_outlasts_stream_idle_timeout(
     assert creates(fake_openai) == 1
 
 
+@pytest.mark.parametrize("mode", STREAM_MODES)
+async def test_timeout_applies_to_each_read_not_to_the_whole_request(
+    fake_openai: FakeOpenAI, chat: Factory, mode: str
+) -> None:
+    fake_openai.add(Fault.slow(0.04, reply=Reply(text=ANSWER, chunk_size=8)))
+    model = chat("chat_completions", timeout=0.25, stream_idle_timeout=None)
+    started = time.monotonic()
+    out = await call(model, mode)
+    assert out.text == ANSWER
+    assert time.monotonic() - started > 0.25
+
+
 def test_default_timeouts_are_finite() -> None:
     settings = ParamChat(api_key=API_KEY).transport.settings
     assert settings.timeout == 600.0
@@ -884,3 +898,31 @@ async def test_unreachable_server_raises_a_connection_error_after_retries(
         err = out.raised(APIConnectionError)
         assert isinstance(err, lc_exceptions.ModelConnectionError)
         assert f"127.0.0.1:{unused_tcp_port}" in str(err)
+
+
+# --- docs/reliability.md stays backed by tests ----------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+DOC_PREFIXES = {
+    "faults": "tests/integration/test_faults.py",
+    "load": "tests/integration/test_load.py",
+    "secrets": "tests/integration/test_secrets.py",
+    "props": "tests/unit/test_bad_input_properties.py",
+    "retry": "tests/unit/test_retry.py",
+    "transport": "tests/integration/test_transport.py",
+}
+
+
+def test_every_rule_in_the_reliability_doc_names_an_existing_test() -> None:
+    doc = (ROOT / "docs" / "reliability.md").read_text()
+    sources = {p: (ROOT / f).read_text() for p, f in DOC_PREFIXES.items()}
+    named = re.findall(r"`(?:(\w+)::)?(test_\w+)`", doc)
+    assert named
+    for prefix, test in named:
+        files = [sources[prefix]] if prefix else list(sources.values())
+        assert any(re.search(rf"def {test}\(", f) for f in files), f"{prefix}::{test} not found"
+    for line in doc.splitlines():
+        if line.startswith("- ") or (line.startswith("| ") and not line.startswith("| prefix")):
+            if "---" in line or line.startswith(("| fault ", "| gap ")):
+                continue
+            assert "test_" in line, f"a rule without its test: {line[:80]}"
