@@ -294,7 +294,7 @@ class ParamChat(BaseChatModel, RequestOptions):
     def transport(self) -> Any:
         """Return the (lazily built, reused) transport for this model's client settings."""
         if self._transport is None:
-            from langchain_paramchat.client import ClientSettings, Transport
+            from langchain_paramchat.client import ClientSettings, shared_transport
             from langchain_paramchat.retry import RetryPolicy
 
             policy = self.retry_policy or RetryPolicy(max_retries=self.max_retries)
@@ -311,7 +311,7 @@ class ParamChat(BaseChatModel, RequestOptions):
                 http_async_client=self.http_async_client,
                 retry=policy,
             )
-            self._transport = Transport(settings)
+            self._transport = shared_transport(settings)
         return self._transport
 
     def _finish_result(self, result: ChatResult, prepared: _Prepared) -> ChatResult:

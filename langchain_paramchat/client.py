@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 import weakref
+from collections import OrderedDict
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -125,6 +126,47 @@ class ClientSettings:
         )
 
 
+def _settings_key(settings: ClientSettings) -> tuple[Any, ...]:
+    return (
+        settings.api_key,
+        settings.base_url,
+        settings.organization,
+        settings.project,
+        repr(settings.timeout),
+        settings.stream_idle_timeout,
+        tuple(sorted((settings.default_headers or {}).items())),
+        repr(sorted((settings.default_query or {}).items())),
+        id(settings.http_client),
+        id(settings.http_async_client),
+        settings.retry,
+    )
+
+
+# A few recent transports stay alive, so models built per request reuse warm pools.
+_SHARED: OrderedDict[tuple[Any, ...], Transport] = OrderedDict()
+_SHARED_MAX = 16
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_transport(settings: ClientSettings) -> Transport:
+    """Return the transport for ``settings``, shared by every model with the same settings.
+
+    Building an SDK client (its connection pool and SSL context) costs ~50 ms; models that
+    differ only in request options reuse one. The 16 most recently used are kept.
+    """
+    key = _settings_key(settings)
+    with _SHARED_LOCK:
+        transport = _SHARED.get(key)
+        if transport is None:
+            transport = Transport(settings)
+            _SHARED[key] = transport
+            if len(_SHARED) > _SHARED_MAX:
+                _SHARED.popitem(last=False)
+        else:
+            _SHARED.move_to_end(key)
+    return transport
+
+
 class EventStream(Iterator[Event]):
     """Iterate the events of one streamed reply; close it (or use ``with``) to stop early.
 
@@ -207,7 +249,7 @@ class Transport:
         self._stream_options: dict[str, Any] = {"timeout": stream_timeout}
         self._timeout_errors, self._read_timeout_errors, self._network_errors = _httpx_error_types()
         self._lock = threading.Lock()
-        self._templates: dict[tuple[int, str], tuple[str, dict[str, str]] | None] = {}
+        self._templates: dict[tuple[int, str], tuple[httpx2.URL, httpx2.Headers] | None] = {}
         self._sync: openai.OpenAI | None = None
         self._shared_async: openai.AsyncOpenAI | None = None
         self._async_by_loop: weakref.WeakKeyDictionary[
@@ -574,7 +616,7 @@ class Transport:
 
     def _template(
         self, client: openai.OpenAI | openai.AsyncOpenAI, path: str
-    ) -> tuple[str, dict[str, str]] | None:
+    ) -> tuple[httpx2.URL, httpx2.Headers] | None:
         """Return the URL and headers the SDK builds for ``POST path``, computed once.
 
         The SDK still decides auth, base URL, default headers and query; what is skipped is
@@ -586,7 +628,7 @@ class Transport:
         cached = self._templates.get(key)
         if cached is not None or key in self._templates:
             return cached
-        template: tuple[str, dict[str, str]] | None = None
+        template: tuple[httpx2.URL, httpx2.Headers] | None = None
         if isinstance(getattr(client, "api_key", None), str) and hasattr(
             client, "_make_status_error_from_response"
         ):
@@ -596,18 +638,27 @@ class Transport:
             except Exception:  # an SDK without this private API: keep the generic path
                 built = None
             if built is not None:
-                headers = {
-                    k: v for k, v in built.headers.items() if k.lower() not in _PER_REQUEST_HEADERS
-                }
-                template = (str(built.url), headers)
+                headers = httpx2.Headers(
+                    {
+                        k: v
+                        for k, v in built.headers.items()
+                        if k.lower() not in _PER_REQUEST_HEADERS
+                    }
+                )
+                # Parsed once: httpx would re-parse a str URL and re-normalise a dict per call.
+                template = (built.url, headers)
         self._templates[key] = template
         return template
 
     def _direct_request(
-        self, http: Any, template: tuple[str, dict[str, str]], body: Mapping[str, Any], stream: bool
+        self,
+        http: Any,
+        template: tuple[httpx2.URL, httpx2.Headers],
+        body: Mapping[str, Any],
+        stream: bool,
     ) -> httpx2.Request:
         url, headers = template
-        content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        content = _ENCODER.encode(body).encode()
         timeout = self._stream_options["timeout"] if stream else self._timeout
         request: httpx2.Request = http.build_request(
             "POST", url, content=content, headers=headers, timeout=timeout
@@ -842,6 +893,7 @@ def _as_timeout(timeout: float | httpx2.Timeout) -> httpx2.Timeout:
     return httpx2.Timeout(timeout, connect=min(float(timeout), _CONNECT_TIMEOUT))
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 # Headers the SDK computes per request (httpx sets length and host itself).
 _PER_REQUEST_HEADERS = frozenset({"content-length", "host", "x-stainless-read-timeout"})
 
