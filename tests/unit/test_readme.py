@@ -18,7 +18,7 @@ def test_readme_option_table_is_current() -> None:
 def test_readme_test_command_is_what_ci_runs() -> None:
     ci = (README.parent / ".ci" / "run").read_text()
     command = (
-        "python3 -m venv .venv && .venv/bin/pip install -e '.[test,local]' "
+        "python3 -m venv .venv && .venv/bin/pip install -e '.[test,local,bench]' "
         "&& .venv/bin/python -m pytest"
     )
     assert command in README.read_text()
