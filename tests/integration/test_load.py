@@ -56,6 +56,11 @@ class Models:
             return (await model.ainvoke(prompt)).text
         return "".join([chunk.text async for chunk in model.astream(prompt)])
 
+    async def close(self) -> None:
+        """Close the SDK clients the models made for this event loop, and their pools."""
+        for model in self.by_api:
+            await model.transport.aclose()
+
     def max_connections(self) -> int:
         """Return the smallest pool limit of the models' async SDK clients."""
         return min(pool_limit(model) for model in self.by_api)
@@ -141,6 +146,11 @@ async def test_memory_stays_flat_across_rounds(fake_openai: FakeOpenAI, make_mod
         answers = await models.runner.abatch(inputs, config={"max_concurrency": CAP})
         check_answers(fake_openai, answers, per_round)
         fake_openai.reset()
+        # Idle pooled connections (about 60 objects each, on both ends) would blur the count:
+        # close them and let the server see it. The next round builds new SDK clients.
+        await models.close()
+        while fake_openai.open_connections:
+            await asyncio.sleep(0.01)
         return Snapshot.take()
 
     async def rounds() -> list[Snapshot]:
@@ -148,14 +158,14 @@ async def test_memory_stays_flat_across_rounds(fake_openai: FakeOpenAI, make_mod
         return [await one_round() for _ in range(3)]
 
     first, _, third = await within(80, rounds())
-    # Nothing of a finished call stays alive, however many calls were made.
-    assert third.per_call == first.per_call == 0
-    # Done tasks of the last batch and the server's keep-alive connections may linger; they
-    # must not pile up round after round.
+    # Nothing of a finished call stays alive, however many calls were made. (Earlier tests in
+    # the same process may leave a few behind, e.g. in the tracebacks pytest keeps.)
+    assert third.per_call <= first.per_call
+    # Done tasks of the last batch may linger; they must not pile up round after round.
     assert third.tasks - first.tasks < CAP
-    # Rounds 2 and 3 made 300 calls. The count moves by about 60 objects per pooled
-    # connection (a few hundred in all); keeping a message per call would add thousands.
-    assert third.objects - first.objects < 1000, f"{third.objects - first.objects} more objects"
+    # Rounds 2 and 3 made 300 calls: keeping one object per call would show (the count
+    # otherwise moves by under a hundred).
+    assert third.objects - first.objects < 300, f"{third.objects - first.objects} more objects"
     assert third.rss - first.rss < 8_000_000, f"resident memory grew by {third.rss - first.rss} B"
 
 
