@@ -76,7 +76,7 @@ def _backend() -> Iterator[_Backend]:
         try:
             base_url = server.start()
         except LocalModelError as exc:
-            why_not_local = f"the local model could not start: {exc}"
+            why_not_local = f"the local model could not start: {str(exc).rstrip('.')}"
         else:
             try:
                 yield _Backend(
