@@ -178,9 +178,11 @@ def _demo() -> int:
             pieces = 0
             print("   reply: ", end="", flush=True)
             for piece in (prompt | model | StrOutputParser()).stream({"thing": "the sky"}):
-                if piece:
+                # Leading whitespace would leave the label alone on its line.
+                text = piece if pieces else piece.lstrip()
+                if text:
                     pieces += 1
-                    print(piece, end="", flush=True)
+                    print(text, end="", flush=True)
             print(f"\n   ({pieces} pieces streamed as they arrived)")
 
         def structured() -> None:
