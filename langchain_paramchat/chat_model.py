@@ -24,6 +24,7 @@ from langchain_paramchat import options as opts
 from langchain_paramchat import tools as _tools
 from langchain_paramchat.apis import chat_completions
 from langchain_paramchat.errors import (
+    APIError,
     APITimeoutError,
     MessageConversionError,
     OptionError,
@@ -100,7 +101,10 @@ class ParamChat(BaseChatModel, RequestOptions):
     organization: str | None = Field(default_factory=from_env("OPENAI_ORG_ID", default=None))
     project: str | None = Field(default_factory=from_env("OPENAI_PROJECT_ID", default=None))
     timeout: float | None = DEFAULT_TIMEOUT
-    """Seconds a request may take in total. Finite by default: a call never hangs forever."""
+    """Seconds each phase of a request may take (each read; connecting is capped at 10 s).
+
+    Finite by default, so a call never hangs forever; streams use ``stream_idle_timeout``
+    between events instead."""
     stream_idle_timeout: float | None = 120.0
     """Seconds a stream may stay silent between events before it fails."""
     max_retries: int = 2
@@ -131,6 +135,8 @@ class ParamChat(BaseChatModel, RequestOptions):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**_normalize_init(kwargs))
+        # Outside pydantic's validation, so a bad setting raises OptionError itself.
+        self._client_settings()
 
     def model_post_init(self, context: Any, /) -> None:
         """Check option fields once and cache them for every call."""
@@ -224,7 +230,7 @@ class ParamChat(BaseChatModel, RequestOptions):
                 value = {**merged["reasoning"], **value}
             merged[name] = value
             set_here[name] = key
-        if stop:
+        if stop is not None:
             check_option("stop", stop)
             merged["stop"] = stop
         return merged, call
@@ -294,25 +300,31 @@ class ParamChat(BaseChatModel, RequestOptions):
     def transport(self) -> Any:
         """Return the (lazily built, reused) transport for this model's client settings."""
         if self._transport is None:
-            from langchain_paramchat.client import ClientSettings, shared_transport
-            from langchain_paramchat.retry import RetryPolicy
+            from langchain_paramchat.client import shared_transport
 
-            policy = self.retry_policy or RetryPolicy(max_retries=self.max_retries)
-            settings = ClientSettings(
-                api_key=self.api_key.get_secret_value() if self.api_key else None,
-                base_url=self.base_url,
-                organization=self.organization,
-                project=self.project,
-                timeout=self.timeout if self.timeout is not None else DEFAULT_TIMEOUT,
-                stream_idle_timeout=self.stream_idle_timeout,
-                default_headers=self.default_headers,
-                default_query=self.default_query,
-                http_client=self.http_client,
-                http_async_client=self.http_async_client,
-                retry=policy,
-            )
+            settings = self._client_settings()
             self._transport = shared_transport(settings)
         return self._transport
+
+    def _client_settings(self) -> Any:
+        """Return the transport settings; bad ones (timeout, retries) raise ``OptionError``."""
+        from langchain_paramchat.client import ClientSettings
+        from langchain_paramchat.retry import RetryPolicy
+
+        policy = self.retry_policy or RetryPolicy(max_retries=self.max_retries)
+        return ClientSettings(
+            api_key=self.api_key.get_secret_value() if self.api_key else None,
+            base_url=self.base_url,
+            organization=self.organization,
+            project=self.project,
+            timeout=self.timeout if self.timeout is not None else DEFAULT_TIMEOUT,
+            stream_idle_timeout=self.stream_idle_timeout,
+            default_headers=self.default_headers,
+            default_query=self.default_query,
+            http_client=self.http_client,
+            http_async_client=self.http_async_client,
+            retry=policy,
+        )
 
     def _finish_result(self, result: ChatResult, prepared: _Prepared) -> ChatResult:
         for generation in result.generations:
@@ -414,6 +426,10 @@ class ParamChat(BaseChatModel, RequestOptions):
             except StreamInterruptedError as exc:
                 exc.received = _merge_received(received)
                 raise
+            except APIError as exc:
+                if not received:
+                    raise
+                raise _interrupted(exc, received) from exc
         if last is not None:
             yield last
 
@@ -442,6 +458,10 @@ class ParamChat(BaseChatModel, RequestOptions):
             except StreamInterruptedError as exc:
                 exc.received = _merge_received(received)
                 raise
+            except APIError as exc:
+                if not received:
+                    raise
+                raise _interrupted(exc, received) from exc
         if last is not None:
             yield last
 
@@ -562,6 +582,18 @@ def _chain_from_last_response(
             merged["previous_response_id"] = response_id
             return messages[index + 1 :]
     return messages
+
+
+def _interrupted(exc: APIError, received: list[ChatGenerationChunk]) -> APIError:
+    """Return a StreamInterruptedError carrying the output yielded before ``exc``."""
+    return StreamInterruptedError(
+        f"the stream failed after output was yielded: {exc}",
+        received=_merge_received(received),
+        status_code=exc.status_code,
+        code=exc.code,
+        request_id=exc.request_id,
+        error_type=exc.error_type,
+    )
 
 
 def _merge_received(chunks: list[ChatGenerationChunk]) -> AIMessageChunk | None:

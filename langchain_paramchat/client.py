@@ -485,7 +485,8 @@ class Transport:
         # comments) that never complete an event. Time the consumer spends is not counted.
         waiting_since = time.monotonic()
         try:
-            for chunk in response.iter_bytes():
+            chunks = response.iter_bytes()
+            for chunk in chunks:
                 batch = decoder.feed(chunk)
                 if not batch:
                     if idle is not None and time.monotonic() - waiting_since > idle:
@@ -494,8 +495,13 @@ class Transport:
                 for name, data in batch:
                     if data == b"[DONE]":
                         stream.done = True
-                        return
+                        break
                     yield name, self._event_data(name, data, response)
+                if stream.done:
+                    # Read the body's end so the pooled connection can serve the next request.
+                    for _ in chunks:
+                        pass
+                    return
                 waiting_since = time.monotonic()
         except self._timeout_errors as exc:
             raise self._stall_error(response) from exc
@@ -525,8 +531,12 @@ class Transport:
                 for name, data in batch:
                     if data == b"[DONE]":
                         stream.done = True
-                        return
+                        break
                     yield name, self._event_data(name, data, response)
+                if stream.done:
+                    async for _ in chunks:  # the body's end, so the connection is reused
+                        pass
+                    return
         except self._timeout_errors as exc:
             raise self._stall_error(response) from exc
         except self._network_errors as exc:

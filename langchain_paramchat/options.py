@@ -97,7 +97,7 @@ def _range(lo: float | None, hi: float | None) -> Callable[[Any], str | None]:
     def check(value: Any) -> str | None:
         if value is None:
             return None
-        if (lo is not None and value < lo) or (hi is not None and value > hi):
+        if value != value or (lo is not None and value < lo) or (hi is not None and value > hi):
             low = "-inf" if lo is None else lo
             high = "inf" if hi is None else hi
             return f"must be between {low} and {high}"
@@ -108,6 +108,8 @@ def _range(lo: float | None, hi: float | None) -> Callable[[Any], str | None]:
 
 def _check_logit_bias(value: Any) -> str | None:
     for token, bias in (value or {}).items():
+        if not token.isdigit():
+            return f"key {token!r} must be a token id (digits), as the tokenizer numbers them"
         if not -100 <= bias <= 100:
             return f"bias for token {token!r} must be between -100 and 100"
     return None

@@ -346,6 +346,11 @@ class StreamParser:
             meta = _base_metadata(data)
             self._meta_sent = True
         usage = _usage(data.get("usage"))
+        if "choices" not in data and usage is None:
+            raise ResponseFormatError(
+                "Chat Completions stream sent a chunk without 'choices' "
+                f"(keys: {sorted(data)[:10]})"
+            )
         choices = data.get("choices") or []
         delta: dict[str, Any] = {}
         info: dict[str, Any] | None = None

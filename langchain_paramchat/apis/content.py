@@ -67,7 +67,17 @@ def parse_parts(content: str | Iterable[Any], *, where: str) -> list[Part]:
         return [TextPart(content)] if content else []
     parts: list[Part] = []
     for i, block in enumerate(content):
-        part = _parse_block(block, f"{where}.content[{i}]")
+        place = f"{where}.content[{i}]"
+        try:
+            part = _parse_block(block, place)
+        except (KeyError, AttributeError, TypeError) as exc:
+            raise MessageConversionError(
+                f"{place}: malformed {block.get('type') if isinstance(block, dict) else ''} "
+                f"content block ({type(exc).__name__}: {exc}); see the block shapes in "
+                "langchain_paramchat.apis.content"
+            ) from exc
+        if isinstance(part, TextPart) and not isinstance(part.text, str):
+            raise MessageConversionError(f"{place}: text must be a string, got {part.text!r}")
         if part is not None:
             parts.append(part)
     return parts
@@ -94,7 +104,9 @@ def _parse_block(block: Any, where: str) -> Part | None:
         spec = block["image_url"]
         if isinstance(spec, str):
             return ImagePart(url=spec)
-        return ImagePart(url=spec.get("url"), detail=spec.get("detail"))
+        if not isinstance(spec, dict) or not isinstance(spec.get("url"), str):
+            raise MessageConversionError(f"{where}: image_url needs a url string")
+        return ImagePart(url=spec["url"], detail=spec.get("detail"))
     if kind == "input_image":
         return ImagePart(
             url=block.get("image_url"), file_id=block.get("file_id"), detail=block.get("detail")

@@ -883,6 +883,11 @@ class StreamParser:
         return fragments, chunks
 
     def _final(self, response: Mapping[str, Any]) -> ChatGenerationChunk:
+        if not isinstance(response.get("output"), list):
+            raise ResponseFormatError(
+                "Responses stream ended with a response that has no 'output' list "
+                f"(keys: {sorted(response)[:10]})"
+            )
         fragments: list[dict[str, Any]] = []
         chunks: list[ToolCallChunk] = []
         claimed: set[int] = set()

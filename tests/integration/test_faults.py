@@ -418,21 +418,11 @@ async def test_malformed_json_is_a_format_error_not_retried(
     assert out.chunks == []
 
 
-MISSING_FIELDS_IN_STREAMS = (
-    "bug: the stream parsers accept a chunk / response.completed without choices / output and "
-    "end the stream with an empty answer instead of raising ResponseFormatError "
-    "(apis/chat_completions.StreamParser.feed, apis/responses.StreamParser._final)"
-)
-
-
 @pytest.mark.parametrize(
     "mode",
     [
         *INVOKE_MODES,
-        *(
-            pytest.param(m, marks=pytest.mark.xfail(strict=True, reason=MISSING_FIELDS_IN_STREAMS))
-            for m in STREAM_MODES
-        ),
+        *STREAM_MODES,
     ],
 )
 @pytest.mark.parametrize("api", APIS)
@@ -558,18 +548,12 @@ BAD_SETTINGS = [
 async def test_bad_client_settings_fail_before_any_request(
     fake_openai: FakeOpenAI, settings: dict[str, Any], name: str, mode: str
 ) -> None:
-    model = ParamChat(base_url=fake_openai.base_url, api_key=API_KEY, **settings)
-    out = await call(model, mode)
-    assert out.raised(OptionError).option == name
+    with pytest.raises(OptionError) as info:
+        ParamChat(base_url=fake_openai.base_url, api_key=API_KEY, **settings)
+    assert info.value.option == name
     assert fake_openai.requests == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: ParamChat checks client settings only when it first builds its transport "
-    "(chat_model.ParamChat.transport), so ParamChat(timeout=inf) constructs and serializes "
-    "fine and fails at the first call",
-)
 @pytest.mark.parametrize(("settings", "name"), BAD_SETTINGS)
 def test_bad_client_settings_fail_at_construction(settings: dict[str, Any], name: str) -> None:
     with pytest.raises(OptionError):
@@ -578,11 +562,6 @@ def test_bad_client_settings_fail_at_construction(settings: dict[str, Any], name
 
 # --- error events in streams and failed responses -------------------------------------------------
 
-FAILED_AFTER_OUTPUT = (
-    "bug: a Responses 'response.failed' event after output raises a plain APIError from "
-    "apis/responses.StreamParser.feed, so ParamChat._stream never attaches .received (an "
-    "'error' event is a StreamInterruptedError carrying .received)"
-)
 STREAM_FAILURES = [
     pytest.param("chat_completions", "error", id="chat-error-chunk"),
     pytest.param("responses", "error", id="responses-error-event"),
@@ -611,12 +590,7 @@ async def test_stream_failure_before_output_raises_the_api_code_and_message(
     ("api", "event"),
     [
         *STREAM_FAILURES[:2],
-        pytest.param(
-            "responses",
-            "response.failed",
-            id="responses-response.failed",
-            marks=pytest.mark.xfail(strict=True, reason=FAILED_AFTER_OUTPUT),
-        ),
+        pytest.param("responses", "response.failed", id="responses-response.failed"),
     ],
 )
 async def test_stream_failure_after_output_keeps_what_was_yielded(
@@ -836,9 +810,6 @@ SLIPPING_CALLS: list[Any] = [
         {"temperature": float("nan")},
         PROMPT,
         id="nan-temperature",
-        marks=pytest.mark.xfail(
-            strict=True, reason="bug: NaN passes options._range; json encoding fails at send time"
-        ),
     ),
     pytest.param(
         {},
@@ -853,9 +824,6 @@ SLIPPING_CALLS: list[Any] = [
         {},
         [HumanMessage([{"type": "text", "text": 5}])],
         id="non-string-text-block",
-        marks=pytest.mark.xfail(
-            strict=True, reason="bug: apis/content.py sends text=5 to the server, which answers 400"
-        ),
     ),
 ]
 

@@ -169,19 +169,10 @@ async def test_memory_stays_flat_across_rounds(fake_openai: FakeOpenAI, make_mod
     assert third.rss - first.rss < 8_000_000, f"resident memory grew by {third.rss - first.rss} B"
 
 
-CHAT_STREAMS_CLOSE = (
-    "bug: client.Transport._read_events/_aread_events return on 'data: [DONE]' without "
-    "reading the rest of the chunked body, so closing the response discards the connection; "
-    "every Chat Completions stream opens a new TCP (and TLS) connection"
-)
-
-
 @pytest.mark.parametrize(
     "api",
     [
-        pytest.param(
-            "chat_completions", marks=pytest.mark.xfail(strict=True, reason=CHAT_STREAMS_CLOSE)
-        ),
+        "chat_completions",
         "responses",
     ],
 )

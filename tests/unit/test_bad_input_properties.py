@@ -420,11 +420,6 @@ def test_valid_scalar_options_are_accepted_as_fields_too(name: str, data: st.Dat
 
 
 @pytest.mark.parametrize("name", FLOAT_OPTIONS)
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: options._range lets NaN through (every comparison with NaN is False), so "
-    "temperature/top_p/penalties=nan reach the payload and json.dumps fails at send time",
-)
 def test_nan_is_rejected_before_the_network(name: str) -> None:
     with pytest.raises(ParamChatError):
         MODEL.preview_request("hi", **{name: math.nan})
@@ -440,11 +435,6 @@ def test_stream_options_include_usage_stays_off_responses_bodies(include_usage: 
     assert "include_usage" not in preview.payload.get("stream_options", {})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: options._check_logit_bias checks only the biases; a key that is not a token "
-    "id (OpenAI takes integer ids as strings) reaches the payload and the API answers 400",
-)
 @FAST
 @given(key=st.text(min_size=1, max_size=8).filter(lambda k: not re.fullmatch(r"[0-9]+", k)))
 def test_logit_bias_keys_must_be_token_ids(key: str) -> None:
@@ -452,12 +442,7 @@ def test_logit_bias_keys_must_be_token_ids(key: str) -> None:
         MODEL.preview_request("hi", logit_bias={key: 1})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: chat_model.ParamChat._call_options validates a per-call stop only when it is "
-    "truthy, so stop=0 / False / {} is silently ignored instead of rejected",
-)
-@pytest.mark.parametrize("value", [0, False, {}, ()])
+@pytest.mark.parametrize("value", [0, False, {}])
 def test_a_falsy_invalid_stop_per_call_is_rejected(value: Any) -> None:
     with pytest.raises(ParamChatError):
         MODEL.preview_request("hi", stop=value)
@@ -465,9 +450,7 @@ def test_a_falsy_invalid_stop_per_call_is_rejected(value: Any) -> None:
 
 def _slips(name: str, value: Any) -> bool:
     """Say whether ``value`` is one of the known-bug inputs that have their own xfail test."""
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return name == "stop" and not value and value != ""
+    return False
 
 
 # --- message contents --------------------------------------------------------------------------
@@ -562,25 +545,16 @@ INVALID_BLOCKS: dict[str, st.SearchStrategy[Any]] = {
     ).map(lambda s: {"type": "text", "text": f"hi {s}"}),
 }
 CAUGHT_BLOCKS = [
+    "text block whose text is not a string",
+    "image_url that is not a dict or string",
+    "image_url block without image_url",
+    "input_audio block without data",
     "unknown block type",
     "image without a source",
     "file without a source",
     "audio by url",
 ]
 SLIPPING_BLOCKS = {
-    "text block whose text is not a string": (
-        "bug: apis/content.py _parse_block copies block['text'] unchecked; text=5 reaches the "
-        "payload and the server answers 400"
-    ),
-    "image_url that is not a dict or string": (
-        "bug: apis/content.py _parse_block calls spec.get on image_url=5 -> AttributeError"
-    ),
-    "image_url block without image_url": (
-        "bug: apis/content.py _parse_block indexes block['image_url'] -> KeyError"
-    ),
-    "input_audio block without data": (
-        "bug: apis/content.py _parse_block indexes block['input_audio'] / spec['data'] -> KeyError"
-    ),
     "text with a lone surrogate": (
         "bug: a lone surrogate passes preview_request, then UnicodeEncodeError at send time"
     ),
