@@ -339,12 +339,6 @@ class ParamChat(BaseChatModel, RequestOptions):
             meta["route_reasons"] = list(prepared.route.reasons)
         return result
 
-    def _decorate_chunk(self, chunk: ChatGenerationChunk, prepared: _Prepared, first: bool) -> None:
-        if first:
-            meta = chunk.message.response_metadata
-            meta["api"] = prepared.route.api
-            meta["route_reasons"] = list(prepared.route.reasons)
-
     # --- generate ------------------------------------------------------------------------
 
     def _generate(
@@ -408,28 +402,22 @@ class ParamChat(BaseChatModel, RequestOptions):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        prepared = self._prepare(messages, stop, kwargs, stream=True)
-        parser = prepared.adapter.StreamParser()
-        received: list[ChatGenerationChunk] = []
-        with self.transport.stream_events(prepared.adapter.PATH, prepared.payload) as events:
+        state = _StreamState(self._prepare(messages, stop, kwargs, stream=True))
+        with self.transport.stream_events(state.path, state.payload) as events:
             try:
                 for event, data in events:
-                    chunk = parser.feed(event, data)
+                    chunk = state.feed(event, data)
                     if chunk is None:
                         continue
-                    self._decorate_chunk(chunk, prepared, not received)
-                    received.append(chunk)
                     if run_manager:
                         run_manager.on_llm_new_token(chunk.text, chunk=chunk)
                     yield chunk
-                last = parser.finish(done=events.done)
-            except StreamInterruptedError as exc:
-                exc.received = _merge_received(received)
-                raise
+                last = state.finish(events.done)
             except APIError as exc:
-                if not received:
+                error = state.failed(exc)
+                if error is exc:
                     raise
-                raise _interrupted(exc, received) from exc
+                raise error from exc
         if last is not None:
             yield last
 
@@ -440,28 +428,22 @@ class ParamChat(BaseChatModel, RequestOptions):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        prepared = self._prepare(messages, stop, kwargs, stream=True)
-        parser = prepared.adapter.StreamParser()
-        received: list[ChatGenerationChunk] = []
-        async with self.transport.astream_events(prepared.adapter.PATH, prepared.payload) as events:
+        state = _StreamState(self._prepare(messages, stop, kwargs, stream=True))
+        async with self.transport.astream_events(state.path, state.payload) as events:
             try:
                 async for event, data in events:
-                    chunk = parser.feed(event, data)
+                    chunk = state.feed(event, data)
                     if chunk is None:
                         continue
-                    self._decorate_chunk(chunk, prepared, not received)
-                    received.append(chunk)
                     if run_manager:
                         await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
                     yield chunk
-                last = parser.finish(done=events.done)
-            except StreamInterruptedError as exc:
-                exc.received = _merge_received(received)
-                raise
+                last = state.finish(events.done)
             except APIError as exc:
-                if not received:
+                error = state.failed(exc)
+                if error is exc:
                     raise
-                raise _interrupted(exc, received) from exc
+                raise error from exc
         if last is not None:
             yield last
 
@@ -582,6 +564,42 @@ def _chain_from_last_response(
             merged["previous_response_id"] = response_id
             return messages[index + 1 :]
     return messages
+
+
+class _StreamState:
+    """One stream's parser and what it has yielded; the sync and async streams share it."""
+
+    def __init__(self, prepared: _Prepared) -> None:
+        self.prepared = prepared
+        self.path: str = prepared.adapter.PATH
+        self.payload = prepared.payload
+        self.parser = prepared.adapter.StreamParser()
+        self.received: list[ChatGenerationChunk] = []
+
+    def feed(self, event: str | None, data: dict[str, Any]) -> ChatGenerationChunk | None:
+        """Return the chunk for one event (the first one says which API and why), or None."""
+        chunk: ChatGenerationChunk | None = self.parser.feed(event, data)
+        if chunk is not None:
+            if not self.received:
+                meta = chunk.message.response_metadata
+                meta["api"] = self.prepared.route.api
+                meta["route_reasons"] = list(self.prepared.route.reasons)
+            self.received.append(chunk)
+        return chunk
+
+    def finish(self, done: bool) -> ChatGenerationChunk | None:
+        """Return the closing chunk; raise when the stream ended early."""
+        last: ChatGenerationChunk | None = self.parser.finish(done=done)
+        return last
+
+    def failed(self, exc: APIError) -> APIError:
+        """Return the error to raise: after output, one that carries what was yielded."""
+        if isinstance(exc, StreamInterruptedError):
+            exc.received = _merge_received(self.received)
+            return exc
+        if not self.received:
+            return exc
+        return _interrupted(exc, self.received)
 
 
 def _interrupted(exc: APIError, received: list[ChatGenerationChunk]) -> APIError:

@@ -135,37 +135,52 @@ class StructuredParser(BaseCumulativeTransformOutputParser[Any]):
         return next
 
     def _transform(self, input: Iterator[str | BaseMessage]) -> Iterator[Any]:
-        acc: Generation | None = None
-        last: Any = None
+        progress = _Progress(self)
         for chunk in input:
-            acc = _accumulate(acc, chunk)
-            parsed = self.parse_result([acc], partial=True)
-            if parsed is not None and parsed != last:
-                last = parsed
-                yield parsed
-        if acc is not None:
-            # The whole reply decides: a refusal or a cut-off raises, the last object validates.
-            final = self.parse_result([acc])
-            if final != last:
-                yield final
+            if progress.add(chunk):
+                yield progress.last
+        if progress.close():
+            yield progress.last
 
     async def _atransform(self, input: AsyncIterator[str | BaseMessage]) -> AsyncIterator[Any]:
-        acc: Generation | None = None
-        last: Any = None
+        progress = _Progress(self)
         async for chunk in input:
-            acc = _accumulate(acc, chunk)
-            parsed = self.parse_result([acc], partial=True)
-            if parsed is not None and parsed != last:
-                last = parsed
-                yield parsed
-        if acc is not None:
-            final = self.parse_result([acc])
-            if final != last:
-                yield final
+            if progress.add(chunk):
+                yield progress.last
+        if progress.close():
+            yield progress.last
 
     @property
     def _type(self) -> str:
         return "paramchat_structured"
+
+
+class _Progress:
+    """Accumulate a streamed reply and say when its parsed object changed."""
+
+    def __init__(self, parser: StructuredParser) -> None:
+        self.parser = parser
+        self.acc: Generation | None = None
+        self.last: Any = None
+
+    def add(self, chunk: str | BaseMessage) -> bool:
+        """Add one chunk; return True when ``last`` holds a new, more complete object."""
+        self.acc = _accumulate(self.acc, chunk)
+        parsed = self.parser.parse_result([self.acc], partial=True)
+        if parsed is None or parsed == self.last:
+            return False
+        self.last = parsed
+        return True
+
+    def close(self) -> bool:
+        """Parse the whole reply (a refusal or a cut-off raises); True when it adds an object."""
+        if self.acc is None:
+            return False
+        final = self.parser.parse_result([self.acc])
+        if final == self.last:
+            return False
+        self.last = final
+        return True
 
 
 def _accumulate(acc: Generation | None, chunk: str | BaseMessage) -> Generation:
