@@ -107,14 +107,21 @@ class StructuredParser(BaseCumulativeTransformOutputParser[Any]):
             if issubclass(self.target, V1BaseModel):
                 return self.target.construct(**data)
             return _construct(self.target, data)
-        if _cut_short(message):
-            raise LengthLimitError(
-                "the reply was cut off by the token limit before the structured output was "
-                "complete; raise max_tokens"
+        if self.tool_name is not None and not _called(message, self.tool_name):
+            raise StructuredOutputError(
+                f"the model did not call the {self.tool_name!r} tool (a server that ignores "
+                "tool_choice does this); use method='json_schema'"
             )
         try:
+            # A complete object is accepted even at the token limit: grammar-constrained
+            # servers may pad after the closing brace until the limit.
             data = json.loads(raw)
         except json.JSONDecodeError as exc:
+            if _cut_short(message):
+                raise LengthLimitError(
+                    "the reply was cut off by the token limit before the structured output "
+                    "was complete; raise max_tokens"
+                ) from exc
             raise StructuredOutputError(
                 f"the reply is not valid JSON: {exc}: {raw[:200]!r}"
             ) from exc
@@ -153,6 +160,14 @@ class StructuredParser(BaseCumulativeTransformOutputParser[Any]):
     @property
     def _type(self) -> str:
         return "paramchat_structured"
+
+
+def _called(message: BaseMessage, name: str) -> bool:
+    calls = [
+        *(getattr(message, "tool_calls", None) or []),
+        *(getattr(message, "invalid_tool_calls", None) or []),
+    ]
+    return any(call.get("name") == name for call in calls)
 
 
 class _Progress:

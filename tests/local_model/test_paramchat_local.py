@@ -228,15 +228,6 @@ def test_structured_output_streams_partial_objects_ending_schema_valid(model: Pa
     assert City.model_validate(final.model_dump()) == final
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "structured.py StructuredParser.parse_result raises LengthLimitError whenever "
-        "finish_reason is 'length', even when the reply is complete, schema-valid JSON "
-        "(llama.cpp's grammar lets the model pad with whitespace after the closing brace until "
-        "the limit); it should parse first and raise LengthLimitError only if parsing fails"
-    ),
-)
 def test_complete_json_padded_up_to_the_token_limit_still_parses(model: ParamChat) -> None:
     structured = model.with_structured_output(City, include_raw=True)
     result = structured.invoke("Name a city in France.")
@@ -315,14 +306,6 @@ def test_function_calling_structured_output_without_tool_calls_fails_clearly(
         structured.invoke("Name a city in France.")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "with_structured_output(method='function_calling') on a server that made no tool call "
-        "raises LengthLimitError ('raise max_tokens') or 'the reply is not valid JSON: ...' "
-        "instead of saying the model did not call the tool and suggesting method='json_schema'"
-    ),
-)
 def test_function_calling_without_a_tool_call_says_so(model: ParamChat) -> None:
     structured = model.with_structured_output(City, method="function_calling", max_tokens=8)
     with pytest.raises(StructuredOutputError, match="json_schema"):
