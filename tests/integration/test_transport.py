@@ -398,7 +398,10 @@ class RawSSE:
         with conn:
             data = b""
             while b"\r\n\r\n" not in data:
-                data += conn.recv(65536)
+                piece = conn.recv(65536)
+                if not piece:  # the wake-up connection from close(), or a client that left
+                    return
+                data += piece
             head, _, body = data.partition(b"\r\n\r\n")
             length = next(
                 int(line.split(b":")[1])
@@ -406,7 +409,10 @@ class RawSSE:
                 if line.lower().startswith(b"content-length")
             )
             while len(body) < length:
-                body += conn.recv(65536)
+                piece = conn.recv(65536)
+                if not piece:
+                    return
+                body += piece
             self.requests += 1
             try:
                 conn.sendall(
