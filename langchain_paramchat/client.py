@@ -557,15 +557,12 @@ class Transport:
         client = self.client
         template = None if extra_headers else self._template(client, path)
         if template is None:
-            options = self._stream_options if stream else self._plain_options
-            if extra_headers:
-                options = {**options, "headers": extra_headers}
             try:
                 response: httpx2.Response = client.post(
                     path,
                     body=body,
                     cast_to=httpx2.Response,
-                    options=cast(Any, options),
+                    options=self._generic_options(stream, extra_headers),
                     stream=stream,
                 )
             except openai.APIError as exc:
@@ -596,15 +593,12 @@ class Transport:
         client = self.async_client
         template = None if extra_headers else self._template(client, path)
         if template is None:
-            options = self._stream_options if stream else self._plain_options
-            if extra_headers:
-                options = {**options, "headers": extra_headers}
             try:
                 response: httpx2.Response = await client.post(
                     path,
                     body=body,
                     cast_to=httpx2.Response,
-                    options=cast(Any, options),
+                    options=self._generic_options(stream, extra_headers),
                     stream=stream,
                 )
             except openai.APIError as exc:
@@ -623,6 +617,13 @@ class Transport:
             error = client._make_status_error_from_response(response)
             raise self._map_error(error, stream=stream) from error
         return response
+
+    def _generic_options(self, stream: bool, extra_headers: Mapping[str, str] | None) -> Any:
+        """Return the SDK request options for the generic ``post`` path."""
+        options = self._stream_options if stream else self._plain_options
+        if extra_headers:
+            options = {**options, "headers": extra_headers}
+        return cast(Any, options)
 
     def _template(
         self, client: openai.OpenAI | openai.AsyncOpenAI, path: str
