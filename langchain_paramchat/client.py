@@ -572,14 +572,11 @@ class Transport:
         request = self._direct_request(http, template, body, stream)
         try:
             response = http.send(request, stream=stream)
-        except self._timeout_errors as exc:
-            raise self._map_error(_sdk_timeout(request, exc), stream=stream) from exc
-        except self._network_errors as exc:
-            raise self._map_error(_sdk_connection(request, exc), stream=stream) from exc
+        except self._network_errors as exc:  # timeouts are network errors too
+            raise self._send_error(request, exc, stream) from exc
         if response.status_code >= 400:
             response.read()
-            error = client._make_status_error_from_response(response)
-            raise self._map_error(error, stream=stream) from error
+            raise self._status_failure(client, response, stream)
         return response
 
     async def _asend(
@@ -608,15 +605,25 @@ class Transport:
         request = self._direct_request(http, template, body, stream)
         try:
             response = await http.send(request, stream=stream)
-        except self._timeout_errors as exc:
-            raise self._map_error(_sdk_timeout(request, exc), stream=stream) from exc
-        except self._network_errors as exc:
-            raise self._map_error(_sdk_connection(request, exc), stream=stream) from exc
+        except self._network_errors as exc:  # timeouts are network errors too
+            raise self._send_error(request, exc, stream) from exc
         if response.status_code >= 400:
             await response.aread()
-            error = client._make_status_error_from_response(response)
-            raise self._map_error(error, stream=stream) from error
+            raise self._status_failure(client, response, stream)
         return response
+
+    def _send_error(self, request: httpx2.Request, exc: BaseException, stream: bool) -> APIError:
+        """Return the package error for a request that failed before any response."""
+        if isinstance(exc, self._timeout_errors):
+            return self._map_error(_sdk_timeout(request, exc), stream=stream)
+        return self._map_error(_sdk_connection(request, exc), stream=stream)
+
+    def _status_failure(self, client: Any, response: httpx2.Response, stream: bool) -> APIError:
+        """Return the package error for an HTTP error status, with the SDK's as its cause."""
+        error = client._make_status_error_from_response(response)
+        mapped = self._map_error(error, stream=stream)
+        mapped.__cause__ = error
+        return mapped
 
     def _generic_options(self, stream: bool, extra_headers: Mapping[str, str] | None) -> Any:
         """Return the SDK request options for the generic ``post`` path."""
