@@ -3,6 +3,7 @@
     python -m benchmarks.run            # full run (under 5 minutes on 2 cores)
     python -m benchmarks.run --quick    # tiny counts, a few seconds (what the smoke test runs)
     python -m benchmarks.run --update-readme   # also refresh README.md's "## Performance"
+    python -m benchmarks.chart          # redraw results/latest.png from latest.json alone
 
 Targets are measured side by side: each repetition runs every target once, in an order
 rotated per repetition (A/B/C, B/C/A, ...), and the table shows medians over repetitions.
@@ -32,6 +33,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: python benchmarks/run.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.chart import CHART_NAME, write_chart
 from benchmarks.server import REPLY_TEXT
 from benchmarks.targets import (
     AsyncOp,
@@ -41,7 +43,7 @@ from benchmarks.targets import (
     run_concurrently,
 )
 
-__all__ = ["Settings", "main", "run"]
+__all__ = ["Settings", "main", "markdown", "run", "summary", "update_readme", "write"]
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -558,16 +560,68 @@ def markdown(results: dict[str, Any]) -> str:
         "LangChain model on the SDK. The heap left after start-up is frozen (`gc.freeze()`) "
         "before timing, so a full collection of it does not land in one target's sample.",
     ]
+    lines += [
+        "",
+        "Where the time goes, stage by stage, with cProfile views: "
+        "`.venv/bin/python -m benchmarks.profile --cprofile a,b,lc-a` "
+        "(latest: `benchmarks/results/profile.md`).",
+    ]
     if errors:
         lines += ["", "Failures:", "", *errors]
     return "\n".join(lines) + "\n"
 
 
 def write(results: dict[str, Any], out: Path) -> None:
-    """Write ``latest.json`` and ``latest.md`` into ``out``."""
+    """Write ``latest.json``, ``latest.md`` and the bar chart ``latest.png`` into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
     (out / "latest.md").write_text(markdown(results))
+    write_chart(results, out / CHART_NAME)
+
+
+def _range(values: list[float]) -> str:
+    low, high = min(values), max(values)
+    return f"{low:.2f}" if f"{low:.2f}" == f"{high:.2f}" else f"{low:.2f}–{high:.2f}"
+
+
+def summary(results: dict[str, Any]) -> str:
+    """Return the two-line summary the README shows above the chart."""
+    scenarios = results["scenarios"]
+    vs_raw = [s["ratios"]["ParamChat/raw"] for s in scenarios if s["ratios"]["ParamChat/raw"]]
+    vs_lc = [
+        s["ratios"]["ParamChat/ChatOpenAI"]
+        for s in scenarios
+        if s["ratios"]["ParamChat/ChatOpenAI"]
+    ]
+    missed = [
+        f"({s['key']}) {against} {s['ratios'][ratio]:.2f} (goal ≤ {s['goals'][against]})"
+        for s in scenarios
+        for against, ratio in (
+            ("vs raw", "ParamChat/raw"),
+            ("vs ChatOpenAI", "ParamChat/ChatOpenAI"),
+        )
+        if s["met"][against] is False
+    ]
+    first = (
+        f"Per call, ParamChat takes {_range(vs_raw)}× the raw `openai` SDK's time and "
+        f"{_range(vs_lc)}× `ChatOpenAI`'s across {len(scenarios)} scenarios "
+        f"(medians, local server, {results['machine']['cores']} cores, run {results['date']})"
+    )
+    first += f"; goals missed: {', '.join(missed)}." if missed else "; every goal met."
+    fresh = results.get("fresh")
+    if fresh and fresh["ratios"].get("import_construct_s"):
+        ratios = fresh["ratios"]
+        first += (
+            f" In a fresh process, import + construct takes {ratios['import_construct_s']:.2f}× "
+            f"ChatOpenAI's time and {ratios['peak_rss_mib']:.2f}× its peak memory."
+        )
+    second = (
+        "Reproduce with `.venv/bin/pip install -e '.[test,bench]' && "
+        ".venv/bin/python -m benchmarks.run` (under 5 minutes on 2 cores; `--quick` for a "
+        "few seconds), which also redraws the chart; every number, target and goal: "
+        "[`benchmarks/results/latest.md`](benchmarks/results/latest.md)."
+    )
+    return f"{first}\n\n{second}\n"
 
 
 def update_readme(results: dict[str, Any], readme: Path = README) -> None:
@@ -575,15 +629,9 @@ def update_readme(results: dict[str, Any], readme: Path = README) -> None:
     text = readme.read_text()
     section = (
         "## Performance\n\n"
-        "ParamChat against the raw `openai` SDK, langchain-openai's `ChatOpenAI`, a plain-HTTP "
-        "floor and langchain-core's own per-call cost, all against a local OpenAI-compatible "
-        "server in its own process (`benchmarks/server.py`), interleaved and repeated, medians "
-        "shown. Reproduce (under 5 minutes on 2 cores; `--quick` for a few seconds):\n\n"
-        "```bash\n.venv/bin/pip install -e '.[test,bench]' && .venv/bin/python -m benchmarks.run\n"
-        "```\n\n" + markdown(results) + "\n"
-        "Full results: `benchmarks/results/latest.md` and `latest.json`. Where the time goes, "
-        "stage by stage, with cProfile views: `.venv/bin/python -m benchmarks.profile "
-        "--cprofile a,b,lc-a` (latest: `benchmarks/results/profile.md`).\n\n"
+        + summary(results)
+        + "\n![ParamChat vs ChatOpenAI vs the raw openai SDK, median time per call relative to "
+        "the raw SDK, per scenario](benchmarks/results/latest.png)\n\n"
     )
     start = text.find("## Performance\n")
     if start >= 0:

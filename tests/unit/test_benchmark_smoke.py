@@ -49,6 +49,34 @@ def test_results_are_written_as_json_and_a_markdown_table(results: tuple[dict, P
     assert "| (a) invoke, one-line prompt |" in table
     assert "prompt \\| model \\| StrOutputParser()" in table
     assert "Failures:" not in table
+    # The chart is drawn on every run, from the same results.
+    assert (out / "latest.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_chart_has_one_group_per_scenario_with_the_three_targets(
+    results: tuple[dict, Path],
+) -> None:
+    from benchmarks.chart import chart_rows
+
+    data, _ = results
+    rows = chart_rows(data)
+    assert [title.split("\n")[0] for title, _ in rows] == [
+        f"({s['key']})" for s in data["scenarios"]
+    ]
+    assert all(set(times) == {"raw", "ChatOpenAI", "ParamChat"} for _, times in rows)
+
+
+def test_committed_chart_is_drawn_from_the_committed_results_and_linked_from_the_readme(
+    tmp_path: Path,
+) -> None:
+    from benchmarks.chart import main as chart
+
+    root = Path(bench.__file__).resolve().parents[1]
+    committed = root / "benchmarks" / "results" / "latest.png"
+    assert committed.read_bytes()[:4] == b"\x89PNG"
+    assert "](benchmarks/results/latest.png)" in (root / "README.md").read_text()
+    redrawn = chart([str(root / "benchmarks" / "results" / "latest.json"), str(tmp_path / "c.png")])
+    assert redrawn.stat().st_size > 10_000
 
 
 def test_fresh_process_reports_its_own_peak_rss() -> None:
@@ -66,6 +94,8 @@ def test_readme_section_is_replaced_in_place(tmp_path: Path, results: tuple[dict
     bench.update_readme(data, readme)
     once = readme.read_text()
     assert once.index("## Options") < once.index("## Performance") < once.index("## Testing your")
+    assert "![ParamChat vs ChatOpenAI" in once
+    assert bench.summary(data) in once
     bench.update_readme(data, readme)
     assert readme.read_text() == once
 
