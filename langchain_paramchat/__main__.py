@@ -73,6 +73,11 @@ def _backend() -> Iterator[_Backend]:
         from langchain_paramchat.local import LocalServer
 
         server = LocalServer()
+        print(
+            "Starting SmolLM2-135M-Instruct on llama.cpp's server (the first run downloads "
+            "the model, 93 MB) ...",
+            flush=True,
+        )
         try:
             base_url = server.start()
         except LocalModelError as exc:
@@ -147,6 +152,8 @@ def _step(title: str, run: Callable[[], None]) -> bool:
 
 
 def _demo() -> int:
+    # Importing langchain-core and the openai SDK takes a second or two on a cold start.
+    print("Loading ParamChat (langchain-core and the openai SDK) ...", flush=True)
     from langchain_core.callbacks import get_usage_metadata_callback
     from langchain_core.output_parsers import StrOutputParser
     from langchain_core.prompts import ChatPromptTemplate

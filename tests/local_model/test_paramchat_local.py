@@ -436,6 +436,8 @@ def test_demo_runs_on_the_real_local_model(local_server: LocalServer) -> None:
     out = done.stdout
     assert "a real local model" in out
     assert "scripted" not in out
+    # Each wait of a second or more is announced before it starts.
+    assert out.index("Loading ParamChat") < out.index("Starting SmolLM2") < out.index("demo on")
     texts = list(replies(out))
     assert len(texts) == 3
     assert all(text.strip("'\" ") for text in texts)
@@ -453,6 +455,7 @@ def test_demo_without_xllamacpp_falls_back_to_the_scripted_server(tmp_path: Path
     assert "scripted OpenAI-compatible server" in out
     assert "pip install 'langchain-paramchat[local]'" in out
     assert "a real local model" not in out
+    assert out.startswith("Loading ParamChat (langchain-core and the openai SDK) ...\n")
     assert "parsed: City(name='Lyon', country='France')" in out
     assert len(list(replies(out))) == 3
     assert "FAILED" not in out
