@@ -91,7 +91,8 @@ def _sdk_direct(model: Any, path: str) -> Callable[[dict[str, Any]], Any]:
 
 
 def _scenario_stages(t: Targets, key: str, chunks: int, quick: bool) -> list[Stage]:
-    from langchain_paramchat.apis import chat_completions as cc
+    from langchain_paramchat.apis.chat_completions import ADAPTER as cc
+    from langchain_paramchat.apis.chat_completions import request as cc_request
 
     one: list[BaseMessage] = [HumanMessage(workloads.PROMPT)]
     prompt = workloads.PROMPT
@@ -99,8 +100,8 @@ def _scenario_stages(t: Targets, key: str, chunks: int, quick: bool) -> list[Sta
     sdk = pc.transport.client
     if key == "a":
         payload = pc._prepare(one, None, {}, stream=False).payload
-        body = pc.transport.post_json(cc.PATH, payload)
-        direct = _attempt(lambda: _sdk_direct(pc, cc.PATH))
+        body = pc.transport.post_json(cc.path, payload)
+        direct = _attempt(lambda: _sdk_direct(pc, cc.path))
         raw_body = json.dumps(payload).encode()
         calls = 5 if quick else 60
         small = 20 if quick else 2000
@@ -118,13 +119,13 @@ def _scenario_stages(t: Targets, key: str, chunks: int, quick: bool) -> list[Sta
             ),
             Stage(
                 "transport.post_json (retry + SDK post + json)",
-                _attempt(lambda: lambda: pc.transport.post_json(cc.PATH, payload)),
+                _attempt(lambda: lambda: pc.transport.post_json(cc.path, payload)),
                 calls,
             ),
             Stage(
                 "SDK generic post(cast_to=httpx2.Response) + json",
                 lambda: json.loads(
-                    sdk.post(cc.PATH, body=payload, cast_to=httpx2.Response).content
+                    sdk.post(cc.path, body=payload, cast_to=httpx2.Response).content
                 ),
                 calls,
             ),
@@ -143,7 +144,7 @@ def _scenario_stages(t: Targets, key: str, chunks: int, quick: bool) -> list[Sta
                 _attempt(lambda: lambda: pc._prepare(one, None, {}, stream=False)),
                 small,
             ),
-            Stage("parse_response", lambda: cc.parse_response(body), small),
+            Stage("parse_response", lambda: cc.parse_reply(body), small),
             Stage(
                 "_convert_input (str -> messages)",
                 lambda: pc._convert_input(prompt).to_messages(),
@@ -153,13 +154,11 @@ def _scenario_stages(t: Targets, key: str, chunks: int, quick: bool) -> list[Sta
     if key == "b":
         from openai._utils._json import openapi_dumps
 
-        from langchain_paramchat import tools as pc_tools
-
         bound = pc.bind_tools(list(workloads.TOOLS))
         kwargs = bound.kwargs  # type: ignore[attr-defined]
         history = t.history
         payload = pc._prepare(history, None, kwargs, stream=False).payload
-        direct = _attempt(lambda: _sdk_direct(pc, cc.PATH))
+        direct = _attempt(lambda: _sdk_direct(pc, cc.path))
         calls = 1 if quick else 10
         return [
             Stage("total: ParamChat(tools bound).invoke", lambda: bound.invoke(history), calls),
@@ -171,17 +170,17 @@ def _scenario_stages(t: Targets, key: str, chunks: int, quick: bool) -> list[Sta
             ),
             Stage(
                 "convert_messages",
-                lambda: cc.convert_messages(history, model=MODEL),
+                lambda: cc_request.convert_messages(history, model=MODEL),
                 calls,
             ),
             Stage(
-                "chat_only_inputs (second walk of the history)",
-                lambda: cc.chat_only_inputs(history),
+                "unsupported_inputs (second walk of the history)",
+                lambda: cc.unsupported_inputs(history),
                 calls,
             ),
             Stage(
-                "to_chat_tool x3 (rendered per call)",
-                _attempt(lambda: lambda: [pc_tools.to_chat_tool(x) for x in kwargs["tools"]]),
+                "render_tool x3 (rendered per call)",
+                _attempt(lambda: lambda: [cc_request.render_tool(x) for x in kwargs["tools"]]),
                 calls * 10,
             ),
             Stage(
@@ -192,7 +191,7 @@ def _scenario_stages(t: Targets, key: str, chunks: int, quick: bool) -> list[Sta
             Stage(
                 "SDK generic post of the payload + json",
                 lambda: json.loads(
-                    sdk.post(cc.PATH, body=payload, cast_to=httpx2.Response).content
+                    sdk.post(cc.path, body=payload, cast_to=httpx2.Response).content
                 ),
                 calls,
             ),
@@ -207,16 +206,16 @@ def _scenario_stages(t: Targets, key: str, chunks: int, quick: bool) -> list[Sta
         model = t.paramchat(api="responses") if responses else pc
         adapter = _adapter(responses)
         payload = model._prepare(one, None, {}, stream=True).payload
-        events = list(model.transport.stream_events(adapter.PATH, payload))
+        events = list(model.transport.stream_events(adapter.path, payload))
         ops = t.responses_stream() if responses else t.stream()
 
         def parse_only() -> None:
-            parser = adapter.StreamParser()
+            parser = adapter.stream_parser()
             for name, data in events:
                 parser.feed(name, data)
 
         def transport_only() -> None:
-            for _ in model.transport.stream_events(adapter.PATH, payload):
+            for _ in model.transport.stream_events(adapter.path, payload):
                 pass
 
         def chunks_only() -> None:
@@ -243,12 +242,12 @@ def _scenario_stages(t: Targets, key: str, chunks: int, quick: bool) -> list[Sta
     if key == "d":
         return _async_stages(t, pc, pc0, fake, quick)
     if key == "e-invoke":
-        from langchain_paramchat.apis import responses as rs
+        from langchain_paramchat.apis.responses import ADAPTER as rs
 
         model = t.paramchat(api="responses")
         payload = model._prepare(one, None, {}, stream=False).payload
-        body = model.transport.post_json(rs.PATH, payload)
-        direct = _attempt(lambda: _sdk_direct(model, rs.PATH))
+        body = model.transport.post_json(rs.path, payload)
+        direct = _attempt(lambda: _sdk_direct(model, rs.path))
         calls = 5 if quick else 60
         return [
             Stage("total: ParamChat(api='responses').invoke", lambda: model.invoke(prompt), calls),
@@ -257,7 +256,7 @@ def _scenario_stages(t: Targets, key: str, chunks: int, quick: bool) -> list[Sta
             Stage("floor: httpx2, pre-serialized body", t.responses_invoke()["floor"], calls),
             Stage(
                 "transport.post_json",
-                _attempt(lambda: lambda: model.transport.post_json(rs.PATH, payload)),
+                _attempt(lambda: lambda: model.transport.post_json(rs.path, payload)),
                 calls,
             ),
             Stage(
@@ -270,23 +269,19 @@ def _scenario_stages(t: Targets, key: str, chunks: int, quick: bool) -> list[Sta
                 _attempt(lambda: lambda: model._prepare(one, None, {}, stream=False)),
                 calls * 10,
             ),
-            Stage("parse_response", lambda: rs.parse_response(body), calls * 10),
+            Stage("parse_response", lambda: rs.parse_reply(body), calls * 10),
         ]
     raise ValueError(f"unknown scenario {key!r}")
 
 
 def _adapter(responses: bool) -> Any:
-    if responses:
-        from langchain_paramchat.apis import responses as rs
+    from langchain_paramchat.apis.adapter import adapter_for
 
-        return rs
-    from langchain_paramchat.apis import chat_completions as cc
-
-    return cc
+    return adapter_for("responses" if responses else "chat_completions")
 
 
 def _async_stages(t: Targets, pc: Any, pc0: Any, fake: Any, quick: bool) -> list[Stage]:
-    from langchain_paramchat.apis import chat_completions as cc
+    from langchain_paramchat.apis.chat_completions import ADAPTER as cc
 
     calls, limit = (20, 5) if quick else (200, 50)
     prompt = workloads.PROMPT
@@ -306,7 +301,7 @@ def _async_stages(t: Targets, pc: Any, pc0: Any, fake: Any, quick: bool) -> list
         return json.loads(reply.content)
 
     async def sdk_post() -> Any:
-        reply = await pc.transport.async_client.post(cc.PATH, body=payload, cast_to=httpx2.Response)
+        reply = await pc.transport.async_client.post(cc.path, body=payload, cast_to=httpx2.Response)
         return json.loads(reply.content)
 
     async def noop() -> None:
@@ -331,7 +326,7 @@ def _async_stages(t: Targets, pc: Any, pc0: Any, fake: Any, quick: bool) -> list
         Stage("floor: httpx2.AsyncClient", many(floor), 1, calls, True),
         Stage(
             "transport.apost_json",
-            many(lambda: pc.transport.apost_json(cc.PATH, payload)),
+            many(lambda: pc.transport.apost_json(cc.path, payload)),
             1,
             calls,
             True,

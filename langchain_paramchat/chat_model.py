@@ -8,7 +8,6 @@ import re
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Any, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
@@ -22,7 +21,7 @@ from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
 
 from langchain_paramchat import options as opts
 from langchain_paramchat import tools as _tools
-from langchain_paramchat.apis import chat_completions
+from langchain_paramchat.apis.adapter import Adapter, adapter_for, unsupported
 from langchain_paramchat.errors import (
     APIError,
     APITimeoutError,
@@ -55,7 +54,7 @@ class RequestPreview:
 class _Prepared:
     route: Route
     payload: dict[str, Any]
-    adapter: ModuleType
+    adapter: Adapter
     options: dict[str, Any]
     tools: tuple[Any, ...] | None = None
 
@@ -206,7 +205,7 @@ class ParamChat(BaseChatModel, RequestOptions):
             api=prepared.route.api,
             payload=prepared.payload,
             reasons=prepared.route.reasons,
-            path=prepared.adapter.PATH,
+            path=prepared.adapter.path,
         )
 
     def _call_options(
@@ -245,7 +244,9 @@ class ParamChat(BaseChatModel, RequestOptions):
     ) -> _Prepared:
         merged, call = self._call_options(stop, kwargs)
         if call.get("chain_responses", self.chain_responses):
-            messages = _chain_from_last_response(messages, merged)
+            from langchain_paramchat.apis.responses.chaining import chain_from_last_response
+
+            messages = chain_from_last_response(messages, merged)
         if not messages and not merged.get("previous_response_id") and not merged.get("prompt"):
             raise MessageConversionError(
                 "no messages to send: pass at least one message (or previous_response_id / "
@@ -261,33 +262,19 @@ class ParamChat(BaseChatModel, RequestOptions):
             merged,
             model=model,
             api=call.get("api", self.api),
-            responses_only_tools=_tools.requires_responses(bound_tools or ()),
-            chat_only_inputs=chat_completions.chat_only_inputs(messages),
+            unsupported=unsupported(messages, bound_tools),
             responses_only_models=self.responses_only_models,
         )
-        if decided.api == "chat_completions":
-            adapter: ModuleType = chat_completions
-            tools = [_tools.to_chat_tool(t) for t in bound_tools] if bound_tools else None
-            tool_choice = _tools.to_chat_tool_choice(choice) if choice else None
-        else:
-            adapter = _responses_adapter()
-            tools = [_tools.to_responses_tool(t) for t in bound_tools] if bound_tools else None
-            tool_choice = _tools.to_responses_tool_choice(choice) if choice else None
-        stream_options = dict(merged.get("stream_options") or {})
-        if decided.api == "chat_completions":
-            if call.get("stream_usage", self.stream_usage):
-                stream_options.setdefault("include_usage", True)
-        else:
-            # Responses streams always end with usage (response.completed): nothing to ask for.
-            stream_options.pop("include_usage", None)
-        payload = adapter.build_payload(
+        adapter = adapter_for(decided.api)
+        payload = adapter.build_request(
             messages,
             model=model,
             placements=decided.placements,
-            tools=tools,
-            tool_choice=tool_choice,
+            tools=bound_tools,
+            tool_choice=choice,
             stream=stream,
-            stream_options=stream_options,
+            stream_options=merged.get("stream_options"),
+            stream_usage=call.get("stream_usage", self.stream_usage),
         )
         extra = {**(self.extra_body or {}), **(call.get("extra_body") or {})}
         if extra:
@@ -353,10 +340,9 @@ class ParamChat(BaseChatModel, RequestOptions):
 
             return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
         prepared = self._prepare(messages, stop, kwargs, stream=False)
-        body = self.transport.post_json(prepared.adapter.PATH, prepared.payload)
-        if _pending(body):
-            body = self._poll(body)
-        return self._finish_result(prepared.adapter.parse_response(body), prepared)
+        body = self.transport.post_json(prepared.adapter.path, prepared.payload)
+        body = self._poll(prepared.adapter, body)
+        return self._finish_result(prepared.adapter.parse_reply(body), prepared)
 
     async def _agenerate(
         self,
@@ -370,29 +356,28 @@ class ParamChat(BaseChatModel, RequestOptions):
 
             return await agenerate_from_stream(self._astream(messages, stop, run_manager, **kwargs))
         prepared = self._prepare(messages, stop, kwargs, stream=False)
-        body = await self.transport.apost_json(prepared.adapter.PATH, prepared.payload)
-        if _pending(body):
-            body = await self._apoll(body)
-        return self._finish_result(prepared.adapter.parse_response(body), prepared)
+        body = await self.transport.apost_json(prepared.adapter.path, prepared.payload)
+        body = await self._apoll(prepared.adapter, body)
+        return self._finish_result(prepared.adapter.parse_reply(body), prepared)
 
-    def _poll(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Poll a background response until it finishes, within ``background_timeout``."""
+    def _poll(self, adapter: Adapter, body: dict[str, Any]) -> dict[str, Any]:
+        """Poll a background reply until it finishes, within ``background_timeout``."""
         deadline = time.monotonic() + self.background_timeout
-        while _pending(body):
+        while (path := adapter.poll_path(body)) is not None:
             if time.monotonic() >= deadline:
                 raise _background_timeout(body, self.background_timeout)
             time.sleep(self.background_poll_interval)
-            body = self.transport.get_json(f"/responses/{body['id']}")
+            body = self.transport.get_json(path)
         return body
 
-    async def _apoll(self, body: dict[str, Any]) -> dict[str, Any]:
+    async def _apoll(self, adapter: Adapter, body: dict[str, Any]) -> dict[str, Any]:
         """Async twin of ``_poll``."""
         deadline = time.monotonic() + self.background_timeout
-        while _pending(body):
+        while (path := adapter.poll_path(body)) is not None:
             if time.monotonic() >= deadline:
                 raise _background_timeout(body, self.background_timeout)
             await asyncio.sleep(self.background_poll_interval)
-            body = await self.transport.aget_json(f"/responses/{body['id']}")
+            body = await self.transport.aget_json(path)
         return body
 
     def _stream(
@@ -506,13 +491,6 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {k: "**********" if _CREDENTIAL_HEADER.search(k) else v for k, v in headers.items()}
 
 
-def _responses_adapter() -> ModuleType:
-    # Imported on first use: calls that never reach the Responses API never load it.
-    from langchain_paramchat.apis import responses
-
-    return responses
-
-
 def _neutral_tools(tools: Any, strict: bool | None) -> tuple[_tools.NeutralTool, ...] | None:
     if not tools:
         return None
@@ -521,13 +499,9 @@ def _neutral_tools(tools: Any, strict: bool | None) -> tuple[_tools.NeutralTool,
         return tuple(tools)
     # A per-call strict re-compiles tools bound earlier (rendered back to a tool dict first).
     return _tools.normalize_tools(
-        [_tools.to_responses_tool(t) if isinstance(t, neutral) else t for t in tools],
+        [_tools.tool_spec(t) if isinstance(t, neutral) else t for t in tools],
         strict=strict,
     )
-
-
-def _pending(body: Mapping[str, Any]) -> bool:
-    return body.get("object") == "response" and body.get("status") in ("queued", "in_progress")
 
 
 def _background_timeout(body: Mapping[str, Any], timeout: float) -> APITimeoutError:
@@ -538,42 +512,14 @@ def _background_timeout(body: Mapping[str, Any], timeout: float) -> APITimeoutEr
     )
 
 
-def _response_id(message: BaseMessage) -> str | None:
-    meta = message.response_metadata
-    if meta.get("api") == "responses" or str(meta.get("id", "")).startswith("resp_"):
-        return meta.get("id") or message.id
-    return None
-
-
-def _chain_from_last_response(
-    messages: Sequence[BaseMessage], merged: dict[str, Any]
-) -> Sequence[BaseMessage]:
-    """Send only the messages after the last Responses reply, continuing from its id."""
-    if merged.get("previous_response_id") or merged.get("conversation"):
-        return messages
-    for index in range(len(messages) - 1, -1, -1):
-        message = messages[index]
-        if isinstance(message, AIMessage) and (response_id := _response_id(message)):
-            if merged.get("store") is False:
-                raise OptionError(
-                    "chain_responses",
-                    True,
-                    "needs stored responses, but store=False",
-                    fix="set store=True (the default) or chain_responses=False",
-                )
-            merged["previous_response_id"] = response_id
-            return messages[index + 1 :]
-    return messages
-
-
 class _StreamState:
     """One stream's parser and what it has yielded; the sync and async streams share it."""
 
     def __init__(self, prepared: _Prepared) -> None:
         self.prepared = prepared
-        self.path: str = prepared.adapter.PATH
+        self.path: str = prepared.adapter.path
         self.payload = prepared.payload
-        self.parser = prepared.adapter.StreamParser()
+        self.parser = prepared.adapter.stream_parser()
         self.received: list[ChatGenerationChunk] = []
 
     def feed(self, event: str | None, data: dict[str, Any]) -> ChatGenerationChunk | None:

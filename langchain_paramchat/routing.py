@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from langchain_paramchat.errors import IncompatibleOptionsError
+from langchain_paramchat.model_families import default_responses_only_models
 from langchain_paramchat.options import API_LABELS, OPTIONS, Api, Unsupported, place
 
 __all__ = ["DEFAULT_RESPONSES_ONLY_MODELS", "Route", "route"]
@@ -21,15 +22,9 @@ logger = logging.getLogger("langchain_paramchat")
 
 ApiSetting = Literal["auto", "chat_completions", "responses"]
 
-# Model families OpenAI serves only through the Responses API. Override with
-# ``ParamChat(responses_only_models=...)`` (regular expressions, searched in the model name).
-DEFAULT_RESPONSES_ONLY_MODELS: tuple[str, ...] = (
-    r"^o\d+-pro\b",
-    r"^gpt-[\d.]+-pro\b",
-    r"codex",
-    r"deep-research",
-    r"computer-use",
-)
+# Model families OpenAI serves only through the Responses API (from ``model_families``).
+# Override with ``ParamChat(responses_only_models=...)`` (regular expressions, searched).
+DEFAULT_RESPONSES_ONLY_MODELS: tuple[str, ...] = default_responses_only_models()
 
 
 @dataclass(frozen=True)
@@ -55,16 +50,15 @@ def route(
     *,
     model: str,
     api: ApiSetting = "auto",
-    responses_only_tools: Iterable[str] = (),
-    chat_only_inputs: Iterable[str] = (),
-    responses_only_inputs: Iterable[str] = (),
+    unsupported: Mapping[Api, Iterable[str]] | None = None,
     responses_only_models: Iterable[str] = DEFAULT_RESPONSES_ONLY_MODELS,
 ) -> Route:
     """Return the ``Route`` for a request, or raise ``IncompatibleOptionsError``.
 
-    ``options`` maps option names to non-None values. ``responses_only_tools`` names bound
-    tools only the Responses API serves; ``chat_only_inputs`` / ``responses_only_inputs``
-    name message contents only one API accepts (e.g. audio input).
+    ``options`` maps option names to non-None values. ``unsupported`` names, per API, the
+    bound tools and message contents that API cannot carry (each adapter says so), so the
+    other API must take the request: audio input routes to Chat Completions, a built-in tool
+    or an image by ``file_id`` to Responses.
     """
     needs: list[_Need] = []
     placed: dict[Api, list[tuple[str, dict[str, Any]]]] = {"chat_completions": [], "responses": []}
@@ -85,9 +79,9 @@ def route(
             needs.append(_Need(on_resp.what, "chat_completions"))
         else:
             placed["responses"].append((name, on_resp))
-    needs += [_Need(f"tool {t!r}", "responses") for t in responses_only_tools]
-    needs += [_Need(w, "chat_completions") for w in chat_only_inputs]
-    needs += [_Need(w, "responses") for w in responses_only_inputs]
+    for lacking, whats in (unsupported or {}).items():
+        other: Api = "responses" if lacking == "chat_completions" else "chat_completions"
+        needs += [_Need(what, other) for what in whats]
 
     chosen, reasons = _decide(needs, model, api, tuple(responses_only_models))
     decision = Route(chosen, reasons, assemble(placed[chosen]))

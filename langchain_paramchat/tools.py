@@ -23,7 +23,7 @@ import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Literal, TypeAlias, get_args, get_origin
+from typing import Any, Literal, TypeAlias, get_args
 
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
@@ -36,7 +36,7 @@ from openai.types.responses.function_tool_param import FunctionToolParam
 from openai.types.shared_params.function_definition import FunctionDefinition
 from typing_extensions import is_typeddict
 
-from langchain_paramchat.errors import IncompatibleOptionsError, OptionError, ToolSchemaError
+from langchain_paramchat.errors import OptionError, ToolSchemaError
 from langchain_paramchat.strict import inline_root_ref, make_strict
 from langchain_paramchat.typecheck import find_error, typeddict_fields
 
@@ -53,11 +53,7 @@ __all__ = [
     "normalize_tool",
     "normalize_tool_choice",
     "normalize_tools",
-    "requires_responses",
-    "to_chat_tool",
-    "to_chat_tool_choice",
-    "to_responses_tool",
-    "to_responses_tool_choice",
+    "tool_spec",
 ]
 
 
@@ -157,7 +153,7 @@ def normalize_tool(tool: Any, *, strict: bool | None = None) -> NeutralTool:
     if isinstance(tool, FunctionTool | CustomTool | BuiltinTool):
         if strict is None or not isinstance(tool, FunctionTool) or tool.strict == strict:
             return tool
-        return normalize_tool(to_responses_tool(tool), strict=strict)
+        return normalize_tool(tool_spec(tool), strict=strict)
     if isinstance(tool, dict):
         return _from_dict(tool, strict)
     if isinstance(tool, BaseTool):
@@ -202,37 +198,8 @@ def normalize_tools(tools: Sequence[Any], *, strict: bool | None = None) -> tupl
     return tuple(out)
 
 
-def to_chat_tool(tool: NeutralTool) -> dict[str, Any]:
-    """Render a tool in the Chat Completions shape; built-in tools raise ToolSchemaError."""
-    if isinstance(tool, BuiltinTool):
-        raise ToolSchemaError(
-            f"the built-in tool {tool.type!r} needs the Responses API; Chat Completions only "
-            "takes function and custom tools. Use the Responses API or remove the tool",
-            path=f"tools[{tool.label}]",
-        )
-    if tool.responses_only:
-        keys = ", ".join(sorted(tool.responses_only))
-        raise ToolSchemaError(
-            f"only the Responses API's tools take {keys}; use the Responses API or drop them",
-            path=f"tools[{tool.name}]",
-        )
-    if isinstance(tool, FunctionTool):
-        function: dict[str, Any] = {"name": tool.name}
-        if tool.description:
-            function["description"] = tool.description
-        function["parameters"] = copy.deepcopy(tool.parameters)
-        function["strict"] = tool.strict
-        return {"type": "function", "function": function}
-    custom: dict[str, Any] = {"name": tool.name}
-    if tool.description:
-        custom["description"] = tool.description
-    if tool.format is not None:
-        custom["format"] = _chat_format(tool.format)
-    return {"type": "custom", "custom": custom}
-
-
-def to_responses_tool(tool: NeutralTool) -> dict[str, Any]:
-    """Render a tool in the Responses API shape; built-in tools pass through unchanged."""
+def tool_spec(tool: NeutralTool) -> dict[str, Any]:
+    """Return a neutral tool as the OpenAI tool dict (Responses shape) it was read from."""
     if isinstance(tool, BuiltinTool):
         return copy.deepcopy(tool.spec)
     out: dict[str, Any]
@@ -249,17 +216,6 @@ def to_responses_tool(tool: NeutralTool) -> dict[str, Any]:
         if tool.format is not None:
             out["format"] = copy.deepcopy(tool.format)
     out.update(copy.deepcopy(tool.responses_only))
-    return out
-
-
-def requires_responses(tools: Sequence[NeutralTool]) -> list[str]:
-    """Name the bound tools only the Responses API can serve (built-ins, Responses-only keys)."""
-    out = []
-    for tool in tools:
-        if isinstance(tool, BuiltinTool):
-            out.append(tool.label)
-        elif tool.responses_only:
-            out.append(f"{tool.name} ({', '.join(sorted(tool.responses_only))})")
     return out
 
 
@@ -508,15 +464,6 @@ def _check(spec: dict[str, Any], tp: Any, name: Any) -> None:
         raise ToolSchemaError(message, path=where)
 
 
-def _chat_format(fmt: dict[str, Any]) -> dict[str, Any]:
-    if fmt.get("type") == "grammar":
-        return {
-            "type": "grammar",
-            "grammar": {k: copy.deepcopy(v) for k, v in fmt.items() if k != "type"},
-        }
-    return copy.deepcopy(fmt)
-
-
 @cache
 def _responses_hints() -> dict[str, Any]:
     return typing.get_type_hints(response_create_params.ResponseCreateParamsBase)
@@ -524,20 +471,6 @@ def _responses_hints() -> dict[str, Any]:
 
 def _responses_tool_type() -> Any:
     return get_args(_responses_hints()["tools"])[0]
-
-
-@cache
-def _forceable_types() -> frozenset[str]:
-    """Return built-in tool types Responses' tool_choice can name as ``{"type": ...}`` alone."""
-    out: set[str] = set()
-    for option in get_args(_responses_hints()["tool_choice"]):
-        if not is_typeddict(option):
-            continue
-        hints, required = typeddict_fields(option)
-        tag = hints.get("type")
-        if set(hints) == {"type"} and required == {"type"} and get_origin(tag) is Literal:
-            out.update(str(a) for a in get_args(tag))
-    return frozenset(out)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -578,43 +511,6 @@ def normalize_tool_choice(choice: Any, tools: Sequence[Any]) -> NeutralChoice | 
         choice,
         "expected 'auto', 'none', 'required', 'any', True, a tool name or a tool-choice dict",
     )
-
-
-def to_chat_tool_choice(choice: NeutralChoice) -> str | dict[str, Any]:
-    """Render a neutral tool_choice in the Chat Completions shape."""
-    if isinstance(choice, ToolChoiceMode):
-        return choice.mode
-    if isinstance(choice, ToolChoiceNamed):
-        return _chat_ref(choice.tool)
-    return {
-        "type": "allowed_tools",
-        "allowed_tools": {"mode": choice.mode, "tools": [_chat_ref(t) for t in choice.tools]},
-    }
-
-
-def to_responses_tool_choice(choice: NeutralChoice) -> str | dict[str, Any]:
-    """Render a neutral tool_choice in the Responses API shape."""
-    if isinstance(choice, ToolChoiceMode):
-        return choice.mode
-    if isinstance(choice, ToolChoiceAllowed):
-        return {
-            "type": "allowed_tools",
-            "mode": choice.mode,
-            "tools": [_responses_ref(t) for t in choice.tools],
-        }
-    tool = choice.tool
-    if not isinstance(tool, BuiltinTool):
-        return _responses_ref(tool)
-    if tool.type == "mcp":
-        out = _responses_ref(tool)
-        if choice.mcp_tool:
-            out["name"] = choice.mcp_tool
-        return out
-    if tool.type in _forceable_types():
-        return {"type": tool.type}
-    # Responses' tool_choice cannot name this built-in by type; allowing only it and requiring
-    # a call forces it all the same.
-    return {"type": "allowed_tools", "mode": "required", "tools": [_responses_ref(tool)]}
 
 
 def _mode(
@@ -702,29 +598,6 @@ def _same_builtin(tool: BuiltinTool, ref: dict[str, Any]) -> bool:
 def _same_type(bound: str, wanted: str) -> bool:
     # Dated variants (web_search_preview_2025_03_11) answer to their base name and vice versa.
     return bound == wanted or bound.startswith(wanted + "_20") or wanted.startswith(bound + "_20")
-
-
-def _chat_ref(tool: NeutralTool) -> dict[str, Any]:
-    if isinstance(tool, FunctionTool):
-        return {"type": "function", "function": {"name": tool.name}}
-    if isinstance(tool, CustomTool):
-        return {"type": "custom", "custom": {"name": tool.name}}
-    raise IncompatibleOptionsError(
-        f"tool_choice names the built-in tool {tool.label!r}, which needs the Responses API; "
-        "Chat Completions can only choose function and custom tools"
-    )
-
-
-def _responses_ref(tool: NeutralTool) -> dict[str, Any]:
-    if isinstance(tool, FunctionTool):
-        return {"type": "function", "name": tool.name}
-    if isinstance(tool, CustomTool):
-        return {"type": "custom", "name": tool.name}
-    out: dict[str, Any] = {"type": tool.type}
-    for key in ("server_label", "name"):
-        if key in tool.spec:
-            out[key] = tool.spec[key]
-    return out
 
 
 def _kind(tool: NeutralTool) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from langchain_core.messages import AIMessageChunk
 
-from langchain_paramchat.apis import chat_completions
+from langchain_paramchat.apis.chat_completions import reply, stream
 
 RECORDINGS = Path(__file__).resolve().parents[3] / "shared" / "recordings" / "openai-python"
 
@@ -58,7 +58,7 @@ def test_chat_completions_recording(entry: dict[str, Any]) -> None:
     expected = entry["expected"]
     raw = (RECORDINGS / entry["response_file"]).read_text()
     if entry["stream"]:
-        parser = chat_completions.StreamParser()
+        parser = stream.StreamParser()
         merged: AIMessageChunk | None = None
         done = False
         for name, data in _sse_events(raw):
@@ -74,7 +74,7 @@ def test_chat_completions_recording(entry: dict[str, Any]) -> None:
         if expected.get("n_choices", 1) > 1:
             pytest.skip("n > 1 is not streamed by ParamChat (rejected before the request)")
     else:
-        result = chat_completions.parse_response(json.loads(raw))
+        result = reply.parse_response(json.loads(raw))
         assert len(result.generations) == expected.get("n_choices", 1)
         message = result.generations[0].message
     assert (message.text or None) == (expected.get("text") or None)

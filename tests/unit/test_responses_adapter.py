@@ -26,15 +26,15 @@ from openai.types.responses import Response, ResponseStreamEvent
 from openai.types.responses.response_create_params import ResponseCreateParamsBase
 from pydantic import TypeAdapter
 
-from langchain_paramchat.apis.chat_completions import chat_only_inputs
-from langchain_paramchat.apis.responses import (
+from langchain_paramchat.apis.responses.reply import parse_response
+from langchain_paramchat.apis.responses.request import (
     PATH,
-    StreamParser,
     build_payload,
     convert_messages,
     needs_encrypted_reasoning,
-    parse_response,
 )
+from langchain_paramchat.apis.responses.request import unsupported_inputs as chat_only_inputs
+from langchain_paramchat.apis.responses.stream import StreamParser
 from langchain_paramchat.errors import (
     APIError,
     MessageConversionError,

@@ -65,7 +65,9 @@ def test_chat_only_options_route_to_chat(options: dict) -> None:
 
 def test_audio_input_routes_to_chat() -> None:
     decided = route(
-        {}, model="gpt-4o-audio-preview", chat_only_inputs=["audio input in messages[0]"]
+        {},
+        model="gpt-4o-audio-preview",
+        unsupported={"responses": ["audio input in messages[0]"]},
     )
     assert decided.api == "chat_completions"
     assert decided.reasons == ("audio input in messages[0] needs the Chat Completions API",)
@@ -83,10 +85,10 @@ def test_both_kinds_raise_naming_each_side() -> None:
 
 
 def test_builtin_tool_routes_to_responses() -> None:
-    decided = route({}, model="gpt-5", responses_only_tools=["web_search"])
+    decided = route({}, model="gpt-5", unsupported={"chat_completions": ["tool 'web_search'"]})
     assert decided.api == "responses"
     with pytest.raises(IncompatibleOptionsError, match="seed"):
-        route({"seed": 1}, model="gpt-5", responses_only_tools=["web_search"])
+        route({"seed": 1}, model="gpt-5", unsupported={"chat_completions": ["tool 'web_search'"]})
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,17 @@ from openai.types.responses.response_create_params import ResponseCreateParamsBa
 from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
+from langchain_paramchat.apis.chat_completions.request import render_tool as to_chat_tool
+from langchain_paramchat.apis.chat_completions.request import (
+    render_tool_choice as to_chat_tool_choice,
+)
+from langchain_paramchat.apis.chat_completions.request import (
+    unsupported_tools as requires_responses,
+)
+from langchain_paramchat.apis.responses.request import render_tool as to_responses_tool
+from langchain_paramchat.apis.responses.request import (
+    render_tool_choice as to_responses_tool_choice,
+)
 from langchain_paramchat.errors import IncompatibleOptionsError, OptionError, ToolSchemaError
 from langchain_paramchat.tools import (
     BuiltinTool,
@@ -25,11 +36,6 @@ from langchain_paramchat.tools import (
     normalize_tool,
     normalize_tool_choice,
     normalize_tools,
-    requires_responses,
-    to_chat_tool,
-    to_chat_tool_choice,
-    to_responses_tool,
-    to_responses_tool_choice,
 )
 from langchain_paramchat.typecheck import find_error
 

@@ -1,26 +1,17 @@
-"""Pieces both adapters share: usage metadata, tool-call argument parsing, system roles."""
+"""Parts of a reply both APIs' parsers build: usage metadata, tool calls, the provider tag."""
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from langchain_core.messages import InvalidToolCall, ToolCall
 from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata
 
-__all__ = ["MODEL_PROVIDER", "detail", "parse_tool_call", "system_role", "usage_metadata"]
+__all__ = ["MODEL_PROVIDER", "detail", "parse_tool_call", "usage_metadata"]
 
 MODEL_PROVIDER = "openai"
-
-# Reasoning models take system-level text as the "developer" role.
-_DEVELOPER_ROLE_MODELS = re.compile(r"^(o\d|gpt-5|gpt-6|codex)")
-
-
-def system_role(model: str) -> str:
-    """Return the role system messages take for ``model`` (``developer`` or ``system``)."""
-    return "developer" if _DEVELOPER_ROLE_MODELS.match(model) else "system"
 
 
 def usage_metadata(

@@ -1,0 +1,103 @@
+"""The ``Adapter`` interface each API implements, and the lookup from an API name to its adapter.
+
+An adapter owns everything API-specific and does no I/O: which inputs its API cannot carry
+(routing reads both adapters' answers), the request body with tools, ``tool_choice`` and
+``stream_options``, the reply parser, the stream parser (including the API's error events)
+and API-only behaviour such as background polling. ``chat_model`` only calls these methods.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+from langchain_core.messages import BaseMessage
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
+
+if TYPE_CHECKING:
+    from langchain_paramchat.options import Api
+    from langchain_paramchat.tools import NeutralChoice, NeutralTool
+
+__all__ = ["APIS", "Adapter", "StreamParser", "adapter_for", "unsupported"]
+
+APIS: tuple[Api, ...] = ("chat_completions", "responses")
+
+
+class StreamParser(Protocol):
+    """Turns one stream's events into LangChain chunks; one parser per stream."""
+
+    def feed(self, event: str | None, data: dict[str, Any]) -> ChatGenerationChunk | None:
+        """Return the chunk one event carries, or None; raise ``APIError`` on error events."""
+        ...
+
+    def finish(self, *, done: bool) -> ChatGenerationChunk | None:
+        """Return the closing chunk, if any; raise when the stream ended early."""
+        ...
+
+
+class Adapter(Protocol):
+    """Everything one API needs: what it cannot carry, its request body, replies and streams."""
+
+    api: Api
+    path: str
+
+    def unsupported_inputs(self, messages: Sequence[BaseMessage]) -> list[str]:
+        """Name message contents this API cannot carry (so the other API must)."""
+        ...
+
+    def unsupported_tools(self, tools: Sequence[NeutralTool]) -> list[str]:
+        """Name bound tools this API cannot carry (so the other API must)."""
+        ...
+
+    def build_request(
+        self,
+        messages: Sequence[BaseMessage],
+        *,
+        model: str,
+        placements: dict[str, Any],
+        tools: Sequence[NeutralTool] | None,
+        tool_choice: NeutralChoice | None,
+        stream: bool,
+        stream_options: Mapping[str, Any] | None,
+        stream_usage: bool,
+    ) -> dict[str, Any]:
+        """Return the exact JSON body to POST to ``path``."""
+        ...
+
+    def parse_reply(self, body: dict[str, Any]) -> ChatResult:
+        """Return the ``ChatResult`` for a reply body; raise ``APIError`` if it reports failure."""
+        ...
+
+    def stream_parser(self) -> StreamParser:
+        """Return a new parser for one stream."""
+        ...
+
+    def poll_path(self, body: Mapping[str, Any]) -> str | None:
+        """Return the path to poll while a reply is still being produced, else None."""
+        ...
+
+
+_LOADED: dict[str, Adapter] = {}
+
+
+def adapter_for(api: Api) -> Adapter:
+    """Return the adapter of ``api``, importing its package on first use."""
+    adapter = _LOADED.get(api)
+    if adapter is None:
+        module = importlib.import_module(f"langchain_paramchat.apis.{api}")
+        adapter = _LOADED[api] = module.ADAPTER
+    return adapter
+
+
+def unsupported(
+    messages: Sequence[BaseMessage], tools: Sequence[NeutralTool] | None
+) -> dict[Api, list[str]]:
+    """Return, per API, the inputs and tools it cannot carry (routing's input side)."""
+    out: dict[Api, list[str]] = {}
+    for api in APIS:
+        adapter = adapter_for(api)
+        found = [*adapter.unsupported_tools(tools or ()), *adapter.unsupported_inputs(messages)]
+        if found:
+            out[api] = found
+    return out

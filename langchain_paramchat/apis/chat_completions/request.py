@@ -1,0 +1,305 @@
+"""Chat Completions requests: LangChain messages, tools and tool_choice in; the JSON body out."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    ChatMessage,
+    FunctionMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolCall,
+    ToolMessage,
+)
+
+from langchain_paramchat.apis.content import AudioPart, FilePart, ImagePart, TextPart, parse_parts
+from langchain_paramchat.errors import (
+    IncompatibleOptionsError,
+    MessageConversionError,
+    ToolSchemaError,
+)
+from langchain_paramchat.model_families import system_role
+from langchain_paramchat.tools import (
+    BuiltinTool,
+    CustomTool,
+    FunctionTool,
+    NeutralChoice,
+    NeutralTool,
+    ToolChoiceMode,
+    ToolChoiceNamed,
+)
+
+__all__ = [
+    "PATH",
+    "build_payload",
+    "convert_messages",
+    "render_tool",
+    "render_tool_choice",
+    "unsupported_inputs",
+    "unsupported_tools",
+]
+
+PATH = "/chat/completions"
+
+
+# --- messages in ----------------------------------------------------------------------------
+
+
+def convert_messages(messages: Sequence[BaseMessage], *, model: str) -> list[dict[str, Any]]:
+    """Return the Chat Completions ``messages`` list for LangChain messages."""
+    out: list[dict[str, Any]] = []
+    for i, message in enumerate(messages):
+        where = f"messages[{i}]"
+        if isinstance(message, SystemMessage):
+            out.append({"role": system_role(model), "content": _text_only(message, where)})
+        elif isinstance(message, HumanMessage):
+            out.append({"role": "user", "content": _user_content(message.content, where)})
+        elif isinstance(message, AIMessage):
+            out.append(_assistant(message, where))
+        elif isinstance(message, ToolMessage):
+            out.append(
+                {
+                    "role": "tool",
+                    "tool_call_id": message.tool_call_id,
+                    "content": _tool_content(message.content, where),
+                }
+            )
+        elif isinstance(message, FunctionMessage):
+            out.append({"role": "function", "name": message.name, "content": message.text})
+        elif isinstance(message, ChatMessage):
+            out.append({"role": message.role, "content": message.text})
+        else:
+            raise MessageConversionError(
+                f"{where}: unsupported message type {type(message).__name__}"
+            )
+    return out
+
+
+def _text_only(message: BaseMessage, where: str) -> str:
+    parts = parse_parts(message.content, where=where)
+    texts = []
+    for part in parts:
+        if not isinstance(part, TextPart):
+            raise MessageConversionError(f"{where}: {type(message).__name__} accepts only text")
+        texts.append(part.text)
+    return "".join(texts)
+
+
+def _user_content(content: Any, where: str) -> str | list[dict[str, Any]]:
+    if isinstance(content, str):
+        return content
+    blocks: list[dict[str, Any]] = []
+    for part in parse_parts(content, where=where):
+        if isinstance(part, TextPart):
+            blocks.append({"type": "text", "text": part.text})
+        elif isinstance(part, ImagePart):
+            if part.url is None:
+                raise MessageConversionError(
+                    f"{where}: images by file_id need the Responses API (api='responses')"
+                )
+            spec: dict[str, Any] = {"url": part.url}
+            if part.detail:
+                spec["detail"] = part.detail
+            blocks.append({"type": "image_url", "image_url": spec})
+        elif isinstance(part, AudioPart):
+            blocks.append(
+                {
+                    "type": "input_audio",
+                    "input_audio": {"data": part.data_b64, "format": part.format},
+                }
+            )
+        elif isinstance(part, FilePart):
+            blocks.append({"type": "file", "file": _file_spec(part, where)})
+    return blocks
+
+
+def _file_spec(part: FilePart, where: str) -> dict[str, Any]:
+    if part.file_id:
+        return {"file_id": part.file_id}
+    data_url = part.data_url()
+    if data_url is None:
+        raise MessageConversionError(
+            f"{where}: files by URL need the Responses API (api='responses')"
+        )
+    return {"file_data": data_url, "filename": part.filename or "file.pdf"}
+
+
+def _tool_content(content: Any, where: str) -> str | list[dict[str, Any]]:
+    if isinstance(content, str):
+        return content
+    parts = parse_parts(content, where=where)
+    if all(isinstance(p, TextPart) for p in parts):
+        return [{"type": "text", "text": p.text} for p in parts if isinstance(p, TextPart)]
+    raise MessageConversionError(
+        f"{where}: tool results with images or files need the Responses API (api='responses')"
+    )
+
+
+def _assistant(message: AIMessage, where: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"role": "assistant"}
+    text = message.text
+    out["content"] = text or None
+    calls = [_tool_call_out(tc) for tc in message.tool_calls]
+    calls += [
+        {
+            "id": bad["id"],
+            "type": "function",
+            "function": {"name": bad["name"], "arguments": bad.get("args") or ""},
+        }
+        for bad in message.invalid_tool_calls
+    ]
+    if calls:
+        out["tool_calls"] = calls
+    audio = message.additional_kwargs.get("audio")
+    if isinstance(audio, dict) and audio.get("id"):
+        out["audio"] = {"id": audio["id"]}
+    refusal = message.additional_kwargs.get("refusal")
+    if refusal and not text:
+        out["refusal"] = refusal
+    if out["content"] is None and "tool_calls" not in out and "audio" not in out:
+        out["content"] = ""
+    return out
+
+
+def _tool_call_out(call: ToolCall) -> dict[str, Any]:
+    args = call["args"]
+    if set(args) == {"input"} and call.get("id", "") and _is_custom(call):
+        return {
+            "id": call["id"],
+            "type": "custom",
+            "custom": {"name": call["name"], "input": args["input"]},
+        }
+    return {
+        "id": call["id"],
+        "type": "function",
+        "function": {"name": call["name"], "arguments": json.dumps(args, ensure_ascii=False)},
+    }
+
+
+def _is_custom(call: ToolCall) -> bool:
+    return bool((call.get("id") or "").startswith("ctc_"))
+
+
+def unsupported_inputs(messages: Sequence[BaseMessage]) -> list[str]:
+    """Name message contents Chat Completions cannot carry (the Responses API can)."""
+    found = []
+    for i, message in enumerate(messages):
+        if not isinstance(message, HumanMessage | ToolMessage) or isinstance(message.content, str):
+            continue
+        where = f"messages[{i}]"
+        parts = parse_parts(message.content, where=where)
+        if isinstance(message, ToolMessage):
+            if not all(isinstance(p, TextPart) for p in parts):
+                found.append(f"a tool result with images or files in {where}")
+            continue
+        for part in parts:
+            if isinstance(part, ImagePart) and part.url is None:
+                found.append(f"an image by file_id in {where}")
+            elif isinstance(part, FilePart) and not part.file_id and part.data_url() is None:
+                found.append(f"a file by URL in {where}")
+    return found
+
+
+def unsupported_tools(tools: Sequence[NeutralTool]) -> list[str]:
+    """Name the bound tools only the Responses API can serve (built-ins, Responses-only keys)."""
+    out = []
+    for tool in tools:
+        if isinstance(tool, BuiltinTool):
+            out.append(tool.label)
+        elif tool.responses_only:
+            out.append(f"{tool.name} ({', '.join(sorted(tool.responses_only))})")
+    return out
+
+
+def build_payload(
+    messages: Sequence[BaseMessage],
+    *,
+    model: str,
+    placements: dict[str, Any],
+    tools: list[dict[str, Any]] | None,
+    tool_choice: Any,
+    stream: bool,
+    stream_options: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """Return the exact JSON body for ``POST /chat/completions``."""
+    payload: dict[str, Any] = {"model": model, "messages": convert_messages(messages, model=model)}
+    payload.update(placements)
+    if tools:
+        payload["tools"] = tools
+    if tool_choice is not None:
+        payload["tool_choice"] = tool_choice
+    if stream:
+        payload["stream"] = True
+        if stream_options:
+            payload["stream_options"] = stream_options
+    return payload
+
+
+# --- tools ------------------------------------------------------------------------------------
+
+
+def render_tool(tool: NeutralTool) -> dict[str, Any]:
+    """Render a tool in the Chat Completions shape; built-in tools raise ToolSchemaError."""
+    if isinstance(tool, BuiltinTool):
+        raise ToolSchemaError(
+            f"the built-in tool {tool.type!r} needs the Responses API; Chat Completions only "
+            "takes function and custom tools. Use the Responses API or remove the tool",
+            path=f"tools[{tool.label}]",
+        )
+    if tool.responses_only:
+        keys = ", ".join(sorted(tool.responses_only))
+        raise ToolSchemaError(
+            f"only the Responses API's tools take {keys}; use the Responses API or drop them",
+            path=f"tools[{tool.name}]",
+        )
+    if isinstance(tool, FunctionTool):
+        function: dict[str, Any] = {"name": tool.name}
+        if tool.description:
+            function["description"] = tool.description
+        function["parameters"] = copy.deepcopy(tool.parameters)
+        function["strict"] = tool.strict
+        return {"type": "function", "function": function}
+    custom: dict[str, Any] = {"name": tool.name}
+    if tool.description:
+        custom["description"] = tool.description
+    if tool.format is not None:
+        custom["format"] = _custom_format(tool.format)
+    return {"type": "custom", "custom": custom}
+
+
+def _custom_format(fmt: dict[str, Any]) -> dict[str, Any]:
+    if fmt.get("type") == "grammar":
+        return {
+            "type": "grammar",
+            "grammar": {k: copy.deepcopy(v) for k, v in fmt.items() if k != "type"},
+        }
+    return copy.deepcopy(fmt)
+
+
+def render_tool_choice(choice: NeutralChoice) -> str | dict[str, Any]:
+    """Render a neutral tool_choice in the Chat Completions shape."""
+    if isinstance(choice, ToolChoiceMode):
+        return choice.mode
+    if isinstance(choice, ToolChoiceNamed):
+        return _tool_ref(choice.tool)
+    return {
+        "type": "allowed_tools",
+        "allowed_tools": {"mode": choice.mode, "tools": [_tool_ref(t) for t in choice.tools]},
+    }
+
+
+def _tool_ref(tool: NeutralTool) -> dict[str, Any]:
+    if isinstance(tool, FunctionTool):
+        return {"type": "function", "function": {"name": tool.name}}
+    if isinstance(tool, CustomTool):
+        return {"type": "custom", "custom": {"name": tool.name}}
+    raise IncompatibleOptionsError(
+        f"tool_choice names the built-in tool {tool.label!r}, which needs the Responses API; "
+        "Chat Completions can only choose function and custom tools"
+    )

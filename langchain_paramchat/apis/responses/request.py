@@ -1,0 +1,471 @@
+"""Responses requests: LangChain messages, tools and tool_choice in; the JSON body out (no I/O).
+
+Assistant turns replay their reasoning, message, tool-call and built-in tool items as the API
+produced them (the content shape ``reply`` documents), so a conversation round-trips.
+"""
+
+from __future__ import annotations
+
+import json
+import typing
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
+from typing import Any, Literal, get_args, get_origin
+
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    ChatMessage,
+    HumanMessage,
+    InvalidToolCall,
+    SystemMessage,
+    ToolCall,
+    ToolMessage,
+)
+from typing_extensions import is_typeddict
+
+from langchain_paramchat.apis.content import (
+    AudioPart,
+    FilePart,
+    ImagePart,
+    Part,
+    TextPart,
+    parse_parts,
+)
+from langchain_paramchat.errors import MessageConversionError
+from langchain_paramchat.model_families import is_reasoning_model, system_role
+from langchain_paramchat.tools import (
+    BuiltinTool,
+    CustomTool,
+    FunctionTool,
+    NeutralChoice,
+    NeutralTool,
+    ToolChoiceAllowed,
+    ToolChoiceMode,
+    tool_spec,
+)
+from langchain_paramchat.typecheck import typeddict_fields
+
+__all__ = [
+    "PATH",
+    "TOOL_CALL_ITEMS",
+    "build_payload",
+    "convert_messages",
+    "needs_encrypted_reasoning",
+    "render_tool",
+    "render_tool_choice",
+    "unsupported_inputs",
+]
+
+PATH = "/responses"
+_ENCRYPTED_REASONING = "reasoning.encrypted_content"
+TOOL_CALL_ITEMS = frozenset({"function_call", "custom_tool_call"})
+_OPENAI_ANNOTATIONS = frozenset(
+    {"url_citation", "file_citation", "container_file_citation", "file_path"}
+)
+# Blocks derived from other fields (tool_calls) or from other providers: nothing to replay.
+_SKIPPED_AI_BLOCKS = frozenset(
+    {
+        "tool_call",
+        "tool_call_chunk",
+        "invalid_tool_call",
+        "server_tool_call",
+        "server_tool_call_chunk",
+        "server_tool_result",
+        "thinking",
+        "redacted_thinking",
+        # Anthropic-format tool calls: tool_calls already carries them.
+        "tool_use",
+    }
+)
+_DATA_BLOCKS = frozenset({"image", "audio", "file", "video", "text-plain", "image_url"})
+# LangChain assigns ids with this prefix; the API never accepts them as item ids.
+_LANGCHAIN_ID_PREFIX = "lc_"
+
+
+def unsupported_inputs(messages: Sequence[BaseMessage]) -> list[str]:
+    """Name message contents the Responses API cannot carry (audio; Chat Completions can)."""
+    found = []
+    for i, message in enumerate(messages):
+        if isinstance(message, HumanMessage | ToolMessage) and not isinstance(message.content, str):
+            parts = parse_parts(message.content, where=f"messages[{i}]")
+            if any(isinstance(p, AudioPart) for p in parts):
+                found.append(f"audio input in messages[{i}]")
+        if isinstance(message, AIMessage) and isinstance(
+            message.additional_kwargs.get("audio"), dict
+        ):
+            found.append(f"assistant audio in messages[{i}]")
+    return found
+
+
+# --- request body -------------------------------------------------------------------------
+
+
+def build_payload(
+    messages: Sequence[BaseMessage],
+    *,
+    model: str,
+    placements: dict[str, Any],
+    tools: list[dict[str, Any]] | None,
+    tool_choice: Any,
+    stream: bool,
+    stream_options: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """Return the exact JSON body for ``POST /responses``.
+
+    ``placements`` are the options already placed by routing. With ``store=False`` on a
+    reasoning model, ``include`` gains ``reasoning.encrypted_content`` so the reasoning items
+    of this reply can be sent back next turn.
+    """
+    payload: dict[str, Any] = {"model": model, "input": convert_messages(messages, model=model)}
+    payload.update(placements)
+    if needs_encrypted_reasoning(placements, model=model):
+        payload["include"] = [*(placements.get("include") or []), _ENCRYPTED_REASONING]
+    if tools:
+        payload["tools"] = tools
+    if tool_choice is not None:
+        payload["tool_choice"] = tool_choice
+    if stream:
+        payload["stream"] = True
+        if stream_options:
+            payload["stream_options"] = stream_options
+    return payload
+
+
+# --- LangChain messages -> Responses input ----------------------------------------------------
+
+
+def convert_messages(messages: Sequence[BaseMessage], *, model: str) -> list[dict[str, Any]]:
+    """Return the Responses ``input`` items for ``messages``, in order.
+
+    Assistant turns replay their reasoning, message, tool-call and built-in tool items as the
+    API produced them (ids, encrypted reasoning and summaries intact); assistant turns from
+    Chat Completions (plain text plus ``tool_calls``) convert too.
+    """
+    items: list[dict[str, Any]] = []
+    custom_call_ids: set[str] = set()
+    for i, message in enumerate(messages):
+        where = f"messages[{i}]"
+        if isinstance(message, SystemMessage):
+            items.append(
+                {"role": system_role(model), "content": _instruction(message.content, where)}
+            )
+        elif isinstance(message, HumanMessage):
+            items.append({"role": "user", "content": _input_parts(message.content, where)})
+        elif isinstance(message, AIMessage):
+            items.extend(_assistant_items(message, where, custom_call_ids))
+        elif isinstance(message, ToolMessage):
+            items.append(_tool_output(message, where, custom_call_ids))
+        elif isinstance(message, ChatMessage) and message.role in ("system", "developer"):
+            items.append({"role": message.role, "content": _instruction(message.content, where)})
+        elif isinstance(message, ChatMessage) and message.role == "user":
+            items.append({"role": "user", "content": _input_parts(message.content, where)})
+        elif isinstance(message, ChatMessage) and message.role == "assistant":
+            assistant = AIMessage(content=message.content)
+            items.extend(_assistant_items(assistant, where, custom_call_ids))
+        else:
+            raise MessageConversionError(
+                f"{where}: {type(message).__name__} (role {getattr(message, 'role', None)!r}) "
+                "cannot be sent to the Responses API; use system, human, AI or tool messages"
+            )
+    return items
+
+
+def needs_encrypted_reasoning(options: Mapping[str, Any], *, model: str) -> bool:
+    """Return True when ``include`` should gain ``"reasoning.encrypted_content"``.
+
+    ``options`` are option values or their Responses placements (the keys coincide for
+    ``store``, ``include`` and ``reasoning``).
+
+    With ``store=False`` OpenAI keeps no reasoning items, so replaying one by id fails unless
+    its encrypted content came back with it. Only reasoning models (a ``reasoning`` option or
+    a model family that takes the developer role) accept that include.
+    """
+    if options.get("store") is not False:
+        return False
+    if _ENCRYPTED_REASONING in (options.get("include") or ()):
+        return False
+    return options.get("reasoning") is not None or is_reasoning_model(model)
+
+
+def _instruction(content: str | list[Any], where: str) -> str | list[dict[str, Any]]:
+    return content if isinstance(content, str) else _input_parts(content, where)
+
+
+def _input_parts(content: str | list[Any], where: str) -> list[dict[str, Any]]:
+    return [_input_part(part, where) for part in parse_parts(content, where=where)]
+
+
+def _input_part(part: Part, where: str) -> dict[str, Any]:
+    if isinstance(part, TextPart):
+        return {"type": "input_text", "text": part.text}
+    if isinstance(part, ImagePart):
+        image: dict[str, Any] = {"type": "input_image", "detail": part.detail or "auto"}
+        if part.file_id is not None:
+            image["file_id"] = part.file_id
+        if part.url is not None:
+            image["image_url"] = part.url
+        return image
+    if isinstance(part, FilePart):
+        file: dict[str, Any] = {"type": "input_file"}
+        data_url = part.data_url()
+        if data_url is not None:
+            file["file_data"] = data_url
+            # OpenAI rejects inline file data without a filename.
+            file["filename"] = part.filename or _default_filename(part.mime_type)
+        elif part.filename:
+            file["filename"] = part.filename
+        if part.file_id is not None:
+            file["file_id"] = part.file_id
+        if part.url is not None:
+            file["file_url"] = part.url
+        return file
+    raise MessageConversionError(
+        f"{where}: audio input needs Chat Completions; the Responses API takes no audio "
+        "content. Drop the Responses-only options so the request routes to Chat Completions"
+    )
+
+
+def _default_filename(mime_type: str | None) -> str:
+    subtype = (mime_type or "application/pdf").split("/", 1)[-1].split("+", 1)[0]
+    return f"document.{subtype}"
+
+
+def _tool_output(message: ToolMessage, where: str, custom_call_ids: set[str]) -> dict[str, Any]:
+    output: str | list[dict[str, Any]] = (
+        message.content
+        if isinstance(message.content, str)
+        else _input_parts(message.content, where)
+    )
+    call_id = message.tool_call_id
+    kind = "custom_tool_call_output" if call_id in custom_call_ids else "function_call_output"
+    return {"type": kind, "call_id": call_id, "output": output}
+
+
+def _usable_id(value: Any) -> str | None:
+    if isinstance(value, str) and value and not value.startswith(_LANGCHAIN_ID_PREFIX):
+        return value
+    return None
+
+
+def _assistant_items(
+    message: AIMessage, where: str, custom_call_ids: set[str]
+) -> list[dict[str, Any]]:
+    valid = {str(tc["id"]): tc for tc in message.tool_calls if tc.get("id")}
+    invalid = {str(tc["id"]): tc for tc in message.invalid_tool_calls if tc.get("id")}
+    items: list[dict[str, Any]] = []
+    replayed: set[str] = set()
+    blocks: Iterable[Any] = (
+        [{"type": "text", "text": message.content}]
+        if isinstance(message.content, str)
+        else message.content
+    )
+    for j, raw in enumerate(blocks):
+        block = {"type": "text", "text": raw} if isinstance(raw, str) else raw
+        if not isinstance(block, dict):
+            raise MessageConversionError(f"{where}.content[{j}]: expected a dict, got {raw!r}")
+        if block.get("type") == "non_standard" and isinstance(block.get("value"), dict):
+            block = block["value"]  # langchain-core's wrapper for items it has no type for
+        kind = block.get("type")
+        if kind in ("text", "output_text", "refusal"):
+            _add_message_part(items, block)
+        elif kind == "reasoning":
+            _add_reasoning(items, block)
+        elif kind in TOOL_CALL_ITEMS:
+            call_id = str(block.get("call_id"))
+            items.append(_call_item(block, valid.get(call_id), invalid.get(call_id)))
+            replayed.add(call_id)
+            if kind == "custom_tool_call":
+                custom_call_ids.add(call_id)
+        elif kind in _SKIPPED_AI_BLOCKS:
+            continue
+        elif kind in _DATA_BLOCKS or not isinstance(kind, str):
+            raise MessageConversionError(
+                f"{where}.content[{j}]: assistant content of type {kind!r} cannot be sent to the "
+                "Responses API; keep text, reasoning and tool-call blocks"
+            )
+        else:
+            items.append(_without_index(block))  # built-in tool items, replayed as produced
+    for call_id, tc in valid.items():
+        if call_id not in replayed:
+            arguments = json.dumps(tc["args"], ensure_ascii=False)
+            items.append(_function_call(call_id, tc["name"], arguments))
+    for call_id, bad in invalid.items():
+        if call_id not in replayed:
+            items.append(_function_call(call_id, bad.get("name") or "", bad.get("args") or ""))
+    missing = [
+        tc.get("name")
+        for tc in [*message.tool_calls, *message.invalid_tool_calls]
+        if not tc.get("id")
+    ]
+    if missing:
+        raise MessageConversionError(
+            f"{where}: tool call {missing[0]!r} has no id; the Responses API needs a call_id "
+            "to pair each call with its ToolMessage"
+        )
+    return items
+
+
+def _function_call(call_id: str, name: str, arguments: str) -> dict[str, Any]:
+    return {"type": "function_call", "call_id": call_id, "name": name, "arguments": arguments}
+
+
+def _without_index(block: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in block.items() if k != "index"}
+
+
+def _add_message_part(items: list[dict[str, Any]], block: Mapping[str, Any]) -> None:
+    msg_id = _usable_id(block.get("id"))
+    if block.get("type") == "refusal":
+        text = block.get("refusal") or ""
+        part: dict[str, Any] = {"type": "refusal", "refusal": text}
+    else:
+        text = block.get("text") or ""
+        annotations = [
+            a
+            for a in block.get("annotations") or []
+            if isinstance(a, dict) and a.get("type") in _OPENAI_ANNOTATIONS
+        ]
+        part = {"type": "output_text", "text": text, "annotations": annotations}
+    if msg_id is None:
+        # Without an item id only the plain "easy" message shape is valid input.
+        if text:
+            items.append({"type": "message", "role": "assistant", "content": text})
+        return
+    last = items[-1] if items else None
+    if last is not None and last.get("type") == "message" and last.get("id") == msg_id:
+        last["content"].append(part)
+        return
+    item: dict[str, Any] = {
+        "type": "message",
+        "role": "assistant",
+        "id": msg_id,
+        "status": "completed",
+        "content": [part],
+    }
+    if block.get("phase"):
+        item["phase"] = block["phase"]
+    items.append(item)
+
+
+def _add_reasoning(items: list[dict[str, Any]], block: Mapping[str, Any]) -> None:
+    reasoning_id = _usable_id(block.get("id"))
+    if reasoning_id is None:
+        return  # a reasoning item without an id cannot be referenced by the API
+    extras: Mapping[str, Any] = block.get("extras") or {}
+    if "summary" in block:
+        summary = [s.get("text", "") for s in block.get("summary") or [] if isinstance(s, dict)]
+    else:
+        # langchain-core's standard form: one block per summary part, sharing the item id.
+        summary = [block["reasoning"]] if block.get("reasoning") else []
+    last = items[-1] if items else None
+    if last is not None and last.get("type") == "reasoning" and last.get("id") == reasoning_id:
+        last["summary"].extend({"type": "summary_text", "text": t} for t in summary)
+        return
+    item: dict[str, Any] = {
+        "type": "reasoning",
+        "id": reasoning_id,
+        "summary": [{"type": "summary_text", "text": t} for t in summary],
+    }
+    encrypted = block.get("encrypted_content") or extras.get("encrypted_content")
+    if encrypted:
+        item["encrypted_content"] = encrypted
+    content = block.get("content") or extras.get("content")
+    if content:
+        item["content"] = [
+            {"type": "reasoning_text", "text": c.get("text", "")}
+            for c in content
+            if isinstance(c, dict)
+        ]
+    items.append(item)
+
+
+def _call_item(
+    block: Mapping[str, Any], valid: ToolCall | None, invalid: InvalidToolCall | None
+) -> dict[str, Any]:
+    item = {k: v for k, v in block.items() if k not in ("index", "status") and v is not None}
+    if valid is not None:
+        item["name"] = valid["name"]
+        if item["type"] == "custom_tool_call":
+            raw = valid["args"].get("input")
+            item["input"] = raw if isinstance(raw, str) else json.dumps(valid["args"])
+        elif _loads(item.get("arguments")) != valid["args"]:
+            # Keep the model's exact argument text when it still says the same thing, so
+            # the replayed prefix stays cacheable; otherwise send the edited arguments.
+            item["arguments"] = json.dumps(valid["args"], ensure_ascii=False)
+    elif invalid is not None:
+        item["name"] = invalid.get("name") or item.get("name") or ""
+        field_name = "input" if item["type"] == "custom_tool_call" else "arguments"
+        item[field_name] = invalid.get("args") or ""
+    return item
+
+
+def _loads(text: Any) -> Any:
+    if not isinstance(text, str):
+        return None
+    try:
+        return json.loads(text) if text.strip() else {}
+    except json.JSONDecodeError:
+        return None
+
+
+# --- tools ------------------------------------------------------------------------------------
+
+
+def render_tool(tool: NeutralTool) -> dict[str, Any]:
+    """Render a tool in the Responses API shape; built-in tools pass through unchanged."""
+    return tool_spec(tool)
+
+
+def render_tool_choice(choice: NeutralChoice) -> str | dict[str, Any]:
+    """Render a neutral tool_choice in the Responses API shape."""
+    if isinstance(choice, ToolChoiceMode):
+        return choice.mode
+    if isinstance(choice, ToolChoiceAllowed):
+        return {
+            "type": "allowed_tools",
+            "mode": choice.mode,
+            "tools": [_tool_ref(t) for t in choice.tools],
+        }
+    tool = choice.tool
+    if not isinstance(tool, BuiltinTool):
+        return _tool_ref(tool)
+    if tool.type == "mcp":
+        out = _tool_ref(tool)
+        if choice.mcp_tool:
+            out["name"] = choice.mcp_tool
+        return out
+    if tool.type in _forceable_types():
+        return {"type": tool.type}
+    # Responses' tool_choice cannot name this built-in by type; allowing only it and requiring
+    # a call forces it all the same.
+    return {"type": "allowed_tools", "mode": "required", "tools": [_tool_ref(tool)]}
+
+
+def _tool_ref(tool: NeutralTool) -> dict[str, Any]:
+    if isinstance(tool, FunctionTool):
+        return {"type": "function", "name": tool.name}
+    if isinstance(tool, CustomTool):
+        return {"type": "custom", "name": tool.name}
+    out: dict[str, Any] = {"type": tool.type}
+    for key in ("server_label", "name"):
+        if key in tool.spec:
+            out[key] = tool.spec[key]
+    return out
+
+
+@cache
+def _forceable_types() -> frozenset[str]:
+    """Return built-in tool types Responses' tool_choice can name as ``{"type": ...}`` alone."""
+    from openai.types.responses.response_create_params import ResponseCreateParamsBase
+
+    hint = typing.get_type_hints(ResponseCreateParamsBase)["tool_choice"]
+    out: set[str] = set()
+    for option in get_args(hint):
+        if not is_typeddict(option):
+            continue
+        hints, required = typeddict_fields(option)
+        tag = hints.get("type")
+        if set(hints) == {"type"} and required == {"type"} and get_origin(tag) is Literal:
+            out.update(str(a) for a in get_args(tag))
+    return frozenset(out)
