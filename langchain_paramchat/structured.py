@@ -3,8 +3,9 @@
 ``json_schema`` (default) sends the schema as ``response_format`` (``text.format`` on
 Responses) and parses the reply text; ``function_calling`` forces one tool and parses its
 arguments; ``json_mode`` asks for any JSON object. A refusal raises ``RefusalError`` and a
-reply cut by the token limit raises ``LengthLimitError``; streaming yields progressively
-more complete objects, the last equal to the non-streaming result.
+reply cut by the token limit raises ``LengthLimitError``. Streaming yields only complete,
+validated objects (as ChatOpenAI does), the last equal to the non-streaming result; with
+``stream_partial=True`` it first yields the partial JSON as plain dicts while it grows.
 """
 
 from __future__ import annotations
@@ -72,6 +73,8 @@ class StructuredParser(BaseCumulativeTransformOutputParser[Any]):
     """A Pydantic class to validate into, or None for plain dicts."""
     tool_name: str | None = None
     """When set, read the arguments of this tool's call instead of the reply text."""
+    stream_partial: bool = False
+    """While streaming, also yield the growing partial JSON as plain (unvalidated) dicts."""
 
     def _raw_json(self, message: BaseMessage) -> str:
         if self.tool_name is None:
@@ -89,7 +92,7 @@ class StructuredParser(BaseCumulativeTransformOutputParser[Any]):
         return ""
 
     def parse_result(self, result: list[Generation], *, partial: bool = False) -> Any:
-        """Return the parsed object (a partial one while streaming); raise on refusal or cut."""
+        """Return the parsed object (a partial dict while streaming); raise on refusal or cut."""
         generation = result[0]
         if not isinstance(generation, ChatGeneration):
             raise StructuredOutputError("structured output needs a chat generation")
@@ -100,13 +103,8 @@ class StructuredParser(BaseCumulativeTransformOutputParser[Any]):
         raw = self._raw_json(message)
         if partial:
             data = parse_partial_json(raw) if raw.strip() else None
-            if not isinstance(data, dict):
-                return None
-            if self.target is None:
-                return data
-            if issubclass(self.target, V1BaseModel):
-                return self.target.construct(**data)
-            return _construct(self.target, data)
+            # Partial JSON is never validated: it is handed out as a dict, never as a model.
+            return data if isinstance(data, dict) else None
         if self.tool_name is not None and not _called(message, self.tool_name):
             raise StructuredOutputError(
                 f"the model did not call the {self.tool_name!r} tool (a server that ignores "
@@ -179,8 +177,10 @@ class _Progress:
         self.last: Any = None
 
     def add(self, chunk: str | BaseMessage) -> bool:
-        """Add one chunk; return True when ``last`` holds a new, more complete object."""
+        """Add one chunk; return True when ``last`` holds a new partial dict to yield."""
         self.acc = _accumulate(self.acc, chunk)
+        if not self.parser.stream_partial:
+            return False
         parsed = self.parser.parse_result([self.acc], partial=True)
         if parsed is None or parsed == self.last:
             return False
@@ -208,20 +208,6 @@ def _accumulate(acc: Generation | None, chunk: str | BaseMessage) -> Generation:
     if acc is None:
         return piece
     return acc + piece  # type: ignore[operator]
-
-
-def _construct(schema: type[BaseModel], data: Mapping[str, Any]) -> BaseModel:
-    """Build a partial model without validation, nesting sub-models where the data allows."""
-    values: dict[str, Any] = {}
-    for name, field in schema.model_fields.items():
-        if name not in data:
-            continue
-        value = data[name]
-        annotation = field.annotation
-        if isinstance(value, dict) and _is_pydantic(annotation):
-            value = _construct(annotation, value)  # type: ignore[arg-type]
-        values[name] = value
-    return schema.model_construct(**values)
 
 
 def _drop_defaulted_nulls(schema: type[BaseModel], data: Any) -> Any:
@@ -281,6 +267,7 @@ def structured_runnable(
     method: Method = "json_schema",
     strict: bool | None = None,
     include_raw: bool = False,
+    stream_partial: bool = False,
     **kwargs: Any,
 ) -> Runnable[Any, Any]:
     """Return ``model`` bound to produce ``schema`` and parse it (see module docstring)."""
@@ -298,7 +285,7 @@ def structured_runnable(
         if strict:
             raise OptionError("strict", strict, "has no meaning with method='json_mode'")
         bound = model.bind(response_format={"type": "json_object"}, **kwargs)
-        parser = StructuredParser(target=target)
+        parser = StructuredParser(target=target, stream_partial=stream_partial)
     elif method == "json_schema":
         use_strict = True if strict is None else strict
         name, description, parameters = _schema_dict(schema, use_strict)
@@ -306,13 +293,15 @@ def structured_runnable(
         if description:
             spec["description"] = description
         bound = model.bind(response_format={"type": "json_schema", "json_schema": spec}, **kwargs)
-        parser = StructuredParser(target=target)
+        parser = StructuredParser(target=target, stream_partial=stream_partial)
     else:
         tool = _tools.normalize_tool(schema, strict=strict)
         bound = model.bind_tools(
             [tool], tool_choice=tool.name if hasattr(tool, "name") else None, **kwargs
         )
-        parser = StructuredParser(target=target, tool_name=getattr(tool, "name", None))
+        parser = StructuredParser(
+            target=target, tool_name=getattr(tool, "name", None), stream_partial=stream_partial
+        )
     if not include_raw:
         return bound | parser
     parse = RunnableLambda(lambda x: parser.invoke(x["raw"]))

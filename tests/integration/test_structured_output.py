@@ -269,13 +269,9 @@ def test_reply_cut_by_the_token_limit_while_streaming_raises(
 # --- streaming -----------------------------------------------------------------------------------
 
 
-def _name_of(partial: Any) -> str | None:
-    return partial.get("name") if isinstance(partial, dict) else getattr(partial, "name", None)
-
-
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("schema_kind", ["pydantic", "typeddict"])
-def test_stream_yields_growing_partials_ending_in_the_invoke_result(
+def test_stream_yields_only_the_validated_object(
     fake_openai: FakeOpenAI, make_model: Factory, api: str, method: str, schema_kind: str
 ) -> None:
     schema, name = SCHEMAS[schema_kind]
@@ -284,15 +280,38 @@ def test_stream_yields_growing_partials_ending_in_the_invoke_result(
     structured = make_model(api=api).with_structured_output(schema, method=method)
 
     invoked = structured.invoke("x")
-    partials = list(structured.stream("x"))
+    streamed = list(structured.stream("x"))
 
-    assert len(partials) > 3
-    assert partials[-1] == invoked == expected(schema_kind, data)
-    names = [n for n in (_name_of(p) for p in partials) if n]
+    # As with ChatOpenAI: no half-built object whose attributes are missing or cut.
+    assert streamed == [invoked] == [expected(schema_kind, data)]
+    if schema_kind == "pydantic":
+        assert streamed[0].name == data["name"]
+    assert fake_openai.requests[1].body["stream"] is True
+    assert fake_openai.errors == []
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("schema_kind", ["pydantic", "typeddict"])
+def test_stream_partial_yields_growing_dicts_then_the_validated_object(
+    fake_openai: FakeOpenAI, make_model: Factory, api: str, method: str, schema_kind: str
+) -> None:
+    schema, name = SCHEMAS[schema_kind]
+    data = {"name": "Ada King, Countess of Lovelace", "age": 36}
+    fake_openai.add(answer(method, name, data), answer(method, name, data, chunk_size=3))
+    model = make_model(api=api)
+    invoked = model.with_structured_output(schema, method=method).invoke("x")
+    structured = model.with_structured_output(schema, method=method, stream_partial=True)
+
+    streamed = list(structured.stream("x"))
+
+    assert len(streamed) > 3
+    assert streamed[-1] == invoked == expected(schema_kind, data)
+    partials = streamed[:-1] if schema_kind == "pydantic" else streamed
+    assert all(type(p) is dict for p in partials)
+    names = [p["name"] for p in partials if p.get("name")]
     assert len(names) > 3
     for shorter, longer in itertools.pairwise(names):
         assert longer.startswith(shorter)
-    assert fake_openai.requests[1].body["stream"] is True
     assert fake_openai.errors == []
 
 
@@ -302,8 +321,8 @@ async def test_astream_ends_in_the_ainvoke_result(
     fake_openai.add(answer("json_schema", "Person", ADA), answer("json_schema", "Person", ADA))
     structured = make_model(api=api).with_structured_output(Person)
     invoked = await structured.ainvoke("x")
-    partials = [p async for p in structured.astream("x")]
-    assert partials[-1] == invoked == Person(**ADA)
+    streamed = [p async for p in structured.astream("x")]
+    assert streamed == [invoked] == [Person(**ADA)]
 
 
 # --- strict mode and defaults --------------------------------------------------------------------

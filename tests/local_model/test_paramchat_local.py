@@ -220,9 +220,11 @@ def test_structured_output_keeps_enum_values_inside_the_schema(model: ParamChat)
     assert review.sentiment in ("positive", "negative", "neutral")
 
 
-def test_structured_output_streams_partial_objects_ending_schema_valid(model: ParamChat) -> None:
-    partials = list(model.with_structured_output(City).stream("Give me a city in France."))
+def test_structured_output_streams_partial_dicts_ending_schema_valid(model: ParamChat) -> None:
+    structured = model.with_structured_output(City, stream_partial=True)
+    partials = list(structured.stream("Give me a city in France."))
     assert len(partials) > 1, "the object did not arrive in pieces"
+    assert all(isinstance(p, dict) for p in partials[:-1])
     final = partials[-1]
     assert isinstance(final, City)
     assert City.model_validate(final.model_dump()) == final
