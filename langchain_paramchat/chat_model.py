@@ -32,6 +32,7 @@ from langchain_paramchat.errors import (
 )
 from langchain_paramchat.options import OPTIONS, RequestOptions, check_option, resolve_name
 from langchain_paramchat.routing import DEFAULT_RESPONSES_ONLY_MODELS, ApiSetting, Route, route
+from langchain_paramchat.token_count import TokenCounting
 
 __all__ = ["ParamChat", "RequestPreview"]
 
@@ -77,7 +78,7 @@ _CALL_ARGS = frozenset(
 _TERMINAL_STATUSES = frozenset({"completed", "incomplete", "failed", "cancelled"})
 
 
-class ParamChat(BaseChatModel, RequestOptions):
+class ParamChat(TokenCounting, BaseChatModel, RequestOptions):
     """Chat model for OpenAI models with every request option, on Chat Completions or Responses.
 
     Each field below the client settings is a request option (see the README's option

@@ -16,6 +16,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from langchain_paramchat.testing import input_tokens
 from langchain_paramchat.testing.body_check import BodyError, check_body, load_param_types
 from langchain_paramchat.testing.chat_render import (
     chat_chunks,
@@ -323,6 +324,14 @@ class FakeOpenAI:
             )
         keep = request.keep_alive
         try:
+            if request.method == "POST" and path == input_tokens.PATH:
+                status, answer = input_tokens.input_tokens_reply(body, body_error)
+                if status != 200:
+                    self._record_error(request, answer)
+                    await send_error(writer, status, answer, keep=keep)
+                else:
+                    await send_json(writer, status, answer, keep=keep)
+                return keep
             if request.method == "POST" and path in ("/v1/chat/completions", "/v1/responses"):
                 assert api is not None
                 return await self._create(api, request, body, body_error, reader, writer) and keep
