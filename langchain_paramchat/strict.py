@@ -239,7 +239,8 @@ def inline_root_ref(schema: dict[str, Any], *, path: str = "$") -> dict[str, Any
 
     Pydantic describes a recursive model as ``{"$defs": {...}, "$ref": "#/$defs/Model"}``;
     OpenAI needs the root itself to be the object. The definition stays in ``$defs`` only when
-    something still refers to it.
+    something still refers to it. Raises ``ToolSchemaError`` when the root ``$ref`` names no
+    definition.
     """
     out = copy.deepcopy(schema)
     ref = out.get("$ref")

@@ -270,7 +270,10 @@ def structured_runnable(
     stream_partial: bool = False,
     **kwargs: Any,
 ) -> Runnable[Any, Any]:
-    """Return ``model`` bound to produce ``schema`` and parse it (see module docstring)."""
+    """Return ``model`` bound to produce ``schema`` and parse it (see module docstring).
+
+    Raises ``OptionError`` for an unknown ``method`` or a ``strict`` it cannot honour.
+    """
     if method not in ("json_schema", "function_calling", "json_mode"):
         raise OptionError(
             "method", method, "must be 'json_schema', 'function_calling' or 'json_mode'"

@@ -66,7 +66,11 @@ class Closed(Exception):
 
 
 async def read_request(reader: asyncio.StreamReader) -> Request | None:
-    """Read one request; return None when the client closed the connection between requests."""
+    """Read one request; return None when the client closed the connection between requests.
+
+    Raises ``ValueError`` on a malformed request line or Content-Length, and
+    ``asyncio.IncompleteReadError`` when the client hangs up mid-request.
+    """
     try:
         head = await reader.readuntil(b"\r\n\r\n")
     except asyncio.IncompleteReadError as exc:
@@ -114,6 +118,7 @@ async def send_raw(
     headers: dict[str, str] | None = None,
     declared_length: int | None = None,
 ) -> None:
+    """Send one complete response; ``declared_length`` can lie about the body (for faults)."""
     all_headers = {
         "content-type": content_type,
         "content-length": str(len(data) if declared_length is None else declared_length),
@@ -124,6 +129,7 @@ async def send_raw(
 
 
 async def send_json(writer: asyncio.StreamWriter, status: int, payload: Any, *, keep: bool) -> None:
+    """Send ``payload`` as a JSON response with ``status``."""
     await send_raw(writer, status, json.dumps(payload).encode(), "application/json", keep=keep)
 
 
@@ -138,6 +144,7 @@ async def send_error(
     headers: dict[str, str] | None = None,
     keep: bool,
 ) -> None:
+    """Send an OpenAI-shaped error body (``{"error": {...}}``) with ``status``."""
     payload = {
         "error": {
             "message": message,

@@ -109,7 +109,10 @@ class FakeOpenAI:
         self._start_error: BaseException | None = None
 
     def start(self) -> FakeOpenAI:
-        """Start serving in a daemon thread and return once the port is bound."""
+        """Start serving in a daemon thread and return once the port is bound.
+
+        Raises ``RuntimeError`` when it is already running or cannot bind a port.
+        """
         if self._thread is not None:
             raise RuntimeError("FakeOpenAI is already running")
         if self._check_bodies:
@@ -190,7 +193,7 @@ class FakeOpenAI:
 
     @property
     def port(self) -> int:
-        """Return the bound port (the server must be running)."""
+        """Return the bound port; raises ``RuntimeError`` when the server is not running."""
         if self._port is None:
             raise RuntimeError(
                 "FakeOpenAI is not running; call start() or use it as a context manager"
@@ -235,7 +238,7 @@ class FakeOpenAI:
     def add(self, *items: Reply | Fault | str) -> FakeOpenAI:
         """Queue replies and faults, consumed first-in first-out, one per create request.
 
-        A plain string is short for ``Reply(text=...)``.
+        A plain string is short for ``Reply(text=...)``. Raises ``TypeError`` for anything else.
         """
         for item in items:
             if isinstance(item, str):
