@@ -172,7 +172,7 @@ def estimate_message_tokens(
             total += count_text(str(message["tool_call_id"]), model)
     if tools:
         for tool in _tools.normalize_tools(tools):
-            rendered = json.dumps(_tools.to_responses_tool(tool), sort_keys=True)
+            rendered = json.dumps(_tools.tool_spec(tool), sort_keys=True, default=str)
             total += _PER_TOOL + count_text(rendered, model)
     return total
 
