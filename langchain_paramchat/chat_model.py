@@ -99,7 +99,9 @@ class ParamChat(TokenCounting, BaseChatModel, RequestOptions):
     base_url: str | None = Field(default_factory=from_env("OPENAI_BASE_URL", default=None))
     """Base URL (defaults to ``OPENAI_BASE_URL``, then OpenAI's)."""
     organization: str | None = Field(default_factory=from_env("OPENAI_ORG_ID", default=None))
+    """OpenAI organization id sent with each request; defaults to ``OPENAI_ORG_ID``."""
     project: str | None = Field(default_factory=from_env("OPENAI_PROJECT_ID", default=None))
+    """OpenAI project id sent with each request; defaults to ``OPENAI_PROJECT_ID``."""
     timeout: float | None = DEFAULT_TIMEOUT
     """Seconds each phase of a request may take (each read; connecting is capped at 10 s).
 
@@ -112,7 +114,9 @@ class ParamChat(TokenCounting, BaseChatModel, RequestOptions):
     retry_policy: Any = Field(default=None, exclude=True)
     """A ``langchain_paramchat.retry.RetryPolicy`` to replace the default policy."""
     default_headers: dict[str, str] | None = None
+    """Extra HTTP headers sent with every request."""
     default_query: dict[str, Any] | None = None
+    """Extra URL query parameters sent with every request."""
     http_client: Any = Field(default=None, exclude=True)
     """An ``httpx2.Client`` for the sync SDK client."""
     http_async_client: Any = Field(default=None, exclude=True)
@@ -128,7 +132,9 @@ class ParamChat(TokenCounting, BaseChatModel, RequestOptions):
     chain_responses: bool = False
     """Continue from the last AIMessage's response id, sending only the newer messages."""
     background_poll_interval: float = 1.0
+    """Seconds between polls of a ``background=True`` response (each logged at INFO)."""
     background_timeout: float = 600.0
+    """Seconds to wait for a background response before raising ``APITimeoutError``."""
 
     _transport: Any = PrivateAttr(default=None)
     _field_options: dict[str, Any] = PrivateAttr(default_factory=dict)
@@ -363,22 +369,30 @@ class ParamChat(TokenCounting, BaseChatModel, RequestOptions):
 
     def _poll(self, adapter: Adapter, body: dict[str, Any]) -> dict[str, Any]:
         """Poll a background reply until it finishes, within ``background_timeout``."""
-        deadline = time.monotonic() + self.background_timeout
+        started = time.monotonic()
+        deadline, polls = started + self.background_timeout, 0
         while (path := adapter.poll_path(body)) is not None:
+            _log_background(body, started, polls, self.background_poll_interval)
             if time.monotonic() >= deadline:
                 raise _background_timeout(body, self.background_timeout)
             time.sleep(self.background_poll_interval)
-            body = self.transport.get_json(path)
+            body, polls = self.transport.get_json(path), polls + 1
+        if polls:
+            _log_background(body, started, polls, None)
         return body
 
     async def _apoll(self, adapter: Adapter, body: dict[str, Any]) -> dict[str, Any]:
         """Async twin of ``_poll``."""
-        deadline = time.monotonic() + self.background_timeout
+        started = time.monotonic()
+        deadline, polls = started + self.background_timeout, 0
         while (path := adapter.poll_path(body)) is not None:
+            _log_background(body, started, polls, self.background_poll_interval)
             if time.monotonic() >= deadline:
                 raise _background_timeout(body, self.background_timeout)
             await asyncio.sleep(self.background_poll_interval)
-            body = await self.transport.aget_json(path)
+            body, polls = await self.transport.aget_json(path), polls + 1
+        if polls:
+            _log_background(body, started, polls, None)
         return body
 
     def _stream(
@@ -502,6 +516,21 @@ def _neutral_tools(tools: Any, strict: bool | None) -> tuple[_tools.NeutralTool,
     return _tools.normalize_tools(
         [_tools.tool_spec(t) if isinstance(t, neutral) else t for t in tools],
         strict=strict,
+    )
+
+
+def _log_background(
+    body: Mapping[str, Any], started: float, polls: int, next_in: float | None
+) -> None:
+    """Log a background reply's status at INFO: a long wait should not look like a hang."""
+    then = f"; polling again in {next_in:g} s" if next_in is not None else ""
+    logger.info(
+        "background response %s is %s after %.1f s (%d polls)%s",
+        body.get("id"),
+        body.get("status"),
+        time.monotonic() - started,
+        polls,
+        then,
     )
 
 
