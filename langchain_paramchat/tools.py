@@ -149,6 +149,8 @@ def normalize_tool(tool: Any, *, strict: bool | None = None) -> NeutralTool:
 
     ``strict=True`` compiles the parameters with :func:`make_strict`; ``False`` keeps them as
     given; ``None`` uses a tool dict's own ``strict`` value, else ``False``.
+
+    Raises ``ToolSchemaError`` (naming the JSON path) for a tool it cannot convert or make strict.
     """
     if isinstance(tool, FunctionTool | CustomTool | BuiltinTool):
         if strict is None or not isinstance(tool, FunctionTool) or tool.strict == strict:
@@ -181,7 +183,10 @@ def normalize_tool(tool: Any, *, strict: bool | None = None) -> NeutralTool:
 
 
 def normalize_tools(tools: Sequence[Any], *, strict: bool | None = None) -> tuple[NeutralTool, ...]:
-    """Normalize every tool; drop exact repeats, and reject two different tools with one name."""
+    """Normalize every tool; drop exact repeats, and reject two different tools with one name.
+
+    Raises ``ToolSchemaError`` as ``normalize_tool`` does, and for two tools with one name.
+    """
     out: list[NeutralTool] = []
     seen: dict[str, NeutralTool] = {}
     for tool in (normalize_tool(t, strict=strict) for t in tools):
@@ -486,6 +491,8 @@ def normalize_tool_choice(choice: Any, tools: Sequence[Any]) -> NeutralChoice | 
     bound function/custom tool, else required), ``False``/``None`` (send nothing), a bound
     tool's name or built-in type, and OpenAI's tool_choice dicts from either API, including
     ``allowed_tools``. ``tools`` are the bound tools, neutral or in any form normalize_tool takes.
+
+    Raises ``OptionError`` for a choice naming no bound tool or of an unknown shape.
     """
     bound = tuple(
         t if isinstance(t, FunctionTool | CustomTool | BuiltinTool) else normalize_tool(t)

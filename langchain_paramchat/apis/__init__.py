@@ -1,0 +1,1 @@
+"""One adapter package per OpenAI API (pure request building and reply parsing, no I/O)."""

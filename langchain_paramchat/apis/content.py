@@ -62,7 +62,10 @@ Part = TextPart | ImagePart | FilePart | AudioPart
 
 
 def parse_parts(content: str | Iterable[Any], *, where: str) -> list[Part]:
-    """Return the neutral parts of a message's content; ``where`` names it in errors."""
+    """Return the neutral parts of a message's content; ``where`` names it in errors.
+
+    Raises ``MessageConversionError`` naming the block for a malformed or unknown content block.
+    """
     if isinstance(content, str):
         return [TextPart(content)] if content else []
     parts: list[Part] = []

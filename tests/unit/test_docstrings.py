@@ -23,30 +23,6 @@ import pytest
 import langchain_paramchat
 from langchain_paramchat.__main__ import build_parser
 
-# Names in modules being moved by other open issues (13: apis/ and tools split per API,
-# chat_model.py slimmed; 10: client.py into transport/); their docstrings are written after
-# the move, so these entries go then.
-_PENDING_MOVE = {
-    "langchain_paramchat.apis",
-    "langchain_paramchat.apis.chat_completions.StreamParser.feed",
-    "langchain_paramchat.apis.chat_completions.convert_messages",
-    "langchain_paramchat.apis.chat_completions.parse_response",
-    "langchain_paramchat.apis.content.parse_parts",
-    "langchain_paramchat.apis.responses.convert_messages",
-    "langchain_paramchat.client.Transport.get_json",
-    "langchain_paramchat.client.Transport.aget_json",
-    "langchain_paramchat.tools.normalize_tool",
-    "langchain_paramchat.tools.normalize_tool_choice",
-    "langchain_paramchat.tools.normalize_tools",
-    # ParamChat's own settings, in chat_model.py (issue 13 restructures it).
-    "ParamChat.organization",
-    "ParamChat.project",
-    "ParamChat.default_headers",
-    "ParamChat.default_query",
-    "ParamChat.background_poll_interval",
-    "ParamChat.background_timeout",
-}
-
 
 def _modules() -> Iterator[ModuleType]:
     yield langchain_paramchat
@@ -139,9 +115,7 @@ def test_the_walk_finds_the_public_api() -> None:
 
 def test_every_public_name_has_a_docstring() -> None:
     missing = [name for name, obj in PUBLIC if not _own_doc(obj).strip()]
-    assert [n for n in missing if n not in _PENDING_MOVE] == [], (
-        "add a docstring saying what it does"
-    )
+    assert missing == [], "add a docstring saying what it does"
 
 
 def test_every_public_function_that_raises_says_so() -> None:
@@ -150,9 +124,7 @@ def test_every_public_function_that_raises_says_so() -> None:
         for name, obj in PUBLIC
         if inspect.isfunction(obj) and _raises_itself(obj) and "rais" not in _own_doc(obj).lower()
     ]
-    assert [n for n in silent if n not in _PENDING_MOVE] == [], (
-        "say what these raise, and when, in their docstrings"
-    )
+    assert silent == [], "say what these raise, and when, in their docstrings"
 
 
 def test_every_option_says_what_it_does() -> None:
@@ -186,7 +158,7 @@ def test_every_paramchat_setting_has_a_docstring() -> None:
     docs = _field_docstrings(ParamChat)
     assert "model" in docs and "api_key" in docs
     missing = [name for name, doc in docs.items() if not name.startswith("_") and not doc.strip()]
-    assert [n for n in missing if f"ParamChat.{n}" not in _PENDING_MOVE] == []
+    assert missing == []
 
 
 def test_help_lists_every_command_with_what_it_does(capsys: pytest.CaptureFixture[str]) -> None:

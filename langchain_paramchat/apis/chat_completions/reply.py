@@ -19,6 +19,7 @@ __all__ = ["base_metadata", "parse_response", "parse_usage"]
 
 
 def parse_usage(raw: dict[str, Any] | None) -> Any:
+    """Return LangChain ``usage_metadata`` for a Chat Completions ``usage`` object, or None."""
     if not raw:
         return None
     prompt = raw.get("prompt_tokens_details") or {}
@@ -37,6 +38,7 @@ def parse_usage(raw: dict[str, Any] | None) -> Any:
 
 
 def base_metadata(body: dict[str, Any]) -> dict[str, Any]:
+    """Return the response metadata a ``chat.completion`` body (or its first stream chunk) gives."""
     meta: dict[str, Any] = {"model_provider": MODEL_PROVIDER}
     for source, target in (
         ("model", "model_name"),
@@ -105,7 +107,10 @@ def _message_from_choice(choice: dict[str, Any], body: dict[str, Any], usage: An
 
 
 def parse_response(body: dict[str, Any]) -> ChatResult:
-    """Return a ``ChatResult`` (one generation per choice) for a ``chat.completion`` body."""
+    """Return a ``ChatResult`` (one generation per choice) for a ``chat.completion`` body.
+
+    Raises ``ResponseFormatError`` when the body has no ``choices``.
+    """
     choices = body.get("choices")
     if not isinstance(choices, list) or not choices:
         raise ResponseFormatError(

@@ -52,7 +52,10 @@ PATH = "/chat/completions"
 
 
 def convert_messages(messages: Sequence[BaseMessage], *, model: str) -> list[dict[str, Any]]:
-    """Return the Chat Completions ``messages`` list for LangChain messages."""
+    """Return the Chat Completions ``messages`` list for LangChain messages.
+
+    Raises ``MessageConversionError`` for a message or content block Chat Completions cannot carry.
+    """
     out: list[dict[str, Any]] = []
     for i, message in enumerate(messages):
         where = f"messages[{i}]"

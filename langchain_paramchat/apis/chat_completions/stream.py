@@ -22,7 +22,11 @@ class StreamParser:
         self._tool_seen: set[int] = set()
 
     def feed(self, event: str | None, data: dict[str, Any]) -> ChatGenerationChunk | None:
-        """Return the chunk for one SSE event, or None when it carries nothing."""
+        """Return the chunk for one SSE event, or None when it carries nothing.
+
+        Raises ``APIError`` for an error event and ``ResponseFormatError`` for a chunk that is not
+        a ``chat.completion.chunk``.
+        """
         if "error" in data and "choices" not in data:
             err = (
                 data["error"]

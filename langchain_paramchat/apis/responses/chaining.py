@@ -26,6 +26,8 @@ def chain_from_last_response(
 
     Sets ``previous_response_id`` in ``merged`` (the call's options), which routes the call
     to the Responses API.
+
+    Raises ``OptionError`` when chaining is asked for with ``store=False``.
     """
     if merged.get("previous_response_id") or merged.get("conversation"):
         return messages

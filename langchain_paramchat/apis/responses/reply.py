@@ -100,6 +100,7 @@ def item_blocks(item: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def part_block(item: Mapping[str, Any], part: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the LangChain content block for one content part of a Responses output item."""
     kind = part.get("type")
     if kind == "output_text":
         block: dict[str, Any] = {
@@ -116,6 +117,7 @@ def part_block(item: Mapping[str, Any], part: Mapping[str, Any]) -> dict[str, An
 
 
 def part_identity(item_id: Any, phase: Any) -> dict[str, Any]:
+    """Return the item id and phase a content block carries, so it can be sent back intact."""
     identity: dict[str, Any] = {}
     if item_id:
         identity["id"] = item_id
@@ -165,6 +167,7 @@ def _finish_reason(body: Mapping[str, Any]) -> str | None:
 
 
 def response_metadata(body: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the ``response_metadata`` (model, id, status, finish reason, ...) of a body."""
     metadata: dict[str, Any] = {
         "model_provider": MODEL_PROVIDER,
         "model_name": body.get("model"),
@@ -190,6 +193,7 @@ def response_metadata(body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def parse_usage(usage: Any) -> UsageMetadata | None:
+    """Return LangChain ``usage_metadata`` for a Responses ``usage`` object, or None."""
     if not isinstance(usage, Mapping):
         return None
     return usage_metadata(
@@ -203,6 +207,7 @@ def parse_usage(usage: Any) -> UsageMetadata | None:
 
 
 def api_error(error: Any, fallback: str) -> APIError:
+    """Return the package ``APIError`` for a Responses ``error`` object, else ``fallback``."""
     if not isinstance(error, Mapping):
         return APIError(fallback)
     code = error.get("code")

@@ -141,6 +141,8 @@ def convert_messages(messages: Sequence[BaseMessage], *, model: str) -> list[dic
     Assistant turns replay their reasoning, message, tool-call and built-in tool items as the
     API produced them (ids, encrypted reasoning and summaries intact); assistant turns from
     Chat Completions (plain text plus ``tool_calls``) convert too.
+
+    Raises ``MessageConversionError`` for a message or content block Responses cannot carry.
     """
     items: list[dict[str, Any]] = []
     custom_call_ids: set[str] = set()
