@@ -13,7 +13,7 @@ from typing import Any, Literal
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.language_models.chat_models import LangSmithParams
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.utils import from_env, secret_from_env
@@ -27,9 +27,9 @@ from langchain_paramchat.errors import (
     APITimeoutError,
     MessageConversionError,
     OptionError,
-    StreamInterruptedError,
     UnknownOptionError,
 )
+from langchain_paramchat.finish import Finish
 from langchain_paramchat.options import OPTIONS, RequestOptions, check_option, resolve_name
 from langchain_paramchat.routing import DEFAULT_RESPONSES_ONLY_MODELS, ApiSetting, Route, route
 from langchain_paramchat.token_count import TokenCounting
@@ -57,7 +57,7 @@ class _Prepared:
     payload: dict[str, Any]
     adapter: Adapter
     options: dict[str, Any]
-    tools: tuple[Any, ...] | None = None
+    finish: Finish
 
 
 # Keyword arguments a call may carry besides options.
@@ -286,7 +286,7 @@ class ParamChat(TokenCounting, BaseChatModel, RequestOptions):
         extra = {**(self.extra_body or {}), **(call.get("extra_body") or {})}
         if extra:
             payload.update(extra)
-        return _Prepared(decided, payload, adapter, merged, bound_tools)
+        return _Prepared(decided, payload, adapter, merged, Finish(decided, bound_tools))
 
     # --- transport ------------------------------------------------------------------------
 
@@ -320,19 +320,6 @@ class ParamChat(TokenCounting, BaseChatModel, RequestOptions):
             retry=policy,
         )
 
-    def _finish_result(self, result: ChatResult, prepared: _Prepared) -> ChatResult:
-        for generation in result.generations:
-            message = generation.message
-            if prepared.tools and isinstance(message, AIMessage):
-                for call in message.tool_calls:
-                    call["args"] = _tools.drop_default_nulls(
-                        prepared.tools, call["args"], call["name"]
-                    )
-            meta = message.response_metadata
-            meta["api"] = prepared.route.api
-            meta["route_reasons"] = list(prepared.route.reasons)
-        return result
-
     # --- generate ------------------------------------------------------------------------
 
     def _generate(
@@ -349,7 +336,7 @@ class ParamChat(TokenCounting, BaseChatModel, RequestOptions):
         prepared = self._prepare(messages, stop, kwargs, stream=False)
         body = self.transport.post_json(prepared.adapter.path, prepared.payload)
         body = self._poll(prepared.adapter, body)
-        return self._finish_result(prepared.adapter.parse_reply(body), prepared)
+        return prepared.finish.result(prepared.adapter.parse_reply(body))
 
     async def _agenerate(
         self,
@@ -365,7 +352,7 @@ class ParamChat(TokenCounting, BaseChatModel, RequestOptions):
         prepared = self._prepare(messages, stop, kwargs, stream=False)
         body = await self.transport.apost_json(prepared.adapter.path, prepared.payload)
         body = await self._apoll(prepared.adapter, body)
-        return self._finish_result(prepared.adapter.parse_reply(body), prepared)
+        return prepared.finish.result(prepared.adapter.parse_reply(body))
 
     def _poll(self, adapter: Adapter, body: dict[str, Any]) -> dict[str, Any]:
         """Poll a background reply until it finishes, within ``background_timeout``."""
@@ -402,8 +389,9 @@ class ParamChat(TokenCounting, BaseChatModel, RequestOptions):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        state = _StreamState(self._prepare(messages, stop, kwargs, stream=True))
-        with self.transport.stream_events(state.path, state.payload) as events:
+        prepared = self._prepare(messages, stop, kwargs, stream=True)
+        state = prepared.finish.stream(prepared.adapter.stream_parser())
+        with self.transport.stream_events(prepared.adapter.path, prepared.payload) as events:
             try:
                 for event, data in events:
                     chunk = state.feed(event, data)
@@ -412,7 +400,7 @@ class ParamChat(TokenCounting, BaseChatModel, RequestOptions):
                     if run_manager:
                         run_manager.on_llm_new_token(chunk.text, chunk=chunk)
                     yield chunk
-                last = state.finish(events.done)
+                last = state.close(events.done)
             except APIError as exc:
                 error = state.failed(exc)
                 if error is exc:
@@ -428,8 +416,9 @@ class ParamChat(TokenCounting, BaseChatModel, RequestOptions):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        state = _StreamState(self._prepare(messages, stop, kwargs, stream=True))
-        async with self.transport.astream_events(state.path, state.payload) as events:
+        prepared = self._prepare(messages, stop, kwargs, stream=True)
+        state = prepared.finish.stream(prepared.adapter.stream_parser())
+        async with self.transport.astream_events(prepared.adapter.path, prepared.payload) as events:
             try:
                 async for event, data in events:
                     chunk = state.feed(event, data)
@@ -438,7 +427,7 @@ class ParamChat(TokenCounting, BaseChatModel, RequestOptions):
                     if run_manager:
                         await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
                     yield chunk
-                last = state.finish(events.done)
+                last = state.close(events.done)
             except APIError as exc:
                 error = state.failed(exc)
                 if error is exc:
@@ -540,63 +529,6 @@ def _background_timeout(body: Mapping[str, Any], timeout: float) -> APITimeoutEr
         f"background_timeout={timeout} s; fetch it later with previous_response_id or raise "
         "background_timeout"
     )
-
-
-class _StreamState:
-    """One stream's parser and what it has yielded; the sync and async streams share it."""
-
-    def __init__(self, prepared: _Prepared) -> None:
-        self.prepared = prepared
-        self.path: str = prepared.adapter.path
-        self.payload = prepared.payload
-        self.parser = prepared.adapter.stream_parser()
-        self.received: list[ChatGenerationChunk] = []
-
-    def feed(self, event: str | None, data: dict[str, Any]) -> ChatGenerationChunk | None:
-        """Return the chunk for one event (the first one says which API and why), or None."""
-        chunk: ChatGenerationChunk | None = self.parser.feed(event, data)
-        if chunk is not None:
-            if not self.received:
-                meta = chunk.message.response_metadata
-                meta["api"] = self.prepared.route.api
-                meta["route_reasons"] = list(self.prepared.route.reasons)
-            self.received.append(chunk)
-        return chunk
-
-    def finish(self, done: bool) -> ChatGenerationChunk | None:
-        """Return the closing chunk; raise when the stream ended early."""
-        last: ChatGenerationChunk | None = self.parser.finish(done=done)
-        return last
-
-    def failed(self, exc: APIError) -> APIError:
-        """Return the error to raise: after output, one that carries what was yielded."""
-        if isinstance(exc, StreamInterruptedError):
-            exc.received = _merge_received(self.received)
-            return exc
-        if not self.received:
-            return exc
-        return _interrupted(exc, self.received)
-
-
-def _interrupted(exc: APIError, received: list[ChatGenerationChunk]) -> APIError:
-    """Return a StreamInterruptedError carrying the output yielded before ``exc``."""
-    return StreamInterruptedError(
-        f"the stream failed after output was yielded: {exc}",
-        received=_merge_received(received),
-        status_code=exc.status_code,
-        code=exc.code,
-        request_id=exc.request_id,
-        error_type=exc.error_type,
-    )
-
-
-def _merge_received(chunks: list[ChatGenerationChunk]) -> AIMessageChunk | None:
-    if not chunks:
-        return None
-    merged = chunks[0].message
-    for chunk in chunks[1:]:
-        merged = merged + chunk.message
-    return merged if isinstance(merged, AIMessageChunk) else None
 
 
 def _check_same(name: str, first_key: str, first: Any, key: str, value: Any) -> None:

@@ -1,0 +1,163 @@
+"""The finishing step every reply goes through, invoke and stream alike.
+
+It stamps the route (``api``, ``route_reasons``) into the response metadata and applies the
+strict-mode null fix-up to tool-call arguments, so a merged stream equals the invoke result
+field by field. Usage needs nothing here: both parsers put it in ``usage_metadata`` only.
+
+Strict mode makes optional arguments required-but-nullable, and a null the model sends for
+one means "leave it out" (``tools.drop_default_nulls``). Streamed argument text cannot be
+taken back once yielded, so for tools where that fix-up applies the argument text is held
+back and sent, fixed, with the closing chunk; every other tool's arguments stream as they
+arrive.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.messages import AIMessage, AIMessageChunk
+from langchain_core.messages.tool import tool_call_chunk
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
+
+from langchain_paramchat.apis.adapter import StreamParser
+from langchain_paramchat.errors import APIError, StreamInterruptedError
+from langchain_paramchat.routing import Route
+from langchain_paramchat.tools import FunctionTool, NeutralTool, drop_default_nulls
+
+__all__ = ["Finish", "FinishedStream"]
+
+
+class Finish:
+    """The finishing step for one call: its route and bound tools."""
+
+    def __init__(self, route: Route, tools: Sequence[NeutralTool] | None) -> None:
+        self.route = route
+        self.tools: Sequence[NeutralTool] = tools or ()
+        # Tools whose streamed arguments wait for the fix-up (strict, with optional args).
+        self.held_tools = frozenset(
+            t.name for t in self.tools if isinstance(t, FunctionTool) and t.null_means_default
+        )
+
+    def stamp(self, metadata: dict[str, Any]) -> None:
+        """Write which API served the call, and why, into response metadata."""
+        metadata["api"] = self.route.api
+        metadata["route_reasons"] = list(self.route.reasons)
+
+    def fix_args(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
+        """Return tool-call ``args`` without the nulls strict mode forced onto them."""
+        return drop_default_nulls(self.tools, args, name) if name in self.held_tools else args
+
+    def result(self, result: ChatResult) -> ChatResult:
+        """Finish an invoke result in place and return it."""
+        for generation in result.generations:
+            message = generation.message
+            if self.held_tools and isinstance(message, AIMessage):
+                for call in message.tool_calls:
+                    call["args"] = self.fix_args(call["name"], call["args"])
+            self.stamp(message.response_metadata)
+        return result
+
+    def stream(self, parser: StreamParser) -> FinishedStream:
+        """Return the finishing state for one stream read by ``parser``."""
+        return FinishedStream(self, parser)
+
+
+class FinishedStream:
+    """One stream's parser, what it has yielded, and the finishing step on each chunk.
+
+    The sync and async streams share it; only the awaiting differs.
+    """
+
+    def __init__(self, finish: Finish, parser: StreamParser) -> None:
+        self.finish = finish
+        self.parser = parser
+        self.received: list[ChatGenerationChunk] = []
+        self._names: dict[int, str] = {}
+        self._held: dict[int, str] = {}
+
+    def feed(self, event: str | None, data: dict[str, Any]) -> ChatGenerationChunk | None:
+        """Return the finished chunk for one event, or None."""
+        return self._finished(self.parser.feed(event, data))
+
+    def close(self, done: bool) -> ChatGenerationChunk | None:
+        """Return the finished closing chunk, if any; raise when the stream ended early."""
+        return self._finished(self.parser.finish(done=done))
+
+    def failed(self, exc: APIError) -> APIError:
+        """Return the error to raise: after output, one that carries what was yielded."""
+        if isinstance(exc, StreamInterruptedError):
+            exc.received = _merge(self.received)
+            return exc
+        if not self.received:
+            return exc
+        return StreamInterruptedError(
+            f"the stream failed after output was yielded: {exc}",
+            received=_merge(self.received),
+            status_code=exc.status_code,
+            code=exc.code,
+            request_id=exc.request_id,
+            error_type=exc.error_type,
+        )
+
+    def _finished(self, chunk: ChatGenerationChunk | None) -> ChatGenerationChunk | None:
+        if chunk is None:
+            return None
+        message = chunk.message
+        if self.finish.held_tools and isinstance(message, AIMessageChunk):
+            chunk.message = self._hold_args(message)
+        if not self.received:
+            self.finish.stamp(chunk.message.response_metadata)
+        self.received.append(chunk)
+        return chunk
+
+    def _hold_args(self, message: AIMessageChunk) -> AIMessageChunk:
+        """Return ``message`` with held tools' argument text kept back until the last chunk."""
+        changed = False
+        calls: list[Any] = []
+        for call in message.tool_call_chunks:
+            index = call.get("index")
+            if isinstance(index, int) and call.get("name"):
+                self._names[index] = str(call["name"])
+            if isinstance(index, int) and self._names.get(index) in self.finish.held_tools:
+                self._held[index] = self._held.get(index, "") + (call.get("args") or "")
+                if call.get("args"):
+                    call = {**call, "args": ""}
+                    changed = True
+            calls.append(call)
+        if message.chunk_position == "last" and self._held:
+            for index, raw in self._held.items():
+                args = self._fixed_text(self._names[index], raw)
+                calls.append(tool_call_chunk(name=None, args=args, id=None, index=index))
+            self._held = {}
+            changed = True
+        if not changed:
+            return message
+        return AIMessageChunk(
+            content=message.content,
+            additional_kwargs=message.additional_kwargs,
+            response_metadata=message.response_metadata,
+            usage_metadata=message.usage_metadata,
+            id=message.id,
+            tool_call_chunks=calls,
+            chunk_position=message.chunk_position,
+        )
+
+    def _fixed_text(self, name: str, raw: str) -> str:
+        try:
+            args = json.loads(raw) if raw.strip() else {}
+        except json.JSONDecodeError:
+            return raw  # invalid either way: invoke reports the same raw text
+        if not isinstance(args, dict):
+            return raw
+        return json.dumps(self.finish.fix_args(name, args), ensure_ascii=False)
+
+
+def _merge(chunks: list[ChatGenerationChunk]) -> AIMessageChunk | None:
+    if not chunks:
+        return None
+    merged = chunks[0].message
+    for chunk in chunks[1:]:
+        merged = merged + chunk.message
+    return merged if isinstance(merged, AIMessageChunk) else None

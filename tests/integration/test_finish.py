@@ -1,0 +1,140 @@
+"""Invoke and stream end in the same message: one finishing step serves both, on both APIs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessageChunk
+from pydantic import BaseModel
+
+from langchain_paramchat import ParamChat
+from langchain_paramchat.testing import FakeOpenAI, Reply, ToolCall, Usage
+
+Factory = Callable[..., ParamChat]
+APIS = ["chat_completions", "responses"]
+
+
+class GetWeather(BaseModel):
+    """Get the weather for a city."""
+
+    city: str
+    unit: str = "celsius"
+
+
+def _merge(chunks: list[BaseMessageChunk]) -> AIMessageChunk:
+    merged = chunks[0]
+    for chunk in chunks[1:]:
+        merged = merged + chunk
+    assert isinstance(merged, AIMessageChunk)
+    return merged
+
+
+_PER_REPLY = frozenset({"id", "created", "created_at"})
+
+
+def _kind_of_id(value: Any) -> Any:
+    # "msg_5a09...", "chatcmpl-d70b..." -> "msg", "chatcmpl": the kind of id, not the reply's.
+    return value.replace("-", "_").split("_")[0] if isinstance(value, str) else value
+
+
+def _without_reply_ids(content: Any) -> Any:
+    if isinstance(content, list):
+        return [_without_reply_ids(item) for item in content]
+    if isinstance(content, dict):
+        return {
+            k: _kind_of_id(v) if k == "id" else _without_reply_ids(v) for k, v in content.items()
+        }
+    return content
+
+
+def _fields(message: AIMessage) -> dict[str, Any]:
+    return {
+        "content": _without_reply_ids(message.content),
+        "text": message.text,
+        "tool_calls": [(c["name"], c["args"], c["id"]) for c in message.tool_calls],
+        "invalid_tool_calls": [(c["name"], c["args"], c["id"]) for c in message.invalid_tool_calls],
+        "usage_metadata": message.usage_metadata,
+        "additional_kwargs": message.additional_kwargs,
+        # Two requests get two replies: only what identifies a reply may differ.
+        "response_metadata": {
+            k: v for k, v in message.response_metadata.items() if k not in _PER_REPLY
+        },
+        "id_prefix": _kind_of_id(message.id),
+    }
+
+
+def _assert_same(invoked: AIMessage, streamed: AIMessage) -> None:
+    want, got = _fields(invoked), _fields(streamed)
+    for key in want:
+        assert got[key] == want[key], key
+
+
+REPLIES = {
+    "text": Reply(text="Hello there, how are you?", usage=Usage(7, 6), chunk_size=4),
+    "tool_calls": Reply(
+        text="Checking.",
+        tool_calls=[
+            ToolCall("GetWeather", {"city": "Paris", "unit": None}, id="call_a"),
+            ToolCall("GetWeather", {"city": "Rome", "unit": "F"}, id="call_b"),
+        ],
+        chunk_size=3,
+    ),
+    "refusal": Reply(refusal="I can't help with that."),
+    "bad_args": Reply(tool_calls=[ToolCall("GetWeather", '{"city": Paris}', id="call_c")]),
+}
+
+
+@pytest.mark.parametrize("api", APIS)
+@pytest.mark.parametrize("name", list(REPLIES))
+def test_stream_merges_to_the_invoke_result_field_by_field(
+    fake_openai: FakeOpenAI, make_model: Factory, api: str, name: str
+) -> None:
+    fake_openai.add(REPLIES[name], REPLIES[name])
+    model = make_model(api=api).bind_tools([GetWeather], strict=True)
+    invoked = model.invoke("Weather in Paris and Rome?")
+    streamed = _merge(list(model.stream("Weather in Paris and Rome?")))
+    _assert_same(invoked, streamed)
+    assert invoked.response_metadata["api"] == api
+    assert fake_openai.errors == []
+
+
+@pytest.mark.parametrize("api", APIS)
+async def test_astream_merges_to_the_ainvoke_result_field_by_field(
+    fake_openai: FakeOpenAI, make_model: Factory, api: str
+) -> None:
+    reply = REPLIES["tool_calls"]
+    fake_openai.add(reply, reply)
+    model = make_model(api=api).bind_tools([GetWeather], strict=True)
+    invoked = await model.ainvoke("Weather?")
+    streamed = _merge([c async for c in model.astream("Weather?")])
+    _assert_same(invoked, streamed)
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_strict_tool_optional_null_is_dropped_in_invoke_and_stream(
+    fake_openai: FakeOpenAI, make_model: Factory, api: str
+) -> None:
+    # Bug 1: the merged stream kept 'unit': None while invoke dropped it.
+    reply = Reply(tool_calls=[ToolCall("GetWeather", {"city": "Paris", "unit": None}, id="c1")])
+    fake_openai.add(reply, reply, reply)
+    model = make_model(api=api).bind_tools([GetWeather], strict=True)
+    assert model.invoke("Paris?").tool_calls[0]["args"] == {"city": "Paris"}
+    streamed = _merge(list(model.stream("Paris?")))
+    assert streamed.tool_calls[0]["args"] == {"city": "Paris"}
+    streaming = make_model(api=api, streaming=True).bind_tools([GetWeather], strict=True)
+    assert streaming.invoke("Paris?").tool_calls[0]["args"] == {"city": "Paris"}
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_tools_without_the_fix_up_stream_their_arguments_as_they_arrive(
+    fake_openai: FakeOpenAI, make_model: Factory, api: str
+) -> None:
+    reply = Reply(tool_calls=[ToolCall("GetWeather", {"city": "Paris"}, id="c1")], chunk_size=2)
+    fake_openai.add(reply)
+    model = make_model(api=api).bind_tools([GetWeather])
+    pieces = [
+        c["args"] for chunk in model.stream("Paris?") for c in chunk.tool_call_chunks if c["args"]
+    ]
+    assert len(pieces) > 2
