@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
 from langchain_paramchat import IncompatibleOptionsError, ParamChat
 from langchain_paramchat.routing import route
@@ -158,3 +159,66 @@ def test_routing_is_per_call_not_locked_by_construction() -> None:
     assert model.preview_request("hi").api == "chat_completions"
     assert model.preview_request("hi", seed=None, instructions="be brief").api == "responses"
     assert model.preview_request("hi").api == "chat_completions"
+
+
+IMAGE_BY_FILE_ID = {"type": "image", "file_id": "file-img1"}
+
+
+def test_image_by_file_id_routes_to_responses() -> None:
+    # Bug 2: Chat Completions cannot carry it, so routing picks Responses instead of failing.
+    model = ParamChat(model="gpt-4o-mini", api_key="sk-test")
+    message = HumanMessage(content=[{"type": "text", "text": "What is this?"}, IMAGE_BY_FILE_ID])
+    preview = model.preview_request([message])
+    assert preview.api == "responses"
+    assert preview.reasons == ("an image by file_id in messages[0] needs the Responses API",)
+    assert preview.payload["input"][0]["content"][1] == {
+        "type": "input_image",
+        "detail": "auto",
+        "file_id": "file-img1",
+    }
+
+
+@pytest.mark.parametrize(
+    ("content", "what"),
+    [
+        ([{"type": "file", "url": "https://example.com/a.pdf"}], "a file by URL in messages[0]"),
+        ([IMAGE_BY_FILE_ID], "an image by file_id in messages[0]"),
+    ],
+)
+def test_inputs_chat_cannot_carry_name_themselves_when_chat_is_forced(
+    content: list, what: str
+) -> None:
+    model = ParamChat(model="gpt-4o-mini", api_key="sk-test", api="chat_completions")
+    with pytest.raises(IncompatibleOptionsError) as err:
+        model.preview_request([HumanMessage(content=content)])
+    assert str(err.value) == (
+        f"api='chat_completions' cannot carry {what} (Responses only); "
+        "remove the option or use api='auto'"
+    )
+
+
+def test_audio_input_with_an_image_by_file_id_names_both() -> None:
+    audio = {"type": "input_audio", "input_audio": {"data": "UklGRg==", "format": "wav"}}
+    model = ParamChat(model="gpt-4o-audio-preview", api_key="sk-test")
+    with pytest.raises(IncompatibleOptionsError) as err:
+        model.preview_request([HumanMessage(content=[audio, IMAGE_BY_FILE_ID])])
+    assert str(err.value) == (
+        "audio input in messages[0] (Chat Completions only) cannot be combined with "
+        "an image by file_id in messages[0] (Responses only)"
+    )
+
+
+def test_tool_result_with_an_image_routes_to_responses() -> None:
+    model = ParamChat(model="gpt-4o-mini", api_key="sk-test")
+    messages = [
+        HumanMessage("Look"),
+        AIMessage("", tool_calls=[{"name": "snap", "args": {}, "id": "call_1"}]),
+        ToolMessage(
+            content=[{"type": "image", "url": "https://example.com/a.png"}], tool_call_id="call_1"
+        ),
+    ]
+    preview = model.preview_request(messages)
+    assert preview.api == "responses"
+    assert preview.reasons == (
+        "a tool result with images or files in messages[2] needs the Responses API",
+    )
