@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_paramchat.testing import input_tokens
+from langchain_paramchat.testing.batches import FakeBatches, line_handler
 from langchain_paramchat.testing.body_check import BodyError, check_body, load_param_types
 from langchain_paramchat.testing.chat_render import (
     chat_chunks,
@@ -107,6 +108,8 @@ class FakeOpenAI:
         self._writers: set[asyncio.StreamWriter] = set()
         self._ready = threading.Event()
         self._start_error: BaseException | None = None
+        self.batches = FakeBatches(line_handler(self))
+        """Files and Batches endpoints: stored files and batches, progression controls."""
 
     def start(self) -> FakeOpenAI:
         """Start serving in a daemon thread and return once the port is bound.
@@ -257,6 +260,7 @@ class FakeOpenAI:
             self._errors.clear()
             self._stored.clear()
             self._max_open = self._open
+        self.batches.reset()
 
     def client(self, **kwargs: Any) -> OpenAI:
         """Return an ``openai.OpenAI`` client for this server (``max_retries=0`` default)."""
@@ -340,6 +344,15 @@ class FakeOpenAI:
                 return await self._create(api, request, body, body_error, reader, writer) and keep
             if request.method == "GET" and path.startswith("/v1/responses/"):
                 await self._retrieve(path.removeprefix("/v1/responses/"), writer, keep)
+                return keep
+            if path.startswith(("/v1/files", "/v1/batches")):
+                status, answer, headers = self.batches.serve(
+                    request.method, path, request.headers, request.raw_body
+                )
+                binary = isinstance(answer, bytes)
+                data = answer if binary else json.dumps(answer).encode()
+                kind = "application/octet-stream" if binary else "application/json"
+                await send_raw(writer, status, data, kind, keep=keep, headers=headers)
                 return keep
             if path in ("/v1/chat/completions", "/v1/responses"):
                 await send_error(
