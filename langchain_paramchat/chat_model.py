@@ -6,9 +6,9 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
@@ -33,6 +33,9 @@ from langchain_paramchat.finish import Finish
 from langchain_paramchat.options import OPTIONS, RequestOptions, check_option, resolve_name
 from langchain_paramchat.routing import DEFAULT_RESPONSES_ONLY_MODELS, ApiSetting, Route, route
 from langchain_paramchat.token_count import TokenCounting
+
+if TYPE_CHECKING:
+    from langchain_paramchat.batch import BatchJob
 
 __all__ = ["ParamChat", "RequestPreview"]
 
@@ -435,6 +438,20 @@ class ParamChat(TokenCounting, BaseChatModel, RequestOptions):
                 raise error from exc
         if last is not None:
             yield last
+
+    # --- bulk jobs -------------------------------------------------------------------------
+
+    def submit_batch(self, inputs: Iterable[LanguageModelInput], **kwargs: Any) -> BatchJob:
+        """Submit ``inputs`` as an OpenAI Batch API job; see ``langchain_paramchat.batch``."""
+        from langchain_paramchat.batch import submit_batch
+
+        return submit_batch(self, inputs, **kwargs)
+
+    async def asubmit_batch(self, inputs: Iterable[LanguageModelInput], **kwargs: Any) -> BatchJob:
+        """Async twin of :meth:`submit_batch`."""
+        from langchain_paramchat.batch import asubmit_batch
+
+        return await asubmit_batch(self, inputs, **kwargs)
 
     # --- tools and structured output ------------------------------------------------------
 

@@ -1,0 +1,32 @@
+"""Bulk jobs on OpenAI's Batch API: ``ParamChat.submit_batch`` and the ``BatchJob`` it returns.
+
+job = model.submit_batch(inputs, temperature=0)      # or: await model.asubmit_batch(...)
+saved = job.to_json()                                # resume anywhere: BatchJob.from_json
+answers = job.wait(poll_interval=30, progress=True)  # or: await job.await_results()
+failed = [a for a in answers if isinstance(a, BatchItemError)]
+"""
+
+from langchain_paramchat.batch.errors import (
+    BatchError,
+    BatchInputError,
+    BatchItemError,
+    BatchNotFinishedError,
+    BatchTimeoutError,
+    BatchUnsupportedError,
+)
+from langchain_paramchat.batch.job import BatchJob, BatchPart, BatchProgress
+from langchain_paramchat.batch.submit import asubmit_batch, submit_batch
+
+__all__ = [
+    "BatchError",
+    "BatchInputError",
+    "BatchItemError",
+    "BatchJob",
+    "BatchNotFinishedError",
+    "BatchPart",
+    "BatchProgress",
+    "BatchTimeoutError",
+    "BatchUnsupportedError",
+    "asubmit_batch",
+    "submit_batch",
+]

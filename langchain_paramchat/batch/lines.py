@@ -1,0 +1,140 @@
+"""Prepare every input as ``invoke`` would and write batch lines to JSONL files, streaming.
+
+Each line's ``body`` is ``model.preview_request(input, **options).payload``: the model's own
+prepare step, so options, bound tools, schemas and routing match a real-time call exactly.
+Lines go to one file per endpoint, a new file every 50,000 lines or 200 MB (OpenAI's
+limits); only the open file's buffer is held, so memory does not grow with the input count.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from langchain_paramchat.batch.errors import BatchInputError
+from langchain_paramchat.errors import ParamChatError
+
+__all__ = [
+    "MAX_FILE_BYTES",
+    "MAX_LINES",
+    "InputFile",
+    "LineWriter",
+    "custom_id",
+    "parse_custom_id",
+    "write_lines",
+]
+
+MAX_LINES = 50_000
+MAX_FILE_BYTES = 200 * 1024 * 1024
+ENDPOINTS = {"chat_completions": "/v1/chat/completions", "responses": "/v1/responses"}
+
+
+@dataclass
+class InputFile:
+    """One JSONL file ready to upload: its endpoint, path on disk and line count."""
+
+    api: str
+    endpoint: str
+    path: str
+    lines: int = 0
+    size: int = 0
+
+
+@dataclass
+class Written:
+    """What ``write_lines`` produced: the files and, per API, the distinct routing reasons."""
+
+    files: list[InputFile] = field(default_factory=list)
+    reasons: dict[str, list[list[str]]] = field(default_factory=dict)
+    count: int = 0
+
+
+def custom_id(index: int, reasons: int) -> str:
+    """Return a line's ``custom_id``: the input index, plus which reason set routed it if not 0."""
+    return str(index) if reasons == 0 else f"{index}~{reasons}"
+
+
+def parse_custom_id(value: str) -> tuple[int, int]:
+    """Return ``(input index, reason set)`` from a ``custom_id`` made by :func:`custom_id`."""
+    index, _, reasons = value.partition("~")
+    return int(index), int(reasons or 0)
+
+
+class LineWriter:
+    """Write JSONL lines to one file per API, starting a new file at the line or byte limit."""
+
+    def __init__(self, directory: str, max_lines: int, max_bytes: int) -> None:
+        self.directory = directory
+        self.max_lines = max_lines
+        self.max_bytes = max_bytes
+        self.files: list[InputFile] = []
+        self._open: dict[str, tuple[InputFile, IO[bytes]]] = {}
+
+    def add(self, api: str, data: bytes) -> None:
+        """Append one encoded line (ending in a newline) to ``api``'s current file."""
+        current = self._open.get(api)
+        if current is not None:
+            info, _ = current
+            if info.lines >= self.max_lines or info.size + len(data) > self.max_bytes:
+                self._close(api)
+                current = None
+        if current is None:
+            path = os.path.join(self.directory, f"{api}-{len(self.files)}.jsonl")
+            info = InputFile(api, ENDPOINTS[api], path)
+            current = (info, open(path, "wb"))  # noqa: SIM115 - closed by _close
+            self._open[api] = current
+            self.files.append(info)
+        info, handle = current
+        handle.write(data)
+        info.lines += 1
+        info.size += len(data)
+
+    def _close(self, api: str) -> None:
+        _, handle = self._open.pop(api)
+        handle.close()
+
+    def close(self) -> None:
+        """Close every open file."""
+        for api in list(self._open):
+            self._close(api)
+
+
+def write_lines(
+    model: Any,
+    inputs: Iterable[Any],
+    options: Mapping[str, Any],
+    directory: str,
+    *,
+    max_lines: int = MAX_LINES,
+    max_bytes: int = MAX_FILE_BYTES,
+) -> Written:
+    """Prepare and write every input; a bad one raises ``BatchInputError`` naming its index."""
+    writer = LineWriter(directory, max_lines, max_bytes)
+    written = Written()
+    seen: dict[str, dict[tuple[str, ...], int]] = {}
+    try:
+        for index, item in enumerate(inputs):
+            if "stream" in options:
+                raise BatchInputError(index, ValueError("stream= cannot be used in a batch"))
+            try:
+                preview = model.preview_request(item, **options)
+            except (ParamChatError, ValueError, TypeError) as exc:
+                raise BatchInputError(index, exc) from exc
+            known = seen.setdefault(preview.api, {})
+            reasons = known.setdefault(preview.reasons, len(known))
+            line = {
+                "custom_id": custom_id(index, reasons),
+                "method": "POST",
+                "url": ENDPOINTS[preview.api],
+                "body": preview.payload,
+            }
+            writer.add(preview.api, (json.dumps(line, separators=(",", ":")) + "\n").encode())
+            written.count += 1
+    finally:
+        writer.close()
+    written.files = writer.files
+    written.reasons = {api: [list(r) for r in known] for api, known in seen.items()}
+    return written

@@ -1,0 +1,136 @@
+"""``submit_batch``: validate and write every input, then upload and create one batch per file."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections.abc import Iterable
+from typing import Any
+
+from langchain_paramchat.batch.errors import BatchError
+from langchain_paramchat.batch.job import (
+    BatchJob,
+    BatchPart,
+    _aupload_and_create,
+    _bound_tools,
+    _upload_and_create,
+)
+from langchain_paramchat.batch.lines import Written, write_lines
+from langchain_paramchat.batch.remote import Remote
+
+__all__ = ["asubmit_batch", "submit_batch", "unwrap"]
+
+
+def unwrap(runnable: Any) -> tuple[Any, dict[str, Any], Any]:
+    """Return ``(ParamChat, bound kwargs, structured-output parser or None)`` for a runnable.
+
+    Accepts a ``ParamChat``, one bound with ``bind``/``bind_tools``, or the result of
+    ``with_structured_output`` (without ``include_raw``).
+    """
+    from langchain_core.runnables import RunnableBinding, RunnableSequence
+
+    from langchain_paramchat.chat_model import ParamChat
+    from langchain_paramchat.structured import StructuredParser
+
+    parser = None
+    if (
+        isinstance(runnable, RunnableSequence)
+        and len(runnable.steps) == 2
+        and isinstance(runnable.last, StructuredParser)
+    ):
+        parser = runnable.last
+        runnable = runnable.first
+    options: dict[str, Any] = {}
+    while isinstance(runnable, RunnableBinding):
+        options = {**runnable.kwargs, **options}
+        runnable = runnable.bound
+    if not isinstance(runnable, ParamChat):
+        raise BatchError(
+            f"submit_batch needs a ParamChat, a model bound from one (bind, bind_tools) or "
+            f"with_structured_output(...) without include_raw, not {type(runnable).__name__}"
+        )
+    return runnable, options, parser
+
+
+def _prepare(
+    runnable: Any, inputs: Iterable[Any], kwargs: dict[str, Any], directory: str
+) -> tuple[Any, dict[str, Any], Any, Written]:
+    model, bound, parser = unwrap(runnable)
+    options = {**bound, **kwargs}
+    return model, options, parser, write_lines(model, inputs, options, directory)
+
+
+def submit_batch(
+    runnable: Any,
+    inputs: Iterable[Any],
+    *,
+    metadata: dict[str, str] | None = None,
+    **kwargs: Any,
+) -> BatchJob:
+    """Prepare every input as invoke would, upload, and create one batch per endpoint and file.
+
+    Every input is validated before anything is uploaded; a bad one raises
+    ``BatchInputError`` naming its index and option. A server without the Batch API raises
+    ``BatchUnsupportedError``.
+    """
+    with tempfile.TemporaryDirectory(prefix="paramchat-batch-") as directory:
+        model, options, parser, written = _prepare(runnable, inputs, kwargs, directory)
+        remote = Remote(model.transport)
+        parts: list[BatchPart] = []
+        try:
+            for f in written.files:
+                parts.append(
+                    _upload_and_create(remote, f.api, f.endpoint, f.path, f.lines, metadata)
+                )
+        except BaseException:
+            _undo(remote, parts)
+            raise
+    return BatchJob(
+        model=model,
+        parts=parts,
+        count=written.count,
+        reasons=written.reasons,
+        tools=_bound_tools(options),
+        parser=parser,
+    )
+
+
+async def asubmit_batch(
+    runnable: Any,
+    inputs: Iterable[Any],
+    *,
+    metadata: dict[str, str] | None = None,
+    **kwargs: Any,
+) -> BatchJob:
+    """Async twin of :func:`submit_batch` (inputs are prepared in a worker thread)."""
+    with tempfile.TemporaryDirectory(prefix="paramchat-batch-") as directory:
+        model, options, parser, written = await asyncio.to_thread(
+            _prepare, runnable, inputs, kwargs, directory
+        )
+        remote = Remote(model.transport)
+        parts: list[BatchPart] = []
+        try:
+            for f in written.files:
+                parts.append(
+                    await _aupload_and_create(remote, f.api, f.endpoint, f.path, f.lines, metadata)
+                )
+        except BaseException:
+            await asyncio.to_thread(_undo, remote, parts)
+            raise
+    return BatchJob(
+        model=model,
+        parts=parts,
+        count=written.count,
+        reasons=written.reasons,
+        tools=_bound_tools(options),
+        parser=parser,
+    )
+
+
+def _undo(remote: Remote, parts: list[BatchPart]) -> None:
+    """Cancel the batches already created when a later one fails, so no half job runs."""
+    for part in parts:
+        try:
+            remote.cancel(part.batch_id)
+        except Exception:  # best effort: the error that stopped the submit is what matters
+            continue
