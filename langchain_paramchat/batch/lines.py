@@ -108,11 +108,11 @@ def write_lines(
     options: Mapping[str, Any],
     directory: str,
     *,
-    max_lines: int = MAX_LINES,
-    max_bytes: int = MAX_FILE_BYTES,
+    max_lines: int | None = None,
+    max_bytes: int | None = None,
 ) -> Written:
     """Prepare and write every input; a bad one raises ``BatchInputError`` naming its index."""
-    writer = LineWriter(directory, max_lines, max_bytes)
+    writer = LineWriter(directory, max_lines or MAX_LINES, max_bytes or MAX_FILE_BYTES)
     written = Written()
     seen: dict[str, dict[tuple[str, ...], int]] = {}
     try:
