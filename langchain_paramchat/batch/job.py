@@ -422,6 +422,7 @@ class BatchJob:
         Without ``model`` a ``ParamChat`` is rebuilt from the saved settings and reads its
         key as usual (``OPENAI_API_KEY``). Pass the model (bound, or with structured output)
         the job was submitted with to get parsed objects and schema-aware tool arguments.
+        Raises ``BatchError`` when ``text`` is not a job reference.
         """
         from langchain_paramchat import tools as _tools
         from langchain_paramchat.batch.submit import unwrap

@@ -25,7 +25,7 @@ def unwrap(runnable: Any) -> tuple[Any, dict[str, Any], Any]:
     """Return ``(ParamChat, bound kwargs, structured-output parser or None)`` for a runnable.
 
     Accepts a ``ParamChat``, one bound with ``bind``/``bind_tools``, or the result of
-    ``with_structured_output`` (without ``include_raw``).
+    ``with_structured_output`` (without ``include_raw``); raises ``BatchError`` otherwise.
     """
     from langchain_core.runnables import RunnableBinding, RunnableSequence
 

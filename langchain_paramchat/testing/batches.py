@@ -391,7 +391,7 @@ def line_handler(server: FakeOpenAI) -> LineHandler:
 
 
 def parse_multipart(content_type: str, raw: bytes) -> dict[str, tuple[str | None, bytes]]:
-    """Return ``{field: (filename, bytes)}`` from a ``multipart/form-data`` body."""
+    """Return ``{field: (filename, bytes)}`` from a body; raise ``ValueError`` if not multipart."""
     marker = "boundary="
     if "multipart/form-data" not in content_type or marker not in content_type:
         raise ValueError(f"expected multipart/form-data with a boundary, got {content_type!r}")
