@@ -22,6 +22,7 @@ from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
 from langchain_paramchat import options as opts
 from langchain_paramchat import tools as _tools
 from langchain_paramchat.apis.adapter import Adapter, adapter_for, unsupported
+from langchain_paramchat.binding import Bindable
 from langchain_paramchat.errors import (
     APIError,
     APITimeoutError,
@@ -81,7 +82,7 @@ _CALL_ARGS = frozenset(
 _TERMINAL_STATUSES = frozenset({"completed", "incomplete", "failed", "cancelled"})
 
 
-class ParamChat(TokenCounting, BaseChatModel, RequestOptions):
+class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions):
     """Chat model for OpenAI models with every request option, on Chat Completions or Responses.
 
     Each field below the client settings is a request option (see the README's option

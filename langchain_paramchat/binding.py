@@ -1,0 +1,122 @@
+"""Bound models (``bind``, ``bind_tools``, ``with_config``) that keep ParamChat's own methods.
+
+LangChain's ``RunnableBinding`` hands unknown attributes to the model unchanged, so
+``model.bind_tools([...]).preview_request("x")`` previewed a call without the tools. A
+``BoundParamChat`` passes what was bound to ``preview_request``, ``count_tokens`` and any
+name in ``FORWARDED`` (call keyword arguments win over bound ones, as in ``invoke``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+from langchain_core.language_models import LanguageModelInput
+from langchain_core.messages import AIMessage
+from langchain_core.runnables import Runnable, RunnableBinding, RunnableConfig
+
+from langchain_paramchat import tools as _tools
+
+if TYPE_CHECKING:
+    from langchain_core.language_models.chat_models import _ChatModelBinding as _Binding
+else:
+    try:  # langchain-core >= 1.8 types chat-model bindings; older ones use RunnableBinding
+        from langchain_core.language_models.chat_models import _ChatModelBinding as _Binding
+    except ImportError:
+        _Binding = RunnableBinding
+
+__all__ = ["FORWARDED", "Bindable", "BoundParamChat"]
+
+# Model methods that take (input, **call kwargs) and must see the bound kwargs too.
+FORWARDED = frozenset(
+    {"preview_request", "count_tokens", "acount_tokens", "submit_batch", "asubmit_batch"}
+)
+
+
+class BoundParamChat(_Binding):
+    """A ParamChat with call keyword arguments (and config) bound; previews include them."""
+
+    @classmethod
+    def get_lc_namespace(cls) -> list[str]:
+        """Return the serialization namespace (this module), so ``load`` finds the class."""
+        return ["langchain_paramchat", "binding"]
+
+    @classmethod
+    def lc_id(cls) -> list[str]:
+        """Return the serialized id: this module and class."""
+        return [*cls.get_lc_namespace(), cls.__name__]
+
+    @property
+    def lc_attributes(self) -> dict[str, Any]:
+        """Return bound tools as OpenAI tool dicts, so ``dumpd`` can save them."""
+        tools = self.kwargs.get("tools")
+        if not tools:
+            return {}
+        neutral = (_tools.FunctionTool, _tools.CustomTool, _tools.BuiltinTool)
+        specs = [_tools.tool_spec(t) if isinstance(t, neutral) else t for t in tools]
+        return {"kwargs": {**self.kwargs, "tools": specs}}
+
+    def _merged(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        return {**self.kwargs, **kwargs}
+
+    def preview_request(self, input: LanguageModelInput, **kwargs: Any) -> Any:
+        """Return what ``invoke(input, **kwargs)`` would send, bound arguments included."""
+        return self.bound.preview_request(input, **self._merged(kwargs))  # type: ignore[attr-defined]
+
+    def count_tokens(self, input: LanguageModelInput, **kwargs: Any) -> int:
+        """Return OpenAI's exact input-token count of the call, bound arguments included."""
+        return int(self.bound.count_tokens(input, **self._merged(kwargs)))  # type: ignore[attr-defined]
+
+    async def acount_tokens(self, input: LanguageModelInput, **kwargs: Any) -> int:
+        """Async twin of ``count_tokens``."""
+        count = await self.bound.acount_tokens(input, **self._merged(kwargs))  # type: ignore[attr-defined]
+        return int(count)
+
+    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> BoundParamChat:
+        """Bind ``tools`` on top of what is already bound (see ``ParamChat.bind_tools``)."""
+        fresh = self.bound.bind_tools(tools, **kwargs)  # type: ignore[attr-defined]
+        return self.__class__(
+            bound=self.bound, kwargs=self._merged(fresh.kwargs), config=self.config
+        )
+
+    def with_structured_output(
+        self,
+        schema: Any,
+        *,
+        method: Literal["json_schema", "function_calling", "json_mode"] = "json_schema",
+        strict: bool | None = None,
+        include_raw: bool = False,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, Any]:
+        """Return structured output from this bound model (see ``ParamChat``'s method)."""
+        from langchain_paramchat.structured import structured_runnable
+
+        return structured_runnable(
+            self, schema, method=method, strict=strict, include_raw=include_raw, **kwargs
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        attr = super().__getattr__(name)
+        if name not in FORWARDED or not callable(attr):
+            return attr
+
+        def with_bound(input: Any, **kwargs: Any) -> Any:
+            return attr(input, **self._merged(kwargs))
+
+        with_bound.__doc__ = attr.__doc__
+        return with_bound
+
+
+class Bindable:
+    """``bind`` and ``with_config`` for ParamChat, returning a ``BoundParamChat``."""
+
+    def bind(self, **kwargs: Any) -> BoundParamChat:
+        """Return this model with ``kwargs`` passed to every call and to ``preview_request``."""
+        return BoundParamChat(bound=self, kwargs=kwargs, config={})  # type: ignore[arg-type]
+
+    def with_config(
+        self, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Return this model with ``config`` bound (tags, callbacks, ...), keeping its methods."""
+        merged: RunnableConfig = {**(config or {}), **kwargs}  # type: ignore[typeddict-item]
+        return BoundParamChat(bound=self, kwargs={}, config=merged)  # type: ignore[arg-type]
