@@ -1,8 +1,9 @@
 """Turn Batch API output and error files into result entries, with invoke's own parser.
 
-Each output line's body goes through the adapter's ``parse_reply`` and the model's finish
-step, plus what ``BaseChatModel.invoke`` adds (generation info and ``llm_output`` merged into
-``response_metadata``), so an entry equals the ``AIMessage`` invoke returns for that reply.
+Each output line's body goes through the adapter's ``parse_reply`` and the ``Finish`` step
+invoke uses (route metadata, strict-null fix-up), plus what ``BaseChatModel.invoke`` adds
+(generation info and ``llm_output`` merged into ``response_metadata``), so an entry equals
+the ``AIMessage`` invoke returns for that reply.
 """
 
 from __future__ import annotations
@@ -31,22 +32,21 @@ class Finisher:
         parser: Any = None,
     ) -> None:
         from langchain_paramchat.apis.adapter import adapter_for
-        from langchain_paramchat.chat_model import _Prepared
+        from langchain_paramchat.finish import Finish
         from langchain_paramchat.routing import Route
 
         self._model = model
-        adapter = adapter_for(api)  # type: ignore[arg-type]
-        self._parse = adapter.parse_reply
-        self._prepared = [
-            _Prepared(Route(api, tuple(r)), {}, adapter, {}, tools)  # type: ignore[arg-type]
+        self._parse = adapter_for(api).parse_reply  # type: ignore[arg-type]
+        self._finish = [
+            Finish(Route(api, tuple(r)), tools)  # type: ignore[arg-type]
             for r in (reasons or [[]])
         ]
         self._parser = parser
 
     def message(self, body: dict[str, Any], reasons: int) -> AIMessage:
         """Return the message invoke would return for ``body``; raise as invoke would."""
-        prepared = self._prepared[min(reasons, len(self._prepared) - 1)]
-        result = self._model._finish_result(self._parse(body), prepared)
+        finish = self._finish[min(reasons, len(self._finish) - 1)]
+        result = finish.result(self._parse(body))
         generation = result.generations[0]
         message = generation.message
         llm_output = result.llm_output if len(result.generations) == 1 else None
