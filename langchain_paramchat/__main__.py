@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import re
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -17,26 +16,8 @@ if TYPE_CHECKING:
     from langchain_paramchat.testing import FakeOpenAI
 
 
-def _replace_block(readme: str, marker: str, body: str) -> str:
-    start, end = f"<!-- {marker}:start", f"<!-- {marker}:end -->"
-    pattern = re.compile(re.escape(start) + r"[^\n]*\n.*?" + re.escape(end), re.S)
-    match = pattern.search(readme)
-    if match is None:
-        raise SystemExit(f"README.md has no {marker} markers")
-    header = match.group(0).split("\n", 1)[0]
-    return readme[: match.start()] + f"{header}\n{body}{end}" + readme[match.end() :]
-
-
-def render_readme_table(readme: str) -> str:
-    """Return ``readme`` with the generated option table and routing lists regenerated."""
-    from langchain_paramchat.options import option_table_markdown, routing_summary_markdown
-
-    readme = _replace_block(readme, "option-table", option_table_markdown())
-    return _replace_block(readme, "routing-lists", routing_summary_markdown())
-
-
 def _options_table(write: bool) -> int:
-    from langchain_paramchat.options import option_table_markdown
+    from langchain_paramchat.readme import option_table_markdown, render_readme_table
 
     if not write:
         sys.stdout.write(option_table_markdown())

@@ -6,8 +6,9 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
@@ -19,7 +20,6 @@ from langchain_core.runnables import Runnable
 from langchain_core.utils import from_env, secret_from_env
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
 
-from langchain_paramchat import options as opts
 from langchain_paramchat import tools as _tools
 from langchain_paramchat.apis.adapter import Adapter, adapter_for, unsupported
 from langchain_paramchat.binding import Bindable
@@ -28,10 +28,15 @@ from langchain_paramchat.errors import (
     APITimeoutError,
     MessageConversionError,
     OptionError,
-    UnknownOptionError,
 )
 from langchain_paramchat.finish import Finish
-from langchain_paramchat.options import OPTIONS, RequestOptions, check_option, resolve_name
+from langchain_paramchat.options import (
+    OPTIONS,
+    RequestOptions,
+    check_contradictions,
+    check_option,
+    merge_options,
+)
 from langchain_paramchat.routing import DEFAULT_RESPONSES_ONLY_MODELS, ApiSetting, Route, route
 from langchain_paramchat.token_count import TokenCounting
 
@@ -222,24 +227,9 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions):
     def _call_options(
         self, stop: list[str] | str | None, kwargs: Mapping[str, Any]
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        merged = dict(self._field_options)
-        call: dict[str, Any] = {}
-        set_here: dict[str, str] = {}
-        for key, value in kwargs.items():
-            if key in _CALL_ARGS:
-                call[key] = value
-                continue
-            name, value = resolve_name(key, value)
-            if name in set_here and set_here[name] != key:
-                _check_same(name, set_here[name], merged.get(name), key, value)
-            if value is None:
-                merged.pop(name, None)
-                continue
-            check_option(name, value)
-            if key == "reasoning_effort" and isinstance(merged.get("reasoning"), dict):
-                value = {**merged["reasoning"], **value}
-            merged[name] = value
-            set_here[name] = key
+        call = {k: v for k, v in kwargs.items() if k in _CALL_ARGS}
+        given = {k: v for k, v in kwargs.items() if k not in _CALL_ARGS}
+        merged = merge_options(self._field_options, given, _keywords())
         if stop is not None:
             check_option("stop", stop)
             merged["stop"] = stop
@@ -267,7 +257,7 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions):
         if not isinstance(model, str):
             raise OptionError("model", model, "must be a model name (a string)")
         bound_tools = _neutral_tools(call.get("tools"), call.get("strict"))
-        _check_contradictions(merged, stream=stream, tools=bound_tools)
+        check_contradictions(merged, stream=stream, tools=bool(bound_tools))
         choice = _tools.normalize_tool_choice(merged.get("tool_choice"), bound_tools or ())
         decided = route(
             merged,
@@ -549,113 +539,19 @@ def _background_timeout(body: Mapping[str, Any], timeout: float) -> APITimeoutEr
     )
 
 
-def _check_same(name: str, first_key: str, first: Any, key: str, value: Any) -> None:
-    if first is not None and value is not None and first != value:
-        raise OptionError(
-            key,
-            value,
-            f"disagrees with {first_key}={first!r} in the same call",
-            fix=f"pass only one of {first_key} and {key}",
-        )
-
-
-def _check_contradictions(merged: dict[str, Any], *, stream: bool, tools: Any) -> None:
-    """Raise ``OptionError`` for option combinations OpenAI rejects or that cannot work."""
-    if merged.get("top_logprobs") is not None and merged.get("logprobs") is None:
-        # top_logprobs means nothing without logprobs, and Chat Completions rejects it alone.
-        merged["logprobs"] = True
-    modalities = merged.get("modalities") or []
-    if merged.get("audio") is not None and "audio" not in modalities:
-        raise OptionError(
-            "audio",
-            merged["audio"],
-            "needs 'audio' in modalities",
-            fix="pass modalities=['text', 'audio']",
-        )
-    if "audio" in modalities and merged.get("audio") is None:
-        raise OptionError(
-            "modalities",
-            modalities,
-            "'audio' output needs the audio option",
-            fix="pass audio={'voice': 'alloy', 'format': 'wav'}",
-        )
-    n = merged.get("n") or 1
-    if n > 1 and stream:
-        raise OptionError(
-            "n",
-            n,
-            "n > 1 cannot be streamed: LangChain merges a stream into one message",
-            fix="use invoke/batch for several choices, or n=1 to stream",
-        )
-    if merged.get("top_logprobs") is not None and merged.get("logprobs") is False:
-        raise OptionError(
-            "top_logprobs", merged["top_logprobs"], "needs logprobs=True", fix="set logprobs=True"
-        )
-    if merged.get("prediction") is not None:
-        _check_prediction(merged, tools)
-
-
-# Options OpenAI rejects alongside Predicted Outputs (platform docs, "Predicted Outputs").
-_PREDICTION_CONFLICTS: dict[str, Callable[[Any], bool]] = {
-    "n": lambda v: v > 1,
-    "logprobs": bool,
-    "presence_penalty": lambda v: v > 0,
-    "frequency_penalty": lambda v: v > 0,
-    "audio": lambda v: v is not None,
-    "modalities": lambda v: any(m != "text" for m in v),
-    "max_tokens": lambda v: v is not None,
-}
-
-
-def _check_prediction(merged: Mapping[str, Any], tools: Any) -> None:
-    for name, conflicts in _PREDICTION_CONFLICTS.items():
-        value = merged.get(name)
-        if value is not None and conflicts(value):
-            raise OptionError(
-                name,
-                value,
-                "cannot be combined with prediction (OpenAI rejects it)",
-                fix=f"drop {name} or prediction",
-            )
-    if tools:
-        raise OptionError(
-            "prediction",
-            merged["prediction"],
-            "cannot be combined with tools (OpenAI rejects it)",
-            fix="drop the tools or prediction",
-        )
-
-
 def _normalize_init(kwargs: dict[str, Any]) -> dict[str, Any]:
     """Resolve option aliases and reject unknown keywords before pydantic sees them."""
-    known = set(ParamChat.model_fields) | {"model_name"}
-    out: dict[str, Any] = {}
-    for key, value in kwargs.items():
-        if key in known:
-            out[key] = value
-        elif key in opts.ALIASES:
-            name, converted = resolve_name(key, value)
-            if name in out and out[name] != converted and name != "reasoning":
-                raise OptionError(
-                    key, value, f"disagrees with {name}={out[name]!r}", fix=f"pass only {name}"
-                )
-            if name == "reasoning" and isinstance(out.get(name), dict) and converted:
-                effort = out[name].get("effort")
-                if effort is not None and effort != converted["effort"]:
-                    raise OptionError(
-                        key,
-                        value,
-                        f"disagrees with reasoning.effort={effort!r}",
-                        fix="pass only one of reasoning_effort and reasoning={'effort': ...}",
-                    )
-                converted = {**out[name], **converted}
-            out[name] = converted
-        else:
-            raise UnknownOptionError(key, opts.suggest(key))
-    for name in OPTIONS:
-        if out.get(name) is not None:
-            check_option(name, out[name])
-    return out
+    settings = {k: v for k, v in kwargs.items() if k in _settings()}
+    given = {k: v for k, v in kwargs.items() if k not in _settings()}
+    return {**settings, **merge_options({}, given, _keywords())}
 
 
-opts.register_known(set(ParamChat.model_fields) | set(_CALL_ARGS))
+@cache
+def _settings() -> frozenset[str]:
+    return frozenset(ParamChat.model_fields) - set(OPTIONS) | {"model_name"}
+
+
+@cache
+def _keywords() -> frozenset[str]:
+    """Return the keywords besides options that a suggestion for a misspelling may name."""
+    return frozenset(ParamChat.model_fields) | _CALL_ARGS

@@ -9,10 +9,9 @@ lists options.
 
 from __future__ import annotations
 
-import difflib
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Annotated, Any, Literal
@@ -27,7 +26,22 @@ from openai.types.responses import response_create_params as _resp_params
 from openai.types.shared_params import Reasoning
 from pydantic import BaseModel, ConfigDict, SkipValidation
 
-from langchain_paramchat.errors import OptionError, UnknownOptionError
+from langchain_paramchat.options.converters import (
+    Converter,
+    Placement,
+    Unsupported,
+    _chat_modalities,
+    _chat_reasoning,
+    _chat_text,
+    _check_logit_bias,
+    _check_metadata,
+    _check_stop,
+    _range,
+    _responses_logprobs,
+    _responses_modalities,
+    _responses_n,
+    _responses_response_format,
+)
 from langchain_paramchat.typecheck import find_error, typeddict_fields
 
 __all__ = [
@@ -38,25 +52,12 @@ __all__ = [
     "Opt",
     "OptionSpec",
     "RequestOptions",
-    "Unsupported",
-    "check_option",
     "place",
-    "resolve_name",
+    "sdk_type",
 ]
 
 Api = Literal["chat_completions", "responses"]
 API_LABELS: dict[str, str] = {"chat_completions": "Chat Completions", "responses": "Responses"}
-
-
-@dataclass(frozen=True)
-class Unsupported:
-    """Say that an API cannot carry a value, and which part of it (e.g. ``reasoning.summary``)."""
-
-    what: str
-
-
-Placement = dict[str, Any] | Unsupported
-Converter = Callable[[Any], Placement]
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,8 @@ class Opt:
     check: Callable[[Any], str | None] | None = None
     # Handled by the adapters (needs bound tools or the stream flag), not by ``place``.
     special: bool = False
+    # When support depends on the value: which values need which API, in words (README).
+    routes: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,105 +91,6 @@ class OptionSpec:
     def target(self, api: Api) -> str | Converter | None:
         """Return where this option goes in ``api``'s payload."""
         return self.opt.chat if api == "chat_completions" else self.opt.responses
-
-
-# --- converters ---------------------------------------------------------------------------
-
-
-def _range(lo: float | None, hi: float | None) -> Callable[[Any], str | None]:
-    def check(value: Any) -> str | None:
-        if value is None:
-            return None
-        if value != value or (lo is not None and value < lo) or (hi is not None and value > hi):
-            low = "-inf" if lo is None else lo
-            high = "inf" if hi is None else hi
-            return f"must be between {low} and {high}"
-        return None
-
-    return check
-
-
-def _check_logit_bias(value: Any) -> str | None:
-    for token, bias in (value or {}).items():
-        if not token.isdigit():
-            return f"key {token!r} must be a token id (digits), as the tokenizer numbers them"
-        if not -100 <= bias <= 100:
-            return f"bias for token {token!r} must be between -100 and 100"
-    return None
-
-
-def _check_metadata(value: Any) -> str | None:
-    if value is None:
-        return None
-    if len(value) > 16:
-        return "at most 16 keys are allowed"
-    for key, item in value.items():
-        if len(key) > 64:
-            return f"key {key[:20]!r}... is longer than 64 characters"
-        if len(item) > 512:
-            return f"value of {key!r} is longer than 512 characters"
-    return None
-
-
-def _check_stop(value: Any) -> str | None:
-    if isinstance(value, list | tuple) and len(value) > 4:
-        return "at most 4 stop sequences are allowed"
-    return None
-
-
-def _chat_reasoning(value: Mapping[str, Any]) -> Placement:
-    extra = [k for k, v in value.items() if k != "effort" and v is not None]
-    if extra:
-        return Unsupported(f"reasoning.{extra[0]}")
-    return {"reasoning_effort": value["effort"]} if value.get("effort") is not None else {}
-
-
-def _chat_modalities(value: list[str]) -> Placement:
-    return {"modalities": list(value)}
-
-
-def _responses_modalities(value: list[str]) -> Placement:
-    # Responses has no modalities parameter: text-only output is its default.
-    return {} if set(value) <= {"text"} else Unsupported("modalities with 'audio'")
-
-
-def _responses_n(value: int) -> Placement:
-    return {} if value == 1 else Unsupported(f"n={value}")
-
-
-def _responses_logprobs(value: bool) -> Placement:
-    return {"include": ["message.output_text.logprobs"]} if value else {}
-
-
-def chat_format_to_text_format(value: Mapping[str, Any]) -> dict[str, Any]:
-    """Return a Chat Completions ``response_format`` in the Responses ``text.format`` shape."""
-    if value.get("type") != "json_schema":
-        return dict(value)
-    spec = value.get("json_schema", {})
-    return {"type": "json_schema", **spec}
-
-
-def text_format_to_chat_format(value: Mapping[str, Any]) -> dict[str, Any]:
-    """Return a Responses ``text.format`` in the Chat Completions ``response_format`` shape."""
-    if value.get("type") != "json_schema":
-        return dict(value)
-    return {"type": "json_schema", "json_schema": {k: v for k, v in value.items() if k != "type"}}
-
-
-def _responses_response_format(value: Mapping[str, Any]) -> Placement:
-    return {"text.format": chat_format_to_text_format(value)}
-
-
-def _chat_text(value: Mapping[str, Any]) -> Placement:
-    out: dict[str, Any] = {}
-    for key, item in value.items():
-        if key == "verbosity":
-            out["verbosity"] = item
-        elif key == "format":
-            out["response_format"] = text_format_to_chat_format(item)
-        else:
-            return Unsupported(f"text.{key}")
-    return out
 
 
 # --- the table ----------------------------------------------------------------------------
@@ -253,7 +157,13 @@ class RequestOptions(BaseModel):
     n: Annotated[
         int | None,
         SkipValidation,
-        Opt("Number of choices (n > 1: Chat Completions only).", "n", _responses_n, _range(1, 128)),
+        Opt(
+            "Number of choices (n > 1: Chat Completions only).",
+            "n",
+            _responses_n,
+            _range(1, 128),
+            routes="`n > 1` needs Chat Completions",
+        ),
     ] = None
     logprobs: Annotated[
         bool | None,
@@ -274,6 +184,8 @@ class RequestOptions(BaseModel):
             "Reasoning effort and summaries. Only effort exists on Chat Completions.",
             _chat_reasoning,
             "reasoning",
+            routes="`reasoning.effort` goes to both; any other key (`summary`, "
+            "`generate_summary`, `context`, `mode`) needs Responses",
         ),
     ] = None
     verbosity: Annotated[
@@ -297,6 +209,7 @@ class RequestOptions(BaseModel):
             "Responses text config; format and verbosity also map to Chat Completions.",
             _chat_text,
             "text",
+            routes="keys beyond `format`/`verbosity` need Responses",
         ),
     ] = None
 
@@ -308,6 +221,7 @@ class RequestOptions(BaseModel):
             "Output modalities; 'audio' needs Chat Completions.",
             _chat_modalities,
             _responses_modalities,
+            routes="`'audio'` needs Chat Completions",
         ),
     ] = None
     audio: Annotated[
@@ -366,12 +280,18 @@ class RequestOptions(BaseModel):
             "Prompt-cache mode and ttl (some keys are Responses only).",
             "prompt_cache_options",
             "prompt_cache_options",
+            routes="keys or values only the Responses type has (e.g. `ttl='12h'`) need Responses",
         ),
     ] = None
     service_tier: Annotated[
         _ServiceTier | None,
         SkipValidation,
-        Opt("Processing tier ('ultrafast': Responses only).", "service_tier", "service_tier"),
+        Opt(
+            "Processing tier ('ultrafast': Responses only).",
+            "service_tier",
+            "service_tier",
+            routes="values only one API's SDK type lists (e.g. `'ultrafast'`) go there",
+        ),
     ] = None
     safety_identifier: Annotated[
         str | None,
@@ -478,14 +398,12 @@ class RequestOptions(BaseModel):
 
 
 # Keyword spellings that mean an option under another name: alias -> (option, wrap).
+# An alias that wraps its value in a dict sets only that part of the option.
 ALIASES: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "max_completion_tokens": ("max_tokens", lambda v: v),
     "max_output_tokens": ("max_tokens", lambda v: v),
     "reasoning_effort": ("reasoning", lambda v: None if v is None else {"effort": v}),
 }
-
-# OpenAI's ``metadata`` is ``request_metadata`` here: ``metadata`` is LangChain's run metadata.
-_HINTS = {"metadata": "request_metadata"}
 
 
 def _build_table() -> dict[str, OptionSpec]:
@@ -539,125 +457,3 @@ def place(api: Api, name: str, value: Any) -> Placement:
         if find_error(item, sdk_type(api, path)) is not None:
             return Unsupported(f"{name}={item!r}")
     return placed
-
-
-def resolve_name(name: str, value: Any) -> tuple[str, Any]:
-    """Map an alias keyword to its option, or raise ``UnknownOptionError`` with a suggestion."""
-    if name in OPTIONS:
-        return name, value
-    alias = ALIASES.get(name)
-    if alias is not None:
-        return alias[0], alias[1](value)
-    raise UnknownOptionError(name, suggest(name))
-
-
-_EXTRA_KNOWN: set[str] = set()
-
-
-def register_known(names: set[str]) -> None:
-    """Add non-option keywords (client settings, call arguments) to the suggestion pool."""
-    _EXTRA_KNOWN.update(names)
-
-
-def suggest(name: str) -> str | None:
-    """Return the closest known keyword to ``name``, if any is close."""
-    if name in _HINTS:
-        return _HINTS[name]
-    pool = [k for k in (*OPTIONS, *ALIASES, *_EXTRA_KNOWN) if k != name]
-    found = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
-    return found[0] if found else None
-
-
-def check_option(name: str, value: Any) -> None:
-    """Raise ``OptionError`` when ``value`` does not fit option ``name``'s type or range."""
-    spec = OPTIONS[name]
-    if value is None:
-        return
-    error = find_error(value, spec.type, name)
-    if error is not None:
-        allowed = error.split(": ", 1)[1] if ": " in error else error
-        where = error.split(": ", 1)[0]
-        raise OptionError(where, _value_at(value, where, name), allowed)
-    if spec.opt.check is not None:
-        problem = spec.opt.check(value)
-        if problem:
-            raise OptionError(name, value, problem)
-
-
-def _value_at(value: Any, where: str, name: str) -> Any:
-    """Return the part of ``value`` that ``where`` (``name.key[0]``) points at, best effort."""
-    if where == name:
-        return value
-    current = value
-    for token in where[len(name) :].replace("[", ".[").split("."):
-        if not token:
-            continue
-        try:
-            current = current[int(token[1:-1])] if token.startswith("[") else current[token]
-        except (KeyError, IndexError, TypeError, ValueError):
-            return value
-    return current
-
-
-def _describe_target(api: Api, spec: OptionSpec) -> str:
-    target = spec.target(api)
-    if target is None:
-        return "—"
-    if isinstance(target, str):
-        return f"`{target}`"
-    doc = _CONVERTER_NOTES.get(getattr(target, "__name__", ""), "converted")
-    return doc
-
-
-_CONVERTER_NOTES = {
-    "_chat_reasoning": "`reasoning_effort` (effort only)",
-    "_chat_modalities": "`modalities`",
-    "_responses_modalities": "text only (default; omitted)",
-    "_responses_n": "n=1 only (omitted)",
-    "_responses_logprobs": "`include: [message.output_text.logprobs]`",
-    "_responses_response_format": "`text.format` (reshaped)",
-    "_chat_text": "`verbosity`, `response_format` (format/verbosity only)",
-}
-
-
-def option_table_markdown() -> str:
-    """Return the README's option table, generated from ``OPTIONS``."""
-    lines = [
-        "| option | Chat Completions | Responses | what it does |",
-        "|---|---|---|---|",
-    ]
-    for name, spec in OPTIONS.items():
-        label = f"`{name}`"
-        if spec.aliases:
-            label += " (" + ", ".join(f"`{a}`" for a in spec.aliases) + ")"
-        lines.append(
-            f"| {label} | {_describe_target('chat_completions', spec)} | "
-            f"{_describe_target('responses', spec)} | {spec.opt.doc} |"
-        )
-    return "\n".join(lines) + "\n"
-
-
-# Value-dependent support, said in words for the README (the converters decide at run time).
-_VALUE_RULES = {
-    "reasoning": "`reasoning.effort` goes to both; any other key (`summary`, `generate_summary`, "
-    "`context`, `mode`) needs Responses",
-    "n": "`n > 1` needs Chat Completions",
-    "modalities": "`'audio'` needs Chat Completions",
-    "text": "keys beyond `format`/`verbosity` need Responses",
-    "service_tier": "values only one API's SDK type lists (e.g. `'ultrafast'`) go there",
-    "prompt_cache_options": "keys or values only the Responses type has (e.g. `ttl='12h'`) need "
-    "Responses",
-}
-
-
-def routing_summary_markdown() -> str:
-    """Return the README's routing lists, generated from ``OPTIONS``."""
-    responses_only = [n for n, spec in OPTIONS.items() if spec.opt.chat is None]
-    chat_only = [n for n, spec in OPTIONS.items() if spec.opt.responses is None]
-    lines = [
-        "- Responses only: " + ", ".join(f"`{n}`" for n in responses_only) + ".",
-        "- Chat Completions only: " + ", ".join(f"`{n}`" for n in chat_only) + ".",
-        "- Depends on the value:",
-        *(f"  - `{name}`: {rule}" for name, rule in _VALUE_RULES.items()),
-    ]
-    return "\n".join(lines) + "\n"

@@ -1,0 +1,200 @@
+"""Option rules: names and aliases, per-value checks, one merge, and contradictions.
+
+Construction and every call go through ``merge_options`` (aliases resolved, values checked,
+two spellings of one option reconciled) and ``check_contradictions`` (combinations OpenAI
+rejects or that cannot work), so a rule holds the same way wherever an option is given.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from langchain_paramchat.errors import OptionError, UnknownOptionError
+from langchain_paramchat.options.table import ALIASES, OPTIONS
+from langchain_paramchat.typecheck import find_error
+
+__all__ = [
+    "check_contradictions",
+    "check_option",
+    "merge_options",
+    "resolve_name",
+    "suggest",
+]
+
+# OpenAI's ``metadata`` is ``request_metadata`` here: ``metadata`` is LangChain's run metadata.
+_HINTS = {"metadata": "request_metadata"}
+
+
+def resolve_name(name: str, value: Any, known: Iterable[str] = ()) -> tuple[str, Any]:
+    """Map an alias keyword to its option, or raise ``UnknownOptionError`` with a suggestion.
+
+    ``known`` adds the caller's other keywords (client settings, call arguments) to the
+    names a suggestion may come from.
+    """
+    if name in OPTIONS:
+        return name, value
+    alias = ALIASES.get(name)
+    if alias is not None:
+        return alias[0], alias[1](value)
+    raise UnknownOptionError(name, suggest(name, known))
+
+
+def suggest(name: str, known: Iterable[str] = ()) -> str | None:
+    """Return the closest option, alias or ``known`` keyword to ``name``, if any is close."""
+    if name in _HINTS:
+        return _HINTS[name]
+    pool = [k for k in (*OPTIONS, *ALIASES, *known) if k != name]
+    found = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def check_option(name: str, value: Any) -> None:
+    """Raise ``OptionError`` when ``value`` does not fit option ``name``'s type or range."""
+    spec = OPTIONS[name]
+    if value is None:
+        return
+    error = find_error(value, spec.type, name)
+    if error is not None:
+        allowed = error.split(": ", 1)[1] if ": " in error else error
+        where = error.split(": ", 1)[0]
+        raise OptionError(where, _value_at(value, where, name), allowed)
+    if spec.opt.check is not None:
+        problem = spec.opt.check(value)
+        if problem:
+            raise OptionError(name, value, problem)
+
+
+def _value_at(value: Any, where: str, name: str) -> Any:
+    """Return the part of ``value`` that ``where`` (``name.key[0]``) points at, best effort."""
+    if where == name:
+        return value
+    current = value
+    for token in where[len(name) :].replace("[", ".[").split("."):
+        if not token:
+            continue
+        try:
+            current = current[int(token[1:-1])] if token.startswith("[") else current[token]
+        except (KeyError, IndexError, TypeError, ValueError):
+            return value
+    return current
+
+
+def merge_options(
+    base: Mapping[str, Any], given: Mapping[str, Any], known: Iterable[str] = ()
+) -> dict[str, Any]:
+    """Return ``base`` updated with the option keywords in ``given``, each checked.
+
+    Aliases resolve to their option; ``None`` unsets an option; ``reasoning_effort`` sets
+    only ``reasoning.effort`` and keeps the rest of ``reasoning``. Two spellings of one
+    option in ``given`` must agree (``OptionError`` otherwise), in either order. Unknown
+    keywords raise ``UnknownOptionError`` naming the closest option or ``known`` keyword.
+    Construction and every call use this one merge.
+    """
+    merged = dict(base)
+    spelled: dict[str, tuple[str, Any, Any]] = {}  # option -> (keyword, raw, resolved)
+    for key, raw in given.items():
+        name, value = resolve_name(key, raw, known)
+        if value is not None:
+            check_option(name, value)
+        earlier = spelled.get(name)
+        if earlier is not None and earlier[0] != key:
+            value = _agree(earlier, key, raw, value)
+        spelled[name] = (key, raw, value)
+        if value is None:
+            merged.pop(name, None)
+            continue
+        if key in ALIASES and isinstance(value, dict) and isinstance(merged.get(name), dict):
+            value = {**merged[name], **value}
+        merged[name] = value
+    return merged
+
+
+def _agree(earlier: tuple[str, Any, Any], key: str, raw: Any, value: Any) -> Any:
+    """Return the one value two spellings of an option in the same call mean, or raise."""
+    first_key, first_raw, first = earlier
+    if first is None or value is None:
+        return value if first is None else first
+    if isinstance(first, dict) and isinstance(value, dict):
+        clash = [k for k in value if k in first and first[k] != value[k]]
+        if not clash:
+            return {**first, **value}
+    elif first == value:
+        return value
+    raise OptionError(
+        key,
+        raw,
+        f"disagrees with {first_key}={first_raw!r} in the same call",
+        fix=f"pass only one of {first_key} and {key}",
+    )
+
+
+def check_contradictions(merged: dict[str, Any], *, stream: bool, tools: bool) -> None:
+    """Raise ``OptionError`` for option combinations OpenAI rejects or that cannot work.
+
+    ``tools`` says whether tools are bound. ``top_logprobs`` alone turns ``logprobs`` on.
+    """
+    if merged.get("top_logprobs") is not None and merged.get("logprobs") is None:
+        # top_logprobs means nothing without logprobs, and Chat Completions rejects it alone.
+        merged["logprobs"] = True
+    modalities = merged.get("modalities") or []
+    if merged.get("audio") is not None and "audio" not in modalities:
+        raise OptionError(
+            "audio",
+            merged["audio"],
+            "needs 'audio' in modalities",
+            fix="pass modalities=['text', 'audio']",
+        )
+    if "audio" in modalities and merged.get("audio") is None:
+        raise OptionError(
+            "modalities",
+            modalities,
+            "'audio' output needs the audio option",
+            fix="pass audio={'voice': 'alloy', 'format': 'wav'}",
+        )
+    n = merged.get("n") or 1
+    if n > 1 and stream:
+        raise OptionError(
+            "n",
+            n,
+            "n > 1 cannot be streamed: LangChain merges a stream into one message",
+            fix="use invoke/batch for several choices, or n=1 to stream",
+        )
+    if merged.get("top_logprobs") is not None and merged.get("logprobs") is False:
+        raise OptionError(
+            "top_logprobs", merged["top_logprobs"], "needs logprobs=True", fix="set logprobs=True"
+        )
+    if merged.get("prediction") is not None:
+        _check_prediction(merged, tools)
+
+
+# Options OpenAI rejects alongside Predicted Outputs (platform docs, "Predicted Outputs").
+_PREDICTION_CONFLICTS: dict[str, Callable[[Any], bool]] = {
+    "n": lambda v: v > 1,
+    "logprobs": bool,
+    "presence_penalty": lambda v: v > 0,
+    "frequency_penalty": lambda v: v > 0,
+    "audio": lambda v: v is not None,
+    "modalities": lambda v: any(m != "text" for m in v),
+    "max_tokens": lambda v: v is not None,
+}
+
+
+def _check_prediction(merged: Mapping[str, Any], tools: bool) -> None:
+    for name, conflicts in _PREDICTION_CONFLICTS.items():
+        value = merged.get(name)
+        if value is not None and conflicts(value):
+            raise OptionError(
+                name,
+                value,
+                "cannot be combined with prediction (OpenAI rejects it)",
+                fix=f"drop {name} or prediction",
+            )
+    if tools:
+        raise OptionError(
+            "prediction",
+            merged["prediction"],
+            "cannot be combined with tools (OpenAI rejects it)",
+            fix="drop the tools or prediction",
+        )
