@@ -430,6 +430,20 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions):
         if last is not None:
             yield last
 
+    # --- pickling (Dask, Ray, Spark workers) ------------------------------------------------
+
+    def __getstate__(self) -> dict[Any, Any]:
+        """Return the pickle state: settings and options, no transport, no API key."""
+        from langchain_paramchat.pickling import shippable_state
+
+        return shippable_state(self, super().__getstate__())
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        """Restore a pickled model; it reads ``OPENAI_API_KEY`` here, builds a transport lazily."""
+        from langchain_paramchat.pickling import restore_state
+
+        super().__setstate__(restore_state(state))
+
     # --- bulk jobs -------------------------------------------------------------------------
 
     def submit_batch(self, inputs: Iterable[LanguageModelInput], **kwargs: Any) -> BatchJob:
