@@ -20,9 +20,11 @@ from langchain_core.runnables import Runnable
 from langchain_core.utils import from_env, secret_from_env
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
 
+from langchain_paramchat import compat
 from langchain_paramchat import tools as _tools
 from langchain_paramchat.apis.adapter import Adapter, adapter_for, unsupported
 from langchain_paramchat.binding import Bindable
+from langchain_paramchat.compat import ChatOpenAISettings
 from langchain_paramchat.errors import (
     APIError,
     APITimeoutError,
@@ -87,7 +89,7 @@ _CALL_ARGS = frozenset(
 _TERMINAL_STATUSES = frozenset({"completed", "incomplete", "failed", "cancelled"})
 
 
-class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions):
+class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpenAISettings):
     """Chat model for OpenAI models with every request option, on Chat Completions or Responses.
 
     Each field below the client settings is a request option (see the README's option
@@ -149,7 +151,7 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions):
     _field_options: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**_normalize_init(kwargs))
+        super().__init__(**_normalize_init(compat.translate_init_kwargs(kwargs)))
         # Outside pydantic's validation, so a bad setting raises OptionError itself.
         self._client_settings()
 
@@ -227,13 +229,14 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions):
     def _call_options(
         self, stop: list[str] | str | None, kwargs: Mapping[str, Any]
     ) -> tuple[dict[str, Any], dict[str, Any]]:
+        kwargs = compat.translate_call_kwargs(kwargs)
         call = {k: v for k, v in kwargs.items() if k in _CALL_ARGS}
         given = {k: v for k, v in kwargs.items() if k not in _CALL_ARGS}
         merged = merge_options(self._field_options, given, _keywords())
         if stop is not None:
             check_option("stop", stop)
             merged["stop"] = stop
-        return merged, call
+        return compat.apply_disabled_params(merged, self.disabled_params), call
 
     def _prepare(
         self,
@@ -568,4 +571,4 @@ def _settings() -> frozenset[str]:
 @cache
 def _keywords() -> frozenset[str]:
     """Return the keywords besides options that a suggestion for a misspelling may name."""
-    return frozenset(ParamChat.model_fields) | _CALL_ARGS
+    return frozenset(ParamChat.model_fields) | _CALL_ARGS | compat.ACCEPTED

@@ -206,6 +206,7 @@ def input_tokens_body(payload: Mapping[str, Any]) -> dict[str, Any]:
 class _Model(Protocol):
     model: str
     custom_get_token_ids: Any
+    tiktoken_model_name: str | None
 
     @property
     def transport(self) -> Any: ...
@@ -242,7 +243,7 @@ class TokenCounting:
         """Return the tiktoken ids of ``text``; raise ``OptionError`` when none can load."""
         if self.custom_get_token_ids is not None:
             return list(self.custom_get_token_ids(text))
-        encoding = load_encoding(self.model)
+        encoding = load_encoding(self.tiktoken_model_name or self.model)
         if encoding is None:
             raise OptionError(
                 "get_token_ids",
@@ -257,7 +258,7 @@ class TokenCounting:
         """Count ``text``'s tokens locally (tiktoken, else an approximation; no network)."""
         if self.custom_get_token_ids is not None:
             return len(self.custom_get_token_ids(text))
-        return count_text(text, self.model)
+        return count_text(text, self.tiktoken_model_name or self.model)
 
     def get_num_tokens_from_messages(
         self: _Model, messages: list[BaseMessage], tools: Sequence[Any] | None = None
@@ -267,7 +268,7 @@ class TokenCounting:
         Uses tiktoken when its encoding loads, otherwise :func:`approximate_tokens` (with a
         one-time ``TokenEstimateWarning``). For OpenAI's exact count use ``count_tokens``.
         """
-        return estimate_message_tokens(messages, self.model, tools)
+        return estimate_message_tokens(messages, self.tiktoken_model_name or self.model, tools)
 
     def count_tokens(self: _Model, input: LanguageModelInput, **kwargs: Any) -> int:
         """Return OpenAI's exact input-token count for this call (``/v1/responses/input_tokens``).

@@ -1,0 +1,441 @@
+"""ChatOpenAI's constructor and call keyword names, with ChatOpenAI's meaning.
+
+Code written for ``langchain_openai.ChatOpenAI`` keeps working with only the import
+changed: each ChatOpenAI name below is either translated to ParamChat's own setting or
+refused at construction with the exact fix. ``CHAT_OPENAI_NAMES`` is the single list the
+README's migration table is checked against.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from langchain_paramchat.errors import OptionError
+from langchain_paramchat.options import resolve_name
+
+__all__ = [
+    "ACCEPTED",
+    "CHAT_OPENAI_NAMES",
+    "ChatOpenAISettings",
+    "Translation",
+    "apply_disabled_params",
+    "translate_call_kwargs",
+    "translate_init_kwargs",
+]
+
+Kind = Literal["same", "renamed", "translated", "refused"]
+
+
+@dataclass(frozen=True)
+class Translation:
+    """How one ChatOpenAI name is taken by ParamChat, for the code and the migration table."""
+
+    name: str
+    kind: Kind
+    paramchat: str
+    """ParamChat's equivalent (a setting, an option or a method)."""
+    note: str = ""
+    """Any difference in behaviour, or the fix for a refused name."""
+
+
+def _t(name: str, kind: Kind, paramchat: str, note: str = "") -> Translation:
+    return Translation(name, kind, paramchat, note)
+
+
+# Every ChatOpenAI constructor argument (langchain-openai 1.7's fields), then its call-only
+# keyword arguments. "same": ParamChat has the name with the same meaning.
+CHAT_OPENAI_NAMES: tuple[Translation, ...] = (
+    _t(
+        "model / model_name", "same", "model", "default `gpt-4o-mini` (ChatOpenAI: `gpt-3.5-turbo`)"
+    ),
+    _t("openai_api_key / api_key", "renamed", "api_key", "also read from `OPENAI_API_KEY`"),
+    _t("openai_api_base / base_url", "renamed", "base_url", "also read from `OPENAI_BASE_URL`"),
+    _t("openai_organization / organization", "renamed", "organization"),
+    _t(
+        "openai_proxy",
+        "refused",
+        "http_client",
+        "pass `http_client=httpx2.Client(proxy=...)` and "
+        "`http_async_client=httpx2.AsyncClient(proxy=...)`",
+    ),
+    _t(
+        "request_timeout / timeout",
+        "renamed",
+        "timeout",
+        "finite by default (600 s); streams also stop after `stream_idle_timeout` of silence",
+    ),
+    _t("stream_chunk_timeout", "renamed", "stream_idle_timeout"),
+    _t("max_retries", "same", "max_retries", "ParamChat retries with tenacity, SDK retries off"),
+    _t("default_headers / default_query", "same", "default_headers / default_query"),
+    _t("http_client / http_async_client", "same", "http_client / http_async_client"),
+    _t(
+        "http_socket_options",
+        "refused",
+        "http_client",
+        "build an `httpx2.Client` with the socket options and pass it as `http_client`",
+    ),
+    _t(
+        "client / async_client / root_client / root_async_client",
+        "refused",
+        "base_url / http_client",
+        "ParamChat builds and shares its own SDK clients; pass their settings instead",
+    ),
+    _t(
+        "model_kwargs",
+        "translated",
+        "the options themselves",
+        "each key is validated as an option; unknown keys are refused (use `extra_body`)",
+    ),
+    _t("extra_body", "same", "extra_body"),
+    _t(
+        "use_responses_api",
+        "translated",
+        "api",
+        '`True` → `api="responses"`, `False` → `api="chat_completions"`, `None` → `"auto"`',
+    ),
+    _t(
+        "output_version",
+        "same",
+        "output_version",
+        '`"responses/v1"` also selects the Responses API (as in ChatOpenAI); `"v1"` gives '
+        'standard content blocks; `None`/`"v0"` the provider format',
+    ),
+    _t(
+        "use_previous_response_id",
+        "translated",
+        'chain_responses=True, api="responses"',
+        "sends only the messages after the last Responses reply, continuing from its id",
+    ),
+    _t(
+        "include_response_headers",
+        "same",
+        "include_response_headers",
+        "`response_metadata['headers']` on invoke and the first streamed chunk",
+    ),
+    _t(
+        "disabled_params",
+        "same",
+        "disabled_params",
+        "`{name: None}` never sends `name`; `{name: [values]}` drops only those values",
+    ),
+    _t("stop / stop_sequences", "renamed", "stop"),
+    _t("n", "same", "n", "n > 1 cannot be streamed (an error, not a merged stream)"),
+    _t("streaming", "same", "streaming"),
+    _t("stream_usage", "same", "stream_usage", "on by default"),
+    _t("max_tokens / max_completion_tokens", "renamed", "max_tokens", "`max_output_tokens` too"),
+    _t(
+        "reasoning_effort",
+        "translated",
+        "reasoning={'effort': ...}",
+        "stays on Chat Completions (as in ChatOpenAI)",
+    ),
+    _t(
+        "reasoning",
+        "same",
+        "reasoning",
+        "`{'effort': ...}` alone stays on Chat Completions (`reasoning_effort`); ChatOpenAI "
+        'moves any `reasoning` to Responses — pass `api="responses"` for that; a `summary` '
+        "routes to Responses in ParamChat too",
+    ),
+    _t("temperature / top_p / seed", "same", "temperature / top_p / seed"),
+    _t("presence_penalty / frequency_penalty", "same", "presence_penalty / frequency_penalty"),
+    _t(
+        "logprobs / top_logprobs",
+        "same",
+        "logprobs / top_logprobs",
+        "`top_logprobs` implies `logprobs`",
+    ),
+    _t(
+        "logit_bias",
+        "same",
+        "logit_bias",
+        "integer token ids are sent as strings, as OpenAI expects",
+    ),
+    _t("verbosity", "same", "verbosity"),
+    _t(
+        "service_tier",
+        "same",
+        "service_tier",
+        "`response_metadata['service_tier']` is the tier that served",
+    ),
+    _t("store / include / truncation", "same", "store / include / truncation"),
+    _t("context_management", "same", "context_management", "routes to the Responses API"),
+    _t("prompt_cache_options", "same", "prompt_cache_options", "keys checked against the SDK"),
+    _t(
+        "tiktoken_model_name",
+        "same",
+        "tiktoken_model_name",
+        "the tokenizer's model for `get_num_tokens_from_messages`; `count_tokens` is exact",
+    ),
+    _t(
+        "name / cache / verbose / callbacks / tags / metadata / rate_limiter / "
+        "custom_get_token_ids / disable_streaming / profile",
+        "same",
+        "(LangChain's own)",
+        "`metadata` is LangChain's run metadata; OpenAI's request `metadata` is `request_metadata`",
+    ),
+    # Call keyword arguments (invoke / stream / batch / bind).
+    _t("stop= (call)", "same", "stop"),
+    _t(
+        "tools / tool_choice / parallel_tool_calls / strict (bind_tools)",
+        "same",
+        "bind_tools(...)",
+        "built-in tool dicts route to the Responses API",
+    ),
+    _t(
+        "response_format (call)",
+        "same",
+        "response_format",
+        "a Pydantic class works too; on Responses it becomes `text.format`",
+    ),
+    _t(
+        "previous_response_id (call)",
+        "same",
+        "previous_response_id",
+        "routes to the Responses API",
+    ),
+    _t(
+        "with_structured_output(method=, strict=, include_raw=)",
+        "same",
+        "with_structured_output",
+        "streams only validated objects; `stream_partial=True` for growing dicts",
+    ),
+    _t(
+        "get_num_tokens_from_messages(messages, tools=)",
+        "same",
+        "get_num_tokens_from_messages",
+        "tiktoken if its encoding loads, else an approximation (warned once); exact: "
+        "`count_tokens(...)`",
+    ),
+    _t("any other OpenAI parameter", "same", "its option name, or extra_body={...}"),
+)
+
+# ChatOpenAI names refused at construction, with the fix.
+_REFUSED = {
+    "openai_proxy": (
+        "ParamChat does not build proxied HTTP clients itself",
+        "pass http_client=httpx2.Client(proxy=...) and "
+        "http_async_client=httpx2.AsyncClient(proxy=...)",
+    ),
+    "http_socket_options": (
+        "ParamChat does not build HTTP clients with socket options",
+        "pass http_client=httpx2.Client(transport=httpx2.HTTPTransport(socket_options=...))",
+    ),
+    **{
+        name: (
+            "ParamChat builds and shares its own openai SDK clients",
+            "pass the client's settings instead (api_key, base_url, timeout, http_client)",
+        )
+        for name in ("client", "async_client", "root_client", "root_async_client")
+    },
+}
+
+_RENAMED = {
+    "openai_api_key": "api_key",
+    "openai_api_base": "base_url",
+    "openai_organization": "organization",
+    "request_timeout": "timeout",
+    "stream_chunk_timeout": "stream_idle_timeout",
+    "stop_sequences": "stop",
+}
+
+_OUTPUT_VERSIONS = (None, "v0", "v1", "responses/v1")
+
+
+class ChatOpenAISettings(BaseModel):
+    """Settings ParamChat takes from ChatOpenAI that are not request options."""
+
+    include_response_headers: bool = False
+    """Put the HTTP response headers in ``response_metadata['headers']`` (first chunk when
+    streaming)."""
+    disabled_params: dict[str, Any] | None = None
+    """Options never to send: ``{name: None}`` drops ``name``; ``{name: [v, ...]}`` drops those
+    values only (for OpenAI-compatible servers that reject a parameter)."""
+    tiktoken_model_name: str | None = None
+    """Model name whose tiktoken encoding ``get_num_tokens_from_messages`` uses."""
+
+
+def _put(out: dict[str, Any], name: str, value: Any, source: str) -> None:
+    if name in out and out[name] != value:
+        raise OptionError(
+            source,
+            value,
+            f"disagrees with {name}={out[name]!r}",
+            fix=f"pass only one of {source} and {name}",
+        )
+    out[name] = value
+
+
+def translate_init_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """Return constructor kwargs with ChatOpenAI's names turned into ParamChat's.
+
+    Raise ``OptionError`` for a refused ChatOpenAI name or a contradiction, and
+    ``UnknownOptionError`` for a ``model_kwargs`` or ``disabled_params`` key that is no
+    option.
+    """
+    out: dict[str, Any] = {}
+    later: dict[str, Any] = {}
+    for key, value in kwargs.items():
+        if key in _REFUSED:
+            why, fix = _REFUSED[key]
+            raise OptionError(key, value, why, fix=fix)
+        if key in _RENAMED:
+            _put(out, _RENAMED[key], value, key)
+        elif key in ("model_kwargs", "use_responses_api", "use_previous_response_id"):
+            later[key] = value
+        elif key == "logit_bias":
+            _put(out, key, logit_bias_keys(value), key)
+        elif key == "disabled_params" and value is not None:
+            _put(out, key, _disabled(value), key)
+        elif key == "output_version":
+            if value not in _OUTPUT_VERSIONS:
+                raise OptionError(key, value, f"must be one of {_OUTPUT_VERSIONS}")
+            _put(out, key, value, key)
+        else:
+            _put(out, key, value, key)
+    if "model_kwargs" in later and not isinstance(later["model_kwargs"], Mapping | None):
+        raise OptionError("model_kwargs", later["model_kwargs"], "must be a dict of options")
+    for key, value in (later.get("model_kwargs") or {}).items():
+        # Each key must be an option (or an alias); its value is checked like any option's.
+        resolve_name(key, None)
+        if key == "logit_bias":
+            value = logit_bias_keys(value)
+        _put(out, key, value, f"model_kwargs[{key!r}]")
+    api = _api_from(later, out)
+    if api is not None:
+        _put(out, "api", api, _api_source(later, out))
+    if later.get("use_previous_response_id"):
+        _put(out, "chain_responses", True, "use_previous_response_id")
+    return out
+
+
+def _disabled(value: Any) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise OptionError("disabled_params", value, "must be a dict {option: None or [values]}")
+    out: dict[str, Any] = {}
+    for key, values in value.items():
+        name, _ = resolve_name(key, None)
+        if values is not None and not isinstance(values, list | tuple):
+            raise OptionError(
+                f"disabled_params[{key!r}]", values, "must be None (never send) or a list"
+            )
+        out[name] = values
+    return out
+
+
+def _api_from(later: Mapping[str, Any], out: Mapping[str, Any]) -> str | None:
+    flag = later.get("use_responses_api")
+    if flag is not None:
+        if not isinstance(flag, bool):
+            raise OptionError("use_responses_api", flag, "must be True, False or None")
+        return "responses" if flag else "chat_completions"
+    if later.get("use_previous_response_id") or out.get("output_version") == "responses/v1":
+        return None if out.get("api", "auto") != "auto" else "responses"
+    return None
+
+
+def _api_source(later: Mapping[str, Any], out: Mapping[str, Any]) -> str:
+    if later.get("use_responses_api") is not None:
+        return "use_responses_api"
+    if later.get("use_previous_response_id"):
+        return "use_previous_response_id"
+    return "output_version"
+
+
+# Model settings a call cannot change; ChatOpenAI users sometimes pass them per call.
+_SETTINGS = frozenset(
+    {
+        *_RENAMED,
+        *_REFUSED,
+        "api_key",
+        "base_url",
+        "organization",
+        "project",
+        "timeout",
+        "max_retries",
+        "default_headers",
+        "default_query",
+        "http_client",
+        "http_async_client",
+        "model_kwargs",
+        "use_previous_response_id",
+        "include_response_headers",
+        "disabled_params",
+        "streaming",
+    }
+) - {"stop_sequences"}
+
+# Names ParamChat accepts only because ChatOpenAI has them (for "did you mean" suggestions).
+ACCEPTED = frozenset({*_RENAMED, "model_kwargs", "use_responses_api", "use_previous_response_id"})
+
+
+def translate_call_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """Return call kwargs with ChatOpenAI's spellings turned into ParamChat's.
+
+    ``stop_sequences`` becomes ``stop``, ``use_responses_api`` becomes ``api`` and integer
+    ``logit_bias`` keys become strings. Raise ``OptionError`` for a model setting passed
+    per call (``timeout``, ``api_key``...), naming where it goes instead.
+    """
+    for key in kwargs:
+        if key in _SETTINGS:
+            name = _RENAMED.get(key, key)
+            raise OptionError(
+                key,
+                kwargs[key],
+                "is a model setting, not a per-call option",
+                fix=f"set it on the model: ParamChat({name}=...)",
+            )
+    if not {"stop_sequences", "logit_bias", "use_responses_api"} & set(kwargs):
+        return dict(kwargs)
+    out = dict(kwargs)
+    if "use_responses_api" in out:
+        flag = out.pop("use_responses_api")
+        if flag is not None:
+            api = _api_from({"use_responses_api": flag}, {})
+            if out.get("api", api) != api:
+                raise OptionError(
+                    "use_responses_api",
+                    flag,
+                    f"disagrees with api={out['api']!r}",
+                    fix="pass only api",
+                )
+            out["api"] = api
+    if "logit_bias" in out:
+        out["logit_bias"] = logit_bias_keys(out["logit_bias"])
+    if "stop_sequences" in out:
+        value = out.pop("stop_sequences")
+        if out.get("stop") is not None and out["stop"] != value:
+            raise OptionError(
+                "stop_sequences",
+                value,
+                f"disagrees with stop={out['stop']!r}",
+                fix="pass only stop",
+            )
+        out["stop"] = value
+    return out
+
+
+def logit_bias_keys(value: Any) -> Any:
+    """Return ``logit_bias`` with integer token ids as strings (ChatOpenAI takes ints)."""
+    if isinstance(value, Mapping):
+        return {str(k) if isinstance(k, int) else k: v for k, v in value.items()}
+    return value
+
+
+def apply_disabled_params(
+    merged: dict[str, Any], disabled: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """Drop the options ``disabled_params`` names (all values, or only the listed ones)."""
+    if not disabled:
+        return merged
+    out = dict(merged)
+    for name, values in disabled.items():
+        if name not in out:
+            continue
+        if values is None or out[name] in values:
+            del out[name]
+    return out

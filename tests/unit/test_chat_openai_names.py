@@ -1,0 +1,179 @@
+"""ChatOpenAI's constructor and call names are taken with ChatOpenAI's meaning, or refused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from langchain_paramchat import ParamChat
+from langchain_paramchat import token_count as tc
+from langchain_paramchat.errors import OptionError, UnknownOptionError
+
+BASE = "http://127.0.0.1:9/v1"
+
+
+def chat(**kwargs: Any) -> ParamChat:
+    kwargs.setdefault("api_key", "sk-test")
+    return ParamChat(**kwargs)
+
+
+def payload(model: Any, **kwargs: Any) -> dict[str, Any]:
+    return dict(model.preview_request("hi", **kwargs).payload)
+
+
+class GetWeather(BaseModel):
+    """Get the weather."""
+
+    city: str
+
+
+def test_renamed_client_settings() -> None:
+    model = ParamChat(
+        openai_api_key="sk-old-name",
+        openai_api_base=BASE,
+        openai_organization="org-1",
+        request_timeout=12.5,
+        stream_chunk_timeout=7.0,
+        model_name="gpt-4.1-mini",
+    )
+    assert model.api_key is not None and model.api_key.get_secret_value() == "sk-old-name"
+    assert (model.base_url, model.organization, model.model) == (BASE, "org-1", "gpt-4.1-mini")
+    assert (model.timeout, model.stream_idle_timeout) == (12.5, 7.0)
+    assert "sk-old-name" not in repr(model)
+
+
+def test_a_name_and_its_chatopenai_spelling_must_agree() -> None:
+    with pytest.raises(OptionError, match="request_timeout"):
+        chat(timeout=5.0, request_timeout=6.0)
+    assert chat(timeout=5.0, request_timeout=5.0).timeout == 5.0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "key", "sent"),
+    [
+        ({"stop_sequences": ["END"]}, "stop", ["END"]),
+        ({"n": 2}, "n", 2),
+        ({"max_tokens": 9}, "max_completion_tokens", 9),
+        ({"max_completion_tokens": 9}, "max_completion_tokens", 9),
+        ({"reasoning_effort": "low"}, "reasoning_effort", "low"),
+        ({"logit_bias": {50256: -100}}, "logit_bias", {"50256": -100}),
+        ({"model_kwargs": {"seed": 7}}, "seed", 7),
+        ({"model_kwargs": {"max_completion_tokens": 9}}, "max_completion_tokens", 9),
+        ({"model_kwargs": {"logit_bias": {1: 5}}}, "logit_bias", {"1": 5}),
+    ],
+)
+def test_constructor_names_reach_the_request(kwargs: dict[str, Any], key: str, sent: Any) -> None:
+    body = payload(chat(**kwargs))
+    assert body[key] == sent
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "key", "sent"),
+    [
+        ({"stop_sequences": ["END"]}, "stop", ["END"]),
+        ({"logit_bias": {50256: -100}}, "logit_bias", {"50256": -100}),
+        ({"max_completion_tokens": 3}, "max_completion_tokens", 3),
+    ],
+)
+def test_call_names_reach_the_request(kwargs: dict[str, Any], key: str, sent: Any) -> None:
+    assert payload(chat(), **kwargs)[key] == sent
+    assert payload(chat().bind(**kwargs))[key] == sent
+
+
+def test_model_kwargs_keys_are_checked_like_options() -> None:
+    with pytest.raises(UnknownOptionError, match="extra_body"):
+        chat(model_kwargs={"not_an_option": 1})
+    with pytest.raises(OptionError, match="temperature"):
+        chat(model_kwargs={"temperature": 9})
+    with pytest.raises(OptionError, match="disagrees"):
+        chat(temperature=0.1, model_kwargs={"temperature": 0.2})
+    with pytest.raises(OptionError, match="model_kwargs"):
+        chat(model_kwargs=["seed"])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "api"),
+    [
+        ({"use_responses_api": True}, "responses"),
+        ({"use_responses_api": False}, "chat_completions"),
+        ({"use_responses_api": None}, "chat_completions"),
+        ({"output_version": "responses/v1"}, "responses"),
+        ({"use_previous_response_id": True}, "responses"),
+        ({"output_version": "responses/v1", "use_responses_api": False}, "chat_completions"),
+    ],
+)
+def test_api_choice_as_chatopenai_makes_it(kwargs: dict[str, Any], api: str) -> None:
+    assert chat(**kwargs).preview_request("hi").api == api
+
+
+def test_use_responses_api_per_call_and_contradictions() -> None:
+    assert chat().preview_request("hi", use_responses_api=True).api == "responses"
+    with pytest.raises(OptionError, match="use_responses_api"):
+        chat(api="chat_completions", use_responses_api=True)
+    with pytest.raises(OptionError, match="use_responses_api"):
+        chat().preview_request("hi", api="chat_completions", use_responses_api=True)
+    with pytest.raises(OptionError, match="output_version"):
+        chat(output_version="v2")
+
+
+def test_use_previous_response_id_chains_responses() -> None:
+    model = chat(use_previous_response_id=True)
+    assert model.chain_responses is True
+
+
+def test_disabled_params_never_send_what_they_name() -> None:
+    tools = [GetWeather]
+    model = chat(disabled_params={"parallel_tool_calls": None})
+    body = payload(model.bind_tools(tools, parallel_tool_calls=False))
+    assert "parallel_tool_calls" not in body
+    only_some = chat(disabled_params={"temperature": [0.0]})
+    assert "temperature" not in payload(only_some, temperature=0.0)
+    assert payload(only_some, temperature=0.5)["temperature"] == 0.5
+    alias = chat(disabled_params={"max_completion_tokens": None}, max_tokens=5)
+    assert "max_completion_tokens" not in payload(alias)
+    with pytest.raises(UnknownOptionError):
+        chat(disabled_params={"no_such_option": None})
+
+
+@pytest.mark.parametrize(
+    ("name", "fix"),
+    [
+        ("openai_proxy", "httpx2.Client(proxy="),
+        ("http_socket_options", "socket_options"),
+        ("client", "http_client"),
+        ("root_async_client", "http_client"),
+    ],
+)
+def test_names_paramchat_cannot_honour_fail_at_construction_with_the_fix(
+    name: str, fix: str
+) -> None:
+    with pytest.raises(OptionError, match=name) as info:
+        chat(**{name: object()})
+    assert fix in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "target"),
+    [("request_timeout", "timeout"), ("timeout", "timeout"), ("openai_api_key", "api_key")],
+)
+def test_model_settings_passed_per_call_say_where_they_go(name: str, target: str) -> None:
+    with pytest.raises(OptionError, match=rf"ParamChat\({target}=") as info:
+        chat().preview_request("hi", **{name: 5})
+    assert name in str(info.value)
+
+
+def test_suggestions_point_the_right_way() -> None:
+    with pytest.raises(UnknownOptionError, match="'use_responses_api'"):
+        chat(use_response_api=True)
+    with pytest.raises(UnknownOptionError, match="'request_timeout'"):
+        chat(request_timout=5)
+
+
+def test_tiktoken_model_name_picks_the_tokenizer(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[str] = []
+    monkeypatch.setattr(tc, "load_encoding", lambda model: asked.append(model))
+    monkeypatch.setattr(tc, "_warned", True)
+    chat(model="my-finetune", tiktoken_model_name="gpt-4o").get_num_tokens("hello")
+    assert asked == ["gpt-4o"]
