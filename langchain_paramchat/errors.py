@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import httpx2
+import openai
 from langchain_core.exceptions import ContextOverflowError as _CoreContextOverflowError
 from langchain_core.exceptions import (
     ModelAPIError,
@@ -86,8 +88,18 @@ class LengthLimitError(StructuredOutputError):
     """Raise when structured output was cut off by the token limit."""
 
 
-class APIError(ParamChatError):
-    """Raise for an error reported by the API; the SDK's exception is the ``__cause__``."""
+class APIError(ParamChatError, openai.APIError):
+    """Raise for an error reported by the API; the SDK's exception is the ``__cause__``.
+
+    Also an ``openai.APIError`` (and each subclass the matching ``openai`` exception), so
+    code written for the SDK or ChatOpenAI (``except openai.RateLimitError``,
+    ``with_fallbacks(exceptions_to_handle=...)``) catches ParamChat's errors unchanged. The
+    SDK's attributes are filled too: ``message``, ``request``, ``body``, ``code``, ``param``,
+    ``type`` (the same as ``error_type``).
+    """
+
+    # int or None; Any so the SDK's subclasses (``status_code: Literal[429]``) agree with it.
+    status_code: Any
 
     def __init__(
         self,
@@ -97,11 +109,19 @@ class APIError(ParamChatError):
         code: str | None = None,
         request_id: str | None = None,
         error_type: str | None = None,
+        request: httpx2.Request | None = None,
+        body: object | None = None,
+        param: str | None = None,
     ) -> None:
         self.status_code = status_code
         self.code = code
         self.request_id = request_id
         self.error_type = error_type
+        self.type = error_type
+        self.param = param
+        self.body = body
+        # openai.APIError declares ``request`` non-optional; a stream error may have none.
+        self.request = request  # type: ignore[assignment]
         parts = [message]
         details = []
         if status_code is not None:
@@ -112,7 +132,9 @@ class APIError(ParamChatError):
             details.append(f"request id {request_id}")
         if details:
             parts.append(f"({', '.join(details)})")
-        super().__init__(" ".join(parts))
+        self.message = " ".join(parts)
+        # openai.APIError.__init__ wants an httpx2 request and body; its fields are set above.
+        Exception.__init__(self, self.message)
 
 
 class StreamInterruptedError(APIError):
@@ -123,17 +145,21 @@ class StreamInterruptedError(APIError):
         super().__init__(message, **kwargs)
 
 
-class StreamTimeoutError(APIError, TimeoutError):
+class StreamTimeoutError(APIError, TimeoutError, openai.APITimeoutError):
     """Raise when a stream sends nothing for longer than the idle timeout."""
 
 
-# HTTP and connection errors. client.py maps the openai SDK's exceptions to these; each also
-# derives from langchain-core's matching ModelError, so LangChain's retry and summarization
-# middleware recognise them. ``is_retryable`` is set per instance from retry.py's rules.
+# HTTP and connection errors. transport/errors.py maps the openai SDK's exceptions to
+# these; each also derives from langchain-core's matching ModelError, so LangChain's retry
+# and summarization middleware recognise them. ``is_retryable`` is set per instance from
+# retry.py's rules.
 
 
-class APIStatusError(APIError, ModelError):
-    """Raise for an HTTP error status; ``headers`` are the response headers (for Retry-After)."""
+class APIStatusError(APIError, ModelError, openai.APIStatusError):
+    """Raise for an HTTP error status; ``headers`` are the response headers (for Retry-After).
+
+    ``response`` is the HTTP response (as on ``openai.APIStatusError``) when there was one.
+    """
 
     is_retryable: bool
 
@@ -146,53 +172,74 @@ class APIStatusError(APIError, ModelError):
         code: str | None = None,
         request_id: str | None = None,
         error_type: str | None = None,
+        response: httpx2.Response | None = None,
+        body: object | None = None,
+        param: str | None = None,
     ) -> None:
         self.headers: Mapping[str, str] = headers if headers is not None else {}
+        self.response = response  # type: ignore[assignment]
         super().__init__(
             message,
             status_code=status_code,
             code=code,
             request_id=request_id,
             error_type=error_type,
+            request=response.request if response is not None else None,
+            body=body,
+            param=param,
         )
 
 
-class BadRequestError(APIStatusError, ModelInvalidRequestError):
-    """Raise when the API rejects the request as invalid (400, 422)."""
+class BadRequestError(APIStatusError, ModelInvalidRequestError, openai.BadRequestError):
+    """Raise when the API rejects the request as invalid (400, and 422 as a subclass)."""
 
 
 class ContextOverflowError(BadRequestError, _CoreContextOverflowError):
     """Raise when the input exceeds the context window (code ``context_length_exceeded``)."""
 
 
-class AuthenticationError(APIStatusError, ModelAuthenticationError):
+class UnprocessableEntityError(BadRequestError, openai.UnprocessableEntityError):
+    """Raise on 422: a ``BadRequestError`` here, ``openai.UnprocessableEntityError`` for the SDK."""
+
+
+class AuthenticationError(APIStatusError, ModelAuthenticationError, openai.AuthenticationError):
     """Raise when the API key is missing, wrong or revoked (401)."""
 
 
-class PermissionDeniedError(APIStatusError, ModelPermissionDeniedError):
+class PermissionDeniedError(
+    APIStatusError, ModelPermissionDeniedError, openai.PermissionDeniedError
+):
     """Raise when the key may not use the model or endpoint (403)."""
 
 
-class NotFoundError(APIStatusError, ModelNotFoundError):
+class NotFoundError(APIStatusError, ModelNotFoundError, openai.NotFoundError):
     """Raise when the model, endpoint or stored object does not exist (404)."""
 
 
-class RateLimitError(APIStatusError, ModelRateLimitError):
+class ConflictError(APIStatusError, ModelAPIError, openai.ConflictError):
+    """Raise on 409 (a lock or state conflict on the server; retried)."""
+
+
+class RateLimitError(APIStatusError, ModelRateLimitError, openai.RateLimitError):
     """Raise on 429; ``code == "insufficient_quota"`` is a billing limit and never retries."""
 
 
-class ServerError(APIStatusError, ModelAPIError):
+class ServerError(APIStatusError, ModelAPIError, openai.InternalServerError):
     """Raise when the API reports a server-side failure (5xx)."""
 
 
-class APIConnectionError(APIError, ModelConnectionError):
+class APIConnectionError(APIError, ModelConnectionError, openai.APIConnectionError):
     """Raise when the API cannot be reached or the connection drops before any output."""
 
     is_retryable: bool
 
 
-class APITimeoutError(APIConnectionError, ModelTimeoutError, TimeoutError):
+class APITimeoutError(APIConnectionError, ModelTimeoutError, TimeoutError, openai.APITimeoutError):
     """Raise when a request exceeds the ``timeout`` setting."""
+
+
+class DeadlineExceededError(APITimeoutError):
+    """Raise when a call runs past ``total_timeout``; never retried (the time is used up)."""
 
 
 class StreamStalledError(StreamInterruptedError, StreamTimeoutError):
