@@ -113,11 +113,14 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpen
     """OpenAI organization id sent with each request; defaults to ``OPENAI_ORG_ID``."""
     project: str | None = Field(default_factory=from_env("OPENAI_PROJECT_ID", default=None))
     """OpenAI project id sent with each request; defaults to ``OPENAI_PROJECT_ID``."""
-    timeout: float | None = DEFAULT_TIMEOUT
+    timeout: float | tuple[float, float] | Any = DEFAULT_TIMEOUT
     """Seconds each phase of a request may take (each read; connecting is capped at 10 s).
 
-    Finite by default, so a call never hangs forever; streams use ``stream_idle_timeout``
-    between events instead."""
+    Also a ``(connect, read)`` tuple or an ``httpx2.Timeout``/``httpx.Timeout``, as in
+    ChatOpenAI. Finite by default, so a call never hangs forever; streams use
+    ``stream_idle_timeout`` between events instead."""
+    total_timeout: float | None = None
+    """Seconds a whole call may take, retries and a slowly arriving reply included."""
     stream_idle_timeout: float | None = 120.0
     """Seconds a stream may stay silent between events before it fails."""
     max_retries: int = 2
@@ -129,9 +132,9 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpen
     default_query: dict[str, Any] | None = None
     """Extra URL query parameters sent with every request."""
     http_client: Any = Field(default=None, exclude=True)
-    """An ``httpx2.Client`` for the sync SDK client."""
+    """An ``httpx2.Client`` (or ``httpx.Client``) for the sync SDK client."""
     http_async_client: Any = Field(default=None, exclude=True)
-    """An ``httpx2.AsyncClient`` for the async SDK client."""
+    """An ``httpx2.AsyncClient`` (or ``httpx.AsyncClient``) for the async SDK client."""
     extra_body: dict[str, Any] | None = None
     """Sent verbatim at the top level of every request body (for parameters ParamChat lacks)."""
     streaming: bool = False
@@ -291,7 +294,7 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpen
     def transport(self) -> Any:
         """Return the (lazily built, reused) transport for this model's client settings."""
         if self._transport is None:
-            from langchain_paramchat.client import shared_transport
+            from langchain_paramchat.transport import shared_transport
 
             settings = self._client_settings()
             self._transport = shared_transport(settings)
@@ -299,8 +302,8 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpen
 
     def _client_settings(self) -> Any:
         """Return the transport settings; bad ones (timeout, retries) raise ``OptionError``."""
-        from langchain_paramchat.client import ClientSettings
         from langchain_paramchat.retry import RetryPolicy
+        from langchain_paramchat.transport import ClientSettings
 
         policy = self.retry_policy or RetryPolicy(max_retries=self.max_retries)
         return ClientSettings(
@@ -310,6 +313,7 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpen
             project=self.project,
             timeout=self.timeout if self.timeout is not None else DEFAULT_TIMEOUT,
             stream_idle_timeout=self.stream_idle_timeout,
+            total_timeout=self.total_timeout,
             default_headers=self.default_headers,
             default_query=self.default_query,
             http_client=self.http_client,

@@ -22,6 +22,7 @@ import tenacity
 from langchain_paramchat.errors import (
     APIConnectionError,
     APIError,
+    DeadlineExceededError,
     OptionError,
     StreamInterruptedError,
     StreamTimeoutError,
@@ -46,9 +47,10 @@ def retry_reason(exc: BaseException) -> str | None:
     first event), and HTTP 408, 409, 429 and 5xx. Never retried: any other status
     (400, 401, 403, 404, 422, ...), a 429 whose code is ``insufficient_quota``, a reply the
     server marks ``x-should-retry: false``, a stream that already yielded output
-    (``StreamInterruptedError``), and anything that is not a package ``APIError``.
+    (``StreamInterruptedError``), a call past its ``total_timeout``
+    (``DeadlineExceededError``), and anything that is not a package ``APIError``.
     """
-    if isinstance(exc, StreamInterruptedError):
+    if isinstance(exc, StreamInterruptedError | DeadlineExceededError):
         return None
     if isinstance(exc, StreamTimeoutError):
         return "stream idle timeout"

@@ -16,7 +16,6 @@ import langchain_core.exceptions as lc_exceptions
 import pytest
 from openai._utils import _transform
 
-from langchain_paramchat.client import ClientSettings, Transport, _SSEDecoder
 from langchain_paramchat.errors import (
     APIConnectionError,
     APIError,
@@ -34,6 +33,8 @@ from langchain_paramchat.errors import (
 )
 from langchain_paramchat.retry import RetryPolicy
 from langchain_paramchat.testing import FakeOpenAI, Fault, Reply
+from langchain_paramchat.transport import ClientSettings, Transport
+from langchain_paramchat.transport import SSEDecoder as _SSEDecoder
 
 API_KEY = "sk-transport-SECRET-7f3a9c"
 CHAT = "chat/completions"
@@ -136,7 +137,7 @@ async def test_astream_yields_responses_events_by_name(fake_openai: FakeOpenAI) 
     assert names[0] == "response.created"
     assert names[-1] == "response.completed"
     assert all(data["type"] == name for name, data in received)
-    assert events.done is False  # the Responses API ends with an event, not [DONE]
+    assert events.done is True  # response.completed is the terminal event
     await transport.aclose()
 
 

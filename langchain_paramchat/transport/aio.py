@@ -1,0 +1,253 @@
+"""The async half of the transport: JSON requests and event streams over ``openai.AsyncOpenAI``."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncGenerator, Mapping
+from typing import Any
+
+import httpx2
+import openai
+
+from langchain_paramchat.errors import APIError, ResponseFormatError
+from langchain_paramchat.transport.base import (
+    Attempts,
+    TransportBase,
+    interrupted,
+    not_event_stream,
+)
+from langchain_paramchat.transport.fastpath import afinish_body, direct_request
+from langchain_paramchat.transport.sse import SSEDecoder
+from langchain_paramchat.transport.streams import AsyncEventStream, Event, JSONReply
+
+__all__ = ["AsyncTransport"]
+
+
+class AsyncTransport(TransportBase):
+    """Send JSON and read JSON or SSE replies, awaiting; see ``Transport``.
+
+    Async SDK clients are built once per event loop (an httpx2 pool cannot outlive its
+    loop) unless ``http_async_client`` is given, and released when their loop closes.
+    """
+
+    @property
+    def async_client(self) -> openai.AsyncOpenAI:
+        """Return the async SDK client for the running event loop, building it on first use."""
+        return self.clients.for_running_loop()
+
+    async def aclose(self) -> None:
+        """Close the running loop's async SDK client if it was built here."""
+        await self.clients.aclose()
+
+    # --- JSON requests --------------------------------------------------------------------
+
+    async def apost_json(
+        self, path: str, body: Mapping[str, Any], *, extra_headers: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
+        """Async twin of ``post_json``."""
+        attempts = Attempts(self._total)
+
+        async def attempt() -> dict[str, Any]:
+            response, content = await self._apost(path, body, extra_headers, attempts)
+            return self._json_object(response, content)
+
+        return await self._policy.acall(attempt)
+
+    async def apost_json_reply(
+        self, path: str, body: Mapping[str, Any], *, extra_headers: Mapping[str, str] | None = None
+    ) -> JSONReply:
+        """Async twin of ``post_json_reply``."""
+        attempts = Attempts(self._total)
+
+        async def attempt() -> JSONReply:
+            response, content = await self._apost(path, body, extra_headers, attempts)
+            return JSONReply(self._json_object(response, content), response.headers)
+
+        return await self._policy.acall(attempt)
+
+    async def aget_json(self, path: str) -> dict[str, Any]:
+        """Async twin of ``get_json``."""
+        self._check_get_path(path)
+        attempts = Attempts(self._total)
+
+        async def attempt() -> dict[str, Any]:
+            client = self.async_client
+            n = attempts.next()
+            timeout = self._attempt_timeout(self._timeout, attempts)
+            if self._hooks is not None:
+                await self._hooks.abefore_send(path, {})
+            with self.errors.sending:
+                response: httpx2.Response = await client.get(
+                    path, cast_to=httpx2.Response, options=self._generic_options(timeout, None, n)
+                )
+            if self._hooks is not None:
+                self._hooks.after_response(path, response.status_code, response.headers)
+            return self._json_object(response, response.content)
+
+        return await self._policy.acall(attempt)
+
+    async def _apost(
+        self,
+        path: str,
+        body: Mapping[str, Any],
+        extra_headers: Mapping[str, str] | None,
+        attempts: Attempts,
+    ) -> tuple[httpx2.Response, bytes]:
+        """Send one attempt of a JSON POST; return the response and its whole body."""
+        deadline = attempts.deadline
+        if deadline is None:
+            response = await self._asend(path, body, extra_headers, stream=False, attempts=attempts)
+            return response, response.content
+        try:
+            async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+                response = await self._asend(
+                    path, body, extra_headers, stream=False, attempts=attempts
+                )
+        except TimeoutError as exc:
+            if isinstance(exc, APIError):
+                raise
+            raise self._deadline_error() from exc
+        return response, response.content
+
+    # --- streams --------------------------------------------------------------------------
+
+    def astream_events(
+        self, path: str, body: Mapping[str, Any], *, extra_headers: Mapping[str, str] | None = None
+    ) -> AsyncEventStream:
+        """Async twin of ``stream_events``."""
+        return AsyncEventStream(lambda stream: self._astream(stream, path, body, extra_headers))
+
+    async def _astream(
+        self,
+        stream: AsyncEventStream,
+        path: str,
+        body: Mapping[str, Any],
+        extra_headers: Mapping[str, str] | None,
+    ) -> AsyncGenerator[Event, None]:
+        attempts = Attempts(self._total)
+
+        async def attempt() -> tuple[httpx2.Response, AsyncGenerator[Event, None], Event | None]:
+            response = await self._asend(path, body, extra_headers, stream=True, attempts=attempts)
+            events = self._aread_events(response, stream, attempts)
+            try:
+                if not_event_stream(response):
+                    await response.aread()
+                    raise self._not_event_stream_error(response)
+                first = await anext(events, None)
+            except BaseException:
+                await events.aclose()
+                await response.aclose()
+                raise
+            return response, events, first
+
+        response, events, first = await self._policy.acall(attempt)
+        stream.headers = response.headers
+        try:
+            if first is None:
+                return
+            yield first
+            received = 1
+            try:
+                async for event in events:
+                    yield event
+                    received += 1
+            except ResponseFormatError:
+                raise
+            except APIError as exc:
+                raise interrupted(exc, received) from exc
+        finally:
+            await events.aclose()
+            await response.aclose()
+
+    async def _aread_events(
+        self, response: httpx2.Response, stream: AsyncEventStream, attempts: Attempts
+    ) -> AsyncGenerator[Event, None]:
+        idle = self.settings.stream_idle_timeout
+        total = attempts.deadline
+        decoder = SSEDecoder()
+        loop = asyncio.get_running_loop()
+        # Both clocks in the loop's time: the idle wait per event, the call's total deadline.
+        total_at = None if total is None else loop.time() + (total - time.monotonic())
+        errors = self.errors
+        chunks = response.aiter_bytes()
+        try:
+            while True:
+                wait_until = None if idle is None else loop.time() + idle
+                if total_at is not None and (wait_until is None or total_at < wait_until):
+                    wait_until = total_at
+                events: list[Event] = []
+                terminal = False
+                while not events and not terminal:
+                    try:
+                        async with asyncio.timeout_at(wait_until):
+                            chunk = await anext(chunks)
+                    except StopAsyncIteration:
+                        for event in self._parse_batch(decoder.flush(), response, stream)[0]:
+                            yield event
+                        return
+                    except TimeoutError as exc:
+                        if total_at is not None and loop.time() >= total_at:
+                            raise self._deadline_error() from exc
+                        raise errors.stall(response) from exc
+                    events, terminal = self._parse_batch(decoder.feed(chunk), response, stream)
+                for event in events:
+                    yield event
+                if terminal:
+                    # Return now; the connection is reused only if its end is already here.
+                    await afinish_body(response, chunks)
+                    return
+        except errors.timeout_errors as exc:
+            raise errors.stall(response) from exc
+        except errors.network_errors as exc:
+            raise errors.dropped(exc, response) from exc
+        except errors.decoding_errors as exc:
+            raise self._decoding_error(response, exc) from exc
+        finally:
+            await chunks.aclose()
+
+    # --- sending --------------------------------------------------------------------------
+
+    async def _asend(
+        self,
+        path: str,
+        body: Mapping[str, Any],
+        extra_headers: Mapping[str, str] | None,
+        *,
+        stream: bool,
+        attempts: Attempts,
+    ) -> httpx2.Response:
+        clients = self.clients
+        client = clients.for_running_loop()
+        n = attempts.next()
+        timeout = self._attempt_timeout(self._stream_timeout if stream else self._timeout, attempts)
+        template = None if extra_headers else clients.template(client, path)
+        hooks = self._hooks
+        if template is None:
+            self._check_generic_body(body)
+            if hooks is not None:
+                await hooks.abefore_send(path, body)
+            with self.errors.sending_stream if stream else self.errors.sending:
+                response: httpx2.Response = await client.post(
+                    path,
+                    body=body,
+                    cast_to=httpx2.Response,
+                    options=self._generic_options(timeout, extra_headers, n),
+                    stream=stream,
+                )
+        else:
+            http = client._client
+            request = direct_request(http, template, body, timeout, n)
+            if hooks is not None:
+                await hooks.abefore_send(path, body)
+            with self.errors.sending_stream if stream else self.errors.sending:
+                response = await http.send(request, stream=stream)
+            if response.status_code >= 400:
+                if hooks is not None:
+                    hooks.after_response(path, response.status_code, response.headers)
+                with self.errors.sending:
+                    await response.aread()
+                raise self.errors.status(client, response, stream)
+        if hooks is not None:
+            hooks.after_response(path, response.status_code, response.headers)
+        return response

@@ -1,0 +1,257 @@
+"""What the sync and async transports share: settings, per-call state, reading replies."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import re
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import httpx2
+
+from langchain_paramchat.errors import (
+    APIError,
+    DeadlineExceededError,
+    ResponseFormatError,
+    StreamInterruptedError,
+    StreamStalledError,
+    StreamTimeoutError,
+)
+from langchain_paramchat.transport.clients import SDKClients, shared_clients
+from langchain_paramchat.transport.errors import SNIPPET, ErrorMap, Scrubber, where
+from langchain_paramchat.transport.fastpath import RETRY_COUNT_HEADER, encode
+from langchain_paramchat.transport.settings import ClientSettings
+from langchain_paramchat.transport.sse import TERMINAL_EVENTS
+from langchain_paramchat.transport.streams import Event
+
+__all__ = ["Attempts", "TransportBase", "interrupted", "not_event_stream"]
+
+# A path segment the server may put in a URL (an id): unreserved and sub-delim characters.
+_SAFE_SEGMENT = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=:@-]+")
+
+
+class Attempts:
+    """Count the attempts of one call (for ``x-stainless-retry-count``) and hold its deadline."""
+
+    __slots__ = ("deadline", "n")
+
+    def __init__(self, total_timeout: float | None) -> None:
+        self.n = -1
+        self.deadline = None if total_timeout is None else time.monotonic() + total_timeout
+
+    def next(self) -> int:
+        """Start the next attempt; return how many came before it."""
+        self.n += 1
+        return self.n
+
+
+class TransportBase:
+    """Hold one model's transport state: its settings, policy, hooks and the shared clients.
+
+    The retry policy, hooks and ``total_timeout`` are this object's own; only the SDK
+    clients (``clients.py``) are shared, and only where that is safe.
+    """
+
+    def __init__(self, settings: ClientSettings) -> None:
+        self.settings = settings
+        policy = settings.retry
+        total = settings.total_timeout
+        if (
+            total is not None
+            and policy.retrying is None
+            and (policy.deadline is None or policy.deadline > total)
+        ):
+            # The policy never starts a wait that would end past the call's total deadline.
+            policy = dataclasses.replace(policy, deadline=total)
+        self._policy = policy
+        self._hooks = settings.hooks
+        self._total = total
+        self._clients = shared_clients(settings)
+        timeout: httpx2.Timeout = settings.timeout
+        self._timeout = timeout
+        idle = settings.stream_idle_timeout
+        self._stream_timeout = (
+            timeout
+            if idle is None
+            else httpx2.Timeout(
+                connect=timeout.connect, read=idle, write=timeout.write, pool=timeout.pool
+            )
+        )
+        self._scrub = Scrubber(self._clients._scrub.secret)
+        self.errors = ErrorMap(self._scrub, timeout, idle)
+
+    def __repr__(self) -> str:
+        return f"Transport(base_url={self.settings.base_url!r}, retry={self._policy!r})"
+
+    @property
+    def clients(self) -> SDKClients:
+        """Return the SDK clients for this process (fresh ones after a fork)."""
+        clients = self._clients
+        if clients.stale:
+            clients = self._clients = shared_clients(self.settings)
+        return clients
+
+    # --- per-attempt pieces ---------------------------------------------------------------
+
+    def _attempt_timeout(self, base: httpx2.Timeout, attempts: Attempts) -> httpx2.Timeout:
+        """Return ``base``, shortened to what is left of the call's ``total_timeout``."""
+        deadline = attempts.deadline
+        if deadline is None:
+            return base
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise self._deadline_error()
+        return httpx2.Timeout(
+            connect=_shorter(base.connect, left),
+            read=_shorter(base.read, left),
+            write=_shorter(base.write, left),
+            pool=_shorter(base.pool, left),
+        )
+
+    def _check_deadline(self, attempts: Attempts) -> None:
+        if attempts.deadline is not None and time.monotonic() > attempts.deadline:
+            raise self._deadline_error()
+
+    def _deadline_error(self) -> DeadlineExceededError:
+        err = DeadlineExceededError(
+            f"The call ran past total_timeout={self._total} s (retries and the reply's "
+            "arrival included); it was not retried"
+        )
+        err.is_retryable = False
+        return err
+
+    def _generic_options(
+        self,
+        timeout: httpx2.Timeout,
+        extra_headers: Mapping[str, str] | None,
+        attempt: int,
+    ) -> Any:
+        """Return the SDK request options for the generic ``post``/``get`` path."""
+        options: dict[str, Any] = {"timeout": timeout}
+        headers = dict(extra_headers) if extra_headers else {}
+        if attempt:
+            headers[RETRY_COUNT_HEADER] = str(attempt)
+        if headers:
+            options["headers"] = headers
+        return options
+
+    def _check_generic_body(self, body: Mapping[str, Any]) -> None:
+        """Refuse a body that is not standard JSON (the SDK would send NaN as is)."""
+        encode(body)
+
+    def _check_get_path(self, path: str) -> None:
+        """Refuse a GET path whose segments are not plain ids (they come from replies)."""
+        for segment in path.strip("/").split("/"):
+            if segment in (".", "..") or not _SAFE_SEGMENT.fullmatch(segment):
+                raise ResponseFormatError(
+                    f"Refusing to request {path!r}: the segment {segment[:SNIPPET]!r} is not a "
+                    "plain id (it came from the server's reply)"
+                )
+
+    # --- reading replies ------------------------------------------------------------------
+
+    def _json_object(self, response: httpx2.Response, content: bytes) -> dict[str, Any]:
+        try:
+            data = json.loads(content)
+        except ValueError as exc:
+            raise ResponseFormatError(
+                self._describe(response, content, "is not valid JSON")
+            ) from exc
+        except RecursionError as exc:
+            raise ResponseFormatError(
+                self._describe(response, content, "is JSON nested too deeply to read")
+            ) from exc
+        if not isinstance(data, dict):
+            raise ResponseFormatError(
+                self._describe(
+                    response, content, f"is JSON but not an object ({type(data).__name__})"
+                )
+            )
+        return data
+
+    def _decoding_error(self, response: httpx2.Response, exc: BaseException) -> ResponseFormatError:
+        encoding = response.headers.get("content-encoding", "")
+        return ResponseFormatError(
+            self._scrub(
+                f"The reply from {where(response)} could not be decoded as its "
+                f"content-encoding {encoding!r} says ({type(exc).__name__}: {exc})"
+            )
+        )
+
+    def _not_event_stream_error(self, response: httpx2.Response) -> ResponseFormatError:
+        return ResponseFormatError(
+            self._describe(response, response.content, "is not an event stream")
+        )
+
+    def _event_data(self, name: str | None, data: bytes, response: httpx2.Response) -> Any:
+        try:
+            obj = json.loads(data)
+        except (ValueError, RecursionError) as exc:
+            raise ResponseFormatError(
+                self._scrub(
+                    f"Stream event {name or 'message'!r} from {where(response)} is not valid "
+                    f"JSON: {data[:SNIPPET].decode('utf-8', 'replace')!r}"
+                )
+            ) from exc
+        if not isinstance(obj, dict):
+            raise ResponseFormatError(
+                f"Stream event {name or 'message'!r} from {where(response)} is JSON but not "
+                f"an object: {type(obj).__name__}"
+            )
+        error = obj.get("error")
+        if name == "error" or obj.get("type") == "error":
+            raise self.errors.stream_error(error if isinstance(error, dict) else obj, response)
+        if name is None and isinstance(error, dict):
+            raise self.errors.stream_error(error, response)
+        return obj
+
+    def _parse_batch(
+        self, batch: list[tuple[str | None, bytes]], response: httpx2.Response, stream: Any
+    ) -> tuple[list[Event], bool]:
+        """Return the events of ``batch`` up to the terminal one, and whether it came."""
+        events: list[Event] = []
+        for name, data in batch:
+            if data == b"[DONE]":
+                stream.done = True
+                return events, True
+            obj = self._event_data(name, data, response)
+            events.append((name, obj))
+            kind = obj.get("type")
+            if name in TERMINAL_EVENTS or (isinstance(kind, str) and kind in TERMINAL_EVENTS):
+                stream.done = True
+                return events, True
+        return events, False
+
+    def _describe(self, response: httpx2.Response, content: bytes, problem: str) -> str:
+        content_type = response.headers.get("content-type", "")
+        snippet = content[:SNIPPET].decode("utf-8", "replace")
+        return self._scrub(
+            f"The reply from {where(response)} {problem} (status {response.status_code}, "
+            f"content-type {content_type!r}): {snippet!r}"
+        )
+
+
+def interrupted(exc: APIError, received: int) -> StreamInterruptedError:
+    """Return the error for a stream that failed after ``received`` events were yielded."""
+    cls = StreamStalledError if isinstance(exc, StreamTimeoutError) else StreamInterruptedError
+    err = cls(f"The stream broke off after {received} event(s): {exc}")
+    err.status_code = exc.status_code
+    err.code = exc.code
+    err.request_id = exc.request_id
+    err.error_type = err.type = exc.error_type
+    err.request = exc.request
+    err.body = exc.body
+    return err
+
+
+def not_event_stream(response: httpx2.Response) -> bool:
+    """Return True when the response says it is something other than an event stream."""
+    content_type = response.headers.get("content-type", "")
+    return bool(content_type) and not content_type.startswith("text/event-stream")
+
+
+def _shorter(value: float | None, left: float) -> float:
+    return left if value is None or not math.isfinite(value) else min(value, left)

@@ -1,0 +1,340 @@
+"""Map every failure of a request to one package error: the status table and one guard.
+
+The openai SDK raises its own exceptions for statuses and network trouble; the direct send
+(``fastpath.py``) and body reads raise httpx2's (or httpx's) instead. ``ErrorMap`` turns all of
+them into ``langchain_paramchat.errors`` classes, which are also the matching ``openai``
+exceptions, with the key scrubbed from every message.
+"""
+
+from __future__ import annotations
+
+import re
+import ssl
+import sys
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+import httpx2
+import openai
+
+from langchain_paramchat.errors import (
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    ContextOverflowError,
+    NotFoundError,
+    ParamChatError,
+    PermissionDeniedError,
+    RateLimitError,
+    ResponseFormatError,
+    ServerError,
+    StreamTimeoutError,
+    UnprocessableEntityError,
+)
+from langchain_paramchat.retry import retry_reason
+
+__all__ = ["STATUS_ERRORS", "ErrorMap", "Scrubber", "where"]
+
+STATUS_ERRORS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+"""The package error per HTTP status; other 5xx are ``ServerError``, the rest ``APIStatusError``."""
+
+# OpenAI says so in error.code; llama.cpp's server in error.type (its code is the HTTP status).
+_CONTEXT_OVERFLOW = frozenset({"context_length_exceeded", "exceed_context_size_error"})
+SNIPPET = 200
+# Real keys are long and may sit anywhere; a short placeholder ("x") only as a whole token.
+_ANYWHERE = 20
+
+
+class Scrubber:
+    """Replace the API key with ``[redacted]`` in text; token-aware for short keys.
+
+    A key of 20 characters or more is replaced wherever it occurs. A shorter one (a local
+    server's placeholder such as ``"x"``) only where it stands alone, so ``maximum`` stays
+    ``maximum``.
+    """
+
+    __slots__ = ("_pattern", "secret")
+
+    def __init__(self, secret: str | None) -> None:
+        self.secret = secret or None
+        self._pattern: re.Pattern[str] | None = None
+        if self.secret is not None and len(self.secret) < _ANYWHERE:
+            self._pattern = re.compile(rf"(?<![A-Za-z0-9]){re.escape(self.secret)}(?![A-Za-z0-9])")
+
+    def __call__(self, text: str) -> str:
+        secret = self.secret
+        if secret is None or secret not in text:
+            return text
+        if self._pattern is not None:
+            return self._pattern.sub("[redacted]", text)
+        return text.replace(secret, "[redacted]")
+
+
+def where(message: httpx2.Request | httpx2.Response) -> str:
+    """Return ``METHOD scheme://host/path`` of a request (no query: it may hold a key)."""
+    request = message if isinstance(message, httpx2.Request) else message.request
+    url = request.url
+    return f"{request.method} {url.scheme}://{url.netloc.decode('ascii', 'replace')}{url.path}"
+
+
+def describe_timeout(timeout: httpx2.Timeout) -> str:
+    """Return a timeout as the error messages show it."""
+    return f"{timeout.read} s per read, {timeout.connect} s to connect"
+
+
+def _httpx_error_types() -> tuple[
+    tuple[type[BaseException], ...],
+    tuple[type[BaseException], ...],
+    tuple[type[BaseException], ...],
+]:
+    """Return the (timeout, read timeout, network) exceptions a request or body read raises."""
+    timeouts: list[type[BaseException]] = [httpx2.TimeoutException]
+    read_timeouts: list[type[BaseException]] = [httpx2.ReadTimeout]
+    network: list[type[BaseException]] = [httpx2.TransportError, ssl.SSLError]
+    try:
+        import anyio
+    except ImportError:  # pragma: no cover - httpx2 depends on anyio
+        pass
+    else:
+        network.append(anyio.EndOfStream)
+    # The SDK also accepts a legacy httpx client, whose errors are httpx's own.
+    legacy = sys.modules.get("httpx")
+    if legacy is not None:
+        timeouts.append(legacy.TimeoutException)
+        read_timeouts.append(legacy.ReadTimeout)
+        network.append(legacy.TransportError)
+    return tuple(timeouts), tuple(read_timeouts), tuple(network)
+
+
+def _decoding_errors() -> tuple[type[BaseException], ...]:
+    """Return the exceptions raised for a body that does not decode as its content-encoding."""
+    errors: list[type[BaseException]] = [httpx2.DecodingError]
+    legacy = sys.modules.get("httpx")
+    if legacy is not None:
+        errors.append(legacy.DecodingError)
+    return tuple(errors)
+
+
+class _Guard:
+    """The one context manager: re-raise SDK and network exceptions as package errors."""
+
+    __slots__ = ("_map", "_stream")
+
+    def __init__(self, error_map: ErrorMap, stream: bool) -> None:
+        self._map = error_map
+        self._stream = stream
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is None or isinstance(exc, ParamChatError):
+            return
+        mapped = self._map.translate(exc, stream=self._stream)
+        if mapped is not None:
+            raise mapped from exc
+
+
+class ErrorMap:
+    """Translate failures into package errors for one transport's settings.
+
+    Use ``with error_map.sending:`` (or ``sending_stream`` for a stream) around a request
+    sent through the SDK or directly: SDK exceptions and httpx2/httpx network errors become
+    package errors raised ``from`` the original. Status errors of the direct send go
+    through :meth:`status`.
+    """
+
+    def __init__(
+        self, scrub: Scrubber, timeout: httpx2.Timeout, stream_idle_timeout: float | None
+    ) -> None:
+        self.scrub = scrub
+        self.timeout = timeout
+        self.stream_idle_timeout = stream_idle_timeout
+        self.timeout_errors, self.read_timeout_errors, self.network_errors = _httpx_error_types()
+        self.decoding_errors = _decoding_errors()
+        self.sending = _Guard(self, stream=False)
+        self.sending_stream = _Guard(self, stream=True)
+
+    def translate(self, exc: BaseException, *, stream: bool) -> ParamChatError | None:
+        """Return the package error for ``exc``, or None when it is not a request failure."""
+        if isinstance(exc, openai.APIError):
+            return self.from_sdk(exc, stream=stream)
+        if isinstance(exc, self.decoding_errors):
+            request = _request_of(exc)
+            target = where(request) if request is not None else "the server"
+            return ResponseFormatError(
+                self.scrub(
+                    f"The reply from {target} could not be decoded as its content-encoding "
+                    f"header says ({type(exc).__name__}: {exc})"
+                )
+            )
+        if isinstance(exc, self.network_errors):
+            request = _request_of(exc)
+            if request is None:
+                return self._connection_error(None, exc)
+            error: openai.APIError
+            if isinstance(exc, self.timeout_errors):
+                error = openai.APITimeoutError(request=request)
+            else:
+                error = openai.APIConnectionError(request=request)
+            error.__cause__ = exc
+            return self.from_sdk(error, stream=stream)
+        return None
+
+    def from_sdk(self, exc: openai.APIError, *, stream: bool = False) -> APIError:
+        """Translate one SDK exception into the package error that replaces it."""
+        if self.scrub.secret and self.scrub.secret in exc.message:
+            # The SDK exception becomes __cause__ and would print the key in tracebacks.
+            exc.message = self.scrub(exc.message)
+            exc.args = (exc.message,)
+        if (
+            stream
+            and self.stream_idle_timeout is not None
+            and isinstance(exc, openai.APITimeoutError)
+            and isinstance(exc.__cause__, self.read_timeout_errors)
+        ):
+            # A stream's read timeout is stream_idle_timeout, also while awaiting headers.
+            return self.stall(exc.request)
+        err: APIError
+        if isinstance(exc, openai.APIStatusError):
+            err = self._status_error(exc)
+        elif isinstance(exc, openai.APITimeoutError):
+            err = APITimeoutError(
+                f"The request to {where(exc.request)} timed out "
+                f"(timeout: {describe_timeout(self.timeout)})",
+                request=exc.request,
+            )
+        elif isinstance(exc, openai.APIConnectionError):
+            err = self._connection_error(exc.request, exc.__cause__, exc.message)
+        else:
+            return APIError(self.scrub(exc.message), request=exc.request, body=exc.body)
+        err.is_retryable = retry_reason(err) is not None
+        return err
+
+    def status(self, client: Any, response: httpx2.Response, stream: bool) -> APIError:
+        """Return the package error for an HTTP error status, with the SDK's as its cause."""
+        error = client._make_status_error_from_response(response)
+        mapped = self.from_sdk(error, stream=stream)
+        mapped.__cause__ = error
+        return mapped
+
+    def _connection_error(
+        self, request: httpx2.Request | None, cause: BaseException | None, fallback: str = ""
+    ) -> APIConnectionError:
+        detail = f"{type(cause).__name__}: {cause}" if cause is not None else fallback
+        target = where(request) if request is not None else "the server"
+        err = APIConnectionError(self.scrub(f"Could not reach {target}: {detail}"), request=request)
+        err.is_retryable = retry_reason(err) is not None
+        return err
+
+    def _status_error(self, exc: openai.APIStatusError) -> APIStatusError:
+        status = exc.status_code
+        body = exc.body
+        info: Mapping[str, Any] = body if isinstance(body, dict) else {}
+        message = info.get("message")
+        if not isinstance(message, str) or not message:
+            text = body.strip()[:SNIPPET] if isinstance(body, str) else ""
+            message = f"HTTP {status} from {where(exc.request)}" + (f": {text}" if text else "")
+        code = exc.code
+        if code in _CONTEXT_OVERFLOW or getattr(exc, "type", None) in _CONTEXT_OVERFLOW:
+            cls: type[APIStatusError] = ContextOverflowError
+        else:
+            cls = STATUS_ERRORS.get(status) or (ServerError if status >= 500 else APIStatusError)
+        param = info.get("param")
+        return cls(
+            self.scrub(message),
+            status_code=status,
+            headers=exc.response.headers,
+            code=code,
+            request_id=exc.request_id,
+            error_type=exc.type,
+            response=exc.response,
+            body=_scrub_body(body, self.scrub),
+            param=param if isinstance(param, str) else None,
+        )
+
+    def stream_error(self, info: Mapping[str, Any], response: httpx2.Response) -> APIError:
+        """Return the package error for an error the API reported inside a stream."""
+        message = info.get("message")
+        code = info.get("code")
+        kind = info.get("type")
+        param = info.get("param")
+        return APIError(
+            self.scrub(
+                message if isinstance(message, str) and message else "The stream reported an error"
+            ),
+            code=str(code) if code is not None else None,
+            request_id=response.headers.get("x-request-id"),
+            error_type=kind if isinstance(kind, str) and kind != "error" else None,
+            request=response.request,
+            body=_scrub_body(dict(info), self.scrub),
+            param=param if isinstance(param, str) else None,
+        )
+
+    def stall(self, message: httpx2.Request | httpx2.Response) -> StreamTimeoutError:
+        """Return the error for a stream that stayed silent too long."""
+        idle = self.stream_idle_timeout
+        setting = (
+            f"stream_idle_timeout={idle} s"
+            if idle is not None
+            else f"the timeout ({describe_timeout(self.timeout)})"
+        )
+        is_response = isinstance(message, httpx2.Response)
+        return StreamTimeoutError(
+            f"The stream from {where(message)} sent no event for longer than {setting}",
+            request_id=message.headers.get("x-request-id") if is_response else None,
+            request=message.request if isinstance(message, httpx2.Response) else message,
+        )
+
+    def dropped(self, exc: BaseException, response: httpx2.Response) -> APIConnectionError:
+        """Return the error for a connection that broke while a body was being read."""
+        err = APIConnectionError(
+            self.scrub(
+                f"The connection to {where(response)} dropped while streaming "
+                f"({type(exc).__name__}: {exc})"
+            ),
+            request_id=response.headers.get("x-request-id"),
+            request=response.request,
+        )
+        err.is_retryable = retry_reason(err) is not None
+        return err
+
+
+def _request_of(exc: BaseException) -> Any:
+    """Return the request an httpx2 (or legacy httpx) error carries, or None."""
+    try:
+        request = exc.request  # type: ignore[attr-defined]
+    except (AttributeError, RuntimeError):  # httpx raises RuntimeError when it was never set
+        return None
+    return request if hasattr(request, "url") else None
+
+
+def _scrub_body(body: object, scrub: Scrubber) -> object:
+    """Return ``body`` with the key scrubbed from its strings (it is kept on the error)."""
+    if scrub.secret is None:
+        return body
+    if isinstance(body, str):
+        return scrub(body)
+    if isinstance(body, dict):
+        return {k: _scrub_body(v, scrub) for k, v in body.items()}
+    if isinstance(body, list):
+        return [_scrub_body(v, scrub) for v in body]
+    return body

@@ -1,0 +1,211 @@
+"""The direct-send fast path: everything that leans on the openai SDK's and httpx2's privates.
+
+The SDK still decides auth, base URL, default headers and query (``_build_request`` is asked
+once per client and path); what is skipped is rebuilding them, and the SDK's request-options
+model, on every call, which costs more than sending the request. Every function here falls
+back to the public path (the SDK's generic ``post``, or closing a response) when a private
+detail is missing, so an SDK or httpx2 upgrade can only make a call slower, never wrong.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import select
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any
+
+import httpx2
+import openai
+from openai._models import FinalRequestOptions
+
+from langchain_paramchat.errors import OptionError
+
+__all__ = [
+    "RETRY_COUNT_HEADER",
+    "Template",
+    "afinish_body",
+    "build_template",
+    "direct_request",
+    "encode",
+    "finish_body",
+]
+
+Template = tuple[httpx2.URL, httpx2.Headers]
+"""The URL and headers the SDK sends for one ``POST path`` of one client."""
+
+RETRY_COUNT_HEADER = "x-stainless-retry-count"
+# Headers the SDK computes per request (httpx sets length and host itself).
+_PER_REQUEST_HEADERS = frozenset({"content-length", "host", "x-stainless-read-timeout"})
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+# After a stream's terminal event: how long to wait for the body's end, and how many reads.
+_LINGER = 0.05
+_DRAIN_READS = 8
+
+
+def encode(body: Mapping[str, Any]) -> bytes:
+    """Return ``body`` as compact UTF-8 JSON, or raise ``OptionError`` naming the bad value.
+
+    Standard JSON only: NaN, infinities, non-string keys, lone surrogates and values JSON
+    cannot hold (sets, bytes, objects) are refused before anything is sent.
+    """
+    try:
+        return _ENCODER.encode(body).encode()
+    except (ValueError, TypeError, RecursionError) as exc:
+        path, value, why = _first_non_json(body, "body")
+        raise OptionError(
+            path, value, why, fix="send standard JSON only (extra_body, schemas and tools too)"
+        ) from exc
+
+
+def _first_non_json(value: Any, path: str, depth: int = 0) -> tuple[str, Any, str]:
+    """Return (path, value, why) of the first part of ``value`` that is not standard JSON."""
+    if depth > 200:
+        return path, "...", "JSON nested at most 200 levels deep"
+    if isinstance(value, float) and not math.isfinite(value):
+        return path, value, "a finite number (JSON has no NaN or Infinity)"
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path, value, "text without lone surrogates (not valid UTF-8)"
+        return "", None, ""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return f"{path}[{key!r}]", key, "a string key"
+            found = _first_non_json(item, f"{path}.{key}", depth + 1)
+            if found[0]:
+                return found
+        return "", None, ""
+    if isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            found = _first_non_json(item, f"{path}[{i}]", depth + 1)
+            if found[0]:
+                return found
+        return "", None, ""
+    if value is None or isinstance(value, bool | int | float):
+        return "", None, ""
+    return path, value, f"a JSON value, not {type(value).__name__}"
+
+
+def build_template(client: openai.OpenAI | openai.AsyncOpenAI, path: str) -> Template | None:
+    """Return the URL and headers the SDK builds for ``POST path``, or None to use ``post``.
+
+    None when the client's credentials may change between requests (e.g. a callable
+    ``api_key``) or the SDK lacks the private API this relies on.
+    """
+    if not (
+        isinstance(getattr(client, "api_key", None), str)
+        and hasattr(client, "_make_status_error_from_response")
+    ):
+        return None
+    try:
+        options = FinalRequestOptions.construct(method="post", url=path, json_data={})
+        built = client._build_request(options)
+    except Exception:  # an SDK without this private API: keep the generic path
+        return None
+    headers = httpx2.Headers(
+        {k: v for k, v in built.headers.items() if k.lower() not in _PER_REQUEST_HEADERS}
+    )
+    # Parsed once: httpx would re-parse a str URL and re-normalise a dict per call.
+    return built.url, headers
+
+
+def direct_request(
+    http: Any,
+    template: Template,
+    body: Mapping[str, Any],
+    timeout: httpx2.Timeout,
+    retry_count: int,
+) -> httpx2.Request:
+    """Build the request the SDK would send for ``body``, ready for ``http.send``."""
+    url, headers = template
+    if retry_count:
+        headers = headers.copy()
+        headers[RETRY_COUNT_HEADER] = str(retry_count)
+    request: httpx2.Request = http.build_request(
+        "POST", url, content=encode(body), headers=headers, timeout=timeout
+    )
+    return request
+
+
+def _h11_connection(response: httpx2.Response) -> Any:
+    """Return the httpcore HTTP/1.1 connection a streamed response reads from, or None."""
+    node: Any = response.stream
+    for _ in range(6):
+        if hasattr(node, "_h11_state"):
+            return node
+        node = (
+            getattr(node, "_stream", None)
+            or getattr(node, "_httpcore_stream", None)
+            or getattr(node, "_connection", None)
+        )
+        if node is None:
+            return None
+    return None
+
+
+def _end_is_buffered(connection: Any) -> bool:
+    """Return True when the connection holds unread bytes of the body (or has read its end)."""
+    state = connection._h11_state
+    # h11's states are sentinel classes; DONE means the body's end was already parsed.
+    if state.their_state.__name__ == "DONE" or state.trailing_data[0]:
+        return True
+    stream = connection._network_stream
+    ssl_object = stream.get_extra_info("ssl_object")
+    return bool(ssl_object is not None and ssl_object.pending())
+
+
+def finish_body(response: httpx2.Response, chunks: Iterator[bytes]) -> None:
+    """Read the body's end after a terminal event if it is arriving; otherwise close.
+
+    A server that sends its last chunk right after the terminal event (as OpenAI does) gets
+    its connection back in the pool. One that keeps the connection open (silent, or with
+    keep-alive comments) is cut off after a few short waits, so the caller returns at once.
+    """
+    try:
+        connection = _h11_connection(response)
+        for _ in range(_DRAIN_READS if connection is not None else 0):
+            if not _end_is_buffered(connection):
+                sock = connection._network_stream.get_extra_info("socket")
+                if not select.select([sock], [], [], _LINGER)[0]:
+                    break
+            try:
+                next(chunks)
+            except StopIteration:
+                return
+    except Exception:  # a private detail changed, or the read failed: just close
+        pass
+    response.close()
+
+
+async def afinish_body(response: httpx2.Response, chunks: AsyncIterator[bytes]) -> None:
+    """Async twin of :func:`finish_body`."""
+    try:
+        for _ in range(_DRAIN_READS):
+            async with asyncio.timeout(_LINGER):
+                try:
+                    await anext(chunks)
+                except StopAsyncIteration:
+                    return
+    except Exception:  # the wait ran out or the read failed: just close
+        pass
+    await response.aclose()
+
+
+def release_sockets(client: openai.AsyncOpenAI) -> None:
+    """Close the sockets of an async client whose event loop is gone (it cannot be awaited)."""
+    try:
+        transport: Any = client._client._transport
+        connections = list(transport._pool._connections)
+    except AttributeError:
+        return
+    for pooled in connections:
+        try:
+            sock = pooled._connection._network_stream.get_extra_info("socket")
+            # asyncio hands out a TransportSocket view whose close() does nothing.
+            getattr(sock, "_sock", sock).close()
+        except Exception:  # best effort: the garbage collector closes the rest
+            continue

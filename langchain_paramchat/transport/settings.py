@@ -1,0 +1,188 @@
+"""Client settings: what a transport needs to reach the API, checked when it is built."""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Awaitable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import httpx2
+
+from langchain_paramchat.errors import OptionError
+from langchain_paramchat.retry import RetryPolicy
+
+__all__ = ["ClientSettings", "RequestHooks", "as_timeout"]
+
+CONNECT_TIMEOUT = 10.0
+_TIMEOUT_ALLOWED = (
+    "a finite number of seconds > 0, a (connect, read) tuple of them, "
+    "or an httpx2.Timeout / httpx.Timeout"
+)
+
+
+def default_timeout() -> httpx2.Timeout:
+    """Return the default timeout: 600 s per phase, 10 s to connect."""
+    return httpx2.Timeout(600.0, connect=CONNECT_TIMEOUT)
+
+
+def _seconds(value: object) -> bool:
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, int | float)
+        and 0 < value < math.inf  # also refuses NaN
+    )
+
+
+def as_timeout(value: object, option: str = "timeout") -> httpx2.Timeout:
+    """Return ``value`` as an ``httpx2.Timeout`` or raise ``OptionError`` naming ``option``.
+
+    Accepts what ChatOpenAI accepts: seconds (connecting capped at 10 s), a
+    ``(connect, read)`` tuple (write and pool get the read value), an ``httpx2.Timeout`` or a
+    legacy ``httpx.Timeout`` (copied phase by phase).
+    """
+    if isinstance(value, httpx2.Timeout):
+        return value
+    if _seconds(value):
+        seconds = float(value)  # type: ignore[arg-type]
+        return httpx2.Timeout(seconds, connect=min(seconds, CONNECT_TIMEOUT))
+    if isinstance(value, tuple):
+        if len(value) == 2 and all(_seconds(v) for v in value):
+            connect, read = (float(v) for v in value)
+            return httpx2.Timeout(read, connect=connect)
+        raise OptionError(option, value, _TIMEOUT_ALLOWED, fix="pass (connect, read) in seconds")
+    legacy = sys.modules.get("httpx")
+    if legacy is not None and isinstance(value, legacy.Timeout):
+        return httpx2.Timeout(
+            connect=value.connect, read=value.read, write=value.write, pool=value.pool
+        )
+    raise OptionError(option, value, _TIMEOUT_ALLOWED)
+
+
+def _check_http_client(value: object, option: str, *, is_async: bool) -> None:
+    """Raise ``OptionError`` unless ``value`` is an httpx2 or httpx client of the right kind."""
+    if value is None:
+        return
+    wanted = "AsyncClient" if is_async else "Client"
+    kinds = [getattr(httpx2, wanted)]
+    legacy = sys.modules.get("httpx")
+    if legacy is not None:
+        kinds.append(getattr(legacy, wanted))
+    if isinstance(value, tuple(kinds)):
+        return
+    other = "Client" if is_async else "AsyncClient"
+    swap = "http_client" if is_async else "http_async_client"
+    hint = (
+        f"that is an {other}: pass it as {swap}=..."
+        if type(value).__name__ == other
+        else f"pass httpx2.{wanted}(...) or httpx.{wanted}(...)"
+    )
+    raise OptionError(option, value, f"an httpx2.{wanted} or httpx.{wanted}", fix=hint)
+
+
+@runtime_checkable
+class RequestHooks(Protocol):
+    """Pace requests: called around every HTTP request a transport sends (retries included).
+
+    ``before_send`` runs (sync calls) and ``abefore_send`` is awaited (async calls) just
+    before each request goes out, so a client-side rate-limit pacer can wait there.
+    ``after_response`` runs once the response headers arrive (any status), so the pacer can
+    read ``x-ratelimit-*`` headers. ``path`` is the request path (``chat/completions``,
+    ``responses``, ...) and ``body`` the JSON body about to be sent (``{}`` for a GET); never
+    change it. Set it with ``ClientSettings(hooks=...)``; it is per model, never
+    shared through the transport registry. Keep the callbacks quick: they run on every call.
+    """
+
+    def before_send(self, path: str, body: Mapping[str, Any]) -> None:
+        """Wait (block) until the request may be sent."""
+
+    def abefore_send(self, path: str, body: Mapping[str, Any]) -> Awaitable[None]:
+        """Wait (await) until the request may be sent."""
+
+    def after_response(self, path: str, status_code: int, headers: Mapping[str, str]) -> None:
+        """See the response status and headers of a request."""
+
+
+@dataclass(frozen=True, repr=False)
+class ClientSettings:
+    """Hold everything needed to reach the API; one ``Transport`` is built from it.
+
+    ``api_key``, ``base_url``, ``organization`` and ``project`` fall back to the SDK's
+    environment variables (``OPENAI_API_KEY``, ...) when None. ``timeout`` bounds each phase
+    of a request (connect, each read, write, pool): seconds (connecting is capped at 10 s), a
+    ``(connect, read)`` tuple, or an ``httpx2.Timeout``/``httpx.Timeout``; it is stored as an
+    ``httpx2.Timeout``. ``stream_idle_timeout`` is the longest a stream may go without an
+    event (None: only ``timeout`` applies). ``total_timeout`` bounds a whole call, retries
+    and a trickling reply included (None: no bound). ``http_client``/``http_async_client``
+    take httpx2 or httpx clients. ``retry`` and ``hooks`` belong to the model using these
+    settings; the SDK clients (and their connection pools) are shared between models whose
+    other settings are equal, per process and per event loop. ``repr`` never shows the key or
+    header values.
+    """
+
+    api_key: str | None = None
+    base_url: str | None = None
+    organization: str | None = None
+    project: str | None = None
+    timeout: Any = field(default_factory=default_timeout)
+    stream_idle_timeout: float | None = 120.0
+    total_timeout: float | None = None
+    default_headers: Mapping[str, str] | None = None
+    default_query: Mapping[str, object] | None = None
+    http_client: Any = None
+    http_async_client: Any = None
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    hooks: RequestHooks | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "timeout", as_timeout(self.timeout))
+        idle = self.stream_idle_timeout
+        if idle is not None and not _seconds(idle):
+            raise OptionError("stream_idle_timeout", idle, "seconds > 0, or None")
+        total = self.total_timeout
+        if total is not None and not _seconds(total):
+            raise OptionError("total_timeout", total, "a finite number of seconds > 0, or None")
+        _check_http_client(self.http_client, "http_client", is_async=False)
+        _check_http_client(self.http_async_client, "http_async_client", is_async=True)
+        if not isinstance(self.retry, RetryPolicy):
+            raise OptionError("retry", self.retry, "a langchain_paramchat.retry.RetryPolicy")
+        if self.hooks is not None and not isinstance(self.hooks, RequestHooks):
+            raise OptionError(
+                "hooks",
+                self.hooks,
+                "an object with before_send, abefore_send and after_response "
+                "(langchain_paramchat.transport.RequestHooks)",
+            )
+
+    def connection_key(self) -> tuple[Any, ...]:
+        """Return what the SDK clients depend on: models with equal keys may share them.
+
+        Per-model behaviour (retry policy, hooks, total timeout) is left out on purpose:
+        it lives on each model's ``Transport``, never in a shared object.
+        """
+        return (
+            self.api_key,
+            self.base_url,
+            self.organization,
+            self.project,
+            repr(self.timeout),
+            self.stream_idle_timeout,
+            tuple(sorted((self.default_headers or {}).items())),
+            repr(sorted((self.default_query or {}).items())),
+            id(self.http_client),
+            id(self.http_async_client),
+        )
+
+    def __repr__(self) -> str:
+        headers = sorted(self.default_headers) if self.default_headers else None
+        return (
+            f"ClientSettings(api_key={'***' if self.api_key else None}, "
+            f"base_url={self.base_url!r}, organization={self.organization!r}, "
+            f"project={self.project!r}, timeout={self.timeout!r}, "
+            f"stream_idle_timeout={self.stream_idle_timeout!r}, "
+            f"total_timeout={self.total_timeout!r}, default_headers={headers!r}, "
+            f"http_client={'custom' if self.http_client else None}, "
+            f"http_async_client={'custom' if self.http_async_client else None}, "
+            f"retry={self.retry!r})"
+        )
