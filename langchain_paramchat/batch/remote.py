@@ -42,7 +42,7 @@ class Remote:
         try:
             yield
         except openai.APIError as exc:
-            error = self._transport._map_error(exc)
+            error = self._transport.map_error(exc)
             raise _unsupported(error, what) or error from exc
 
     def _call(self, what: str, fn: Callable[[openai.OpenAI], T]) -> T:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx2
+import openai
 
 from langchain_paramchat.errors import (
     APIError,
@@ -93,6 +94,16 @@ class TransportBase:
         if clients.stale:
             clients = self._clients = shared_clients(self.settings)
         return clients
+
+    def map_error(self, exc: openai.APIError) -> APIError:
+        """Return the package error for an SDK exception, for code that calls the SDK directly.
+
+        Raise it ``from exc``. A package error (already an ``openai.APIError``) is returned
+        as is.
+        """
+        if isinstance(exc, APIError):
+            return exc
+        return self.errors.from_sdk(exc)
 
     # --- per-attempt pieces ---------------------------------------------------------------
 

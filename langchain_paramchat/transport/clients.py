@@ -15,6 +15,7 @@ connection settings are equal share one ``SDKClients``. Sharing is keyed by:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import threading
 import weakref
@@ -176,10 +177,8 @@ def _close_with_loop(client: openai.AsyncOpenAI) -> AsyncGenerator[None, None]:
     that step leaves the client to ``release_sockets`` when the next loop asks for one.
     """
     closer = _closer(client)
-    try:
+    with contextlib.suppress(StopIteration):  # the generator paused at its yield
         closer.__anext__().send(None)
-    except StopIteration:
-        pass
     return closer
 
 

@@ -53,7 +53,9 @@ def talk(chat: ParamChat, label: str, count: int) -> list[str]:
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # fork with the server thread running
 @pytest.mark.parametrize("api", APIS)
-def test_a_forked_child_never_uses_its_parents_connections(fake_openai: FakeOpenAI, api: str) -> None:
+def test_a_forked_child_never_uses_its_parents_connections(
+    fake_openai: FakeOpenAI, api: str
+) -> None:
     parent_model = model(fake_openai, api)
     assert parent_model.invoke("warm-up").text == "Echo: warm-up"  # a pooled socket now exists
     read_end, write_end = os.pipe()
