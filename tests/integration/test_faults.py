@@ -872,6 +872,7 @@ DOC_PREFIXES = {
     "faults": "tests/integration/test_faults.py",
     "load": "tests/integration/test_load.py",
     "secrets": "tests/integration/test_secrets.py",
+    "sharing": "tests/integration/test_sharing.py",
     "props": "tests/unit/test_bad_input_properties.py",
     "retry": "tests/unit/test_retry.py",
     "transport": "tests/integration/test_transport.py",
