@@ -638,7 +638,7 @@ def update_readme(results: dict[str, Any], readme: Path = README) -> None:
         end = text.find("\n## ", start + 1)
         text = text[:start] + section + text[end + 1 :]
     else:
-        anchor = text.index("## Testing your own chains offline")
+        anchor = text.index("## Testing your own")
         text = text[:anchor] + section + text[anchor:]
     readme.write_text(text)
 
