@@ -39,8 +39,15 @@ class StreamParser(Protocol):
 class Adapter(Protocol):
     """Everything one API needs: what it cannot carry, its request body, replies and streams."""
 
-    api: Api
-    path: str
+    @property
+    def api(self) -> Api:
+        """The API this adapter speaks."""
+        ...
+
+    @property
+    def path(self) -> str:
+        """The path requests are POSTed to."""
+        ...
 
     def unsupported_inputs(self, messages: Sequence[BaseMessage]) -> list[str]:
         """Name message contents this API cannot carry (so the other API must)."""

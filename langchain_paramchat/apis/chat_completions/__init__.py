@@ -8,6 +8,7 @@ from typing import Any, Literal
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatResult
 
+from langchain_paramchat.apis.adapter import Adapter
 from langchain_paramchat.apis.chat_completions import reply, request, stream
 from langchain_paramchat.tools import NeutralChoice, NeutralTool
 
@@ -67,4 +68,4 @@ class ChatCompletionsAdapter:
         return None
 
 
-ADAPTER = ChatCompletionsAdapter()
+ADAPTER: Adapter = ChatCompletionsAdapter()

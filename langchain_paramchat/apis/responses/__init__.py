@@ -12,6 +12,7 @@ from typing import Any, Literal
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatResult
 
+from langchain_paramchat.apis.adapter import Adapter
 from langchain_paramchat.apis.responses import reply, request, stream
 from langchain_paramchat.tools import NeutralChoice, NeutralTool
 
@@ -73,4 +74,4 @@ class ResponsesAdapter:
         return None
 
 
-ADAPTER = ResponsesAdapter()
+ADAPTER: Adapter = ResponsesAdapter()
