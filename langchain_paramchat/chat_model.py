@@ -337,7 +337,7 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpen
         prepared = self._prepare(messages, stop, kwargs, stream=False)
         body = self.transport.post_json(prepared.adapter.path, prepared.payload)
         body = self._poll(prepared.adapter, body)
-        return prepared.finish.result(prepared.adapter.parse_reply(body))
+        return prepared.finish.result(prepared.adapter.parse_reply(body), body)
 
     async def _agenerate(
         self,
@@ -353,7 +353,7 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpen
         prepared = self._prepare(messages, stop, kwargs, stream=False)
         body = await self.transport.apost_json(prepared.adapter.path, prepared.payload)
         body = await self._apoll(prepared.adapter, body)
-        return prepared.finish.result(prepared.adapter.parse_reply(body))
+        return prepared.finish.result(prepared.adapter.parse_reply(body), body)
 
     def _poll(self, adapter: Adapter, body: dict[str, Any]) -> dict[str, Any]:
         """Poll a background reply until it finishes, within ``background_timeout``."""

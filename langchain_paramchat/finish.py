@@ -14,7 +14,7 @@ arrive.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from langchain_core.messages import AIMessage, AIMessageChunk
@@ -23,6 +23,7 @@ from langchain_core.outputs import ChatGenerationChunk, ChatResult
 
 from langchain_paramchat.apis.adapter import StreamParser
 from langchain_paramchat.errors import APIError, StreamInterruptedError
+from langchain_paramchat.reply_fields import ReplyFields
 from langchain_paramchat.routing import Route
 from langchain_paramchat.tools import FunctionTool, NeutralTool, drop_default_nulls
 
@@ -49,19 +50,29 @@ class Finish:
         """Return tool-call ``args`` without the nulls strict mode forced onto them."""
         return drop_default_nulls(self.tools, args, name) if name in self.held_tools else args
 
-    def result(self, result: ChatResult) -> ChatResult:
-        """Finish an invoke result in place and return it."""
+    def result(
+        self,
+        result: ChatResult,
+        body: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> ChatResult:
+        """Finish an invoke result parsed from ``body`` in place and return it."""
+        fields = ReplyFields(headers)
         for generation in result.generations:
             message = generation.message
+            if body is not None:
+                fields.reply(message, body)
             if self.held_tools and isinstance(message, AIMessage):
                 for call in message.tool_calls:
                     call["args"] = self.fix_args(call["name"], call["args"])
             self.stamp(message.response_metadata)
         return result
 
-    def stream(self, parser: StreamParser) -> FinishedStream:
+    def stream(
+        self, parser: StreamParser, headers: Mapping[str, str] | None = None
+    ) -> FinishedStream:
         """Return the finishing state for one stream read by ``parser``."""
-        return FinishedStream(self, parser)
+        return FinishedStream(self, parser, headers)
 
 
 class FinishedStream:
@@ -70,15 +81,19 @@ class FinishedStream:
     The sync and async streams share it; only the awaiting differs.
     """
 
-    def __init__(self, finish: Finish, parser: StreamParser) -> None:
+    def __init__(
+        self, finish: Finish, parser: StreamParser, headers: Mapping[str, str] | None = None
+    ) -> None:
         self.finish = finish
         self.parser = parser
+        self.fields = ReplyFields(headers)
         self.received: list[ChatGenerationChunk] = []
         self._names: dict[int, str] = {}
         self._held: dict[int, str] = {}
 
     def feed(self, event: str | None, data: dict[str, Any]) -> ChatGenerationChunk | None:
         """Return the finished chunk for one event, or None."""
+        self.fields.see(event, data)
         return self._finished(self.parser.feed(event, data))
 
     def close(self, done: bool) -> ChatGenerationChunk | None:
@@ -107,6 +122,7 @@ class FinishedStream:
         message = chunk.message
         if self.finish.held_tools and isinstance(message, AIMessageChunk):
             chunk.message = self._hold_args(message)
+        self.fields.chunk(chunk.message)
         if not self.received:
             self.finish.stamp(chunk.message.response_metadata)
         self.received.append(chunk)

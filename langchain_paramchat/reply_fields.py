@@ -1,0 +1,80 @@
+"""Reply fields ChatOpenAI users read, on both APIs, invoke and stream alike.
+
+``response_metadata["token_usage"]`` is the API's own usage object (``usage_metadata`` is
+LangChain's summary of it), a refusal is also in ``additional_kwargs["refusal"]`` (not only
+in a content block), and with ``include_response_headers=True`` the HTTP response headers
+are in ``response_metadata["headers"]`` of the reply or of the first streamed chunk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from langchain_core.messages import BaseMessage
+
+__all__ = ["ReplyFields"]
+
+# Responses stream events that carry the finished response (and its usage).
+_FINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
+
+
+def _raw_usage(event: str | None, data: Mapping[str, Any]) -> dict[str, Any] | None:
+    if event in _FINAL_EVENTS or data.get("type") in _FINAL_EVENTS:
+        response = data.get("response")
+        usage = response.get("usage") if isinstance(response, Mapping) else None
+    else:
+        usage = data.get("usage")
+    return dict(usage) if isinstance(usage, Mapping) else None
+
+
+def _refusal(message: BaseMessage) -> str:
+    if not isinstance(message.content, list):
+        return ""
+    return "".join(
+        str(block.get("refusal") or "")
+        for block in message.content
+        if isinstance(block, dict) and block.get("type") == "refusal"
+    )
+
+
+class ReplyFields:
+    """Adds ChatOpenAI's reply fields to one call's reply or stream chunks."""
+
+    def __init__(self, headers: Mapping[str, str] | None = None) -> None:
+        self.headers = dict(headers) if headers is not None else None
+        self._usage: dict[str, Any] | None = None
+        self._first = True
+
+    def see(self, event: str | None, data: Mapping[str, Any]) -> None:
+        """Note the raw usage a stream event carries, for the chunk that reports it."""
+        usage = _raw_usage(event, data)
+        if usage is not None:
+            self._usage = usage
+
+    def reply(self, message: BaseMessage, body: Mapping[str, Any]) -> None:
+        """Add the fields to (each choice of) an invoke reply parsed from ``body``."""
+        meta = message.response_metadata
+        if self.headers is not None:
+            meta["headers"] = dict(self.headers)
+        usage = _raw_usage(None, body)
+        if usage is not None:
+            meta["token_usage"] = usage
+        _copy_refusal(message)
+
+    def chunk(self, message: BaseMessage) -> None:
+        """Add the fields to a streamed chunk (headers go on the first one only)."""
+        meta = message.response_metadata
+        if self._first and self.headers is not None:
+            meta["headers"] = dict(self.headers)
+        self._first = False
+        if self._usage is not None and getattr(message, "usage_metadata", None):
+            meta["token_usage"] = self._usage
+            self._usage = None
+        _copy_refusal(message)
+
+
+def _copy_refusal(message: BaseMessage) -> None:
+    refusal = _refusal(message)
+    if refusal and "refusal" not in message.additional_kwargs:
+        message.additional_kwargs["refusal"] = refusal

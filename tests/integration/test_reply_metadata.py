@@ -1,0 +1,83 @@
+"""Reply metadata as ChatOpenAI fills it, on both APIs, invoke and stream alike."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from langchain_core.messages import AIMessage, AIMessageChunk
+
+from langchain_paramchat import ParamChat
+from langchain_paramchat.testing import FakeOpenAI, Reply, Usage
+
+Factory = Callable[..., ParamChat]
+
+APIS = ["chat_completions", "responses"]
+MODES = ["invoke", "stream"]
+
+RAW_USAGE_KEYS = {
+    "chat_completions": {"prompt_tokens", "completion_tokens", "total_tokens"},
+    "responses": {"input_tokens", "output_tokens", "total_tokens"},
+}
+
+
+def run(model: Any, mode: str, **kwargs: Any) -> AIMessage:
+    if mode == "invoke":
+        message = model.invoke("hi", **kwargs)
+        assert isinstance(message, AIMessage)
+        return message
+    chunks = list(model.stream("hi", **kwargs))
+    merged: AIMessageChunk = chunks[0]
+    for chunk in chunks[1:]:
+        merged = merged + chunk
+    return merged
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("api", APIS)
+def test_metadata_fields_chatopenai_users_read(
+    fake_openai: FakeOpenAI, make_model: Factory, api: str, mode: str
+) -> None:
+    fake_openai.add(
+        Reply(text="Hello there", usage=Usage(11, 4), service_tier="flex", chunk_size=3)
+    )
+    message = run(make_model(api=api), mode, service_tier="auto")
+
+    meta = message.response_metadata
+    (request,) = fake_openai.requests
+    assert request.body["service_tier"] == "auto"
+    assert meta["service_tier"] == "flex"  # the tier that served the call, not the one asked
+    assert meta["model_name"] == "gpt-4o-mini"
+    assert meta["finish_reason"] == "stop"
+    assert meta["id"].startswith("chatcmpl-" if api == "chat_completions" else "resp_")
+    assert meta["api"] == api and meta["route_reasons"]
+    usage = meta["token_usage"]
+    assert RAW_USAGE_KEYS[api] <= set(usage)
+    assert usage["total_tokens"] == 15
+    assert message.usage_metadata is not None and message.usage_metadata["total_tokens"] == 15
+    if api == "chat_completions":
+        assert meta["system_fingerprint"] == "fp_test"
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("api", APIS)
+def test_logprobs_when_requested(
+    fake_openai: FakeOpenAI, make_model: Factory, api: str, mode: str
+) -> None:
+    fake_openai.add(Reply(text="Hi", chunk_size=1), Reply(text="Hi", chunk_size=1))
+    model = make_model(api=api)
+    assert "logprobs" not in run(model, mode).response_metadata
+    message = run(model, mode, logprobs=True, top_logprobs=2)
+    tokens = [t["token"] for t in message.response_metadata["logprobs"]["content"]]
+    assert "".join(tokens) == "Hi"
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("api", APIS)
+def test_refusal_is_in_additional_kwargs(
+    fake_openai: FakeOpenAI, make_model: Factory, api: str, mode: str
+) -> None:
+    fake_openai.add(Reply(refusal="I can't help with that.", chunk_size=4))
+    message = run(make_model(api=api), mode)
+    assert message.additional_kwargs["refusal"] == "I can't help with that."
