@@ -335,9 +335,13 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpen
 
             return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
         prepared = self._prepare(messages, stop, kwargs, stream=False)
-        body = self.transport.post_json(prepared.adapter.path, prepared.payload)
+        headers = None
+        if self.include_response_headers:
+            body, headers = self.transport.post_json_reply(prepared.adapter.path, prepared.payload)
+        else:
+            body = self.transport.post_json(prepared.adapter.path, prepared.payload)
         body = self._poll(prepared.adapter, body)
-        return prepared.finish.result(prepared.adapter.parse_reply(body), body)
+        return prepared.finish.result(prepared.adapter.parse_reply(body), body, headers)
 
     async def _agenerate(
         self,
@@ -351,9 +355,14 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpen
 
             return await agenerate_from_stream(self._astream(messages, stop, run_manager, **kwargs))
         prepared = self._prepare(messages, stop, kwargs, stream=False)
-        body = await self.transport.apost_json(prepared.adapter.path, prepared.payload)
+        headers = None
+        if self.include_response_headers:
+            reply = await self.transport.apost_json_reply(prepared.adapter.path, prepared.payload)
+            body, headers = reply
+        else:
+            body = await self.transport.apost_json(prepared.adapter.path, prepared.payload)
         body = await self._apoll(prepared.adapter, body)
-        return prepared.finish.result(prepared.adapter.parse_reply(body), body)
+        return prepared.finish.result(prepared.adapter.parse_reply(body), body, headers)
 
     def _poll(self, adapter: Adapter, body: dict[str, Any]) -> dict[str, Any]:
         """Poll a background reply until it finishes, within ``background_timeout``."""
@@ -393,6 +402,8 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpen
         prepared = self._prepare(messages, stop, kwargs, stream=True)
         state = prepared.finish.stream(prepared.adapter.stream_parser())
         with self.transport.stream_events(prepared.adapter.path, prepared.payload) as events:
+            if self.include_response_headers:
+                state.fields.headers_from = events
             try:
                 for event, data in events:
                     chunk = state.feed(event, data)
@@ -420,6 +431,8 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpen
         prepared = self._prepare(messages, stop, kwargs, stream=True)
         state = prepared.finish.stream(prepared.adapter.stream_parser())
         async with self.transport.astream_events(prepared.adapter.path, prepared.payload) as events:
+            if self.include_response_headers:
+                state.fields.headers_from = events
             try:
                 async for event, data in events:
                     chunk = state.feed(event, data)

@@ -43,6 +43,8 @@ class ReplyFields:
 
     def __init__(self, headers: Mapping[str, str] | None = None) -> None:
         self.headers = dict(headers) if headers is not None else None
+        self.headers_from: Any = None
+        """An open stream whose ``headers`` (set at its first event) go on the first chunk."""
         self._usage: dict[str, Any] | None = None
         self._first = True
 
@@ -65,8 +67,12 @@ class ReplyFields:
     def chunk(self, message: BaseMessage) -> None:
         """Add the fields to a streamed chunk (headers go on the first one only)."""
         meta = message.response_metadata
-        if self._first and self.headers is not None:
-            meta["headers"] = dict(self.headers)
+        if self._first:
+            headers = self.headers
+            if headers is None and self.headers_from is not None:
+                headers = self.headers_from.headers
+            if headers is not None:
+                meta["headers"] = dict(headers)
         self._first = False
         if self._usage is not None and getattr(message, "usage_metadata", None):
             meta["token_usage"] = self._usage

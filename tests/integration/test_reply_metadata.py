@@ -81,3 +81,25 @@ def test_refusal_is_in_additional_kwargs(
     fake_openai.add(Reply(refusal="I can't help with that.", chunk_size=4))
     message = run(make_model(api=api), mode)
     assert message.additional_kwargs["refusal"] == "I can't help with that."
+
+
+@pytest.mark.parametrize("api", APIS)
+async def test_include_response_headers_on_invoke_and_the_first_chunk(
+    fake_openai: FakeOpenAI, make_model: Factory, api: str
+) -> None:
+    model = make_model(api=api, include_response_headers=True)
+    fake_openai.add(*(Reply(text="Hello there", chunk_size=3) for _ in range(4)))
+
+    invoked = model.invoke("hi")
+    ainvoked = await model.ainvoke("hi")
+    chunks = list(model.stream("hi"))
+    achunks = [c async for c in model.astream("hi")]
+
+    for message in (invoked, ainvoked, chunks[0], achunks[0]):
+        headers = message.response_metadata["headers"]
+        assert headers["x-request-id"].startswith("req_")
+        assert headers["content-type"].startswith(
+            "application/json" if message in (invoked, ainvoked) else "text/event-stream"
+        )
+    assert all("headers" not in c.response_metadata for c in chunks[1:] + achunks[1:])
+    assert "headers" not in make_model(api=api).invoke("hi").response_metadata
