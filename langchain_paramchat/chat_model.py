@@ -41,6 +41,7 @@ from langchain_paramchat.options import (
 )
 from langchain_paramchat.routing import DEFAULT_RESPONSES_ONLY_MODELS, ApiSetting, Route, route
 from langchain_paramchat.token_count import TokenCounting
+from langchain_paramchat.tool_choice import normalize_tool_choice
 
 if TYPE_CHECKING:
     from langchain_paramchat.batch import BatchJob
@@ -264,7 +265,7 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpen
             raise OptionError("model", model, "must be a model name (a string)")
         bound_tools = _neutral_tools(call.get("tools"), call.get("strict"))
         check_contradictions(merged, stream=stream, tools=bool(bound_tools))
-        choice = _tools.normalize_tool_choice(merged.get("tool_choice"), bound_tools or ())
+        choice = normalize_tool_choice(merged.get("tool_choice"), bound_tools or ())
         decided = route(
             merged,
             model=model,
@@ -500,7 +501,7 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpen
         bound: dict[str, Any] = {"tools": neutral, **kwargs}
         if tool_choice is not None:
             # Fail now, not at the first call, when the choice names no bound tool.
-            _tools.normalize_tool_choice(tool_choice, neutral)
+            normalize_tool_choice(tool_choice, neutral)
             bound["tool_choice"] = tool_choice
         if parallel_tool_calls is not None:
             bound["parallel_tool_calls"] = parallel_tool_calls

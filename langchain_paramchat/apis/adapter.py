@@ -17,7 +17,8 @@ from langchain_core.outputs import ChatGenerationChunk, ChatResult
 
 if TYPE_CHECKING:
     from langchain_paramchat.options import Api
-    from langchain_paramchat.tools import NeutralChoice, NeutralTool
+    from langchain_paramchat.tool_choice import NeutralChoice
+    from langchain_paramchat.tools import NeutralTool
 
 __all__ = ["APIS", "Adapter", "StreamParser", "adapter_for", "unsupported"]
 

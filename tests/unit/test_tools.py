@@ -26,15 +26,17 @@ from langchain_paramchat.apis.responses.request import (
     render_tool_choice as to_responses_tool_choice,
 )
 from langchain_paramchat.errors import IncompatibleOptionsError, OptionError, ToolSchemaError
+from langchain_paramchat.tool_choice import (
+    ToolChoiceAllowed,
+    ToolChoiceMode,
+    ToolChoiceNamed,
+    normalize_tool_choice,
+)
 from langchain_paramchat.tools import (
     BuiltinTool,
     CustomTool,
     FunctionTool,
-    ToolChoiceAllowed,
-    ToolChoiceMode,
-    ToolChoiceNamed,
     normalize_tool,
-    normalize_tool_choice,
     normalize_tools,
 )
 from langchain_paramchat.typecheck import find_error

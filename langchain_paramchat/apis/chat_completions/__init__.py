@@ -10,7 +10,8 @@ from langchain_core.outputs import ChatResult
 
 from langchain_paramchat.apis.adapter import Adapter
 from langchain_paramchat.apis.chat_completions import reply, request, stream
-from langchain_paramchat.tools import NeutralChoice, NeutralTool
+from langchain_paramchat.tool_choice import NeutralChoice
+from langchain_paramchat.tools import NeutralTool
 
 __all__ = ["ADAPTER", "ChatCompletionsAdapter"]
 

@@ -25,15 +25,8 @@ from langchain_paramchat.errors import (
     ToolSchemaError,
 )
 from langchain_paramchat.model_families import system_role
-from langchain_paramchat.tools import (
-    BuiltinTool,
-    CustomTool,
-    FunctionTool,
-    NeutralChoice,
-    NeutralTool,
-    ToolChoiceMode,
-    ToolChoiceNamed,
-)
+from langchain_paramchat.tool_choice import NeutralChoice, ToolChoiceMode, ToolChoiceNamed
+from langchain_paramchat.tools import BuiltinTool, CustomTool, FunctionTool, NeutralTool
 
 __all__ = [
     "PATH",

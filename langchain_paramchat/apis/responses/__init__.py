@@ -14,7 +14,8 @@ from langchain_core.outputs import ChatResult
 
 from langchain_paramchat.apis.adapter import Adapter
 from langchain_paramchat.apis.responses import reply, request, stream
-from langchain_paramchat.tools import NeutralChoice, NeutralTool
+from langchain_paramchat.tool_choice import NeutralChoice
+from langchain_paramchat.tools import NeutralTool
 
 __all__ = ["ADAPTER", "ResponsesAdapter"]
 

@@ -34,16 +34,8 @@ from langchain_paramchat.apis.content import (
 )
 from langchain_paramchat.errors import MessageConversionError
 from langchain_paramchat.model_families import is_reasoning_model, system_role
-from langchain_paramchat.tools import (
-    BuiltinTool,
-    CustomTool,
-    FunctionTool,
-    NeutralChoice,
-    NeutralTool,
-    ToolChoiceAllowed,
-    ToolChoiceMode,
-    tool_spec,
-)
+from langchain_paramchat.tool_choice import NeutralChoice, ToolChoiceAllowed, ToolChoiceMode
+from langchain_paramchat.tools import BuiltinTool, CustomTool, FunctionTool, NeutralTool, tool_spec
 from langchain_paramchat.typecheck import typeddict_fields
 
 __all__ = [
