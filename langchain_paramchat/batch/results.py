@@ -46,7 +46,7 @@ class Finisher:
     def message(self, body: dict[str, Any], reasons: int) -> AIMessage:
         """Return the message invoke would return for ``body``; raise as invoke would."""
         finish = self._finish[min(reasons, len(self._finish) - 1)]
-        result = finish.result(self._parse(body))
+        result = finish.result(self._parse(body), body)
         generation = result.generations[0]
         message = generation.message
         llm_output = result.llm_output if len(result.generations) == 1 else None
