@@ -164,9 +164,11 @@ async def send_stream(
     keep: bool,
     delay: float = 0.0,
     finish: bool = True,
+    headers: dict[str, str] | None = None,
 ) -> None:
     """Send SSE events with chunked transfer encoding; ``finish`` sends the closing chunk."""
     head = {"content-type": "text/event-stream; charset=utf-8", "transfer-encoding": "chunked"}
+    head.update(headers or {})
     writer.write(_head(200, head, keep))
     await writer.drain()
     for event in events:

@@ -36,6 +36,7 @@ from langchain_paramchat.testing.http11 import (
     send_stream,
     wait_for_hangup,
 )
+from langchain_paramchat.testing.ratelimit import RateLimit
 from langchain_paramchat.testing.rendering import Event, echo_reply
 from langchain_paramchat.testing.responses_render import (
     failed_response,
@@ -110,6 +111,8 @@ class FakeOpenAI:
         self._start_error: BaseException | None = None
         self.batches = FakeBatches(line_handler(self))
         """Files and Batches endpoints: stored files and batches, progression controls."""
+        self.rate_limit: RateLimit | None = None
+        """Set a ``RateLimit`` to answer create requests over it with OpenAI-style 429s."""
 
     def start(self) -> FakeOpenAI:
         """Start serving in a daemon thread and return once the port is bound.
@@ -409,6 +412,21 @@ class FakeOpenAI:
             )
             return True
         assert body is not None
+        limits: dict[str, str] = {}
+        if self.rate_limit is not None:
+            admission = self.rate_limit.admit(body)
+            limits = admission.headers
+            if admission.exceeded is not None:
+                await send_error(
+                    writer,
+                    429,
+                    admission.message,
+                    error_type=admission.exceeded,
+                    code="rate_limit_exceeded",
+                    headers=limits,
+                    keep=keep,
+                )
+                return True
         fault, reply = self._next(body)
         stream = body.get("stream") is True
         kind = fault.kind if fault is not None else None
@@ -471,8 +489,8 @@ class FakeOpenAI:
                 payload = _unfinished(payload, "queued")
 
         if stream:
-            return await _send_events(writer, api, events, payload, fault, keep)
-        return await _send_payload(writer, payload, fault, keep)
+            return await _send_events(writer, api, events, payload, fault, keep, limits)
+        return await _send_payload(writer, payload, fault, keep, limits)
 
     def _reject(
         self, api: Api, request: Request, body: dict[str, Any] | None, body_error: str | None
@@ -574,7 +592,11 @@ async def _send_missing_fields(
 
 
 async def _send_payload(
-    writer: asyncio.StreamWriter, payload: dict[str, Any], fault: Fault | None, keep: bool
+    writer: asyncio.StreamWriter,
+    payload: dict[str, Any],
+    fault: Fault | None,
+    keep: bool,
+    headers: dict[str, str] | None = None,
 ) -> bool:
     """Send a JSON answer, applying a fault that cuts, drops or slows it."""
     data = json.dumps(payload).encode()
@@ -589,7 +611,7 @@ async def _send_payload(
         raise Closed
     if fault is not None and kind == "slow":
         await asyncio.sleep(fault.seconds)
-    await send_raw(writer, 200, data, "application/json", keep=keep)
+    await send_raw(writer, 200, data, "application/json", keep=keep, headers=headers)
     return True
 
 
@@ -600,10 +622,12 @@ async def _send_events(
     response: dict[str, Any],
     fault: Fault | None,
     keep: bool,
+    headers: dict[str, str] | None = None,
 ) -> bool:
     """Stream SSE events, applying a fault that slows, cuts, drops or fails the stream."""
     if fault is None or fault.kind == "slow":
-        await send_stream(writer, events, keep=keep, delay=fault.seconds if fault else 0.0)
+        delay = fault.seconds if fault else 0.0
+        await send_stream(writer, events, keep=keep, delay=delay, headers=headers)
         return True
     # Every other fault cuts the stream short: the final event is never sent.
     sent = events[: min(fault.after_events, len(events) - 1)]
