@@ -102,7 +102,7 @@ def test_each_line_body_is_the_preview_payload_with_bound_tools(
 
     bound = make_model(api=api, temperature=0.2).bind_tools([Weather], tool_choice="Weather")
     inputs = ["Paris?", [HumanMessage("Rome?")]]
-    job = submit_batch(bound, inputs, max_tokens=50)
+    job = bound.submit_batch(inputs, max_tokens=50)  # type: ignore[attr-defined]
     lines = _lines(fake_openai, job.parts[0].input_file_id)
     model = bound.bound  # type: ignore[attr-defined]
     for i, line in enumerate(lines):
