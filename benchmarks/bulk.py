@@ -119,6 +119,10 @@ def bench_pacer(calls: int, limit: int, concurrency: int) -> dict[str, Any]:
     from langchain_paramchat.testing import FakeOpenAI
     from langchain_paramchat.testing.ratelimit import RateLimit
 
+    import logging
+
+    # Each 429 retry logs a warning; thousands of them would bury the figures.
+    logging.getLogger("langchain_paramchat").setLevel(logging.ERROR)
     out: dict[str, Any] = {"calls": calls, "limit_per_s": limit, "max_concurrency": concurrency}
     for paced in (True, False):
         with FakeOpenAI() as server:

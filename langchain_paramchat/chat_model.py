@@ -128,6 +128,8 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpen
     """Retries on connection errors, timeouts, 408/409/429/5xx (tenacity; SDK retries are off)."""
     retry_policy: Any = Field(default=None, exclude=True)
     """A ``langchain_paramchat.retry.RetryPolicy`` to replace the default policy."""
+    pace: bool = True
+    """Pace calls at the account's rate limit (``x-ratelimit-*`` headers); see ``pacer.py``."""
     default_headers: dict[str, str] | None = None
     """Extra HTTP headers sent with every request."""
     default_query: dict[str, Any] | None = None
@@ -320,7 +322,17 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpen
             http_client=self.http_client,
             http_async_client=self.http_async_client,
             retry=policy,
+            hooks=self._pacer(),
         )
+
+    def _pacer(self) -> Any:
+        """Return the pacer shared by every model with this key and base URL, if pacing."""
+        if not self.pace:
+            return None
+        from langchain_paramchat.pacer import shared_pacer
+
+        key = self.api_key.get_secret_value() if self.api_key else None
+        return shared_pacer(key, self.base_url)
 
     # --- generate ------------------------------------------------------------------------
 

@@ -1,10 +1,11 @@
 """Client-side pacing at OpenAI's rate limits, shared by every model with the same key and URL.
 
 OpenAI reports each account's state on every response: ``x-ratelimit-limit-requests``,
-``x-ratelimit-remaining-requests``, ``x-ratelimit-reset-requests`` (and the same for tokens).
-The pacer keeps a local budget from those headers, counts what this process sends, and makes
-a call wait only when the budget for the current window is spent, until the window resets.
-So a large ``abatch``/``gather`` rides the limit instead of drawing a storm of 429s.
+``x-ratelimit-remaining-requests``, ``x-ratelimit-reset-requests`` (and the same for tokens),
+and refills each limit continuously. The pacer keeps a local copy of each bucket from those
+headers, takes out what this process sends, and makes a call wait only when the bucket is
+empty, just until it has refilled enough. So a large ``abatch``/``gather`` rides the limit
+instead of drawing a storm of 429s.
 
 It never delays a call the limit allows. Before any headers were seen the limit is unknown;
 then only the first call goes out alone, and the others wait for its headers (at most
@@ -29,10 +30,6 @@ __all__ = ["Pacer", "PacerStats", "estimate_tokens", "parse_duration", "shared_p
 # OpenAI formats resets as Go durations: "1s", "6m0s", "20ms", "1h2m3.5s".
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 _UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
-# A window the server reports as ending this much later than the one we track is a new one.
-_NEW_WINDOW = 0.05
-# Resume a hair after the reported reset, so the server's window has surely rolled over.
-_MARGIN = 0.005
 
 
 def parse_duration(text: str | None) -> float | None:
@@ -77,60 +74,61 @@ class PacerStats:
     rate_limited: int = 0
 
 
-class _Budget:
-    """One limit (requests or tokens): what is left in the current window and when it resets."""
+class _Bucket:
+    """One limit (requests or tokens) as OpenAI keeps it: a bucket refilled continuously.
+
+    From headers: ``limit`` is the bucket's size, ``remaining`` its level and ``reset`` the
+    time until it is full again, so it refills at ``(limit - remaining) / reset`` per second.
+    Our own sends are taken out locally at once (the server only counts them on arrival).
+    """
 
     def __init__(self) -> None:
         self.limit: int | None = None
-        self.remaining = 0
-        self.window_end = 0.0
-        self.period = 0.0  # the longest reset seen: about one window
+        self.level = 0.0
+        self.rate: float | None = None
+        self.stamp = 0.0
 
     @property
     def known(self) -> bool:
         return self.limit is not None
 
+    def _refill(self, now: float) -> None:
+        if self.limit is not None and self.rate:
+            self.level = min(float(self.limit), self.level + self.rate * (now - self.stamp))
+        self.stamp = now
+
     def wait_for(self, cost: int, now: float) -> float:
         """Return how long to wait before ``cost`` fits (0: now)."""
         if self.limit is None:
             return 0.0
-        if now >= self.window_end:
-            # The window rolled over: the full limit is back until the next reset.
-            self.remaining = self.limit
-            self.window_end = now + self.period
-        if cost <= self.remaining or cost > self.limit:
+        self._refill(now)
+        if cost <= self.level or cost > self.limit:
             return 0.0
-        return max(self.window_end - now, 0.0)
+        if not self.rate:
+            return 0.05  # spent, refill rate not known yet: look again shortly
+        return (cost - self.level) / self.rate
 
     def take(self, cost: int) -> None:
         if self.limit is not None:
-            self.remaining -= cost
+            self.level -= cost
 
     def observe(
         self, limit: int | None, remaining: int | None, reset: float | None, now: float
     ) -> None:
-        if limit is None or remaining is None or reset is None:
+        if limit is None or remaining is None:
             return
-        end = now + reset + _MARGIN
-        self.period = max(self.period, reset + _MARGIN)
-        if self.limit is not None and end < self.window_end - self.period / 2:
-            return  # answered in an earlier window, arrived after ours rolled over: stale
-        if self.limit is None or now >= self.window_end or end > self.window_end + _NEW_WINDOW:
-            # A window we had not seen: take the server's count.
-            self.remaining = remaining
-            self.window_end = end
-        else:
-            # Same window: our count also covers calls still in flight; other processes
-            # sharing the key show up as a lower server count.
-            self.remaining = min(self.remaining, remaining)
-            self.window_end = min(self.window_end, end) if end > now else self.window_end
+        if reset and limit - remaining >= 2:
+            # Rounded-up resets make this an underestimate: pacing errs on the safe side.
+            rate = (limit - remaining) / reset
+            self.rate = rate if self.rate is None else min(self.rate, rate)
+        if self.limit is None:
+            self.limit, self.level, self.stamp = limit, float(remaining), now
+            return
         self.limit = limit
-
-    def exhaust(self, reset: float | None, now: float) -> None:
-        if self.limit is not None:
-            self.remaining = 0
-            if reset is not None:
-                self.window_end = max(self.window_end, now + reset + _MARGIN)
+        self._refill(now)
+        # Our level already counts calls still in flight, which the server's does not yet;
+        # a lower server level means others (processes sharing the key) spent it.
+        self.level = min(self.level, float(remaining))
 
 
 class Pacer:
@@ -140,12 +138,12 @@ class Pacer:
     needed, ``after_response`` reads the rate-limit headers. ``stats`` says what it did.
     """
 
-    def __init__(self, *, probe_timeout: float = 0.5) -> None:
+    def __init__(self, *, probe_timeout: float = 2.0) -> None:
         self.probe_timeout = probe_timeout
         self.stats = PacerStats()
         self._lock = threading.Lock()
-        self._requests = _Budget()
-        self._tokens = _Budget()
+        self._requests = _Bucket()
+        self._tokens = _Bucket()
         self._probing = False
         self._probe_started = 0.0
         self._paced = False
@@ -220,12 +218,6 @@ class Pacer:
             )
             if status_code == 429:
                 self.stats.rate_limited += 1
-                reset_requests = parse_duration(get("x-ratelimit-reset-requests"))
-                reset_tokens = parse_duration(get("x-ratelimit-reset-tokens"))
-                if _int(get("x-ratelimit-remaining-requests")) == 0:
-                    self._requests.exhaust(reset_requests, now)
-                if _int(get("x-ratelimit-remaining-tokens")) == 0:
-                    self._tokens.exhaust(reset_tokens, now)
 
 
 def _int(value: str | None) -> int | None:

@@ -2,9 +2,11 @@
 
 Every create answer carries ``x-ratelimit-limit-*``, ``x-ratelimit-remaining-*`` and
 ``x-ratelimit-reset-*`` like OpenAI's; a request over either limit gets a 429
-``rate_limit_exceeded`` (type ``requests`` or ``tokens``) and is not counted. Windows are
-fixed: the budget comes back whole ``period`` seconds after the window began. Tokens are
-estimated the way ``langchain_paramchat.pacer.estimate_tokens`` does.
+``rate_limit_exceeded`` (type ``requests`` or ``tokens``) and is not counted. As at OpenAI,
+each limit is a bucket refilled continuously: ``requests`` per ``period`` seconds, so a full
+bucket allows a burst of ``requests`` and then one request every ``period / requests``
+seconds; ``reset`` is the time until the bucket is full. Tokens are estimated the way
+``langchain_paramchat.pacer.estimate_tokens`` does.
 """
 
 from __future__ import annotations
@@ -52,15 +54,16 @@ class RateLimit:
         self.admitted = 0
         self.rejected = 0
         self._lock = threading.Lock()
-        self._start = time.monotonic()
-        self._used_requests = 0
-        self._used_tokens = 0
+        self._stamp = time.monotonic()
+        self._requests_left = float(requests or 0)
+        self._tokens_left = float(tokens or 0)
 
     def reset(self) -> None:
-        """Start a fresh window and zero the counts."""
+        """Fill both buckets and zero the counts."""
         with self._lock:
-            self._start = time.monotonic()
-            self._used_requests = self._used_tokens = 0
+            self._stamp = time.monotonic()
+            self._requests_left = float(self.requests or 0)
+            self._tokens_left = float(self.tokens or 0)
             self.admitted = self.rejected = 0
 
     def admit(self, body: Mapping[str, Any]) -> Admission:
@@ -68,40 +71,45 @@ class RateLimit:
         cost = estimate_tokens(body)
         with self._lock:
             now = time.monotonic()
-            if now - self._start >= self.period:
-                self._start = now
-                self._used_requests = self._used_tokens = 0
+            elapsed, self._stamp = now - self._stamp, now
+            if self.requests is not None:
+                refill = self._requests_left + elapsed * self.requests / self.period
+                self._requests_left = min(float(self.requests), refill)
+            if self.tokens is not None:
+                refill = self._tokens_left + elapsed * self.tokens / self.period
+                self._tokens_left = min(float(self.tokens), refill)
             exceeded = None
-            if self.requests is not None and self._used_requests + 1 > self.requests:
+            if self.requests is not None and self._requests_left < 1:
                 exceeded = "requests"
-            elif self.tokens is not None and self._used_tokens + cost > self.tokens:
+            elif self.tokens is not None and self._tokens_left < cost <= self.tokens:
                 exceeded = "tokens"
             if exceeded is None:
-                self._used_requests += 1
-                self._used_tokens += cost
+                self._requests_left -= 1
+                self._tokens_left -= cost
                 self.admitted += 1
             else:
                 self.rejected += 1
-            headers = self._headers(self._start + self.period - now)
+            headers = self._headers()
         if exceeded is None:
             return Admission(headers)
         limit = self.requests if exceeded == "requests" else self.tokens
         message = (
-            f"Rate limit reached for requests per {self.period:g}s: Limit {limit}. "
+            f"Rate limit reached for {exceeded} per {self.period:g}s: Limit {limit}. "
             f"Please try again in {headers[f'x-ratelimit-reset-{exceeded}']}."
         )
         return Admission(headers, exceeded, message)
 
-    def _headers(self, left: float) -> dict[str, str]:
-        # Rounded up, so a client that waits the reset never arrives before the window turns.
-        reset = f"{max(math.ceil(left * 1000), 1)}ms"
+    def _headers(self) -> dict[str, str]:
         headers: dict[str, str] = {}
-        if self.requests is not None:
-            headers["x-ratelimit-limit-requests"] = str(self.requests)
-            headers["x-ratelimit-remaining-requests"] = str(self.requests - self._used_requests)
-            headers["x-ratelimit-reset-requests"] = reset
-        if self.tokens is not None:
-            headers["x-ratelimit-limit-tokens"] = str(self.tokens)
-            headers["x-ratelimit-remaining-tokens"] = str(self.tokens - self._used_tokens)
-            headers["x-ratelimit-reset-tokens"] = reset
+        for kind, size, left in (
+            ("requests", self.requests, self._requests_left),
+            ("tokens", self.tokens, self._tokens_left),
+        ):
+            if size is None:
+                continue
+            # Rounded up, so a client that waits the reset never finds the bucket short.
+            full_in = (size - left) * self.period / size
+            headers[f"x-ratelimit-limit-{kind}"] = str(size)
+            headers[f"x-ratelimit-remaining-{kind}"] = str(max(math.floor(left), 0))
+            headers[f"x-ratelimit-reset-{kind}"] = f"{math.ceil(full_in * 1000)}ms"
         return headers

@@ -41,14 +41,15 @@ def test_a_server_without_rate_limit_headers_is_never_paced() -> None:
     assert pacer.stats.delayed == 0
 
 
-def test_calls_the_limit_allows_go_at_once_and_the_next_waits_for_the_reset() -> None:
+def test_calls_the_limit_allows_go_at_once_and_the_next_waits_for_the_refill() -> None:
     pacer = Pacer()
     assert pacer._delay(1) == 0
-    pacer.after_response("responses", 200, _headers(limit=5, remaining=4, reset="800ms"))
-    assert [pacer._delay(1) for _ in range(4)] == [0, 0, 0, 0]
+    # 10 per second: the bucket is 5 short, so it is full again in 500 ms.
+    pacer.after_response("responses", 200, _headers(limit=10, remaining=5, reset="500ms"))
+    assert [pacer._delay(1) for _ in range(5)] == [0, 0, 0, 0, 0]
     wait = pacer._delay(1)
-    assert 0.7 < wait <= 0.81
-    assert pacer.stats.sent == 5
+    assert 0.05 < wait <= 0.1  # one request's worth of refill at 10/s
+    assert pacer.stats.sent == 6
 
 
 def test_other_callers_wait_for_the_first_answer_only_while_the_limit_is_unknown() -> None:
@@ -66,23 +67,23 @@ def test_token_budget_paces_big_requests_and_never_blocks_one_larger_than_the_li
     big = {"model": "m", "input": "x" * 2000, "max_output_tokens": 0}  # ~500 tokens
     assert estimate_tokens(big) == 500
     assert pacer._delay(estimate_tokens(big)) == 0
-    assert pacer._delay(estimate_tokens(big)) > 1.5
+    assert pacer._delay(estimate_tokens(big)) > 1.5  # 400 short at 200 tokens/s
     assert pacer._delay(5000) == 0  # over the whole limit: only the server can say no
 
 
-def test_a_429_spends_the_budget_until_the_reported_reset() -> None:
+def test_a_429_with_an_empty_bucket_makes_the_next_call_wait() -> None:
     pacer = Pacer()
     pacer._delay(1)
-    pacer.after_response("chat/completions", 200, _headers(100, 90, "1s"))
-    pacer.after_response("chat/completions", 429, _headers(100, 0, "500ms"))
+    pacer.after_response("chat/completions", 200, _headers(100, 90, "100ms"))
+    pacer.after_response("chat/completions", 429, _headers(100, 0, "1s"))
     assert pacer.stats.rate_limited == 1
-    assert pacer._delay(1) > 0.4
+    assert pacer._delay(1) > 0
 
 
 def test_a_lower_count_from_other_processes_is_respected() -> None:
     pacer = Pacer()
     pacer._delay(1)
-    pacer.after_response("chat/completions", 200, _headers(100, 99, "1s"))
+    pacer.after_response("chat/completions", 200, _headers(100, 99, "10ms"))
     pacer.after_response("chat/completions", 200, _headers(100, 1, "990ms"))
     assert pacer._delay(1) == 0
     assert pacer._delay(1) > 0
@@ -96,11 +97,12 @@ def test_models_with_the_same_key_and_url_share_one_pacer() -> None:
     assert "sk-one" not in repr(a)
 
 
-def test_fake_rate_limit_counts_a_fixed_window_and_sends_openai_headers() -> None:
+def test_fake_rate_limit_is_a_continuously_refilled_bucket_with_openai_headers() -> None:
     limit = RateLimit(requests=2, tokens=10_000, period=60)
     first, second, third = (limit.admit(BODY) for _ in range(3))
     assert first.exceeded is None and second.exceeded is None
     assert first.headers["x-ratelimit-remaining-requests"] == "1"
+    assert parse_duration(first.headers["x-ratelimit-reset-requests"]) == pytest.approx(30, abs=1)
     assert third.exceeded == "requests" and "Limit 2" in third.message
     assert parse_duration(third.headers["x-ratelimit-reset-requests"]) == pytest.approx(60, abs=1)
     assert (limit.admitted, limit.rejected) == (2, 1)
