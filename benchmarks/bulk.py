@@ -116,10 +116,10 @@ def bench_parse(lines: int) -> dict[str, Any]:
 
 def bench_pacer(calls: int, limit: int, concurrency: int) -> dict[str, Any]:
     """Run ``calls`` through ``abatch`` against ``limit`` requests/s, with and without pacing."""
+    import logging
+
     from langchain_paramchat.testing import FakeOpenAI
     from langchain_paramchat.testing.ratelimit import RateLimit
-
-    import logging
 
     # Each 429 retry logs a warning; thousands of them would bury the figures.
     logging.getLogger("langchain_paramchat").setLevel(logging.ERROR)
