@@ -9,7 +9,8 @@ What a block claims is asserted:
 
 - a top-level expression with a comment that looks like a value (``preview.api  #
   'responses'``, ``reply.tool_calls  # [{'name': 'GetWeather', ...}]``) must have that
-  ``repr``, where ``...`` stands for anything;
+  ``repr``, where ``...`` stands for anything; prose there is an error, since a reader
+  takes it for the value;
 - a ``text`` block right after a Python block is the output it must print (``...`` again
   stands for anything).
 
@@ -111,6 +112,12 @@ def _comments(source: str) -> dict[int, str]:
     return found
 
 
+def _is_call(statement: ast.Expr) -> bool:
+    """Return whether the expression is a call whose value is not the point (``print(...)``)."""
+    value = statement.value
+    return isinstance(value, ast.Call) and isinstance(value.func, ast.Name)
+
+
 def _run(block: Block, namespace: dict[str, Any]) -> str:
     """Execute ``block`` statement by statement; check value claims; return what it printed."""
     tree = ast.parse(block.source)
@@ -120,6 +127,9 @@ def _run(block: Block, namespace: dict[str, Any]) -> str:
         for statement in tree.body:
             where = f"{block.id.split(':')[0]}:{block.line + statement.lineno - 1}"
             claim = comments.get(statement.end_lineno or statement.lineno, "")
+            if isinstance(statement, ast.Expr) and claim and not _is_call(statement):
+                # A comment on a bare expression reads as its value: make it one we can check.
+                assert _CLAIM.match(claim), f"{where}: write the value, not prose: # {claim}"
             if isinstance(statement, ast.Expr) and _CLAIM.match(claim):
                 code = compile(ast.Expression(statement.value), where, "eval")
                 value = eval(code, namespace)
