@@ -13,6 +13,7 @@ from typing import Any
 
 from langchain_paramchat.errors import OptionError, UnknownOptionError
 from langchain_paramchat.options.table import ALIASES, OPTIONS
+from langchain_paramchat.sdk_versions import require_sdk
 from langchain_paramchat.typecheck import find_error
 
 __all__ = [
@@ -55,6 +56,7 @@ def check_option(name: str, value: Any) -> None:
     spec = OPTIONS[name]
     if value is None:
         return
+    require_sdk(name, value, spec.type)
     error = find_error(value, spec.type, name)
     if error is not None:
         allowed = error.split(": ", 1)[1] if ": " in error else error

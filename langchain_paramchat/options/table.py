@@ -42,6 +42,7 @@ from langchain_paramchat.options.converters import (
     _responses_n,
     _responses_response_format,
 )
+from langchain_paramchat.sdk_versions import sdk_type as _newer
 from langchain_paramchat.typecheck import find_error, typeddict_fields
 
 __all__ = [
@@ -94,6 +95,20 @@ class OptionSpec:
 
 
 # --- the table ----------------------------------------------------------------------------
+
+# Types newer than the oldest supported openai (3.0): options using them need a newer SDK.
+if typing.TYPE_CHECKING:
+    from openai.types.responses.response_create_params import (
+        AccessPrograms as _AccessPrograms,
+    )
+    from openai.types.responses.response_create_params import (
+        BackgroundOptions as _BackgroundOptions,
+    )
+    from openai.types.responses.response_create_params import Image as _Image
+else:
+    _AccessPrograms = _newer(_resp_params, "AccessPrograms", "3.20.0")
+    _BackgroundOptions = _newer(_resp_params, "BackgroundOptions", "3.53.0")
+    _Image = _newer(_resp_params, "Image", "3.50.0")
 
 _ChatParams = _chat_params.CompletionCreateParamsBase
 _RespParams = _resp_params.ResponseCreateParamsBase
@@ -371,7 +386,7 @@ class RequestOptions(BaseModel):
         Opt("Run in the background; ParamChat polls until done.", None, "background"),
     ] = None
     background_options: Annotated[
-        _resp_params.BackgroundOptions | None,
+        _BackgroundOptions | None,
         SkipValidation,
         Opt("Completion window for background responses.", None, "background_options"),
     ] = None
@@ -386,12 +401,12 @@ class RequestOptions(BaseModel):
         Opt("A stored prompt template and its variables.", None, "prompt"),
     ] = None
     access_programs: Annotated[
-        _resp_params.AccessPrograms | None,
+        _AccessPrograms | None,
         SkipValidation,
         Opt("Access programs for gated capabilities.", None, "access_programs"),
     ] = None
     image: Annotated[
-        _resp_params.Image | None,
+        _Image | None,
         SkipValidation,
         Opt("Image input handling (context compression).", None, "image"),
     ] = None
