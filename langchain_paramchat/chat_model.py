@@ -108,10 +108,15 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpen
         default_factory=secret_from_env("OPENAI_API_KEY", default=None)
     )
     """API key; defaults to ``OPENAI_API_KEY``. Never shown in reprs, logs or dumps."""
-    base_url: str | None = Field(default_factory=from_env("OPENAI_BASE_URL", default=None))
-    """Base URL (defaults to ``OPENAI_BASE_URL``, then OpenAI's)."""
-    organization: str | None = Field(default_factory=from_env("OPENAI_ORG_ID", default=None))
-    """OpenAI organization id sent with each request; defaults to ``OPENAI_ORG_ID``."""
+    base_url: str | None = Field(
+        default_factory=from_env(["OPENAI_BASE_URL", "OPENAI_API_BASE"], default=None)
+    )
+    """Base URL (defaults to ``OPENAI_BASE_URL``, then ``OPENAI_API_BASE``, then OpenAI's)."""
+    organization: str | None = Field(
+        default_factory=from_env(["OPENAI_ORG_ID", "OPENAI_ORGANIZATION"], default=None)
+    )
+    """OpenAI organization id sent with each request; defaults to ``OPENAI_ORG_ID`` (or
+    ``OPENAI_ORGANIZATION``)."""
     project: str | None = Field(default_factory=from_env("OPENAI_PROJECT_ID", default=None))
     """OpenAI project id sent with each request; defaults to ``OPENAI_PROJECT_ID``."""
     timeout: float | tuple[float, float] | Any = DEFAULT_TIMEOUT

@@ -8,6 +8,7 @@ README's migration table is checked against.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -23,6 +24,7 @@ __all__ = [
     "ChatOpenAISettings",
     "Translation",
     "apply_disabled_params",
+    "migration_table_markdown",
     "translate_call_kwargs",
     "translate_init_kwargs",
 ]
@@ -53,8 +55,18 @@ CHAT_OPENAI_NAMES: tuple[Translation, ...] = (
         "model / model_name", "same", "model", "default `gpt-4o-mini` (ChatOpenAI: `gpt-3.5-turbo`)"
     ),
     _t("openai_api_key / api_key", "renamed", "api_key", "also read from `OPENAI_API_KEY`"),
-    _t("openai_api_base / base_url", "renamed", "base_url", "also read from `OPENAI_BASE_URL`"),
-    _t("openai_organization / organization", "renamed", "organization"),
+    _t(
+        "openai_api_base / base_url",
+        "renamed",
+        "base_url",
+        "also read from `OPENAI_BASE_URL` or `OPENAI_API_BASE`",
+    ),
+    _t(
+        "openai_organization / organization",
+        "renamed",
+        "organization",
+        "also read from `OPENAI_ORG_ID` or `OPENAI_ORGANIZATION`",
+    ),
     _t(
         "openai_proxy",
         "refused",
@@ -160,9 +172,14 @@ CHAT_OPENAI_NAMES: tuple[Translation, ...] = (
         "service_tier",
         "same",
         "service_tier",
-        "`response_metadata['service_tier']` is the tier that served",
+        "`response_metadata['service_tier']` is the tier that served the call",
     ),
-    _t("store / include / truncation", "same", "store / include / truncation"),
+    _t(
+        "store / include / truncation",
+        "same",
+        "store / include / truncation",
+        "`include` and `truncation` route to the Responses API, as in ChatOpenAI",
+    ),
     _t("context_management", "same", "context_management", "routes to the Responses API"),
     _t("prompt_cache_options", "same", "prompt_cache_options", "keys checked against the SDK"),
     _t(
@@ -211,7 +228,11 @@ CHAT_OPENAI_NAMES: tuple[Translation, ...] = (
         "tiktoken if its encoding loads, else an approximation (warned once); exact: "
         "`count_tokens(...)`",
     ),
-    _t("any other OpenAI parameter", "same", "its option name, or extra_body={...}"),
+    _t(
+        "any other OpenAI parameter",
+        "same",
+        "its option (see [Options](#options)), else `extra_body`",
+    ),
 )
 
 # ChatOpenAI names refused at construction, with the fix.
@@ -439,3 +460,38 @@ def apply_disabled_params(
         if values is None or out[name] in values:
             del out[name]
     return out
+
+
+_KIND_LABELS = {
+    "same": "same",
+    "renamed": "renamed",
+    "translated": "translated",
+    "refused": "**refused** at construction",
+}
+_SUFFIX = re.compile(r"(.+?)( \(.+\))?")
+
+
+def _cell(text: str) -> str:
+    if "`" in text:
+        return text
+    parts = []
+    for piece in text.split(" / "):
+        match = _SUFFIX.fullmatch(piece)
+        core, suffix = (match.group(1), match.group(2) or "") if match else (piece, "")
+        prose = piece.startswith("(") or (" " in core and "=" not in core and "(" not in core)
+        parts.append(piece if prose else f"`{core}`{suffix}")
+    return " / ".join(parts)
+
+
+def migration_table_markdown() -> str:
+    """Return the README's "Coming from ChatOpenAI" table, generated from CHAT_OPENAI_NAMES."""
+    lines = [
+        "| ChatOpenAI | ParamChat | how | difference |",
+        "|---|---|---|---|",
+    ]
+    for row in CHAT_OPENAI_NAMES:
+        lines.append(
+            f"| {_cell(row.name)} | {_cell(row.paramchat)} | {_KIND_LABELS[row.kind]} | "
+            f"{row.note} |"
+        )
+    return "\n".join(lines) + "\n"

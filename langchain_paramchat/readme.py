@@ -1,13 +1,15 @@
 """Generate the README's option table and routing lists from the option table.
 
 ``python -m langchain_paramchat options-table --write`` rewrites the blocks between the
-README's ``<!-- option-table:start -->`` / ``<!-- routing-lists:start -->`` markers.
+README's ``<!-- option-table:start -->`` / ``<!-- routing-lists:start -->`` /
+``<!-- chatopenai-table:start -->`` markers (the last from ``compat.CHAT_OPENAI_NAMES``).
 """
 
 from __future__ import annotations
 
 import re
 
+from langchain_paramchat.compat import migration_table_markdown
 from langchain_paramchat.options import CONVERTER_NOTES, OPTIONS, Api, OptionSpec
 
 __all__ = ["option_table_markdown", "render_readme_table", "routing_summary_markdown"]
@@ -63,6 +65,7 @@ def _replace_block(readme: str, marker: str, body: str) -> str:
 
 
 def render_readme_table(readme: str) -> str:
-    """Return ``readme`` with the generated option table and routing lists regenerated."""
+    """Return ``readme`` with the option table, routing lists and ChatOpenAI table regenerated."""
+    readme = _replace_block(readme, "chatopenai-table", migration_table_markdown())
     readme = _replace_block(readme, "option-table", option_table_markdown())
     return _replace_block(readme, "routing-lists", routing_summary_markdown())

@@ -1,0 +1,68 @@
+"""The README's ChatOpenAI migration table covers every ChatOpenAI name and cannot drift."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from langchain_paramchat import ParamChat, compat
+from langchain_paramchat.compat import CHAT_OPENAI_NAMES, migration_table_markdown
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _names_in_table() -> set[str]:
+    names: set[str] = set()
+    for row in CHAT_OPENAI_NAMES:
+        names.update(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", row.name))
+    return names
+
+
+def test_readme_shows_the_generated_table() -> None:
+    text = README.read_text()
+    block = re.search(
+        r"<!-- chatopenai-table:start[^\n]*\n(.*?)<!-- chatopenai-table:end -->", text, re.S
+    )
+    assert block is not None
+    assert block.group(1) == migration_table_markdown()
+    assert "## Coming from ChatOpenAI" in text
+
+
+def test_every_chatopenai_constructor_argument_is_in_the_table() -> None:
+    langchain_openai = pytest.importorskip("langchain_openai")
+    fields = langchain_openai.ChatOpenAI.model_fields
+    names = set(fields) | {f.alias for f in fields.values() if f.alias}
+    assert len(names) > 50
+    assert sorted(names - _names_in_table()) == []
+
+
+def test_every_name_the_table_says_paramchat_takes_is_taken() -> None:
+    taken = [
+        name
+        for row in CHAT_OPENAI_NAMES
+        if row.kind in ("same", "renamed", "translated") and "(" not in row.name
+        for name in row.name.split(" / ")
+        if name.isidentifier()
+    ]
+    model_fields = set(ParamChat.model_fields) | {"model_name"}
+    for name in taken:
+        accepted = name in model_fields or name in compat.ACCEPTED or name in _option_names()
+        assert accepted, f"the table says ParamChat takes {name!r}, but it does not"
+
+
+def test_every_refused_name_fails_at_construction() -> None:
+    refused = [
+        n for row in CHAT_OPENAI_NAMES if row.kind == "refused" for n in row.name.split(" / ")
+    ]
+    assert "openai_proxy" in refused
+    for name in refused:
+        with pytest.raises(ValueError, match=name):
+            ParamChat(api_key="sk-test", **{name: object()})
+
+
+def _option_names() -> set[str]:
+    from langchain_paramchat.options import ALIASES, OPTIONS
+
+    return set(OPTIONS) | set(ALIASES)
