@@ -24,7 +24,8 @@ from openai.types.chat import completion_create_params as _chat_params
 from openai.types.responses import ResponseTextConfigParam
 from openai.types.responses import response_create_params as _resp_params
 from openai.types.shared_params import Reasoning
-from pydantic import BaseModel, ConfigDict, SkipValidation
+from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler
+from pydantic_core import CoreSchema, core_schema
 
 from langchain_paramchat.options.converters import (
     Converter,
@@ -115,12 +116,28 @@ _RespParams = _resp_params.ResponseCreateParamsBase
 _ServiceTier = Literal["auto", "default", "flex", "scale", "priority", "fast", "ultrafast"]
 
 
+class _Unchecked:
+    """Tell pydantic to take an option's value as given, without reading its type.
+
+    ``check_option`` checks values against the SDK's types instead. Pydantic would coerce
+    (it turns the SDK's ``Iterable`` fields into iterators) and building its schema for the
+    SDK's nested TypedDicts costs tens of milliseconds at import for nothing.
+    """
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        return core_schema.any_schema()
+
+
+Unchecked = _Unchecked()
+
+
 class RequestOptions(BaseModel):
     """Declare every OpenAI request option as a typed field; the option table is read from here.
 
     Values are checked against the SDK's param types by ``check_option`` (once at
-    construction for fields, per call for keyword arguments), never coerced: pydantic
-    validation is skipped because it turns the SDK's ``Iterable`` fields into iterators.
+    construction for fields, per call for keyword arguments), never coerced (``Unchecked``).
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -128,17 +145,17 @@ class RequestOptions(BaseModel):
     # Sampling and length
     temperature: Annotated[
         float | None,
-        SkipValidation,
+        Unchecked,
         Opt("Sampling temperature.", "temperature", "temperature", check=_range(0, 2)),
     ] = None
     top_p: Annotated[
         float | None,
-        SkipValidation,
+        Unchecked,
         Opt("Nucleus sampling mass.", "top_p", "top_p", check=_range(0, 1)),
     ] = None
     max_tokens: Annotated[
         int | None,
-        SkipValidation,
+        Unchecked,
         Opt(
             "Upper bound on generated tokens.",
             "max_completion_tokens",
@@ -148,30 +165,30 @@ class RequestOptions(BaseModel):
     ] = None
     frequency_penalty: Annotated[
         float | None,
-        SkipValidation,
+        Unchecked,
         Opt("Penalty for frequent tokens.", "frequency_penalty", None, check=_range(-2, 2)),
     ] = None
     presence_penalty: Annotated[
         float | None,
-        SkipValidation,
+        Unchecked,
         Opt("Penalty for tokens already present.", "presence_penalty", None, check=_range(-2, 2)),
     ] = None
     logit_bias: Annotated[
         dict[str, int] | None,
-        SkipValidation,
+        Unchecked,
         Opt("Token id → bias (-100..100).", "logit_bias", None, check=_check_logit_bias),
     ] = None
     seed: Annotated[
-        int | None, SkipValidation, Opt("Best-effort deterministic sampling.", "seed", None)
+        int | None, Unchecked, Opt("Best-effort deterministic sampling.", "seed", None)
     ] = None
     stop: Annotated[
         str | list[str] | None,
-        SkipValidation,
+        Unchecked,
         Opt("Up to 4 stop sequences.", "stop", None, check=_check_stop),
     ] = None
     n: Annotated[
         int | None,
-        SkipValidation,
+        Unchecked,
         Opt(
             "Number of choices (n > 1: Chat Completions only).",
             "n",
@@ -182,19 +199,19 @@ class RequestOptions(BaseModel):
     ] = None
     logprobs: Annotated[
         bool | None,
-        SkipValidation,
+        Unchecked,
         Opt("Return token log probabilities.", "logprobs", _responses_logprobs),
     ] = None
     top_logprobs: Annotated[
         int | None,
-        SkipValidation,
+        Unchecked,
         Opt("Alternatives per token (0..20).", "top_logprobs", "top_logprobs", _range(0, 20)),
     ] = None
 
     # Reasoning and text shape
     reasoning: Annotated[
         Reasoning | None,
-        SkipValidation,
+        Unchecked,
         Opt(
             "Reasoning effort and summaries. Only effort exists on Chat Completions.",
             _chat_reasoning,
@@ -205,12 +222,12 @@ class RequestOptions(BaseModel):
     ] = None
     verbosity: Annotated[
         Literal["low", "medium", "high"] | None,
-        SkipValidation,
+        Unchecked,
         Opt("How long and detailed the answer is.", "verbosity", "text.verbosity"),
     ] = None
     response_format: Annotated[
         _chat_params.ResponseFormat | None,
-        SkipValidation,
+        Unchecked,
         Opt(
             "Text, JSON object or JSON schema output (Chat Completions shape).",
             "response_format",
@@ -219,7 +236,7 @@ class RequestOptions(BaseModel):
     ] = None
     text: Annotated[
         ResponseTextConfigParam | None,
-        SkipValidation,
+        Unchecked,
         Opt(
             "Responses text config; format and verbosity also map to Chat Completions.",
             _chat_text,
@@ -231,7 +248,7 @@ class RequestOptions(BaseModel):
     # Audio and other modalities
     modalities: Annotated[
         list[Literal["text", "audio"]] | None,
-        SkipValidation,
+        Unchecked,
         Opt(
             "Output modalities; 'audio' needs Chat Completions.",
             _chat_modalities,
@@ -241,24 +258,24 @@ class RequestOptions(BaseModel):
     ] = None
     audio: Annotated[
         ChatCompletionAudioParam | None,
-        SkipValidation,
+        Unchecked,
         Opt("Audio output voice and format (needs modalities with 'audio').", "audio", None),
     ] = None
     prediction: Annotated[
         ChatCompletionPredictionContentParam | None,
-        SkipValidation,
+        Unchecked,
         Opt("Predicted output, to speed up edits.", "prediction", None),
     ] = None
     web_search_options: Annotated[
         _chat_params.WebSearchOptions | None,
-        SkipValidation,
+        Unchecked,
         Opt("Web search for search models on Chat Completions.", "web_search_options", None),
     ] = None
 
     # Tools
     tool_choice: Annotated[
         Any,
-        SkipValidation,
+        Unchecked,
         Opt(
             "auto, none, required (any), a tool name, or an OpenAI tool-choice dict.",
             "tool_choice",
@@ -268,29 +285,29 @@ class RequestOptions(BaseModel):
     ] = None
     parallel_tool_calls: Annotated[
         bool | None,
-        SkipValidation,
+        Unchecked,
         Opt("Allow several tool calls in one turn.", "parallel_tool_calls", "parallel_tool_calls"),
     ] = None
     max_tool_calls: Annotated[
         int | None,
-        SkipValidation,
+        Unchecked,
         Opt("Most built-in tool calls in one response.", None, "max_tool_calls", _range(1, None)),
     ] = None
 
     # Caching, tiers, identity and storage
     prompt_cache_key: Annotated[
         str | None,
-        SkipValidation,
+        Unchecked,
         Opt("Groups requests for prompt-cache hits.", "prompt_cache_key", "prompt_cache_key"),
     ] = None
     prompt_cache_retention: Annotated[
         Literal["in_memory", "24h"] | None,
-        SkipValidation,
+        Unchecked,
         Opt("How long cached prefixes live.", "prompt_cache_retention", "prompt_cache_retention"),
     ] = None
     prompt_cache_options: Annotated[
         _resp_params.PromptCacheOptions | None,
-        SkipValidation,
+        Unchecked,
         Opt(
             "Prompt-cache mode and ttl (some keys are Responses only).",
             "prompt_cache_options",
@@ -300,7 +317,7 @@ class RequestOptions(BaseModel):
     ] = None
     service_tier: Annotated[
         _ServiceTier | None,
-        SkipValidation,
+        Unchecked,
         Opt(
             "Processing tier ('ultrafast': Responses only).",
             "service_tier",
@@ -310,7 +327,7 @@ class RequestOptions(BaseModel):
     ] = None
     safety_identifier: Annotated[
         str | None,
-        SkipValidation,
+        Unchecked,
         Opt(
             "Stable hashed end-user id for abuse detection.",
             "safety_identifier",
@@ -319,17 +336,17 @@ class RequestOptions(BaseModel):
     ] = None
     user: Annotated[
         str | None,
-        SkipValidation,
+        Unchecked,
         Opt("Deprecated end-user id (use safety_identifier / prompt_cache_key).", "user", "user"),
     ] = None
     store: Annotated[
         bool | None,
-        SkipValidation,
+        Unchecked,
         Opt("Store the response on OpenAI's side.", "store", "store"),
     ] = None
     request_metadata: Annotated[
         dict[str, str] | None,
-        SkipValidation,
+        Unchecked,
         Opt(
             "OpenAI's `metadata` (up to 16 string pairs); renamed because LangChain's "
             "`metadata` is run metadata for callbacks and tracing.",
@@ -340,12 +357,12 @@ class RequestOptions(BaseModel):
     ] = None
     moderation: Annotated[
         _chat_params.Moderation | None,
-        SkipValidation,
+        Unchecked,
         Opt("Moderation model and policy.", "moderation", "moderation"),
     ] = None
     stream_options: Annotated[
         _chat_params.ChatCompletionStreamOptionsParam | None,
-        SkipValidation,
+        Unchecked,
         Opt(
             "Streaming options (include_usage follows stream_usage).",
             "stream_options",
@@ -357,57 +374,57 @@ class RequestOptions(BaseModel):
     # Responses-only
     include: Annotated[
         list[str] | None,
-        SkipValidation,
+        Unchecked,
         Opt("Extra output to include (e.g. reasoning.encrypted_content).", None, "include"),
     ] = None
     instructions: Annotated[
         str | None,
-        SkipValidation,
+        Unchecked,
         Opt("System-level instructions for this response only.", None, "instructions"),
     ] = None
     previous_response_id: Annotated[
         str | None,
-        SkipValidation,
+        Unchecked,
         Opt("Continue from a stored response.", None, "previous_response_id"),
     ] = None
     conversation: Annotated[
         _resp_params.Conversation | None,
-        SkipValidation,
+        Unchecked,
         Opt("A conversation this response belongs to.", None, "conversation"),
     ] = None
     truncation: Annotated[
         Literal["auto", "disabled"] | None,
-        SkipValidation,
+        Unchecked,
         Opt("Drop old input when the context overflows.", None, "truncation"),
     ] = None
     background: Annotated[
         bool | None,
-        SkipValidation,
+        Unchecked,
         Opt("Run in the background; ParamChat polls until done.", None, "background"),
     ] = None
     background_options: Annotated[
         _BackgroundOptions | None,
-        SkipValidation,
+        Unchecked,
         Opt("Completion window for background responses.", None, "background_options"),
     ] = None
     context_management: Annotated[
         list[_resp_params.ContextManagement] | None,
-        SkipValidation,
+        Unchecked,
         Opt("Server-side context compaction.", None, "context_management"),
     ] = None
     prompt: Annotated[
         _resp_params.ResponsePromptParam | None,
-        SkipValidation,
+        Unchecked,
         Opt("A stored prompt template and its variables.", None, "prompt"),
     ] = None
     access_programs: Annotated[
         _AccessPrograms | None,
-        SkipValidation,
+        Unchecked,
         Opt("Access programs for gated capabilities.", None, "access_programs"),
     ] = None
     image: Annotated[
         _Image | None,
-        SkipValidation,
+        Unchecked,
         Opt("Image input handling (context compression).", None, "image"),
     ] = None
 
