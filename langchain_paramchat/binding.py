@@ -15,8 +15,6 @@ from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import AIMessage
 from langchain_core.runnables import Runnable, RunnableBinding, RunnableConfig
 
-from langchain_paramchat import tools as _tools
-
 if TYPE_CHECKING:
     from langchain_core.language_models.chat_models import _ChatModelBinding as _Binding
 else:
@@ -52,6 +50,8 @@ class BoundParamChat(_Binding):
         tools = self.kwargs.get("tools")
         if not tools:
             return {}
+        from langchain_paramchat import tools as _tools
+
         neutral = (_tools.FunctionTool, _tools.CustomTool, _tools.BuiltinTool)
         specs = [_tools.tool_spec(t) if isinstance(t, neutral) else t for t in tools]
         return {"kwargs": {**self.kwargs, "tools": specs}}

@@ -21,7 +21,6 @@ from langchain_core.utils import from_env, secret_from_env
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
 
 from langchain_paramchat import compat
-from langchain_paramchat import tools as _tools
 from langchain_paramchat.apis.adapter import Adapter, adapter_for, unsupported
 from langchain_paramchat.binding import Bindable
 from langchain_paramchat.compat import ChatOpenAISettings
@@ -31,7 +30,6 @@ from langchain_paramchat.errors import (
     MessageConversionError,
     OptionError,
 )
-from langchain_paramchat.finish import Finish
 from langchain_paramchat.options import (
     OPTIONS,
     RequestOptions,
@@ -41,10 +39,12 @@ from langchain_paramchat.options import (
 )
 from langchain_paramchat.routing import DEFAULT_RESPONSES_ONLY_MODELS, ApiSetting, Route, route
 from langchain_paramchat.token_count import TokenCounting
-from langchain_paramchat.tool_choice import normalize_tool_choice
 
 if TYPE_CHECKING:
     from langchain_paramchat.batch import BatchJob
+    from langchain_paramchat.finish import Finish
+    from langchain_paramchat.tool_choice import NeutralChoice
+    from langchain_paramchat.tools import NeutralTool
 
 __all__ = ["ParamChat", "RequestPreview"]
 
@@ -272,7 +272,7 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpen
             raise OptionError("model", model, "must be a model name (a string)")
         bound_tools = _neutral_tools(call.get("tools"), call.get("strict"))
         check_contradictions(merged, stream=stream, tools=bool(bound_tools))
-        choice = normalize_tool_choice(merged.get("tool_choice"), bound_tools or ())
+        choice = _choice(merged.get("tool_choice"), bound_tools)
         decided = route(
             merged,
             model=model,
@@ -294,6 +294,8 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpen
         extra = {**(self.extra_body or {}), **(call.get("extra_body") or {})}
         if extra:
             payload.update(extra)
+        from langchain_paramchat.finish import Finish
+
         return _Prepared(decided, payload, adapter, merged, Finish(decided, bound_tools))
 
     # --- transport ------------------------------------------------------------------------
@@ -514,6 +516,9 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpen
         call to the Responses API). ``strict=True`` compiles each schema to OpenAI's strict
         subset; ``strict=None`` keeps a tool dict's own ``strict``, else sends ``False``.
         """
+        from langchain_paramchat import tools as _tools
+        from langchain_paramchat.tool_choice import normalize_tool_choice
+
         neutral = _tools.normalize_tools(tools, strict=strict)
         bound: dict[str, Any] = {"tools": neutral, **kwargs}
         if tool_choice is not None:
@@ -555,9 +560,20 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {k: "**********" if _CREDENTIAL_HEADER.search(k) else v for k, v in headers.items()}
 
 
-def _neutral_tools(tools: Any, strict: bool | None) -> tuple[_tools.NeutralTool, ...] | None:
+def _choice(choice: Any, tools: tuple[NeutralTool, ...] | None) -> NeutralChoice | None:
+    if choice is None:
+        return None
+    from langchain_paramchat.tool_choice import normalize_tool_choice
+
+    return normalize_tool_choice(choice, tools or ())
+
+
+def _neutral_tools(tools: Any, strict: bool | None) -> tuple[NeutralTool, ...] | None:
     if not tools:
         return None
+    # Imported on first use: the tool and strict-schema machinery is not needed until then.
+    from langchain_paramchat import tools as _tools
+
     neutral = (_tools.FunctionTool, _tools.CustomTool, _tools.BuiltinTool)
     if strict is None and all(isinstance(t, neutral) for t in tools):
         return tuple(tools)

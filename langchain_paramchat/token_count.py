@@ -20,7 +20,6 @@ from typing import Any, Protocol
 from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import BaseMessage, convert_to_openai_messages
 
-from langchain_paramchat import tools as _tools
 from langchain_paramchat.errors import APIError, OptionError
 
 __all__ = [
@@ -171,6 +170,8 @@ def estimate_message_tokens(
         if message.get("tool_call_id"):
             total += count_text(str(message["tool_call_id"]), model)
     if tools:
+        from langchain_paramchat import tools as _tools
+
         for tool in _tools.normalize_tools(tools):
             rendered = json.dumps(_tools.tool_spec(tool), sort_keys=True, default=str)
             total += _PER_TOOL + count_text(rendered, model)
