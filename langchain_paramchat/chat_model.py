@@ -280,6 +280,7 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpen
             unsupported=unsupported(messages, bound_tools),
             responses_only_models=self.responses_only_models,
         )
+        compat.check_output_version(self.output_version, decided.api)
         adapter = adapter_for(decided.api)
         payload = adapter.build_request(
             messages,

@@ -8,6 +8,7 @@ README's migration table is checked against.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ __all__ = [
     "ChatOpenAISettings",
     "Translation",
     "apply_disabled_params",
+    "check_output_version",
     "migration_table_markdown",
     "translate_call_kwargs",
     "translate_init_kwargs",
@@ -72,7 +74,8 @@ CHAT_OPENAI_NAMES: tuple[Translation, ...] = (
         "refused",
         "http_client",
         "pass `http_client=httpx2.Client(proxy=...)` and "
-        "`http_async_client=httpx2.AsyncClient(proxy=...)`",
+        "`http_async_client=httpx2.AsyncClient(proxy=...)`; an `OPENAI_PROXY` environment "
+        "variable is refused the same way (unless `http_client` is given)",
     ),
     _t(
         "request_timeout / timeout",
@@ -114,7 +117,8 @@ CHAT_OPENAI_NAMES: tuple[Translation, ...] = (
         "same",
         "output_version",
         '`"responses/v1"` also selects the Responses API (as in ChatOpenAI); `"v1"` gives '
-        'standard content blocks; `None`/`"v0"` the provider format',
+        'standard content blocks; `None` the provider format; `"v0"` (the legacy layout of '
+        "Responses output) is refused on calls that go to Responses",
     ),
     _t(
         "use_previous_response_id",
@@ -298,6 +302,13 @@ def translate_init_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     ``UnknownOptionError`` for a ``model_kwargs`` or ``disabled_params`` key that is no
     option.
     """
+    proxy = os.environ.get("OPENAI_PROXY")
+    if proxy and "http_client" not in kwargs and "openai_proxy" not in kwargs:
+        # ChatOpenAI sends through this proxy; going direct instead would be silent.
+        why, fix = _REFUSED["openai_proxy"]
+        raise OptionError(
+            "OPENAI_PROXY (environment)", proxy, why, fix=f"{fix}, or unset OPENAI_PROXY"
+        )
     out: dict[str, Any] = {}
     later: dict[str, Any] = {}
     for key, value in kwargs.items():
@@ -445,6 +456,22 @@ def logit_bias_keys(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {str(k) if isinstance(k, int) else k: v for k, v in value.items()}
     return value
+
+
+def check_output_version(output_version: str | None, api: str) -> None:
+    """Raise ``OptionError`` for ``output_version="v0"`` on a call routed to Responses.
+
+    ChatOpenAI's "v0" is its legacy (langchain-openai 0.3) layout of Responses output,
+    which ParamChat does not reproduce; it would otherwise be silently different.
+    """
+    if output_version == "v0" and api == "responses":
+        raise OptionError(
+            "output_version",
+            output_version,
+            "is ChatOpenAI's legacy layout of Responses output, which ParamChat does not produce",
+            fix="leave output_version unset (the same blocks as ChatOpenAI's "
+            "'responses/v1') or use 'v1' for standard content blocks",
+        )
 
 
 def apply_disabled_params(

@@ -177,3 +177,24 @@ def test_tiktoken_model_name_picks_the_tokenizer(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(tc, "_warned", True)
     chat(model="my-finetune", tiktoken_model_name="gpt-4o").get_num_tokens("hello")
     assert asked == ["gpt-4o"]
+
+
+def test_output_version_v0_is_refused_only_where_it_would_differ() -> None:
+    assert chat(output_version="v0").preview_request("hi").api == "chat_completions"
+    with pytest.raises(OptionError, match="output_version") as info:
+        chat(output_version="v0").preview_request("hi", api="responses")
+    assert "responses/v1" in str(info.value)
+    with pytest.raises(OptionError, match="legacy"):
+        chat(output_version="v0", use_responses_api=True).preview_request("hi")
+
+
+def test_an_openai_proxy_in_the_environment_is_not_silently_bypassed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPENAI_PROXY", "http://proxy.internal:3128")
+    with pytest.raises(OptionError, match="OPENAI_PROXY") as info:
+        chat()
+    assert "httpx2.Client(proxy=" in str(info.value)
+    httpx2 = pytest.importorskip("httpx2")
+    with httpx2.Client() as client:
+        assert chat(http_client=client).http_client is client
