@@ -224,8 +224,43 @@ def _count_payload(model: _Model, input: LanguageModelInput, kwargs: dict[str, A
             "count_tokens counts with the Responses API's input-token endpoint",
             fix="leave api unset (or 'responses') when counting tokens",
         )
-    preview = model.preview_request(input, api="responses", **kwargs)
+    preview = model.preview_request(input, api="responses", **_without_chat_only(model, kwargs))
     return input_tokens_body(preview.payload)
+
+
+def _without_chat_only(model: _Model, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Return ``kwargs`` dropping option values only Chat Completions carries (checked first).
+
+    None of them changes the input (``logit_bias``, ``n``, ``stop``...), and the count is
+    taken on the Responses API, which would refuse them.
+    """
+    from langchain_paramchat.options import (
+        ALIASES,
+        OPTIONS,
+        Unsupported,
+        check_option,
+        place,
+        resolve_name,
+    )
+
+    given: dict[str, Any] = {}
+    out: dict[str, Any] = {}
+    for key, value in kwargs.items():
+        if key in OPTIONS or key in ALIASES:
+            name, resolved = resolve_name(key, value)
+            given[name] = resolved
+        else:
+            out[key] = value
+    for name, spec in OPTIONS.items():
+        value = given[name] if name in given else getattr(model, name, None)
+        if value is None or spec.opt.special:
+            if name in given:
+                out[name] = value
+            continue
+        check_option(name, value)
+        unsupported = isinstance(place("responses", name, value), Unsupported)
+        out[name] = None if unsupported else value
+    return out
 
 
 def _read_count(reply: Mapping[str, Any]) -> int:

@@ -66,3 +66,14 @@ def test_count_tokens_rejects_bad_options_before_sending(
     with pytest.raises(OptionError, match="input-token endpoint"):
         model.count_tokens("x", api="chat_completions")
     assert fake_openai.requests == []
+
+
+def test_chat_only_options_do_not_block_a_count(
+    fake_openai: FakeOpenAI, make_model: Factory
+) -> None:
+    model = make_model(logit_bias={"1": 5}, n=2)
+    assert model.count_tokens("Tell me a joke.", top_logprobs=None) == 8
+    body = fake_openai.requests[0].body
+    assert "logit_bias" not in body and "n" not in body
+    with pytest.raises(OptionError, match="logit_bias"):
+        model.count_tokens("x", logit_bias={"1": 500})
