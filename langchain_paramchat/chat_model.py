@@ -135,6 +135,8 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpen
     """A ``langchain_paramchat.retry.RetryPolicy`` to replace the default policy."""
     pace: bool = True
     """Pace calls at the account's rate limit (``x-ratelimit-*`` headers); see ``pacer.py``."""
+    flex_fallback: bool = False
+    """Resend a call flex turns away (429 "Resource Unavailable") at the default tier."""
     default_headers: dict[str, str] | None = None
     """Extra HTTP headers sent with every request."""
     default_query: dict[str, Any] | None = None
@@ -159,6 +161,7 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpen
     """Seconds to wait for a background response before raising ``APITimeoutError``."""
 
     _transport: Any = PrivateAttr(default=None)
+    _flex_transport: Any = PrivateAttr(default=None)
     _field_options: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     def __init__(self, **kwargs: Any) -> None:
@@ -342,6 +345,40 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpen
         key = self.api_key.get_secret_value() if self.api_key else None
         return shared_pacer(key, self.base_url)
 
+    def _transport_for(self, options: Mapping[str, Any]) -> Any:
+        """Return the transport for one call: flex calls get flex's timeout and fallback."""
+        if options.get("service_tier") != "flex":
+            return self.transport
+        if self._flex_transport is None:
+            from langchain_paramchat.flex import flex_transport
+
+            self._flex_transport = flex_transport(self)
+        return self._flex_transport
+
+    # --- background responses -------------------------------------------------------------
+
+    def resume_response(self, response_id: str) -> AIMessage:
+        """Poll a (background) response by id until done; return the AIMessage invoke would.
+
+        Works from any process with the same key; raises ``APITimeoutError`` (with
+        ``response_id``) when it is still running after ``background_timeout``.
+        """
+        adapter = adapter_for("responses")
+        body = self.transport.get_json(f"/responses/{_checked_id(response_id)}")
+        return self._resumed(adapter, self._poll(adapter, body, {}))
+
+    async def aresume_response(self, response_id: str) -> AIMessage:
+        """Async twin of :meth:`resume_response`."""
+        adapter = adapter_for("responses")
+        body = await self.transport.aget_json(f"/responses/{_checked_id(response_id)}")
+        return self._resumed(adapter, await self._apoll(adapter, body, {}))
+
+    def _resumed(self, adapter: Adapter, body: dict[str, Any]) -> AIMessage:
+        from langchain_paramchat.background import RESUMED
+        from langchain_paramchat.batch.results import Finisher
+
+        return Finisher(self, adapter.api, [[RESUMED]], None).message(body, 0)
+
     # --- generate ------------------------------------------------------------------------
 
     def _generate(
@@ -356,12 +393,13 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpen
 
             return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
         prepared = self._prepare(messages, stop, kwargs, stream=False)
+        transport = self._transport_for(prepared.options)
         headers = None
         if self.include_response_headers:
-            body, headers = self.transport.post_json_reply(prepared.adapter.path, prepared.payload)
+            body, headers = transport.post_json_reply(prepared.adapter.path, prepared.payload)
         else:
-            body = self.transport.post_json(prepared.adapter.path, prepared.payload)
-        body = self._poll(prepared.adapter, body)
+            body = transport.post_json(prepared.adapter.path, prepared.payload)
+        body = self._poll(prepared.adapter, body, prepared.options)
         return prepared.finish.result(prepared.adapter.parse_reply(body), body, headers)
 
     async def _agenerate(
@@ -376,38 +414,45 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpen
 
             return await agenerate_from_stream(self._astream(messages, stop, run_manager, **kwargs))
         prepared = self._prepare(messages, stop, kwargs, stream=False)
+        transport = self._transport_for(prepared.options)
         headers = None
         if self.include_response_headers:
-            reply = await self.transport.apost_json_reply(prepared.adapter.path, prepared.payload)
+            reply = await transport.apost_json_reply(prepared.adapter.path, prepared.payload)
             body, headers = reply
         else:
-            body = await self.transport.apost_json(prepared.adapter.path, prepared.payload)
-        body = await self._apoll(prepared.adapter, body)
+            body = await transport.apost_json(prepared.adapter.path, prepared.payload)
+        body = await self._apoll(prepared.adapter, body, prepared.options)
         return prepared.finish.result(prepared.adapter.parse_reply(body), body, headers)
 
-    def _poll(self, adapter: Adapter, body: dict[str, Any]) -> dict[str, Any]:
+    def _poll(
+        self, adapter: Adapter, body: dict[str, Any], options: Mapping[str, Any]
+    ) -> dict[str, Any]:
         """Poll a background reply until it finishes, within ``background_timeout``."""
+        timeout, interval = _background_schedule(self, options)
         started = time.monotonic()
-        deadline, polls = started + self.background_timeout, 0
+        deadline, polls = started + timeout, 0
         while (path := adapter.poll_path(body)) is not None:
-            _log_background(body, started, polls, self.background_poll_interval)
+            _log_background(body, started, polls, interval)
             if time.monotonic() >= deadline:
-                raise _background_timeout(body, self.background_timeout)
-            time.sleep(self.background_poll_interval)
+                raise _background_timeout(body, timeout)
+            time.sleep(interval)
             body, polls = self.transport.get_json(path), polls + 1
         if polls:
             _log_background(body, started, polls, None)
         return body
 
-    async def _apoll(self, adapter: Adapter, body: dict[str, Any]) -> dict[str, Any]:
+    async def _apoll(
+        self, adapter: Adapter, body: dict[str, Any], options: Mapping[str, Any]
+    ) -> dict[str, Any]:
         """Async twin of ``_poll``."""
+        timeout, interval = _background_schedule(self, options)
         started = time.monotonic()
-        deadline, polls = started + self.background_timeout, 0
+        deadline, polls = started + timeout, 0
         while (path := adapter.poll_path(body)) is not None:
-            _log_background(body, started, polls, self.background_poll_interval)
+            _log_background(body, started, polls, interval)
             if time.monotonic() >= deadline:
-                raise _background_timeout(body, self.background_timeout)
-            await asyncio.sleep(self.background_poll_interval)
+                raise _background_timeout(body, timeout)
+            await asyncio.sleep(interval)
             body, polls = await self.transport.aget_json(path), polls + 1
         if polls:
             _log_background(body, started, polls, None)
@@ -422,7 +467,8 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpen
     ) -> Iterator[ChatGenerationChunk]:
         prepared = self._prepare(messages, stop, kwargs, stream=True)
         state = prepared.finish.stream(prepared.adapter.stream_parser())
-        with self.transport.stream_events(prepared.adapter.path, prepared.payload) as events:
+        transport = self._transport_for(prepared.options)
+        with transport.stream_events(prepared.adapter.path, prepared.payload) as events:
             if self.include_response_headers:
                 state.fields.headers_from = events
             try:
@@ -451,7 +497,8 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpen
     ) -> AsyncIterator[ChatGenerationChunk]:
         prepared = self._prepare(messages, stop, kwargs, stream=True)
         state = prepared.finish.stream(prepared.adapter.stream_parser())
-        async with self.transport.astream_events(prepared.adapter.path, prepared.payload) as events:
+        transport = self._transport_for(prepared.options)
+        async with transport.astream_events(prepared.adapter.path, prepared.payload) as events:
             if self.include_response_headers:
                 state.fields.headers_from = events
             try:
@@ -600,12 +647,26 @@ def _log_background(
     )
 
 
+def _background_schedule(model: ParamChat, options: Mapping[str, Any]) -> tuple[float, float]:
+    from langchain_paramchat.background import schedule
+
+    return schedule(model, options)
+
+
+def _checked_id(response_id: str) -> str:
+    if not isinstance(response_id, str) or not response_id.strip():
+        raise OptionError("response_id", response_id, "a response id such as 'resp_...'")
+    return response_id
+
+
 def _background_timeout(body: Mapping[str, Any], timeout: float) -> APITimeoutError:
-    return APITimeoutError(
+    error = APITimeoutError(
         f"background response {body.get('id')} still {body.get('status')!r} after "
-        f"background_timeout={timeout} s; fetch it later with previous_response_id or raise "
-        "background_timeout"
+        f"background_timeout={timeout} s; it keeps running: resume it later with "
+        f"resume_response({body.get('id')!r}) (from any process), or raise background_timeout"
     )
+    error.response_id = body.get("id")  # type: ignore[attr-defined]
+    return error
 
 
 def _normalize_init(kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -34,7 +34,9 @@ def shippable_state(model: Any, state: dict[str, Any]) -> dict[str, Any]:
     fields = dict(state["__dict__"])
     fields["api_key"] = None
     private = dict(state.get("__pydantic_private__") or {})
-    private["_transport"] = None
+    for name in private:
+        if name.endswith("_transport"):  # the transport and the flex transport
+            private[name] = None
     return {**state, "__dict__": fields, "__pydantic_private__": private}
 
 
