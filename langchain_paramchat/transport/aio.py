@@ -183,8 +183,6 @@ class AsyncTransport(TransportBase):
                         async with asyncio.timeout_at(wait_until):
                             chunk = await anext(chunks)
                     except StopAsyncIteration:
-                        for event in self._parse_batch(decoder.flush(), response, stream)[0]:
-                            yield event
                         return
                     except TimeoutError as exc:
                         if total_at is not None and loop.time() >= total_at:

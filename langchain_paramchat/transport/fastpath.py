@@ -148,14 +148,34 @@ def _h11_connection(response: httpx2.Response) -> Any:
 
 
 def _end_is_buffered(connection: Any) -> bool:
-    """Return True when the connection holds unread bytes of the body (or has read its end)."""
+    """Return True when the next body read can complete from bytes already received.
+
+    h11 hands out a chunk's data before the CRLF that closes it, so that CRLF alone proves
+    nothing; what counts is a complete next chunk header (with data), or the last chunk.
+    """
     state = connection._h11_state
     # h11's states are sentinel classes; DONE means the body's end was already parsed.
-    if state.their_state.__name__ == "DONE" or state.trailing_data[0]:
+    if state.their_state.__name__ == "DONE":
         return True
+    rest = state.trailing_data[0]
+    if rest.startswith(b"\r\n"):
+        rest = rest[2:]
+    size, found, data = rest.partition(b"\r\n")
+    if not found:
+        return False
+    if size.split(b";")[0].strip().lstrip(b"0") == b"":  # the last chunk, then trailers
+        return data.startswith(b"\r\n") or b"\r\n\r\n" in data
+    return bool(data)
+
+
+def _arrives_soon(connection: Any) -> bool:
+    """Return True when more bytes are readable now or within a short linger."""
     stream = connection._network_stream
     ssl_object = stream.get_extra_info("ssl_object")
-    return bool(ssl_object is not None and ssl_object.pending())
+    if ssl_object is not None and ssl_object.pending():
+        return True
+    sock = stream.get_extra_info("socket")
+    return bool(select.select([sock], [], [], _LINGER)[0])
 
 
 def finish_body(response: httpx2.Response, chunks: Iterator[bytes]) -> None:
@@ -168,10 +188,8 @@ def finish_body(response: httpx2.Response, chunks: Iterator[bytes]) -> None:
     try:
         connection = _h11_connection(response)
         for _ in range(_DRAIN_READS if connection is not None else 0):
-            if not _end_is_buffered(connection):
-                sock = connection._network_stream.get_extra_info("socket")
-                if not select.select([sock], [], [], _LINGER)[0]:
-                    break
+            if not (_end_is_buffered(connection) or _arrives_soon(connection)):
+                break
             try:
                 next(chunks)
             except StopIteration:

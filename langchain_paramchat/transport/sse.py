@@ -19,14 +19,14 @@ class SSEDecoder:
     """Turn raw SSE bytes into ``(event name, data bytes)`` events.
 
     Lines end at CRLF, LF or a bare CR (unlike ``str.splitlines``, so a U+2028 inside JSON
-    text does not split an event). Comments and ``id``/``retry`` fields are skipped; an
-    event without data lines is not dispatched. Call :meth:`flush` at the end of the body: a
-    final CR there ends its line; an event with no blank line after it is incomplete and
-    dropped. A line longer than ``max_line`` bytes raises ``ResponseFormatError`` instead of
-    being buffered without limit.
+    text does not split an event); a CR ends its line at once, and an LF right after it (in
+    the next chunk too) is part of the same line ending. Comments and ``id``/``retry`` fields
+    are skipped; an event without data lines is not dispatched; a final event with no blank
+    line after it is incomplete and never dispatched. A line longer than ``max_line`` bytes
+    raises ``ResponseFormatError`` instead of being buffered without limit.
     """
 
-    __slots__ = ("_data", "_event", "_max_line", "_pending", "_pending_size")
+    __slots__ = ("_data", "_event", "_max_line", "_pending", "_pending_size", "_skip_lf")
 
     def __init__(self, max_line: int = MAX_LINE_BYTES) -> None:
         self._pending: list[bytes] = []
@@ -34,45 +34,37 @@ class SSEDecoder:
         self._event: str | None = None
         self._data: list[bytes] = []
         self._max_line = max_line
+        self._skip_lf = False
 
     def feed(self, chunk: bytes) -> list[tuple[str | None, bytes]]:
         """Add bytes; return the events they complete."""
+        if self._skip_lf:
+            self._skip_lf = False
+            if chunk[:1] == b"\n":
+                chunk = chunk[1:]
         if b"\n" not in chunk and b"\r" not in chunk:
-            self._pending.append(chunk)
-            self._pending_size += len(chunk)
-            if self._pending_size > self._max_line:
-                self._overflow()
+            if chunk:
+                self._pending.append(chunk)
+                self._pending_size += len(chunk)
+                if self._pending_size > self._max_line:
+                    self._overflow()
             return []
         if self._pending:
             self._pending.append(chunk)
             buffer = b"".join(self._pending)
         else:
             buffer = chunk
-        held_cr = False
         if b"\r" in buffer:
-            # A trailing CR may be the first half of a CRLF split across chunks.
-            held_cr = buffer.endswith(b"\r")
-            if held_cr:
-                buffer = buffer[:-1]
+            # A trailing CR ends its line now; an LF opening the next chunk belongs to it.
+            self._skip_lf = buffer.endswith(b"\r")
             buffer = buffer.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         lines = buffer.split(b"\n")
         rest = lines.pop()
-        if held_cr:
-            rest += b"\r"
         if len(rest) > self._max_line:
             self._overflow()
         self._pending = [rest] if rest else []
         self._pending_size = len(rest)
         return self._dispatch(lines)
-
-    def flush(self) -> list[tuple[str | None, bytes]]:
-        """End the body: return the events a final bare CR completes."""
-        pending = b"".join(self._pending)
-        self._pending = []
-        self._pending_size = 0
-        if not pending.endswith(b"\r"):
-            return []
-        return self.feed(pending[:-1] + b"\n")
 
     def _dispatch(self, lines: list[bytes]) -> list[tuple[str | None, bytes]]:
         events: list[tuple[str | None, bytes]] = []

@@ -195,8 +195,6 @@ class SyncTransport(TransportBase):
                     finish_body(response, chunks)
                     return
                 waiting_since = time.monotonic()
-            events, _ = self._parse_batch(decoder.flush(), response, stream)
-            yield from events
         except errors.timeout_errors as exc:
             raise errors.stall(response) from exc
         except errors.network_errors as exc:

@@ -873,6 +873,7 @@ DOC_PREFIXES = {
     "load": "tests/integration/test_load.py",
     "secrets": "tests/integration/test_secrets.py",
     "sharing": "tests/integration/test_sharing.py",
+    "sse": "tests/unit/test_sse_decoder.py",
     "props": "tests/unit/test_bad_input_properties.py",
     "retry": "tests/unit/test_retry.py",
     "transport": "tests/integration/test_transport.py",

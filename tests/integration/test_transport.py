@@ -16,6 +16,7 @@ import langchain_core.exceptions as lc_exceptions
 import pytest
 from openai._utils import _transform
 
+from langchain_paramchat import ParamChat
 from langchain_paramchat.errors import (
     APIConnectionError,
     APIError,
@@ -33,8 +34,9 @@ from langchain_paramchat.errors import (
 )
 from langchain_paramchat.retry import RetryPolicy
 from langchain_paramchat.testing import FakeOpenAI, Fault, Reply
-from langchain_paramchat.transport import ClientSettings, Transport
-from langchain_paramchat.transport import SSEDecoder as _SSEDecoder
+from langchain_paramchat.testing.chat_render import chat_chunks
+from langchain_paramchat.testing.responses_render import render_response
+from langchain_paramchat.transport import ClientSettings, SSEDecoder, Transport, sse
 
 API_KEY = "sk-transport-SECRET-7f3a9c"
 CHAT = "chat/completions"
@@ -657,14 +659,100 @@ def test_missing_api_key_fails_before_sending(
 # --- the SSE decoder alone ----------------------------------------------------------------------
 
 
-def test_decoder_handles_crlf_split_across_chunks() -> None:
-    decoder = _SSEDecoder()
-    assert decoder.feed(b"data: 1\r") == []
-    assert decoder.feed(b"\n\r") == []
-    assert decoder.feed(b"\ndata: 2\r\r") == [(None, b"1")]
-    assert decoder.feed(b"\n") == [(None, b"2")]  # the held CR was a CRLF after all
+# --- streams end at their terminal event (issue 10 points 4 and 7) -------------------------------
+
+ANSWER = "The answer, streamed."
+TAILS: dict[str, tuple[bytes | float, ...]] = {
+    # What the server does after the terminal event, instead of ending the body.
+    "stays-open-silent": (100.0,),
+    "keeps-sending-comments": (b": keep-alive\n\n", 0.05) * 3000,
+    "ends-the-body": (),
+}
+ENDINGS = {"LF": b"\n", "CR": b"\r", "CRLF": b"\r\n"}
 
 
-def test_decoder_drops_an_unfinished_final_event() -> None:
-    decoder = _SSEDecoder()
-    assert decoder.feed(b"data: 1\n\ndata: 2\n") == [(None, b"1")]
+def terminal_stream(api: str, ending: bytes = b"\n") -> list[bytes]:
+    """Return a complete stream of ``api`` for ANSWER, with the given line ending."""
+    reply = Reply(text=ANSWER, chunk_size=6)
+    if api == "chat_completions":
+        events = chat_chunks(reply, {"model": "gpt-4o-mini", "messages": []})
+    else:
+        events = render_response(reply, {"model": "gpt-4o-mini", "input": "hi"}).events
+    return [event.encode().replace(b"\n", ending) for event in events]
+
+
+async def stream_text(model: ParamChat, mode: str) -> str:
+    if mode == "stream":
+        return "".join(chunk.text for chunk in model.stream("hi"))
+    if mode == "astream":
+        return "".join([chunk.text async for chunk in model.astream("hi")])
+    if mode == "invoke":
+        return model.invoke("hi").text
+    return (await model.ainvoke("hi")).text
+
+
+@pytest.mark.parametrize("mode", ["stream", "astream", "invoke", "ainvoke"])
+@pytest.mark.parametrize("tail", list(TAILS))
+@pytest.mark.parametrize("api", ["chat_completions", "responses"])
+async def test_a_complete_stream_returns_at_its_terminal_event(
+    raw_sse: list[RawSSE], api: str, tail: str, mode: str
+) -> None:
+    server = RawSSE(*terminal_stream(api), *TAILS[tail])
+    raw_sse.append(server)
+    # The idle timeout is far beyond the test's: waiting for the server would fail the test.
+    model = ParamChat(
+        base_url=server.base_url,
+        api_key=API_KEY,
+        api=api,
+        streaming=True,
+        stream_idle_timeout=90,
+        max_retries=0,
+    )
+    assert await stream_text(model, mode) == ANSWER
+    assert server.requests == 1
+
+
+@pytest.mark.parametrize("mode", ["stream", "astream"])
+@pytest.mark.parametrize("ending", list(ENDINGS))
+@pytest.mark.parametrize("api", ["chat_completions", "responses"])
+async def test_every_sse_line_ending_carries_a_complete_stream(
+    raw_sse: list[RawSSE], api: str, ending: str, mode: str
+) -> None:
+    server = RawSSE(*terminal_stream(api, ENDINGS[ending]), 100.0)
+    raw_sse.append(server)
+    model = ParamChat(base_url=server.base_url, api_key=API_KEY, api=api, max_retries=0)
+    assert await stream_text(model, mode) == ANSWER
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_a_line_without_an_ending_is_capped_with_a_clear_error(
+    raw_sse: list[RawSSE], monkeypatch: pytest.MonkeyPatch, use_async: bool
+) -> None:
+    monkeypatch.setattr(sse, "MAX_LINE_BYTES", 4096)
+    monkeypatch.setattr(SSEDecoder.__init__, "__defaults__", (4096,))
+    server = RawSSE(b'data: {"n": 1}\n\n', *([b"x" * 1024] * 64))
+    raw_sse.append(server)
+    transport = make_transport(server.base_url)
+    received = []
+    with pytest.raises(ResponseFormatError, match="longer than 4096 bytes without a line ending"):
+        if use_async:
+            async for event in transport.astream_events(CHAT, STREAM_BODY):
+                received.append(event)
+        else:
+            for event in transport.stream_events(CHAT, STREAM_BODY):
+                received.append(event)
+    assert received == [(None, {"n": 1})]
+
+
+@pytest.mark.parametrize("path", [CHAT, "responses"])
+async def test_a_stream_whose_body_ends_after_its_terminal_event_reuses_the_connection(
+    fake_openai: FakeOpenAI, path: str
+) -> None:
+    transport = make_transport(fake_openai.base_url)
+    body = STREAM_BODY if path == CHAT else {"model": "gpt-4o-mini", "input": "hi", "stream": True}
+    for _ in range(5):
+        list(transport.stream_events(path, body))
+        assert len([event async for event in transport.astream_events(path, body)]) > 1
+    assert fake_openai.max_open_connections <= 2  # one sync and one async connection
+    assert len([r for r in fake_openai.requests if r.method == "POST"]) == 10
+    await transport.aclose()
