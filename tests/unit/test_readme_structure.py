@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from langchain_paramchat import errors
+from langchain_paramchat.batch import errors as batch_errors
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -85,11 +86,12 @@ def test_errors_section_names_every_exception_class() -> None:
     section = _sections()["Errors"]
     classes = [
         name
-        for name, obj in vars(errors).items()
+        for module in (errors, batch_errors)
+        for name, obj in vars(module).items()
         if inspect.isclass(obj)
         and issubclass(obj, errors.ParamChatError)
-        and obj.__module__ == errors.__name__
+        and obj.__module__ == module.__name__
         and not name.startswith("_")
     ]
-    assert len(classes) > 15
+    assert len(classes) > 20
     assert [name for name in classes if f"`{name}`" not in section] == []
