@@ -73,6 +73,7 @@ class FakeBatches:
         self.lines_per_step: int | None = None
         self.enabled = True
         self.retry_after: float | None = None
+        self._fail_next: list[str] = []
 
     # --- test controls --------------------------------------------------------------------
 
@@ -122,6 +123,11 @@ class FakeBatches:
                     )
                 batch.done = len(batch.lines)
                 self._finish(batch, "expired")
+
+    def fail_validation(self, message: str = "The input file failed validation.") -> None:
+        """Make the next batch to be validated fail as a whole (status ``failed``)."""
+        with self._lock:
+            self._fail_next.append(message)
 
     def reset(self) -> None:
         """Forget every file and batch."""
@@ -291,6 +297,8 @@ class FakeBatches:
 
     def _validate(self, batch: _Batch) -> list[dict[str, Any]]:
         data = self._files[batch.obj["input_file_id"]].data
+        if self._fail_next:
+            return [_problem("invalid_file", self._fail_next.pop(0), None)]
         problems: list[dict[str, Any]] = []
         seen: set[str] = set()
         models: set[str] = set()

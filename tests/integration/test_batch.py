@@ -349,3 +349,37 @@ def test_wait_honours_retry_after_and_times_out(
     assert state.retry_after == 7
     with pytest.raises(BatchTimeoutError, match="keeps running"):
         job.wait(poll_interval=FAST, timeout=0.05)
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+def test_a_batch_that_fails_validation_reports_every_item(
+    fake_openai: FakeOpenAI, make_model: Factory, use_async: bool
+) -> None:
+    fake_openai.batches.fail_validation("Line 3 is not valid JSON.")
+    job = _submit(make_model(), ["a", "b"], use_async)
+    results = _wait(job, use_async)
+    assert job.status == "failed"
+    assert [(r.index, r.code) for r in results] == [(0, "batch_failed"), (1, "batch_failed")]
+    assert "Line 3 is not valid JSON." in results[0].message
+
+
+def test_items_of_several_cancelled_batches_are_each_reported(
+    fake_openai: FakeOpenAI, make_model: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from langchain_paramchat.batch import lines
+
+    monkeypatch.setattr(lines, "MAX_LINES", 2)
+    fake_openai.batches.auto_advance = False
+    fake_openai.batches.lines_per_step = 1
+    job = make_model().submit_batch(["a", "b", "c", "d"])
+    fake_openai.batches.advance(to="in_progress")
+    fake_openai.batches.advance()  # one line of each batch answered
+    job.cancel()
+    fake_openai.batches.advance()
+    results = job.wait(poll_interval=FAST)
+    assert [getattr(r, "code", None) or r.text for r in results] == [
+        "Echo: a",
+        "batch_cancelled",
+        "Echo: c",
+        "batch_cancelled",
+    ]
