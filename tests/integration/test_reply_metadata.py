@@ -10,6 +10,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk
 
 from langchain_paramchat import ParamChat
 from langchain_paramchat.testing import FakeOpenAI, Reply, Usage
+from langchain_paramchat.testing.ratelimit import RateLimit
 
 Factory = Callable[..., ParamChat]
 
@@ -88,6 +89,7 @@ async def test_include_response_headers_on_invoke_and_the_first_chunk(
     fake_openai: FakeOpenAI, make_model: Factory, api: str
 ) -> None:
     model = make_model(api=api, include_response_headers=True)
+    fake_openai.rate_limit = RateLimit(requests=100, tokens=100_000)
     fake_openai.add(*(Reply(text="Hello there", chunk_size=3) for _ in range(4)))
 
     invoked = model.invoke("hi")
@@ -98,6 +100,8 @@ async def test_include_response_headers_on_invoke_and_the_first_chunk(
     for message in (invoked, ainvoked, chunks[0], achunks[0]):
         headers = message.response_metadata["headers"]
         assert headers["x-request-id"].startswith("req_")
+        assert headers["x-ratelimit-limit-requests"] == "100"
+        assert int(headers["x-ratelimit-remaining-tokens"]) < 100_000
         assert headers["content-type"].startswith(
             "application/json" if message in (invoked, ainvoked) else "text/event-stream"
         )
