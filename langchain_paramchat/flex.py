@@ -10,10 +10,11 @@ flex turns away (after the usual retries) is sent once more at ``service_tier="d
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Generator, Mapping
 from typing import Any
 
 from langchain_paramchat.errors import RateLimitError
+from langchain_paramchat.transport.streams import AsyncEventStream, EventStream
 
 __all__ = ["FLEX_TIMEOUT", "FlexTransport", "flex_transport", "resource_unavailable"]
 
@@ -37,8 +38,7 @@ def resource_unavailable(exc: BaseException) -> bool:
 class FlexTransport:
     """Send flex calls on a transport with the flex timeout; fall back to the default tier.
 
-    Polls, streams and other calls go to the flex transport unchanged; only non-streamed
-    posts fall back (a stream's 429 is raised as usual).
+    Posts and streams fall back; polls and other calls go to the flex transport unchanged.
     """
 
     def __init__(self, flex: Any, fallback_to: Any) -> None:
@@ -89,6 +89,64 @@ class FlexTransport:
         except RateLimitError as exc:
             retry = self._fallback(exc, body)
             return await self._fallback_to.apost_json_reply(path, retry, **kwargs)
+
+    def stream_events(self, path: str, body: Mapping[str, Any], **kwargs: Any) -> EventStream:
+        """Stream at flex; turned away before the first event, stream at the default tier."""
+        if self._fallback_to is None:
+            stream: EventStream = self._flex.stream_events(path, body, **kwargs)
+            return stream
+
+        def run(outer: EventStream) -> Generator[Any, None, None]:
+            inner = self._flex.stream_events(path, body, **kwargs)
+            try:
+                try:
+                    first = next(inner)
+                except RateLimitError as exc:
+                    inner.close()
+                    retry = self._fallback(exc, body)
+                    inner = self._fallback_to.stream_events(path, retry, **kwargs)
+                    first = next(inner)
+                outer.headers = inner.headers
+                yield first
+                for event in inner:
+                    outer.done = inner.done
+                    yield event
+                outer.done = inner.done
+            except StopIteration:
+                outer.done = inner.done
+            finally:
+                inner.close()
+
+        return EventStream(run)
+
+    def astream_events(self, path: str, body: Mapping[str, Any], **kwargs: Any) -> AsyncEventStream:
+        """Async twin of :meth:`stream_events`."""
+        if self._fallback_to is None:
+            stream: AsyncEventStream = self._flex.astream_events(path, body, **kwargs)
+            return stream
+
+        async def run(outer: AsyncEventStream) -> AsyncGenerator[Any, None]:
+            inner = self._flex.astream_events(path, body, **kwargs)
+            try:
+                try:
+                    first = await inner.__anext__()
+                except RateLimitError as exc:
+                    await inner.aclose()
+                    retry = self._fallback(exc, body)
+                    inner = self._fallback_to.astream_events(path, retry, **kwargs)
+                    first = await inner.__anext__()
+                outer.headers = inner.headers
+                yield first
+                async for event in inner:
+                    outer.done = inner.done
+                    yield event
+                outer.done = inner.done
+            except StopAsyncIteration:
+                outer.done = inner.done
+            finally:
+                await inner.aclose()
+
+        return AsyncEventStream(run)
 
 
 def flex_transport(model: Any) -> FlexTransport:

@@ -49,6 +49,26 @@ def test_flex_fallback_resends_at_the_default_tier(
 
 
 @pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+@pytest.mark.parametrize("api", APIS)
+def test_flex_fallback_applies_to_streams_before_their_first_event(
+    fake_openai: FakeOpenAI, make_model: Factory, api: str, use_async: bool
+) -> None:
+    fake_openai.add(UNAVAILABLE)
+    model = make_model(api=api, service_tier="flex", flex_fallback=True)
+
+    async def collect() -> list[Any]:
+        return [chunk async for chunk in model.astream("hi")]
+
+    chunks = asyncio.run(collect()) if use_async else list(model.stream("hi"))
+    merged = chunks[0]
+    for chunk in chunks[1:]:
+        merged = merged + chunk
+    assert merged.text == "Echo: hi"
+    assert merged.usage_metadata is not None
+    assert [r.body["service_tier"] for r in fake_openai.requests] == ["flex", "default"]
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
 def test_without_fallback_or_for_a_rate_limit_the_429_is_raised(
     fake_openai: FakeOpenAI, make_model: Factory, use_async: bool
 ) -> None:
