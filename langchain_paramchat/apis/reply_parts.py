@@ -1,4 +1,8 @@
-"""Parts of a reply both APIs' parsers build: usage metadata, tool calls, the provider tag."""
+"""Parts of a reply both APIs' parsers build: usage metadata, tool calls, the provider tag.
+
+Also the shape checks both parsers read replies with: a server that sends the wrong JSON
+type somewhere gets a ``ResponseFormatError`` naming the field, never a raw ``TypeError``.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,96 @@ from typing import Any
 from langchain_core.messages import InvalidToolCall, ToolCall
 from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata
 
-__all__ = ["MODEL_PROVIDER", "detail", "parse_tool_call", "usage_metadata"]
+from langchain_paramchat.errors import ResponseFormatError
+
+__all__ = [
+    "MALFORMED",
+    "MODEL_PROVIDER",
+    "array",
+    "count",
+    "detail",
+    "malformed",
+    "obj",
+    "opt_obj",
+    "opt_text",
+    "parse_tool_call",
+    "usage_metadata",
+]
 
 MODEL_PROVIDER = "openai"
+
+# What reading a reply of an unexpected shape raises; parsers turn it into ResponseFormatError.
+MALFORMED = (AttributeError, TypeError, KeyError, IndexError, ValueError)
+
+
+def malformed(what: str, exc: Exception) -> ResponseFormatError:
+    """Return the error to raise for ``exc``, raised while reading ``what`` of a reply."""
+    return ResponseFormatError(
+        f"{what} is malformed ({type(exc).__name__}: {exc}); the server did not send the "
+        "shape the OpenAI API documents"
+    )
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        return f"the string {value[:40]!r}"
+    if isinstance(value, list):
+        return "an array"
+    return type(value).__name__
+
+
+def obj(value: Any, where: str) -> Mapping[str, Any]:
+    """Return ``value`` when it is a JSON object; else raise ``ResponseFormatError``."""
+    if isinstance(value, Mapping):
+        return value
+    raise ResponseFormatError(f"{where} must be an object, got {_json_type(value)}")
+
+
+def opt_obj(value: Any, where: str) -> Mapping[str, Any] | None:
+    """Return ``value`` when it is a JSON object or absent (None); else raise."""
+    return None if value is None else obj(value, where)
+
+
+def array(value: Any, where: str, *, objects: bool = True) -> list[Any]:
+    """Return ``value`` when it is an array (absent: []), of objects unless ``objects=False``.
+
+    Raises ``ResponseFormatError`` naming ``where`` otherwise.
+    """
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ResponseFormatError(f"{where} must be an array, got {_json_type(value)}")
+    if objects:
+        for i, item in enumerate(value):
+            obj(item, f"{where}[{i}]")
+    return value
+
+
+def opt_text(value: Any, where: str) -> str | None:
+    """Return ``value`` when it is a string or absent (None); else raise."""
+    if value is None or isinstance(value, str):
+        return value
+    raise ResponseFormatError(f"{where} must be a string, got {_json_type(value)}")
+
+
+def count(mapping: Mapping[str, Any] | None, key: str, where: str) -> int | None:
+    """Return a token count (absent: None); a string, float or negative count raises."""
+    if not mapping:
+        return None
+    value = mapping.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ResponseFormatError(
+            f"{where}.{key} must be a non-negative integer, got {_json_type(value)}"
+        )
+    return value
 
 
 def usage_metadata(
@@ -57,19 +148,21 @@ def usage_metadata(
     return usage
 
 
-def detail(mapping: Mapping[str, Any] | None, key: str) -> int | None:
-    """Return an integer usage detail, or None when absent."""
-    if not mapping:
-        return None
-    value = mapping.get(key)
-    return value if isinstance(value, int) else None
+def detail(usage: Mapping[str, Any], details: str, key: str, where: str) -> int | None:
+    """Return the count ``usage[details][key]`` (absent: None), checking both shapes."""
+    return count(opt_obj(usage.get(details), f"{where}.{details}"), key, f"{where}.{details}")
 
 
 def parse_tool_call(
-    name: str, arguments: str | None, call_id: str | None
+    name: Any, arguments: Any, call_id: Any, where: str = "tool call"
 ) -> ToolCall | InvalidToolCall:
-    """Return a ``ToolCall``, or an ``InvalidToolCall`` with the error when args are not JSON."""
-    raw = arguments or ""
+    """Return a ``ToolCall``, or an ``InvalidToolCall`` with the error when args are not JSON.
+
+    A name, id or arguments that is not a string is a malformed reply and raises.
+    """
+    name = opt_text(name, f"{where}.name") or ""
+    call_id = opt_text(call_id, f"{where} id")
+    raw = opt_text(arguments, f"{where}.arguments") or ""
     try:
         args = json.loads(raw) if raw.strip() else {}
     except json.JSONDecodeError as exc:

@@ -2,42 +2,56 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from langchain_core.messages import AIMessage, InvalidToolCall, ToolCall
 from langchain_core.outputs import ChatGeneration, ChatResult
 
 from langchain_paramchat.apis.reply_parts import (
+    MALFORMED,
     MODEL_PROVIDER,
+    array,
+    count,
     detail,
+    malformed,
+    obj,
+    opt_obj,
+    opt_text,
     parse_tool_call,
     usage_metadata,
 )
-from langchain_paramchat.errors import ResponseFormatError
+from langchain_paramchat.errors import ParamChatError, ResponseFormatError
 
 __all__ = ["base_metadata", "parse_response", "parse_usage"]
 
 
-def parse_usage(raw: dict[str, Any] | None) -> Any:
-    """Return LangChain ``usage_metadata`` for a Chat Completions ``usage`` object, or None."""
-    if not raw:
+def parse_usage(raw: Any) -> Any:
+    """Return LangChain ``usage_metadata`` for a Chat Completions ``usage`` object, or None.
+
+    Raises ``ResponseFormatError`` when ``usage`` or a count in it has the wrong type.
+    """
+    usage = opt_obj(raw, "usage")
+    if not usage:
         return None
-    prompt = raw.get("prompt_tokens_details") or {}
-    completion = raw.get("completion_tokens_details") or {}
     return usage_metadata(
-        input_tokens=raw.get("prompt_tokens") or 0,
-        output_tokens=raw.get("completion_tokens") or 0,
-        total_tokens=raw.get("total_tokens"),
-        cache_read=detail(prompt, "cached_tokens"),
-        input_audio=detail(prompt, "audio_tokens"),
-        output_audio=detail(completion, "audio_tokens"),
-        reasoning=detail(completion, "reasoning_tokens"),
-        accepted_prediction=detail(completion, "accepted_prediction_tokens"),
-        rejected_prediction=detail(completion, "rejected_prediction_tokens"),
+        input_tokens=count(usage, "prompt_tokens", "usage") or 0,
+        output_tokens=count(usage, "completion_tokens", "usage") or 0,
+        total_tokens=count(usage, "total_tokens", "usage"),
+        cache_read=detail(usage, "prompt_tokens_details", "cached_tokens", "usage"),
+        input_audio=detail(usage, "prompt_tokens_details", "audio_tokens", "usage"),
+        output_audio=detail(usage, "completion_tokens_details", "audio_tokens", "usage"),
+        reasoning=detail(usage, "completion_tokens_details", "reasoning_tokens", "usage"),
+        accepted_prediction=detail(
+            usage, "completion_tokens_details", "accepted_prediction_tokens", "usage"
+        ),
+        rejected_prediction=detail(
+            usage, "completion_tokens_details", "rejected_prediction_tokens", "usage"
+        ),
     )
 
 
-def base_metadata(body: dict[str, Any]) -> dict[str, Any]:
+def base_metadata(body: Mapping[str, Any]) -> dict[str, Any]:
     """Return the response metadata a ``chat.completion`` body (or its first stream chunk) gives."""
     meta: dict[str, Any] = {"model_provider": MODEL_PROVIDER}
     for source, target in (
@@ -60,34 +74,44 @@ def _flatten_annotation(annotation: dict[str, Any]) -> dict[str, Any]:
     return annotation
 
 
-def _message_from_choice(choice: dict[str, Any], body: dict[str, Any], usage: Any) -> AIMessage:
+def _message_from_choice(
+    choice: Mapping[str, Any], body: Mapping[str, Any], usage: Any, where: str
+) -> AIMessage:
     message = choice.get("message")
-    if not isinstance(message, dict):
-        raise ResponseFormatError("Chat Completions reply has a choice without a 'message' object")
-    text = message.get("content") or ""
+    if not isinstance(message, Mapping):
+        raise ResponseFormatError(
+            f"Chat Completions reply has a choice without a 'message' object ({where}.message)"
+        )
+    where = f"{where}.message"
+    text = opt_text(message.get("content"), f"{where}.content") or ""
     additional: dict[str, Any] = {}
-    if message.get("refusal"):
-        additional["refusal"] = message["refusal"]
-    if message.get("audio"):
-        additional["audio"] = dict(message["audio"])
+    refusal = opt_text(message.get("refusal"), f"{where}.refusal")
+    if refusal:
+        additional["refusal"] = refusal
+    audio = opt_obj(message.get("audio"), f"{where}.audio")
+    if audio:
+        additional["audio"] = dict(audio)
     tool_calls: list[ToolCall] = []
     invalid: list[InvalidToolCall] = []
-    for raw in message.get("tool_calls") or []:
+    for i, raw in enumerate(array(message.get("tool_calls"), f"{where}.tool_calls")):
+        at = f"{where}.tool_calls[{i}]"
         if raw.get("type") == "custom":
-            custom = raw.get("custom") or {}
+            custom = obj(raw.get("custom"), f"{at}.custom")
             tool_calls.append(
                 ToolCall(
                     type="tool_call",
-                    name=custom.get("name", ""),
-                    args={"input": custom.get("input", "")},
-                    id=raw.get("id"),
+                    name=opt_text(custom.get("name"), f"{at}.custom.name") or "",
+                    args={"input": opt_text(custom.get("input"), f"{at}.custom.input") or ""},
+                    id=opt_text(raw.get("id"), f"{at}.id"),
                 )
             )
             continue
-        fn = raw.get("function") or {}
-        parsed = parse_tool_call(fn.get("name", ""), fn.get("arguments"), raw.get("id"))
+        fn = obj(raw.get("function"), f"{at}.function")
+        parsed = parse_tool_call(fn.get("name"), fn.get("arguments"), raw.get("id"), at)
         (invalid if parsed.get("type") == "invalid_tool_call" else tool_calls).append(parsed)  # type: ignore[arg-type]
-    annotations = [_flatten_annotation(a) for a in message.get("annotations") or []]
+    annotations = [
+        _flatten_annotation(a) for a in array(message.get("annotations"), f"{where}.annotations")
+    ]
     content: str | list[str | dict[str, Any]] = text
     if annotations:
         content = [{"type": "text", "text": text, "annotations": annotations}]
@@ -106,24 +130,43 @@ def _message_from_choice(choice: dict[str, Any], body: dict[str, Any], usage: An
     )
 
 
-def parse_response(body: dict[str, Any]) -> ChatResult:
+def parse_response(body: Any) -> ChatResult:
     """Return a ``ChatResult`` (one generation per choice) for a ``chat.completion`` body.
 
-    Raises ``ResponseFormatError`` when the body has no ``choices``.
+    Raises ``ResponseFormatError`` naming the field when the body is not a chat.completion
+    object: no ``choices``, or a field of the wrong type.
     """
+    try:
+        return _parse(obj(body, "Chat Completions reply"))
+    except ParamChatError:
+        raise
+    except MALFORMED as exc:
+        raise malformed("Chat Completions reply", exc) from exc
+
+
+def _parse(body: Mapping[str, Any]) -> ChatResult:
     choices = body.get("choices")
     if not isinstance(choices, list) or not choices:
         raise ResponseFormatError(
             "Chat Completions reply has no 'choices'; the server did not send a chat.completion "
             f"object (keys: {sorted(body)[:10]})"
         )
+    array(choices, "choices")
     usage = parse_usage(body.get("usage"))
     generations = []
-    for n, choice in enumerate(sorted(choices, key=lambda c: c.get("index", 0))):
-        message = _message_from_choice(choice, body, usage if n == 0 else None)
+    ordered = sorted(enumerate(choices), key=lambda p: _index(p[1], p[0]))
+    for n, (i, choice) in enumerate(ordered):
+        message = _message_from_choice(choice, body, usage if n == 0 else None, f"choices[{i}]")
         info = {"finish_reason": choice.get("finish_reason")}
         if choice.get("logprobs") is not None:
             info["logprobs"] = choice["logprobs"]
         generations.append(ChatGeneration(message=message, generation_info=info))
     # Usage lives in usage_metadata only, so invoke and a merged stream carry the same data.
     return ChatResult(generations=generations, llm_output={"model_name": body.get("model")})
+
+
+def _index(choice: Mapping[str, Any], position: int) -> int:
+    index = choice.get("index", position)
+    if isinstance(index, bool) or not isinstance(index, int):
+        raise ResponseFormatError(f"choices[{position}].index must be an integer, got {index!r}")
+    return index

@@ -8,7 +8,8 @@ from langchain_core.messages import AIMessageChunk, ToolCallChunk
 from langchain_core.outputs import ChatGenerationChunk
 
 from langchain_paramchat.apis.chat_completions.reply import base_metadata, parse_usage
-from langchain_paramchat.errors import APIError, ResponseFormatError
+from langchain_paramchat.apis.reply_parts import MALFORMED, array, malformed, obj
+from langchain_paramchat.errors import APIError, ParamChatError, ResponseFormatError
 
 __all__ = ["StreamParser"]
 
@@ -25,8 +26,19 @@ class StreamParser:
         """Return the chunk for one SSE event, or None when it carries nothing.
 
         Raises ``APIError`` for an error event and ``ResponseFormatError`` for a chunk that is not
-        a ``chat.completion.chunk``.
+        a ``chat.completion.chunk`` (or has a field of the wrong type). Only choice 0 is read:
+        chunks of other choices (a server streaming several) never mix into it.
         """
+        try:
+            return self._feed(data)
+        except ParamChatError:
+            raise
+        except MALFORMED as exc:
+            raise malformed("Chat Completions stream chunk", exc) from exc
+
+    def _feed(self, data: dict[str, Any]) -> ChatGenerationChunk | None:
+        if not isinstance(data, dict):
+            raise ResponseFormatError(f"stream chunk must be an object, got {data!r:.60}")
         if "error" in data and "choices" not in data:
             err = (
                 data["error"]
@@ -44,18 +56,21 @@ class StreamParser:
                 "Chat Completions stream sent a chunk without 'choices' "
                 f"(keys: {sorted(data)[:10]})"
             )
-        choices = data.get("choices") or []
+        choice = _choice_zero(data.get("choices"))
         delta: dict[str, Any] = {}
         info: dict[str, Any] | None = None
-        if choices:
-            choice = choices[0]
-            delta = choice.get("delta") or {}
+        if choice is not None:
+            delta = obj(choice.get("delta") or {}, "choices[0].delta")  # type: ignore[assignment]
             if choice.get("finish_reason"):
                 meta["finish_reason"] = choice["finish_reason"]
                 info = {"finish_reason": choice["finish_reason"]}
             if choice.get("logprobs"):
                 meta["logprobs"] = choice["logprobs"]
-        content = delta.get("content") or ""
+        content = delta.get("content")
+        if content is None:
+            content = ""
+        elif not isinstance(content, str):
+            raise ResponseFormatError(f"choices[0].delta.content must be a string, got {content!r}")
         additional: dict[str, Any] = {}
         if delta.get("refusal"):
             additional["refusal"] = delta["refusal"]
@@ -73,7 +88,7 @@ class StreamParser:
             if piece:
                 additional["audio"] = piece
         tool_chunks = []
-        for raw in delta.get("tool_calls") or []:
+        for raw in array(delta.get("tool_calls"), "choices[0].delta.tool_calls"):
             index = raw.get("index", 0)
             fn = raw.get("function") or raw.get("custom") or {}
             first = index not in self._tool_seen
@@ -106,3 +121,17 @@ class StreamParser:
                 "Chat Completions stream ended before 'data: [DONE]': the reply is incomplete"
             )
         return ChatGenerationChunk(message=AIMessageChunk(content="", chunk_position="last"))
+
+
+def _choice_zero(choices: Any) -> dict[str, Any] | None:
+    """Return choice 0 of a chunk, or None when the chunk carries only other choices."""
+    if not choices:
+        return None
+    if not isinstance(choices, list):
+        raise ResponseFormatError(f"choices must be an array, got {choices!r:.60}")
+    for i, choice in enumerate(choices):
+        if not isinstance(choice, dict):
+            raise ResponseFormatError(f"choices[{i}] must be an object, got {choice!r:.60}")
+        if choice.get("index", 0) == 0:
+            return choice
+    return None

@@ -28,13 +28,19 @@ from langchain_core.messages.tool import tool_call
 from langchain_core.outputs import ChatGeneration, ChatResult
 
 from langchain_paramchat.apis.reply_parts import (
+    MALFORMED,
     MODEL_PROVIDER,
+    array,
+    count,
     detail,
+    malformed,
+    opt_obj,
+    opt_text,
     parse_tool_call,
     usage_metadata,
 )
 from langchain_paramchat.apis.responses.request import TOOL_CALL_ITEMS
-from langchain_paramchat.errors import APIError, ResponseFormatError
+from langchain_paramchat.errors import APIError, ParamChatError, ResponseFormatError
 
 __all__ = [
     "api_error",
@@ -49,10 +55,23 @@ __all__ = [
 _INCOMPLETE_REASONS = {"max_output_tokens": "length", "content_filter": "content_filter"}
 
 
-def parse_response(body: dict[str, Any]) -> ChatResult:
-    """Return the ``ChatResult`` for a Responses API body; raise ``APIError`` if it failed."""
+def parse_response(body: Any) -> ChatResult:
+    """Return the ``ChatResult`` for a Responses API body; raise ``APIError`` if it failed.
+
+    Raises ``ResponseFormatError`` naming the field when the body is not a response object:
+    no ``output`` list, or a field of the wrong type.
+    """
     if not isinstance(body, Mapping):
         raise ResponseFormatError(f"expected a Responses object, got {type(body).__name__}")
+    try:
+        return _parse(body)
+    except ParamChatError:
+        raise
+    except MALFORMED as exc:
+        raise malformed("Responses reply", exc) from exc
+
+
+def _parse(body: Mapping[str, Any]) -> ChatResult:
     if body.get("status") == "failed":
         raise api_error(body.get("error"), f"response {body.get('id')} failed")
     output = body.get("output")
@@ -66,7 +85,7 @@ def parse_response(body: dict[str, Any]) -> ChatResult:
     for position, item in enumerate(output):
         if not isinstance(item, dict):
             raise ResponseFormatError(f"output[{position}] is not an object: {item!r}")
-        for block in item_blocks(item):
+        for block in item_blocks(item, f"output[{position}]"):
             block["index"] = len(content)
             content.append(block)
         call = _tool_call(item)
@@ -85,31 +104,35 @@ def parse_response(body: dict[str, Any]) -> ChatResult:
     return ChatResult(generations=[ChatGeneration(message=message)])
 
 
-def item_blocks(item: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Return the content blocks (without ``index``) one output item becomes."""
+def item_blocks(item: Mapping[str, Any], where: str = "output item") -> list[dict[str, Any]]:
+    """Return the content blocks (without ``index``) one output item becomes.
+
+    Raises ``ResponseFormatError`` naming ``where`` when a part has the wrong type.
+    """
     kind = item.get("type")
     if kind == "message":
-        return [
-            part_block(item, part) for part in item.get("content") or [] if isinstance(part, dict)
-        ]
+        parts = array(item.get("content"), f"{where}.content")
+        return [part_block(item, part, f"{where}.content[{i}]") for i, part in enumerate(parts)]
     if kind == "reasoning":
-        return [_reasoning_block(item)]
+        return [_reasoning_block(item, where)]
     if kind in TOOL_CALL_ITEMS:
         return [{k: v for k, v in item.items() if k != "status" and v is not None}]
     return [dict(item)]
 
 
-def part_block(item: Mapping[str, Any], part: Mapping[str, Any]) -> dict[str, Any]:
+def part_block(
+    item: Mapping[str, Any], part: Mapping[str, Any], where: str = "content part"
+) -> dict[str, Any]:
     """Return the LangChain content block for one content part of a Responses output item."""
     kind = part.get("type")
     if kind == "output_text":
         block: dict[str, Any] = {
             "type": "text",
-            "text": part.get("text") or "",
-            "annotations": list(part.get("annotations") or []),
+            "text": opt_text(part.get("text"), f"{where}.text") or "",
+            "annotations": list(array(part.get("annotations"), f"{where}.annotations")),
         }
     elif kind == "refusal":
-        block = {"type": "refusal", "refusal": part.get("refusal") or ""}
+        block = {"type": "refusal", "refusal": opt_text(part.get("refusal"), where) or ""}
     else:
         block = dict(part)
     block.update(part_identity(item.get("id"), item.get("phase")))
@@ -126,38 +149,48 @@ def part_identity(item_id: Any, phase: Any) -> dict[str, Any]:
     return identity
 
 
-def _reasoning_block(item: Mapping[str, Any]) -> dict[str, Any]:
+def _reasoning_block(item: Mapping[str, Any], where: str) -> dict[str, Any]:
     block: dict[str, Any] = {"type": "reasoning"}
     if item.get("id"):
         block["id"] = item["id"]
-    block["summary"] = [
-        {"type": s.get("type", "summary_text"), "text": s.get("text") or "", "index": k}
-        for k, s in enumerate(item.get("summary") or [])
-    ]
+    block["summary"] = _reasoning_parts(item.get("summary"), "summary_text", f"{where}.summary")
     if item.get("encrypted_content"):
         block["encrypted_content"] = item["encrypted_content"]
     if item.get("content"):
-        block["content"] = [
-            {"type": c.get("type", "reasoning_text"), "text": c.get("text") or "", "index": k}
-            for k, c in enumerate(item["content"])
-        ]
+        block["content"] = _reasoning_parts(item["content"], "reasoning_text", f"{where}.content")
     return block
+
+
+def _reasoning_parts(parts: Any, kind: str, where: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": p.get("type", kind),
+            "text": opt_text(p.get("text"), f"{where}[{k}].text") or "",
+            "index": k,
+        }
+        for k, p in enumerate(array(parts, where))
+    ]
 
 
 def _tool_call(item: Mapping[str, Any]) -> ToolCall | InvalidToolCall | None:
     kind = item.get("type")
     if kind == "function_call":
-        return parse_tool_call(item.get("name") or "", item.get("arguments"), item.get("call_id"))
+        return parse_tool_call(
+            item.get("name"), item.get("arguments"), item.get("call_id"), "function_call"
+        )
     if kind == "custom_tool_call":
-        raw = item.get("input") or ""
-        return tool_call(name=item.get("name") or "", args={"input": raw}, id=item.get("call_id"))
+        raw = opt_text(item.get("input"), "custom_tool_call.input") or ""
+        name = opt_text(item.get("name"), "custom_tool_call.name") or ""
+        call_id = opt_text(item.get("call_id"), "custom_tool_call.call_id")
+        return tool_call(name=name, args={"input": raw}, id=call_id)
     return None
 
 
 def _finish_reason(body: Mapping[str, Any]) -> str | None:
     status = body.get("status")
     if status == "incomplete":
-        reason = str((body.get("incomplete_details") or {}).get("reason") or "incomplete")
+        details = opt_obj(body.get("incomplete_details"), "incomplete_details") or {}
+        reason = str(details.get("reason") or "incomplete")
         return _INCOMPLETE_REASONS.get(reason, reason)
     if status in ("completed", None):
         output = body.get("output") or []
@@ -192,17 +225,21 @@ def response_metadata(body: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in metadata.items() if v is not None}
 
 
-def parse_usage(usage: Any) -> UsageMetadata | None:
-    """Return LangChain ``usage_metadata`` for a Responses ``usage`` object, or None."""
-    if not isinstance(usage, Mapping):
+def parse_usage(raw: Any) -> UsageMetadata | None:
+    """Return LangChain ``usage_metadata`` for a Responses ``usage`` object, or None.
+
+    Raises ``ResponseFormatError`` when ``usage`` or a count in it has the wrong type.
+    """
+    usage = opt_obj(raw, "usage")
+    if not usage:
         return None
     return usage_metadata(
-        input_tokens=usage.get("input_tokens") or 0,
-        output_tokens=usage.get("output_tokens") or 0,
-        total_tokens=usage.get("total_tokens"),
-        cache_read=detail(usage.get("input_tokens_details"), "cached_tokens"),
-        cache_creation=detail(usage.get("input_tokens_details"), "cache_write_tokens"),
-        reasoning=detail(usage.get("output_tokens_details"), "reasoning_tokens"),
+        input_tokens=count(usage, "input_tokens", "usage") or 0,
+        output_tokens=count(usage, "output_tokens", "usage") or 0,
+        total_tokens=count(usage, "total_tokens", "usage"),
+        cache_read=detail(usage, "input_tokens_details", "cached_tokens", "usage"),
+        cache_creation=detail(usage, "input_tokens_details", "cache_write_tokens", "usage"),
+        reasoning=detail(usage, "output_tokens_details", "reasoning_tokens", "usage"),
     )
 
 

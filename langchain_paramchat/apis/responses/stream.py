@@ -12,7 +12,7 @@ from langchain_core.messages import AIMessageChunk, ToolCallChunk
 from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.outputs import ChatGenerationChunk
 
-from langchain_paramchat.apis.reply_parts import MODEL_PROVIDER
+from langchain_paramchat.apis.reply_parts import MALFORMED, MODEL_PROVIDER, malformed, obj
 from langchain_paramchat.apis.responses.reply import (
     api_error,
     item_blocks,
@@ -22,7 +22,7 @@ from langchain_paramchat.apis.responses.reply import (
     response_metadata,
 )
 from langchain_paramchat.apis.responses.request import TOOL_CALL_ITEMS
-from langchain_paramchat.errors import ResponseFormatError
+from langchain_paramchat.errors import ParamChatError, ResponseFormatError
 
 __all__ = ["StreamParser"]
 
@@ -81,7 +81,18 @@ class StreamParser:
         self._finished = False
 
     def feed(self, event: str | None, data: dict[str, Any]) -> ChatGenerationChunk | None:
-        """Return the chunk one event carries, or None; raise ``APIError`` on failure events."""
+        """Return the chunk one event carries, or None; raise ``APIError`` on failure events.
+
+        Raises ``ResponseFormatError`` naming the event when a field has the wrong type.
+        """
+        try:
+            return self._feed(event, data)
+        except ParamChatError:
+            raise
+        except MALFORMED as exc:
+            raise malformed(f"Responses stream event {event or ''!s}".rstrip(), exc) from exc
+
+    def _feed(self, event: str | None, data: dict[str, Any]) -> ChatGenerationChunk | None:
         if not isinstance(data, Mapping):
             raise ResponseFormatError(f"stream event {event!r} is not a JSON object: {data!r}")
         kind = data.get("type") or event
@@ -90,15 +101,16 @@ class StreamParser:
             flat = {k: v for k, v in data.items() if k != "type"}
             raise api_error(nested if isinstance(nested, Mapping) else flat, "stream error")
         if kind == "response.failed":
-            response = data.get("response") or {}
+            response = obj(data.get("response") or {}, f"{kind}.response")
             raise api_error(response.get("error"), f"response {response.get('id')} failed")
         if self._finished:
             return None
         if kind in ("response.created", "response.in_progress", "response.queued"):
-            self._response_id = (data.get("response") or {}).get("id") or self._response_id
+            response = obj(data.get("response") or {}, f"{kind}.response")
+            self._response_id = response.get("id") or self._response_id
             return None
         if kind in ("response.completed", "response.incomplete"):
-            return self._final(data.get("response") or {})
+            return self._final(obj(data.get("response") or {}, f"{kind}.response"))
         handler = _HANDLERS.get(kind or "")
         if handler is None:
             return None
@@ -347,7 +359,7 @@ class StreamParser:
         claimed: set[int] = set()
         for position, item in enumerate(response.get("output") or []):
             if not isinstance(item, dict):
-                continue
+                raise ResponseFormatError(f"output[{position}] is not an object: {item!r:.60}")
             it = self._final_item(position, item, claimed)
             claimed.add(it.position)
             more, more_chunks = self._settle(it, item)
