@@ -115,7 +115,9 @@ class RetryPolicy:
     short; ``timeout`` bounds those). The wait after attempt *n* is the server's
     ``retry-after-ms`` / ``retry-after`` when present, capped at ``max_retry_after``;
     otherwise ``min(max_backoff, initial_backoff * 2 ** (n - 1))`` shortened by a random
-    fraction of up to ``jitter``. What is retried is :func:`retry_reason`'s table. When
+    fraction of up to ``jitter``. A server that asks for a longer wait than
+    ``max_retry_after`` is not retried at all: its error is raised at once, saying so (as the
+    openai SDK does). What is retried is :func:`retry_reason`'s table. When
     retries run out, the last attempt's own error is raised (never ``tenacity.RetryError``).
     Each retry is logged at WARNING on the ``langchain_paramchat`` logger with the attempt,
     the wait and the reason (status, code, request id) -- never headers, body or key.
@@ -226,7 +228,21 @@ class RetryPolicy:
     def _may_retry(self, exc: BaseException) -> bool:
         if self.retrying is not None:
             return True  # a custom policy decides for itself
-        return self.max_retries > 0 and is_retryable(exc)
+        return self.max_retries > 0 and is_retryable(exc) and not self._asks_too_long(exc)
+
+    def _asks_too_long(self, exc: BaseException | None) -> bool:
+        """Return True (and say so in ``exc``) when the server wants a wait above the cap."""
+        headers: Mapping[str, str] | None = getattr(exc, "headers", None)
+        requested = parse_retry_after(headers) if headers else None
+        if requested is None or requested <= self.max_retry_after:
+            return False
+        if isinstance(exc, APIError):
+            exc.message = (
+                f"{exc.message}; the server asked to retry after {requested:g} s, more than "
+                f"max_retry_after={self.max_retry_after:g} s, so the call was not retried"
+            )
+            exc.args = (exc.message,)
+        return True
 
     # --- tenacity plumbing ------------------------------------------------------------
 
@@ -265,6 +281,8 @@ class RetryPolicy:
     def _should_stop(self, started: float, state: tenacity.RetryCallState) -> bool:
         # tenacity computes the wait before asking stop, so upcoming_sleep is the next wait.
         if state.attempt_number > self.max_retries:
+            return True
+        if self._asks_too_long(state.outcome.exception() if state.outcome else None):
             return True
         if self.deadline is None:
             return False

@@ -52,7 +52,7 @@ class AsyncTransport(TransportBase):
             response, content = await self._apost(path, body, extra_headers, attempts)
             return self._json_object(response, content)
 
-        return await self._policy.acall(attempt)
+        return await self._arun(attempt, attempts)
 
     async def apost_json_reply(
         self, path: str, body: Mapping[str, Any], *, extra_headers: Mapping[str, str] | None = None
@@ -64,7 +64,7 @@ class AsyncTransport(TransportBase):
             response, content = await self._apost(path, body, extra_headers, attempts)
             return JSONReply(self._json_object(response, content), response.headers)
 
-        return await self._policy.acall(attempt)
+        return await self._arun(attempt, attempts)
 
     async def aget_json(self, path: str) -> dict[str, Any]:
         """Async twin of ``get_json``."""
@@ -85,7 +85,7 @@ class AsyncTransport(TransportBase):
                 self._hooks.after_response(path, response.status_code, response.headers)
             return self._json_object(response, response.content)
 
-        return await self._policy.acall(attempt)
+        return await self._arun(attempt, attempts)
 
     async def _apost(
         self,
@@ -141,7 +141,7 @@ class AsyncTransport(TransportBase):
                 raise
             return response, events, first
 
-        response, events, first = await self._policy.acall(attempt)
+        response, events, first = await self._arun(attempt, attempts)
         stream.headers = response.headers
         try:
             if first is None:

@@ -7,8 +7,8 @@ import json
 import math
 import re
 import time
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
 
 import httpx2
 import openai
@@ -30,6 +30,9 @@ from langchain_paramchat.transport.streams import Event
 
 __all__ = ["Attempts", "TransportBase", "interrupted", "not_event_stream"]
 
+T = TypeVar("T")
+# Socket timeouts may fire this much before the deadline they were shortened to.
+_DEADLINE_SLACK = 0.02
 # A path segment the server may put in a URL (an id): unreserved and sub-delim characters.
 _SAFE_SEGMENT = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=:@-]+")
 
@@ -121,6 +124,37 @@ class TransportBase:
             write=_shorter(base.write, left),
             pool=_shorter(base.pool, left),
         )
+
+    def _run(self, fn: Callable[[], T], attempts: Attempts) -> T:
+        """Run ``fn`` under the retry policy; a timeout at the call's deadline says so."""
+        try:
+            return self._policy.call(fn)
+        except TimeoutError as exc:
+            raise self._timed_out(exc, attempts) from exc.__cause__
+
+    async def _arun(self, fn: Callable[[], Awaitable[T]], attempts: Attempts) -> T:
+        """Async twin of ``_run``."""
+        try:
+            return await self._policy.acall(fn)
+        except TimeoutError as exc:
+            raise self._timed_out(exc, attempts) from exc.__cause__
+
+    def _timed_out(self, exc: TimeoutError, attempts: Attempts) -> BaseException:
+        """Return ``exc``, or a ``DeadlineExceededError`` when it fired at ``total_timeout``.
+
+        Each attempt's timeouts are shortened to what is left of the call, so an attempt
+        that times out then has used up the call's time (a few ms early at most).
+        """
+        deadline = attempts.deadline
+        if (
+            deadline is None
+            or isinstance(exc, DeadlineExceededError)
+            or time.monotonic() < deadline - _DEADLINE_SLACK
+        ):
+            return exc
+        err = self._deadline_error()
+        err.__context__ = exc
+        return err
 
     def _check_deadline(self, attempts: Attempts) -> None:
         if attempts.deadline is not None and time.monotonic() > attempts.deadline:

@@ -47,7 +47,7 @@ class SyncTransport(TransportBase):
             response, content = self._post(path, body, extra_headers, attempts)
             return self._json_object(response, content)
 
-        return self._policy.call(attempt)
+        return self._run(attempt, attempts)
 
     def post_json_reply(
         self, path: str, body: Mapping[str, Any], *, extra_headers: Mapping[str, str] | None = None
@@ -59,7 +59,7 @@ class SyncTransport(TransportBase):
             response, content = self._post(path, body, extra_headers, attempts)
             return JSONReply(self._json_object(response, content), response.headers)
 
-        return self._policy.call(attempt)
+        return self._run(attempt, attempts)
 
     def get_json(self, path: str) -> dict[str, Any]:
         """GET ``path`` (e.g. ``responses/{id}`` to poll a background response); return it.
@@ -84,7 +84,7 @@ class SyncTransport(TransportBase):
                 self._hooks.after_response(path, response.status_code, response.headers)
             return self._json_object(response, response.content)
 
-        return self._policy.call(attempt)
+        return self._run(attempt, attempts)
 
     def _post(
         self,
@@ -150,7 +150,7 @@ class SyncTransport(TransportBase):
                 raise
             return response, events, first
 
-        response, events, first = self._policy.call(attempt)
+        response, events, first = self._run(attempt, attempts)
         stream.headers = response.headers
         try:
             if first is None:

@@ -32,6 +32,7 @@ from langchain_paramchat.errors import (
     APITimeoutError,
     BadRequestError,
     ContextOverflowError,
+    DeadlineExceededError,
     IncompatibleOptionsError,
     OptionError,
     ParamChatError,
@@ -863,6 +864,75 @@ async def test_unreachable_server_raises_a_connection_error_after_retries(
         err = out.raised(APIConnectionError)
         assert isinstance(err, lc_exceptions.ModelConnectionError)
         assert f"127.0.0.1:{unused_tcp_port}" in str(err)
+
+
+# --- bounded waits (issue 10 point 9) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("api", APIS)
+async def test_a_retry_after_above_the_cap_gives_up_at_once(
+    fake_openai: FakeOpenAI,
+    chat: Factory,
+    caplog: pytest.LogCaptureFixture,
+    api: str,
+    mode: str,
+) -> None:
+    fake_openai.add(Fault.status(429, headers={"retry-after": "100000"}))
+    spare(fake_openai)
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        out = await call(chat(api), mode)
+    err = out.raised(RateLimitError)
+    assert isinstance(err, openai.RateLimitError)
+    assert "retry after 100000 s, more than max_retry_after=60 s" in str(err)
+    assert creates(fake_openai) == 1
+    assert retry_logs(caplog) == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("api", APIS)
+async def test_retries_count_themselves_in_x_stainless_retry_count(
+    fake_openai: FakeOpenAI, chat: Factory, api: str, mode: str
+) -> None:
+    fake_openai.add(Fault.status(500, times=2), Reply(text=ANSWER))
+    out = await call(chat(api), mode)
+    assert out.text == ANSWER
+    counts = [r.headers.get("x-stainless-retry-count") for r in fake_openai.requests]
+    assert counts == ["0", "1", "2"]  # as the openai SDK sends them
+
+
+@pytest.mark.parametrize("mode", STREAM_MODES)
+@pytest.mark.parametrize("api", APIS)
+async def test_total_timeout_bounds_a_trickling_stream(
+    fake_openai: FakeOpenAI, chat: Factory, api: str, mode: str
+) -> None:
+    # 44 one-character events, 0.1 s apart: each read is quick, the whole reply is not.
+    fake_openai.add(Fault.slow(0.1, reply=Reply(text=ANSWER, chunk_size=1)))
+    spare(fake_openai)
+    out = await call(chat(api, total_timeout=0.6, timeout=30, stream_idle_timeout=30), mode)
+    err = out.raised(StreamInterruptedError)  # some text had arrived: never resent
+    assert "total_timeout=0.6 s" in str(err)
+    assert isinstance(err.__cause__, DeadlineExceededError)
+    assert 0 < len(out.chunks) < len(ANSWER)
+    assert creates(fake_openai) == 1
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("api", APIS)
+async def test_total_timeout_bounds_the_retries_too(
+    fake_openai: FakeOpenAI, chat: Factory, api: str, mode: str
+) -> None:
+    # Each attempt stalls past total_timeout, so the first one already uses the whole budget.
+    fake_openai.add(Fault.stall(5), Fault.stall(5), Fault.stall(5))
+    policy = RetryPolicy(max_retries=5, initial_backoff=0.01, max_backoff=0.02)
+    model = chat(api, total_timeout=0.4, timeout=30, stream_idle_timeout=30, retry_policy=policy)
+    out = await call(model, mode)
+    err = out.raised(DeadlineExceededError)
+    assert isinstance(err, APITimeoutError)
+    assert isinstance(err, openai.APITimeoutError)
+    assert "total_timeout=0.4 s" in str(err)
+    assert not is_retryable(err)
+    assert creates(fake_openai) == 1
 
 
 # --- docs/reliability.md stays backed by tests ----------------------------------------------------

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx2
 import langchain_core.exceptions as lc_exceptions
+import openai
 import pytest
 from openai._utils import _transform
 
@@ -24,6 +25,7 @@ from langchain_paramchat.errors import (
     AuthenticationError,
     BadRequestError,
     ContextOverflowError,
+    DeadlineExceededError,
     OptionError,
     RateLimitError,
     ResponseFormatError,
@@ -756,3 +758,34 @@ async def test_a_stream_whose_body_ends_after_its_terminal_event_reuses_the_conn
     assert fake_openai.max_open_connections <= 2  # one sync and one async connection
     assert len([r for r in fake_openai.requests if r.method == "POST"]) == 10
     await transport.aclose()
+
+
+# --- total_timeout bounds a reply that trickles (issue 10 point 9) ------------------------------
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_total_timeout_bounds_a_json_reply_trickling_one_byte_at_a_time(
+    raw_sse: list[RawSSE], use_async: bool
+) -> None:
+    body = b'{"id": "chatcmpl-1", "object": "chat.completion", "choices": []}'
+    trickle: list[bytes | float] = []
+    for i in range(len(body)):
+        trickle += [body[i : i + 1], 0.05]  # about 3 s in all; each read well under timeout
+    server = RawSSE(*trickle, content_type="application/json")
+    raw_sse.append(server)
+    transport = make_transport(server.base_url, total_timeout=0.5, timeout=30)
+    with pytest.raises(DeadlineExceededError, match=r"total_timeout=0\.5 s") as info:
+        if use_async:
+            await transport.apost_json(CHAT, BODY)
+        else:
+            transport.post_json(CHAT, BODY)
+    assert isinstance(info.value, openai.APITimeoutError)
+    assert server.requests == 1  # the time is used up: never retried
+
+
+def test_total_timeout_must_be_a_finite_positive_number() -> None:
+    for bad in (0, -1, float("inf"), float("nan"), "5", True):
+        with pytest.raises(OptionError, match="total_timeout"):
+            ClientSettings(total_timeout=bad)  # type: ignore[arg-type]
+    with pytest.raises(OptionError, match="total_timeout"):
+        ParamChat(api_key=API_KEY, total_timeout=-1)
