@@ -130,6 +130,7 @@ def test_structured_output_gives_parsed_objects(
     line = _lines(fake_openai, job.parts[0].input_file_id)[0]
     key = "response_format" if api == "chat_completions" else "text"
     assert key in line["body"]
+    assert line["body"] == structured.first.preview_request("a").payload  # type: ignore[attr-defined]
     results = job.wait(poll_interval=FAST)
     assert [r.additional_kwargs["parsed"] for r in results] == [
         Person(name="Ada", age=36),
