@@ -111,8 +111,9 @@ _PIECES = re.compile(r"[A-Za-z]+|\d{1,3}|\S")
 def approximate_tokens(text: str) -> int:
     """Estimate tokens without a tokenizer: a Latin word per 6 letters, 3 digits, or 1 symbol.
 
-    Close to OpenAI's tokenizers on English prose and code (within about 20%); each
-    character of other scripts counts as one token.
+    A rough figure (OpenAI's tokenizers give about one token per short English word, split
+    numbers into groups of up to three digits and most symbols into their own token); each
+    character of other scripts counts as one token. Use ``count_tokens`` when it matters.
     """
     return sum(
         math.ceil(len(piece) / 6) if piece.isascii() and piece.isalpha() else 1
