@@ -31,7 +31,7 @@ __all__ = [
     "translate_init_kwargs",
 ]
 
-Kind = Literal["same", "renamed", "translated", "refused"]
+Kind = Literal["same", "renamed", "translated", "refused", "refused per call"]
 
 
 @dataclass(frozen=True)
@@ -233,6 +233,13 @@ CHAT_OPENAI_NAMES: tuple[Translation, ...] = (
         "`count_tokens(...)`",
     ),
     _t(
+        "timeout / extra_headers / extra_query (call)",
+        "refused per call",
+        "timeout / default_headers / default_query",
+        "model settings in ParamChat: set them on the model (or on a second model); a call "
+        "passing them fails before sending",
+    ),
+    _t(
         "any other OpenAI parameter",
         "same",
         "its option (see [Options](#options)), else `extra_body`",
@@ -401,6 +408,13 @@ _SETTINGS = frozenset(
     }
 ) - {"stop_sequences"}
 
+# SDK request options ChatOpenAI passes through per call; in ParamChat they are settings.
+_PER_CALL_SDK = {
+    "extra_headers": "default_headers",
+    "extra_query": "default_query",
+    "request_timeout": "timeout",
+}
+
 # Names ParamChat accepts only because ChatOpenAI has them (for "did you mean" suggestions).
 ACCEPTED = frozenset({*_RENAMED, "model_kwargs", "use_responses_api", "use_previous_response_id"})
 
@@ -413,8 +427,8 @@ def translate_call_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     per call (``timeout``, ``api_key``...), naming where it goes instead.
     """
     for key in kwargs:
-        if key in _SETTINGS:
-            name = _RENAMED.get(key, key)
+        if key in _SETTINGS or key in _PER_CALL_SDK:
+            name = _PER_CALL_SDK.get(key) or _RENAMED.get(key, key)
             raise OptionError(
                 key,
                 kwargs[key],
@@ -494,6 +508,7 @@ _KIND_LABELS = {
     "renamed": "renamed",
     "translated": "translated",
     "refused": "**refused** at construction",
+    "refused per call": "**refused** per call",
 }
 _SUFFIX = re.compile(r"(.+?)( \(.+\))?")
 

@@ -156,7 +156,13 @@ def test_names_paramchat_cannot_honour_fail_at_construction_with_the_fix(
 
 @pytest.mark.parametrize(
     ("name", "target"),
-    [("request_timeout", "timeout"), ("timeout", "timeout"), ("openai_api_key", "api_key")],
+    [
+        ("request_timeout", "timeout"),
+        ("timeout", "timeout"),
+        ("openai_api_key", "api_key"),
+        ("extra_headers", "default_headers"),
+        ("extra_query", "default_query"),
+    ],
 )
 def test_model_settings_passed_per_call_say_where_they_go(name: str, target: str) -> None:
     with pytest.raises(OptionError, match=rf"ParamChat\({target}=") as info:

@@ -52,6 +52,16 @@ def test_every_name_the_table_says_paramchat_takes_is_taken() -> None:
         assert accepted, f"the table says ParamChat takes {name!r}, but it does not"
 
 
+def test_every_name_refused_per_call_fails_before_sending() -> None:
+    model = ParamChat(api_key="sk-test")
+    rows = [row for row in CHAT_OPENAI_NAMES if row.kind == "refused per call"]
+    names = [n.removesuffix(" (call)") for row in rows for n in row.name.split(" / ")]
+    assert names == ["timeout", "extra_headers", "extra_query"]
+    for name in names:
+        with pytest.raises(ValueError, match=name):
+            model.preview_request("hi", **{name: 5})
+
+
 def test_every_refused_name_fails_at_construction() -> None:
     refused = [
         n for row in CHAT_OPENAI_NAMES if row.kind == "refused" for n in row.name.split(" / ")
