@@ -94,11 +94,14 @@ def build_template(client: openai.OpenAI | openai.AsyncOpenAI, path: str) -> Tem
     """Return the URL and headers the SDK builds for ``POST path``, or None to use ``post``.
 
     None when the client's credentials may change between requests (e.g. a callable
-    ``api_key``) or the SDK lacks the private API this relies on.
+    ``api_key``), its HTTP client is a legacy ``httpx`` one, or the SDK lacks the private API
+    this relies on.
     """
     if not (
         isinstance(getattr(client, "api_key", None), str)
         and hasattr(client, "_make_status_error_from_response")
+        # A legacy httpx client takes httpx's own Timeout: the SDK's path converts for it.
+        and isinstance(getattr(client, "_client", None), httpx2.Client | httpx2.AsyncClient)
     ):
         return None
     try:

@@ -942,6 +942,7 @@ DOC_PREFIXES = {
     "faults": "tests/integration/test_faults.py",
     "load": "tests/integration/test_load.py",
     "secrets": "tests/integration/test_secrets.py",
+    "sdk": "tests/integration/test_sdk_exceptions.py",
     "sharing": "tests/integration/test_sharing.py",
     "sse": "tests/unit/test_sse_decoder.py",
     "props": "tests/unit/test_bad_input_properties.py",
