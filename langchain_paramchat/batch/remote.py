@@ -81,14 +81,6 @@ class Remote:
 
         return await self._acall("upload", send)
 
-    def delete_file(self, file_id: str) -> None:
-        """Delete a file."""
-        self._call("delete", lambda c: c.files.delete(file_id))
-
-    async def adelete_file(self, file_id: str) -> None:
-        """Async twin of :meth:`delete_file`."""
-        await self._acall("delete", lambda c: c.files.delete(file_id))
-
     def content(self, file_id: str) -> bytes:
         """Return a file's content."""
         return self._call("download", lambda c: c.files.content(file_id).content)
