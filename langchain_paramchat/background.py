@@ -10,10 +10,17 @@ polls it to completion from anywhere and returns the ``AIMessage`` invoke would 
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["COMPLETION_WINDOWS", "RESUMED", "schedule"]
+from langchain_paramchat.errors import APITimeoutError, OptionError
+
+__all__ = ["COMPLETION_WINDOWS", "RESUMED", "apoll", "checked_id", "poll", "schedule"]
+
+logger = logging.getLogger("langchain_paramchat")
 
 COMPLETION_WINDOWS = {"2h": 7200.0, "8h": 28800.0}
 """Seconds each discounted completion window may take."""
@@ -33,3 +40,68 @@ def schedule(model: Any, options: Mapping[str, Any]) -> tuple[float, float]:
         if "background_poll_interval" not in model.model_fields_set:
             interval = _LONG_POLL
     return float(timeout), float(interval)
+
+
+def poll(model: Any, adapter: Any, body: dict[str, Any], options: Mapping[str, Any]) -> Any:
+    """Poll ``body``'s reply through ``model.transport`` until ``adapter`` says it is done.
+
+    Raises ``APITimeoutError`` (with ``response_id``) when it outlives its timeout.
+    """
+    timeout, interval = schedule(model, options)
+    started = time.monotonic()
+    deadline, polls = started + timeout, 0
+    while (path := adapter.poll_path(body)) is not None:
+        _log(body, started, polls, interval)
+        if time.monotonic() >= deadline:
+            raise _timed_out(body, timeout)
+        time.sleep(interval)
+        body, polls = model.transport.get_json(path), polls + 1
+    if polls:
+        _log(body, started, polls, None)
+    return body
+
+
+async def apoll(model: Any, adapter: Any, body: dict[str, Any], options: Mapping[str, Any]) -> Any:
+    """Async twin of ``poll``; raises ``APITimeoutError`` the same way."""
+    timeout, interval = schedule(model, options)
+    started = time.monotonic()
+    deadline, polls = started + timeout, 0
+    while (path := adapter.poll_path(body)) is not None:
+        _log(body, started, polls, interval)
+        if time.monotonic() >= deadline:
+            raise _timed_out(body, timeout)
+        await asyncio.sleep(interval)
+        body, polls = await model.transport.aget_json(path), polls + 1
+    if polls:
+        _log(body, started, polls, None)
+    return body
+
+
+def checked_id(response_id: str) -> str:
+    """Return ``response_id``; raise ``OptionError`` when it is not a non-empty string."""
+    if not isinstance(response_id, str) or not response_id.strip():
+        raise OptionError("response_id", response_id, "a response id such as 'resp_...'")
+    return response_id
+
+
+def _log(body: Mapping[str, Any], started: float, polls: int, next_in: float | None) -> None:
+    """Log a background reply's status at INFO: a long wait should not look like a hang."""
+    then = f"; polling again in {next_in:g} s" if next_in is not None else ""
+    logger.info(
+        "background response %s is %s after %.1f s (%d polls)%s",
+        body.get("id"),
+        body.get("status"),
+        time.monotonic() - started,
+        polls,
+        then,
+    )
+
+
+def _timed_out(body: Mapping[str, Any], timeout: float) -> APITimeoutError:
+    error = APITimeoutError(
+        f"background response {body.get('id')} still {body.get('status')!r} after "
+        f"background_timeout={timeout} s; it keeps running: resume it later with "
+        f"resume_response({body.get('id')!r}) (from any process), or raise background_timeout"
+    )
+    error.response_id = body.get("id")  # type: ignore[attr-defined]
+    return error

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
-import time
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -26,7 +24,6 @@ from langchain_paramchat.binding import Bindable
 from langchain_paramchat.compat import ChatOpenAISettings
 from langchain_paramchat.errors import (
     APIError,
-    APITimeoutError,
     MessageConversionError,
     OptionError,
 )
@@ -273,7 +270,12 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpen
         model = call.get("model") or self.model
         if not isinstance(model, str):
             raise OptionError("model", model, "must be a model name (a string)")
-        bound_tools = _neutral_tools(call.get("tools"), call.get("strict"))
+        bound_tools = None
+        if call.get("tools"):
+            # Imported on first use: plain calls never need the tool machinery.
+            from langchain_paramchat.tools import bound_tools as _bound
+
+            bound_tools = _bound(call["tools"], call.get("strict"))
         check_contradictions(merged, stream=stream, tools=bool(bound_tools))
         choice = _choice(merged.get("tool_choice"), bound_tools)
         decided = route(
@@ -363,14 +365,18 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpen
         Works from any process with the same key; raises ``APITimeoutError`` (with
         ``response_id``) when it is still running after ``background_timeout``.
         """
+        from langchain_paramchat.background import checked_id
+
         adapter = adapter_for("responses")
-        body = self.transport.get_json(f"/responses/{_checked_id(response_id)}")
+        body = self.transport.get_json(f"{adapter.path}/{checked_id(response_id)}")
         return self._resumed(adapter, self._poll(adapter, body, {}))
 
     async def aresume_response(self, response_id: str) -> AIMessage:
         """Async twin of :meth:`resume_response`."""
+        from langchain_paramchat.background import checked_id
+
         adapter = adapter_for("responses")
-        body = await self.transport.aget_json(f"/responses/{_checked_id(response_id)}")
+        body = await self.transport.aget_json(f"{adapter.path}/{checked_id(response_id)}")
         return self._resumed(adapter, await self._apoll(adapter, body, {}))
 
     def _resumed(self, adapter: Adapter, body: dict[str, Any]) -> AIMessage:
@@ -428,35 +434,21 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpen
         self, adapter: Adapter, body: dict[str, Any], options: Mapping[str, Any]
     ) -> dict[str, Any]:
         """Poll a background reply until it finishes, within ``background_timeout``."""
-        timeout, interval = _background_schedule(self, options)
-        started = time.monotonic()
-        deadline, polls = started + timeout, 0
-        while (path := adapter.poll_path(body)) is not None:
-            _log_background(body, started, polls, interval)
-            if time.monotonic() >= deadline:
-                raise _background_timeout(body, timeout)
-            time.sleep(interval)
-            body, polls = self.transport.get_json(path), polls + 1
-        if polls:
-            _log_background(body, started, polls, None)
-        return body
+        if adapter.poll_path(body) is None:
+            return body
+        from langchain_paramchat.background import poll
+
+        return poll(self, adapter, body, options)
 
     async def _apoll(
         self, adapter: Adapter, body: dict[str, Any], options: Mapping[str, Any]
     ) -> dict[str, Any]:
         """Async twin of ``_poll``."""
-        timeout, interval = _background_schedule(self, options)
-        started = time.monotonic()
-        deadline, polls = started + timeout, 0
-        while (path := adapter.poll_path(body)) is not None:
-            _log_background(body, started, polls, interval)
-            if time.monotonic() >= deadline:
-                raise _background_timeout(body, timeout)
-            await asyncio.sleep(interval)
-            body, polls = await self.transport.aget_json(path), polls + 1
-        if polls:
-            _log_background(body, started, polls, None)
-        return body
+        if adapter.poll_path(body) is None:
+            return body
+        from langchain_paramchat.background import apoll
+
+        return await apoll(self, adapter, body, options)
 
     def _stream(
         self,
@@ -614,59 +606,6 @@ def _choice(choice: Any, tools: tuple[NeutralTool, ...] | None) -> NeutralChoice
     from langchain_paramchat.tool_choice import normalize_tool_choice
 
     return normalize_tool_choice(choice, tools or ())
-
-
-def _neutral_tools(tools: Any, strict: bool | None) -> tuple[NeutralTool, ...] | None:
-    if not tools:
-        return None
-    # Imported on first use: the tool and strict-schema machinery is not needed until then.
-    from langchain_paramchat import tools as _tools
-
-    neutral = (_tools.FunctionTool, _tools.CustomTool, _tools.BuiltinTool)
-    if strict is None and all(isinstance(t, neutral) for t in tools):
-        return tuple(tools)
-    # A per-call strict re-compiles tools bound earlier (rendered back to a tool dict first).
-    return _tools.normalize_tools(
-        [_tools.tool_spec(t) if isinstance(t, neutral) else t for t in tools],
-        strict=strict,
-    )
-
-
-def _log_background(
-    body: Mapping[str, Any], started: float, polls: int, next_in: float | None
-) -> None:
-    """Log a background reply's status at INFO: a long wait should not look like a hang."""
-    then = f"; polling again in {next_in:g} s" if next_in is not None else ""
-    logger.info(
-        "background response %s is %s after %.1f s (%d polls)%s",
-        body.get("id"),
-        body.get("status"),
-        time.monotonic() - started,
-        polls,
-        then,
-    )
-
-
-def _background_schedule(model: ParamChat, options: Mapping[str, Any]) -> tuple[float, float]:
-    from langchain_paramchat.background import schedule
-
-    return schedule(model, options)
-
-
-def _checked_id(response_id: str) -> str:
-    if not isinstance(response_id, str) or not response_id.strip():
-        raise OptionError("response_id", response_id, "a response id such as 'resp_...'")
-    return response_id
-
-
-def _background_timeout(body: Mapping[str, Any], timeout: float) -> APITimeoutError:
-    error = APITimeoutError(
-        f"background response {body.get('id')} still {body.get('status')!r} after "
-        f"background_timeout={timeout} s; it keeps running: resume it later with "
-        f"resume_response({body.get('id')!r}) (from any process), or raise background_timeout"
-    )
-    error.response_id = body.get("id")  # type: ignore[attr-defined]
-    return error
 
 
 def _normalize_init(kwargs: dict[str, Any]) -> dict[str, Any]:

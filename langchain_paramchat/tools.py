@@ -45,6 +45,7 @@ __all__ = [
     "CustomTool",
     "FunctionTool",
     "NeutralTool",
+    "bound_tools",
     "drop_default_nulls",
     "normalize_tool",
     "normalize_tools",
@@ -171,6 +172,22 @@ def normalize_tools(tools: Sequence[Any], *, strict: bool | None = None) -> tupl
         seen[key] = tool
         out.append(tool)
     return tuple(out)
+
+
+def bound_tools(tools: Sequence[Any] | None, strict: bool | None) -> tuple[NeutralTool, ...] | None:
+    """Return a call's tools as neutral values, re-compiled when the call sets ``strict``.
+
+    Tools bound earlier are already neutral; a per-call ``strict`` renders them back to a
+    tool dict and compiles them again. Raises ``ToolSchemaError`` for a tool it cannot read.
+    """
+    if not tools:
+        return None
+    neutral = (FunctionTool, CustomTool, BuiltinTool)
+    if strict is None and all(isinstance(t, neutral) for t in tools):
+        return tuple(tools)
+    return normalize_tools(
+        [tool_spec(t) if isinstance(t, neutral) else t for t in tools], strict=strict
+    )
 
 
 def tool_spec(tool: NeutralTool) -> dict[str, Any]:

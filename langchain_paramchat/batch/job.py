@@ -554,9 +554,9 @@ def _limits() -> tuple[int, int]:
 
 
 def _bound_tools(options: dict[str, Any]) -> Any:
-    from langchain_paramchat.chat_model import _neutral_tools
+    from langchain_paramchat.tools import bound_tools
 
-    return _neutral_tools(options.get("tools"), options.get("strict"))
+    return bound_tools(options.get("tools"), options.get("strict"))
 
 
 def _upload_and_create(
