@@ -27,7 +27,7 @@ from langchain_paramchat.batch.errors import (
 )
 from langchain_paramchat.batch.lines import LineWriter, parse_custom_id
 from langchain_paramchat.batch.remote import Remote, Snapshot
-from langchain_paramchat.batch.results import Finisher, parse_file
+from langchain_paramchat.batch.results import Finisher, parse_lines
 
 __all__ = ["BatchJob", "BatchPart", "BatchProgress", "Entry"]
 
@@ -120,7 +120,10 @@ class BatchJob:
         self._tools = tools
         self._parser = parser
         self._remote = Remote(model.transport)
-        self._parsed: dict[str, list[Entry | None]] = {}
+        # Output and error files never change once a batch ends: each is read once, into
+        # one list shared by all files (never a list per file: a job may hold a million items).
+        self._read: set[str] = set()
+        self._found: list[Entry | None] = [None] * count
         self._input_ids: dict[str, list[int]] = {}
         self._retry_after: float | None = None
 
@@ -235,7 +238,8 @@ class BatchJob:
             self.refresh()
         self._check_finished(partial)
         for file_id, part in self._files_to_read():
-            self._store(file_id, part, self._remote.content(file_id))
+            self._remote.each_line(file_id, self._reader(part))
+            self._read.add(file_id)
         for part in self._parts_to_map():
             self._input_ids[part.batch_id] = _custom_indices(
                 self._remote.content(part.input_file_id)
@@ -248,7 +252,8 @@ class BatchJob:
             await self.arefresh()
         self._check_finished(partial)
         for file_id, part in self._files_to_read():
-            self._store(file_id, part, await self._remote.acontent(file_id))
+            await self._remote.aeach_line(file_id, self._reader(part))
+            self._read.add(file_id)
         for part in self._parts_to_map():
             data = await self._remote.acontent(part.input_file_id)
             self._input_ids[part.batch_id] = _custom_indices(data)
@@ -268,16 +273,19 @@ class BatchJob:
             for part in self.parts
             if part.done
             for file_id in (part.output_file_id, part.error_file_id)
-            if file_id and file_id not in self._parsed
+            if file_id and file_id not in self._read
         ]
 
-    def _store(self, file_id: str, part: BatchPart, data: bytes) -> None:
-        entries: list[Entry | None] = [None] * self.count
+    def _reader(self, part: BatchPart) -> Callable[[str], None]:
         finisher = Finisher(
             self.model, part.api, self.reasons.get(part.api, []), self._tools, self._parser
         )
-        parse_file(data, finisher, self._positions(), entries)
-        self._parsed[file_id] = entries
+        positions = self._positions()
+
+        def read(line: str) -> None:
+            parse_lines((line,), finisher, positions, self._found)
+
+        return read
 
     def _parts_to_map(self) -> list[BatchPart]:
         # Which input a batch held is only needed to explain items that got no line at all.
@@ -292,11 +300,7 @@ class BatchJob:
         return {index: position for position, index in enumerate(self.indices)}
 
     def _entries(self) -> list[Entry]:
-        merged: list[Entry | None] = [None] * self.count
-        for entries in self._parsed.values():
-            for position, entry in enumerate(entries):
-                if entry is not None:
-                    merged[position] = entry
+        merged = list(self._found)
         missing = [i for i, e in enumerate(merged) if e is None]
         if missing:
             owner = self._owners(missing)

@@ -81,6 +81,26 @@ class Remote:
 
         return await self._acall("upload", send)
 
+    def each_line(self, file_id: str, handle: Callable[[str], object]) -> None:
+        """Stream a file and call ``handle`` on each line (the whole file is never held)."""
+
+        def read(client: openai.OpenAI) -> None:
+            with client.files.with_streaming_response.content(file_id) as response:
+                for line in response.iter_lines():
+                    handle(line)
+
+        self._call("download", read)
+
+    async def aeach_line(self, file_id: str, handle: Callable[[str], object]) -> None:
+        """Async twin of :meth:`each_line`."""
+
+        async def read(client: openai.AsyncOpenAI) -> None:
+            async with client.files.with_streaming_response.content(file_id) as response:
+                async for line in response.iter_lines():
+                    handle(line)
+
+        await self._acall("download", read)
+
     def content(self, file_id: str) -> bytes:
         """Return a file's content."""
         return self._call("download", lambda c: c.files.content(file_id).content)

@@ -9,7 +9,7 @@ the ``AIMessage`` invoke returns for that reply.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from langchain_core.messages import AIMessage
@@ -17,7 +17,7 @@ from langchain_core.messages import AIMessage
 from langchain_paramchat.batch.errors import BatchItemError
 from langchain_paramchat.batch.lines import parse_custom_id
 
-__all__ = ["Finisher", "parse_file"]
+__all__ = ["Finisher", "parse_lines"]
 
 
 class Finisher:
@@ -67,14 +67,14 @@ class Finisher:
         return message
 
 
-def parse_file(
-    data: bytes,
+def parse_lines(
+    lines: Iterable[str | bytes],
     finisher: Finisher,
     positions: dict[int, int] | None,
     entries: list[AIMessage | BatchItemError | None],
 ) -> None:
-    """Fill ``entries`` (by input position) from one output or error file's lines."""
-    for raw in data.splitlines():
+    """Fill ``entries`` (by input position) from the lines of an output or error file."""
+    for raw in lines:
         if not raw.strip():
             continue
         line = json.loads(raw)
