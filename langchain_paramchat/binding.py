@@ -86,13 +86,20 @@ class BoundParamChat(_Binding):
         method: Literal["json_schema", "function_calling", "json_mode"] = "json_schema",
         strict: bool | None = None,
         include_raw: bool = False,
+        stream_partial: bool = False,
         **kwargs: Any,
     ) -> Runnable[LanguageModelInput, Any]:
         """Return structured output from this bound model (see ``ParamChat``'s method)."""
         from langchain_paramchat.structured import structured_runnable
 
         return structured_runnable(
-            self, schema, method=method, strict=strict, include_raw=include_raw, **kwargs
+            self,
+            schema,
+            method=method,
+            strict=strict,
+            include_raw=include_raw,
+            stream_partial=stream_partial,
+            **kwargs,
         )
 
     def __getattr__(self, name: str) -> Any:

@@ -576,6 +576,7 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpen
         method: Literal["json_schema", "function_calling", "json_mode"] = "json_schema",
         strict: bool | None = None,
         include_raw: bool = False,
+        stream_partial: bool = False,
         **kwargs: Any,
     ) -> Runnable[LanguageModelInput, Any]:
         """Return a runnable that answers with ``schema`` (Pydantic class, TypedDict, JSON schema).
@@ -584,11 +585,19 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpen
         ``text.format``; ``function_calling`` forces a tool call; ``json_mode`` asks for any
         JSON object. A refusal raises ``RefusalError``, a reply cut by the token limit raises
         ``LengthLimitError``; with ``include_raw=True`` errors come back as ``parsing_error``.
+        Streaming yields only complete, validated objects (as ChatOpenAI does);
+        ``stream_partial=True`` first yields the growing JSON as plain dicts.
         """
         from langchain_paramchat.structured import structured_runnable
 
         return structured_runnable(
-            self, schema, method=method, strict=strict, include_raw=include_raw, **kwargs
+            self,
+            schema,
+            method=method,
+            strict=strict,
+            include_raw=include_raw,
+            stream_partial=stream_partial,
+            **kwargs,
         )
 
 
