@@ -95,3 +95,14 @@ def test_errors_section_names_every_exception_class() -> None:
     ]
     assert len(classes) > 20
     assert [name for name in classes if f"`{name}`" not in section] == []
+
+
+def test_every_paramchat_setting_and_option_is_named_somewhere() -> None:
+    from langchain_core.language_models import BaseChatModel
+
+    from langchain_paramchat import ParamChat
+
+    text = README.read_text()
+    own = [name for name in ParamChat.model_fields if name not in BaseChatModel.model_fields]
+    assert len(own) > 40
+    assert [name for name in own if f"`{name}`" not in text and f"{name}=" not in text] == []
