@@ -56,7 +56,12 @@ CHAT_OPENAI_NAMES: tuple[Translation, ...] = (
     _t(
         "model / model_name", "same", "model", "default `gpt-4o-mini` (ChatOpenAI: `gpt-3.5-turbo`)"
     ),
-    _t("openai_api_key / api_key", "renamed", "api_key", "also read from `OPENAI_API_KEY`"),
+    _t(
+        "openai_api_key / api_key",
+        "renamed",
+        "api_key",
+        "also read from `OPENAI_API_KEY`; a callable key provider is refused at construction",
+    ),
     _t(
         "openai_api_base / base_url",
         "renamed",
@@ -322,6 +327,14 @@ def translate_init_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
         if key in _REFUSED:
             why, fix = _REFUSED[key]
             raise OptionError(key, value, why, fix=fix)
+        if key in ("api_key", "openai_api_key") and callable(value):
+            raise OptionError(
+                key,
+                "<a callable>",
+                "ParamChat takes the key itself, not a function returning it",
+                fix="pass the key string (or set OPENAI_API_KEY); build a new model when it "
+                "rotates",
+            )
         if key in _RENAMED:
             _put(out, _RENAMED[key], value, key)
         elif key in ("model_kwargs", "use_responses_api", "use_previous_response_id"):

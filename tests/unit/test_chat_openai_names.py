@@ -204,3 +204,10 @@ def test_an_openai_proxy_in_the_environment_is_not_silently_bypassed(
     httpx2 = pytest.importorskip("httpx2")
     with httpx2.Client() as client:
         assert chat(http_client=client).http_client is client
+
+
+@pytest.mark.parametrize("name", ["api_key", "openai_api_key"])
+def test_a_callable_key_provider_is_refused_with_the_fix(name: str) -> None:
+    with pytest.raises(OptionError, match="key string") as info:
+        ParamChat(**{name: lambda: "sk-from-a-vault"})
+    assert "sk-from-a-vault" not in str(info.value)
