@@ -111,6 +111,8 @@ class LocalServer:
     ``with LocalServer() as base_url`` yields ``"http://127.0.0.1:PORT/v1"``, ready for
     ``openai.OpenAI(base_url=..., api_key=...)`` (any key works unless ``api_key`` is set).
     With no ``model_path`` the SmolLM2 model is fetched into the cache first.
+
+    Raises ``OptionError`` for ``threads`` below 1 or a negative ``n_ctx``.
     """
 
     def __init__(

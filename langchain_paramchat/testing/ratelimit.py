@@ -36,6 +36,8 @@ class RateLimit:
     """Admit requests within ``requests`` and ``tokens`` per ``period`` seconds (None: no limit).
 
     ``admitted`` and ``rejected`` count the verdicts; ``reset()`` zeroes them.
+
+    Raises ``ValueError`` when neither limit is given or a value is out of range.
     """
 
     def __init__(

@@ -64,6 +64,8 @@ class Reply:
     ``audio`` and ``choices`` apply to Chat Completions only; reasoning, ``output_items`` and
     ``encrypted_content`` (sent when the request's ``include`` asks) to Responses only.
     ``text``, ``refusal`` and tool-call arguments stream in pieces of ``chunk_size`` characters.
+
+    Raises ``ValueError`` for a ``chunk_size`` below 1.
     """
 
     text: str | None = None
@@ -93,7 +95,10 @@ class Reply:
 
 @dataclass
 class Fault:
-    """Script a failure; build one with the classmethods, then queue it like a reply."""
+    """Script a failure; build one with the classmethods, then queue it like a reply.
+
+    Raises ``ValueError`` for ``times``, ``after_events`` or stall ``seconds`` out of range.
+    """
 
     kind: FaultKind
     status_code: int = 200

@@ -119,6 +119,8 @@ class ClientSettings:
     settings; the SDK clients (and their connection pools) are shared between models whose
     other settings are equal, per process and per event loop. ``repr`` never shows the key or
     header values.
+
+    Raises ``OptionError`` for a timeout, retry policy or other setting out of range.
     """
 
     api_key: str | None = None

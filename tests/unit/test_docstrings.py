@@ -4,7 +4,8 @@ Public means: each module of the package not named with a leading underscore, th
 its ``__all__`` (or, without one, the classes and functions it defines without a leading
 underscore), the public methods and properties those classes define themselves, every
 option of the option table, and every field ``ParamChat`` declares. A function whose own
-body has a ``raise`` statement must say so in its docstring ("Raise ...", "raises ...").
+body has a ``raise`` statement must say so in its docstring ("Raise ...", "raises ..."),
+and so must a class whose own ``__init__`` or ``__post_init__`` raises.
 """
 
 from __future__ import annotations
@@ -125,6 +126,22 @@ def test_every_public_function_that_raises_says_so() -> None:
         if inspect.isfunction(obj) and _raises_itself(obj) and "rais" not in _own_doc(obj).lower()
     ]
     assert silent == [], "say what these raise, and when, in their docstrings"
+
+
+def test_every_public_class_whose_constructor_raises_says_so() -> None:
+    silent = []
+    for name, obj in PUBLIC:
+        if not inspect.isclass(obj):
+            continue
+        for method in ("__init__", "__post_init__"):
+            func = obj.__dict__.get(method)
+            # Protocols and other inherited machinery bring functions from other modules.
+            if not inspect.isfunction(func) or func.__module__ != obj.__module__:
+                continue
+            doc = _own_doc(obj) + (inspect.getdoc(func) or "")
+            if _raises_itself(func) and "rais" not in doc.lower():
+                silent.append(f"{name}.{method}")
+    assert silent == [], "say in the class docstring what building one raises, and when"
 
 
 def test_every_option_says_what_it_does() -> None:
