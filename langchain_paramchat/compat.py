@@ -296,8 +296,15 @@ class ChatOpenAISettings(BaseModel):
     """Model name whose tiktoken encoding ``get_num_tokens_from_messages`` uses."""
 
 
+# ChatOpenAI settings whose default is None ("the SDK's default"); ParamChat's own default
+# means the same, so an explicit None keeps it.
+_NONE_IS_DEFAULT = frozenset({"stream_usage", "max_retries"})
+
+
 def _put(out: dict[str, Any], name: str, value: Any, source: str) -> None:
-    if name in out and out[name] != value:
+    if value is None and (name in out or name in _NONE_IS_DEFAULT):
+        return
+    if name in out and out[name] is not None and out[name] != value:
         raise OptionError(
             source,
             value,
@@ -325,6 +332,8 @@ def translate_init_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     later: dict[str, Any] = {}
     for key, value in kwargs.items():
         if key in _REFUSED:
+            if value is None:  # ChatOpenAI's default: nothing asked for
+                continue
             why, fix = _REFUSED[key]
             raise OptionError(key, value, why, fix=fix)
         if key in ("api_key", "openai_api_key") and callable(value):

@@ -211,3 +211,26 @@ def test_a_callable_key_provider_is_refused_with_the_fix(name: str) -> None:
     with pytest.raises(OptionError, match="key string") as info:
         ParamChat(**{name: lambda: "sk-from-a-vault"})
     assert "sk-from-a-vault" not in str(info.value)
+
+
+def test_chatopenai_defaults_passed_explicitly_are_accepted() -> None:
+    model = chat(
+        openai_proxy=None,
+        http_socket_options=None,
+        client=None,
+        async_client=None,
+        model_kwargs={},
+        disabled_params=None,
+        use_responses_api=None,
+        output_version=None,
+        include_response_headers=False,
+        use_previous_response_id=False,
+        tiktoken_model_name=None,
+        stream_usage=None,
+        max_retries=None,
+        openai_api_key=None,
+        stop_sequences=None,
+    )
+    assert model.preview_request("hi").api == "chat_completions"
+    assert (model.stream_usage, model.max_retries) == (True, 2)
+    assert model.api_key is not None and model.api_key.get_secret_value() == "sk-test"

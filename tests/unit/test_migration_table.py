@@ -76,3 +76,21 @@ def _option_names() -> set[str]:
     from langchain_paramchat.options import ALIASES, OPTIONS
 
     return set(OPTIONS) | set(ALIASES)
+
+
+def test_chatopenai_defaults_for_every_argument_construct_a_paramchat() -> None:
+    langchain_openai = pytest.importorskip("langchain_openai")
+    from pydantic_core import PydanticUndefined
+
+    defaults = {}
+    for name, field in langchain_openai.ChatOpenAI.model_fields.items():
+        if field.default is not PydanticUndefined:
+            defaults[name] = field.default
+        elif field.default_factory is not None:
+            defaults[name] = field.default_factory()  # type: ignore[call-arg]
+    # Read from the environment (OPENAI_API_KEY, OPENAI_PROXY...), so not defaults here.
+    for from_env in ("openai_api_key", "openai_api_base", "openai_organization", "openai_proxy"):
+        defaults.pop(from_env, None)
+    model = ParamChat(api_key="sk-test", **defaults)
+    assert model.model == defaults["model_name"]
+    assert model.preview_request("hi").api == "chat_completions"
