@@ -302,7 +302,8 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpen
             payload.update(extra)
         from langchain_paramchat.finish import Finish
 
-        return _Prepared(decided, payload, adapter, merged, Finish(decided, bound_tools))
+        finish = Finish(decided, bound_tools, compat.parse_target(kwargs))
+        return _Prepared(decided, payload, adapter, merged, finish)
 
     # --- transport ------------------------------------------------------------------------
 

@@ -27,6 +27,8 @@ __all__ = [
     "apply_disabled_params",
     "check_output_version",
     "migration_table_markdown",
+    "parse_target",
+    "schema_response_format",
     "translate_call_kwargs",
     "translate_init_kwargs",
 ]
@@ -216,7 +218,8 @@ CHAT_OPENAI_NAMES: tuple[Translation, ...] = (
         "response_format (call)",
         "same",
         "response_format",
-        "a Pydantic class works too; on Responses it becomes `text.format`",
+        "a Pydantic class or TypedDict works too (strict JSON schema; on invoke the reply is "
+        "parsed into `additional_kwargs['parsed']`); on Responses it becomes `text.format`",
     ),
     _t(
         "previous_response_id (call)",
@@ -457,9 +460,11 @@ def translate_call_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
                 "is a model setting, not a per-call option",
                 fix=f"set it on the model: ParamChat({name}=...)",
             )
-    if not {"stop_sequences", "logit_bias", "use_responses_api"} & set(kwargs):
+    if not {"stop_sequences", "logit_bias", "use_responses_api", "response_format"} & set(kwargs):
         return dict(kwargs)
     out = dict(kwargs)
+    if "response_format" in out:
+        out["response_format"] = schema_response_format(out["response_format"])
     if "use_responses_api" in out:
         flag = out.pop("use_responses_api")
         if flag is not None:
@@ -492,6 +497,31 @@ def logit_bias_keys(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {str(k) if isinstance(k, int) else k: v for k, v in value.items()}
     return value
+
+
+def _is_schema_class(value: Any) -> bool:
+    from langchain_paramchat.structured import is_schema_class
+
+    return is_schema_class(value)
+
+
+def schema_response_format(value: Any) -> Any:
+    """Return ``response_format`` as OpenAI's dict when given as a Pydantic class or TypedDict.
+
+    ChatOpenAI takes ``response_format=MyModel`` (strict JSON schema, like the SDK's
+    ``parse``); any other value is returned unchanged for the option check.
+    """
+    if not _is_schema_class(value):
+        return value
+    from langchain_paramchat.structured import json_schema_format
+
+    return json_schema_format(value, strict=True)
+
+
+def parse_target(kwargs: Mapping[str, Any]) -> Any:
+    """Return the Pydantic class a call's ``response_format`` names, to parse the reply into."""
+    value = kwargs.get("response_format")
+    return value if _is_schema_class(value) else None
 
 
 def check_output_version(output_version: str | None, api: str) -> None:

@@ -33,8 +33,11 @@ __all__ = ["Finish", "FinishedStream"]
 class Finish:
     """The finishing step for one call: its route and bound tools."""
 
-    def __init__(self, route: Route, tools: Sequence[NeutralTool] | None) -> None:
+    def __init__(
+        self, route: Route, tools: Sequence[NeutralTool] | None, parse_as: Any = None
+    ) -> None:
         self.route = route
+        self.parse_as = parse_as
         self.tools: Sequence[NeutralTool] = tools or ()
         # Tools whose streamed arguments wait for the fix-up (strict, with optional args).
         self.held_tools = frozenset(
@@ -58,6 +61,7 @@ class Finish:
     ) -> ChatResult:
         """Finish an invoke result parsed from ``body`` in place and return it."""
         fields = ReplyFields(headers)
+        fields.parse_as = self.parse_as
         for generation in result.generations:
             message = generation.message
             if body is not None:

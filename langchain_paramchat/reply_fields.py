@@ -3,7 +3,9 @@
 ``response_metadata["token_usage"]`` is the API's own usage object (``usage_metadata`` is
 LangChain's summary of it), a refusal is also in ``additional_kwargs["refusal"]`` (not only
 in a content block), and with ``include_response_headers=True`` the HTTP response headers
-are in ``response_metadata["headers"]`` of the reply or of the first streamed chunk.
+are in ``response_metadata["headers"]`` of the reply or of the first streamed chunk. A call
+given ``response_format=MyModel`` (a class, as ChatOpenAI takes it) gets the reply parsed into
+``additional_kwargs["parsed"]`` on invoke.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ class ReplyFields:
         self.headers = dict(headers) if headers is not None else None
         self.headers_from: Any = None
         """An open stream whose ``headers`` (set at its first event) go on the first chunk."""
+        self.parse_as: Any = None
+        """A ``response_format`` class to parse an invoke reply into (``additional_kwargs``)."""
         self._usage: dict[str, Any] | None = None
         self._first = True
 
@@ -63,6 +67,10 @@ class ReplyFields:
         if usage is not None:
             meta["token_usage"] = usage
         _copy_refusal(message)
+        if self.parse_as is not None:
+            from langchain_paramchat.structured import parse_reply_as
+
+            message.additional_kwargs["parsed"] = parse_reply_as(self.parse_as, message)
 
     def chunk(self, message: BaseMessage) -> None:
         """Add the fields to a streamed chunk (headers go on the first one only)."""

@@ -32,7 +32,13 @@ from langchain_paramchat.errors import (
     StructuredOutputError,
 )
 
-__all__ = ["StructuredParser", "structured_runnable"]
+__all__ = [
+    "StructuredParser",
+    "is_schema_class",
+    "json_schema_format",
+    "parse_reply_as",
+    "structured_runnable",
+]
 
 Method = Literal["json_schema", "function_calling", "json_mode"]
 
@@ -260,6 +266,30 @@ def _schema_dict(schema: Any, strict: bool) -> tuple[str, str | None, dict[str, 
     return tool.name, tool.description, tool.parameters
 
 
+def is_schema_class(value: Any) -> bool:
+    """Return True for a Pydantic class or a TypedDict (what ``response_format=`` may name)."""
+    return _is_pydantic(value) or (isinstance(value, type) and typing.is_typeddict(value))
+
+
+def json_schema_format(schema: Any, *, strict: bool) -> dict[str, Any]:
+    """Return the Chat Completions ``response_format`` asking for ``schema``'s JSON."""
+    name, description, parameters = _schema_dict(schema, strict)
+    spec: dict[str, Any] = {"name": name, "schema": parameters, "strict": strict}
+    if description:
+        spec["description"] = description
+    return {"type": "json_schema", "json_schema": spec}
+
+
+def parse_reply_as(schema: Any, message: BaseMessage) -> Any:
+    """Return ``message``'s JSON text validated into ``schema``, or None for a refusal.
+
+    Raise ``StructuredOutputError`` when the text is not JSON or does not match.
+    """
+    if _refusal(message):
+        return None
+    return StructuredParser(target=schema).parse_result([ChatGeneration(message=message)])
+
+
 def structured_runnable(
     model: Any,
     schema: Any,
@@ -291,11 +321,7 @@ def structured_runnable(
         parser = StructuredParser(target=target, stream_partial=stream_partial)
     elif method == "json_schema":
         use_strict = True if strict is None else strict
-        name, description, parameters = _schema_dict(schema, use_strict)
-        spec: dict[str, Any] = {"name": name, "schema": parameters, "strict": use_strict}
-        if description:
-            spec["description"] = description
-        bound = model.bind(response_format={"type": "json_schema", "json_schema": spec}, **kwargs)
+        bound = model.bind(response_format=json_schema_format(schema, strict=use_strict), **kwargs)
         parser = StructuredParser(target=target, stream_partial=stream_partial)
     else:
         tool = _tools.normalize_tool(schema, strict=strict)

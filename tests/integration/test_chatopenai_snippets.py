@@ -322,6 +322,19 @@ def check_json_mode(ns: dict[str, Any], server: FakeOpenAI) -> None:
 @snippet(
     JOKE
     + """
+    ai_msg = llm.invoke("Tell me a joke about cats", response_format=Joke)
+    joke = ai_msg.additional_kwargs["parsed"]
+    """,
+    Reply(text=JOKE_JSON),
+)
+def check_response_format_class(ns: dict[str, Any], server: FakeOpenAI) -> None:
+    assert ns["joke"].setup == "Why cats?"
+    assert bodies(server)[0]["response_format"]["json_schema"]["name"] == "Joke"
+
+
+@snippet(
+    JOKE
+    + """
     jokes = list(llm.with_structured_output(Joke).stream("Tell me a joke about cats"))
     """,
     Reply(text=JOKE_JSON, chunk_size=5),

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from langchain_core.messages import AIMessage, AIMessageChunk
+from pydantic import BaseModel
 
 from langchain_paramchat import ParamChat
 from langchain_paramchat.testing import FakeOpenAI, Reply, Usage
@@ -107,3 +108,33 @@ async def test_include_response_headers_on_invoke_and_the_first_chunk(
         )
     assert all("headers" not in c.response_metadata for c in chunks[1:] + achunks[1:])
     assert "headers" not in make_model(api=api).invoke("hi").response_metadata
+
+
+class Joke(BaseModel):
+    """A joke."""
+
+    setup: str
+    punchline: str
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_response_format_class_is_parsed_into_additional_kwargs(
+    fake_openai: FakeOpenAI, make_model: Factory, api: str
+) -> None:
+    fake_openai.add(Reply(text='{"setup": "Why?", "punchline": "Because."}'))
+    fake_openai.add(Reply(refusal="No jokes today."))
+    model = make_model(api=api)
+
+    message = model.invoke("A joke", response_format=Joke)
+    refused = model.bind(response_format=Joke).invoke("A joke")
+
+    assert message.additional_kwargs["parsed"] == Joke(setup="Why?", punchline="Because.")
+    assert refused.additional_kwargs["parsed"] is None
+    assert refused.additional_kwargs["refusal"] == "No jokes today."
+    body = fake_openai.requests[0].body
+    if api == "chat_completions":
+        fmt = {"type": body["response_format"]["type"], **body["response_format"]["json_schema"]}
+    else:
+        fmt = body["text"]["format"]
+    assert (fmt["type"], fmt["name"], fmt["strict"]) == ("json_schema", "Joke", True)
+    assert fake_openai.errors == []
