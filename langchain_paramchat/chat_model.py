@@ -519,6 +519,12 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpen
 
         return shippable_state(self, super().__getstate__())
 
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> ParamChat:
+        """Deep-copy settings and options (key included); the copy builds its own transport."""
+        from langchain_paramchat.pickling import without_transports
+
+        return super().__deepcopy__(without_transports(self.__pydantic_private__, memo))
+
     def __setstate__(self, state: dict[Any, Any]) -> None:
         """Restore a pickled model; it reads ``OPENAI_API_KEY`` here, builds a transport lazily."""
         from langchain_paramchat.pickling import restore_state

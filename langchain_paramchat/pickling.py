@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-__all__ = ["KEY_VARIABLE", "restore_state", "shippable_state"]
+__all__ = ["KEY_VARIABLE", "restore_state", "shippable_state", "without_transports"]
 
 KEY_VARIABLE = "OPENAI_API_KEY"
 
@@ -48,3 +48,14 @@ def restore_state(state: dict[str, Any]) -> dict[str, Any]:
     fields = dict(state["__dict__"])
     fields["api_key"] = SecretStr(key) if key else None
     return {**state, "__dict__": fields}
+
+
+def without_transports(
+    private: dict[str, Any] | None, memo: dict[int, Any] | None
+) -> dict[int, Any]:
+    """Return a ``deepcopy`` memo that copies each transport in ``private`` as None."""
+    memo = {} if memo is None else memo
+    for name, value in (private or {}).items():
+        if name.endswith("_transport") and value is not None:
+            memo[id(value)] = None
+    return memo

@@ -45,6 +45,19 @@ def test_pickle_drops_transport_and_key_and_the_copy_answers(
     assert fake_openai.requests[-1].headers["authorization"] == f"Bearer {KEY}"
 
 
+def test_a_used_model_deep_copies_with_its_key_and_answers(
+    fake_openai: FakeOpenAI, make_model: Factory
+) -> None:
+    import copy
+
+    model = make_model(api_key="sk-explicit-key-42", service_tier="flex")
+    model.invoke("warm up")  # its flex transport (SDK client, locks) now exists
+    twin = copy.deepcopy(model)
+    assert twin.api_key is not None and twin.api_key.get_secret_value() == "sk-explicit-key-42"
+    assert twin._flex_transport is None and model._flex_transport is not None
+    assert twin.invoke("again").text == "Echo: again"
+
+
 def test_pickle_refuses_a_model_with_its_own_http_client(make_model: Factory) -> None:
     import httpx2
 
