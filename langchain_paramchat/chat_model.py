@@ -243,7 +243,10 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpen
         kwargs = compat.translate_call_kwargs(kwargs)
         call = {k: v for k, v in kwargs.items() if k in _CALL_ARGS}
         given = {k: v for k, v in kwargs.items() if k not in _CALL_ARGS}
-        merged = merge_options(self._field_options, given, _keywords())
+        if given:
+            merged = merge_options(self._field_options, given, _keywords())
+        else:
+            merged = dict(self._field_options)
         if stop is not None:
             check_option("stop", stop)
             merged["stop"] = stop

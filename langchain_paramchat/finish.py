@@ -30,6 +30,9 @@ from langchain_paramchat.tools import FunctionTool, NeutralTool, drop_default_nu
 __all__ = ["Finish", "FinishedStream"]
 
 
+_NO_TOOLS: frozenset[str] = frozenset()
+
+
 class Finish:
     """The finishing step for one call: its route and bound tools."""
 
@@ -40,8 +43,10 @@ class Finish:
         self.parse_as = parse_as
         self.tools: Sequence[NeutralTool] = tools or ()
         # Tools whose streamed arguments wait for the fix-up (strict, with optional args).
-        self.held_tools = frozenset(
-            t.name for t in self.tools if isinstance(t, FunctionTool) and t.null_means_default
+        self.held_tools = (
+            frozenset(t.name for t in tools if isinstance(t, FunctionTool) and t.null_means_default)
+            if tools
+            else _NO_TOOLS
         )
 
     def stamp(self, metadata: dict[str, Any]) -> None:

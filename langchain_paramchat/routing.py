@@ -10,6 +10,7 @@ import logging
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 from langchain_paramchat.errors import IncompatibleOptionsError
@@ -115,12 +116,17 @@ def _decide(
         return "chat_completions", tuple(
             f"{n.what} needs the Chat Completions API" for n in for_chat
         )
-    for pattern in model_patterns:
-        if re.search(pattern, model):
-            return "responses", (f"model {model!r} is served only by the Responses API",)
+    if _responses_only(model, model_patterns):
+        return "responses", (f"model {model!r} is served only by the Responses API",)
     return "chat_completions", (
         "no option needs the Responses API; Chat Completions is the default",
     )
+
+
+@lru_cache(maxsize=256)
+def _responses_only(model: str, patterns: tuple[str, ...]) -> bool:
+    # Cached: a model keeps its name and patterns across calls, so the regexes run once.
+    return any(re.search(pattern, model) for pattern in patterns)
 
 
 def assemble(placements: Iterable[tuple[str, Mapping[str, Any]]]) -> dict[str, Any]:

@@ -103,9 +103,17 @@ def unsupported(
 ) -> dict[Api, list[str]]:
     """Return, per API, the inputs and tools it cannot carry (routing's input side)."""
     out: dict[Api, list[str]] = {}
-    for api in APIS:
-        adapter = adapter_for(api)
+    for adapter in _all():
         found = [*adapter.unsupported_tools(tools or ()), *adapter.unsupported_inputs(messages)]
         if found:
-            out[api] = found
+            out[adapter.api] = found
     return out
+
+
+_EVERY: list[Adapter] = []
+
+
+def _all() -> list[Adapter]:
+    if not _EVERY:
+        _EVERY.extend(adapter_for(api) for api in APIS)
+    return _EVERY

@@ -57,38 +57,46 @@ def _json_type(value: Any) -> str:
     return type(value).__name__
 
 
-def obj(value: Any, where: str) -> Mapping[str, Any]:
-    """Return ``value`` when it is a JSON object; else raise ``ResponseFormatError``."""
-    if isinstance(value, Mapping):
+def _at(where: str, field: str) -> str:
+    return f"{where}.{field}" if field else where
+
+
+def obj(value: Any, where: str, field: str = "") -> Mapping[str, Any]:
+    """Return ``value`` when it is a JSON object; else raise ``ResponseFormatError``.
+
+    ``where`` and ``field`` name the value in the error (joined only when raising).
+    """
+    if value.__class__ is dict or isinstance(value, Mapping):
         return value
-    raise ResponseFormatError(f"{where} must be an object, got {_json_type(value)}")
+    raise ResponseFormatError(f"{_at(where, field)} must be an object, got {_json_type(value)}")
 
 
-def opt_obj(value: Any, where: str) -> Mapping[str, Any] | None:
+def opt_obj(value: Any, where: str, field: str = "") -> Mapping[str, Any] | None:
     """Return ``value`` when it is a JSON object or absent (None); else raise."""
-    return None if value is None else obj(value, where)
+    return None if value is None else obj(value, where, field)
 
 
-def array(value: Any, where: str, *, objects: bool = True) -> list[Any]:
+def array(value: Any, where: str, field: str = "", *, objects: bool = True) -> list[Any]:
     """Return ``value`` when it is an array (absent: []), of objects unless ``objects=False``.
 
-    Raises ``ResponseFormatError`` naming ``where`` otherwise.
+    Raises ``ResponseFormatError`` naming ``where``/``field`` otherwise.
     """
     if value is None:
         return []
-    if not isinstance(value, list):
-        raise ResponseFormatError(f"{where} must be an array, got {_json_type(value)}")
+    if value.__class__ is not list:
+        raise ResponseFormatError(f"{_at(where, field)} must be an array, got {_json_type(value)}")
     if objects:
         for i, item in enumerate(value):
-            obj(item, f"{where}[{i}]")
+            if item.__class__ is not dict:
+                obj(item, f"{_at(where, field)}[{i}]")
     return value
 
 
-def opt_text(value: Any, where: str) -> str | None:
+def opt_text(value: Any, where: str, field: str = "") -> str | None:
     """Return ``value`` when it is a string or absent (None); else raise."""
-    if value is None or isinstance(value, str):
+    if value is None or value.__class__ is str or isinstance(value, str):
         return value
-    raise ResponseFormatError(f"{where} must be a string, got {_json_type(value)}")
+    raise ResponseFormatError(f"{_at(where, field)} must be a string, got {_json_type(value)}")
 
 
 def count(mapping: Mapping[str, Any] | None, key: str, where: str) -> int | None:
@@ -96,13 +104,13 @@ def count(mapping: Mapping[str, Any] | None, key: str, where: str) -> int | None
     if not mapping:
         return None
     value = mapping.get(key)
+    if value.__class__ is int and value >= 0:
+        return value
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ResponseFormatError(
-            f"{where}.{key} must be a non-negative integer, got {_json_type(value)}"
-        )
-    return value
+    raise ResponseFormatError(
+        f"{where}.{key} must be a non-negative integer, got {_json_type(value)}"
+    )
 
 
 def usage_metadata(
@@ -150,7 +158,15 @@ def usage_metadata(
 
 def detail(usage: Mapping[str, Any], details: str, key: str, where: str) -> int | None:
     """Return the count ``usage[details][key]`` (absent: None), checking both shapes."""
-    return count(opt_obj(usage.get(details), f"{where}.{details}"), key, f"{where}.{details}")
+    inner = usage.get(details)
+    if inner is None:
+        return None
+    if inner.__class__ is not dict:
+        obj(inner, where, details)
+    value = inner.get(key)
+    if value.__class__ is int and value >= 0:
+        return value
+    return count(inner, key, _at(where, details))
 
 
 def parse_tool_call(
@@ -160,9 +176,9 @@ def parse_tool_call(
 
     A name, id or arguments that is not a string is a malformed reply and raises.
     """
-    name = opt_text(name, f"{where}.name") or ""
-    call_id = opt_text(call_id, f"{where} id")
-    raw = opt_text(arguments, f"{where}.arguments") or ""
+    name = opt_text(name, where, "name") or ""
+    call_id = opt_text(call_id, where, "id")
+    raw = opt_text(arguments, where, "arguments") or ""
     try:
         args = json.loads(raw) if raw.strip() else {}
     except json.JSONDecodeError as exc:

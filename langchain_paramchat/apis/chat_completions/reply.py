@@ -31,9 +31,9 @@ def parse_usage(raw: Any) -> Any:
 
     Raises ``ResponseFormatError`` when ``usage`` or a count in it has the wrong type.
     """
-    usage = opt_obj(raw, "usage")
-    if not usage:
+    if not raw:
         return None
+    usage = raw if raw.__class__ is dict else obj(raw, "usage")
     return usage_metadata(
         input_tokens=count(usage, "prompt_tokens", "usage") or 0,
         output_tokens=count(usage, "completion_tokens", "usage") or 0,
@@ -83,35 +83,41 @@ def _message_from_choice(
             f"Chat Completions reply has a choice without a 'message' object ({where}.message)"
         )
     where = f"{where}.message"
-    text = opt_text(message.get("content"), f"{where}.content") or ""
+    text = message.get("content")
+    if text.__class__ is not str:
+        text = opt_text(text, where, "content") or ""
     additional: dict[str, Any] = {}
-    refusal = opt_text(message.get("refusal"), f"{where}.refusal")
-    if refusal:
+    refusal = message.get("refusal")
+    if refusal is not None and opt_text(refusal, where, "refusal"):
         additional["refusal"] = refusal
-    audio = opt_obj(message.get("audio"), f"{where}.audio")
-    if audio:
+    audio = message.get("audio")
+    if audio is not None and opt_obj(audio, where, "audio"):
         additional["audio"] = dict(audio)
     tool_calls: list[ToolCall] = []
     invalid: list[InvalidToolCall] = []
-    for i, raw in enumerate(array(message.get("tool_calls"), f"{where}.tool_calls")):
+    raw_calls = message.get("tool_calls")
+    for i, raw in enumerate(array(raw_calls, where, "tool_calls") if raw_calls else ()):
         at = f"{where}.tool_calls[{i}]"
         if raw.get("type") == "custom":
-            custom = obj(raw.get("custom"), f"{at}.custom")
+            custom = obj(raw.get("custom"), at, "custom")
             tool_calls.append(
                 ToolCall(
                     type="tool_call",
-                    name=opt_text(custom.get("name"), f"{at}.custom.name") or "",
-                    args={"input": opt_text(custom.get("input"), f"{at}.custom.input") or ""},
-                    id=opt_text(raw.get("id"), f"{at}.id"),
+                    name=opt_text(custom.get("name"), at, "custom.name") or "",
+                    args={"input": opt_text(custom.get("input"), at, "custom.input") or ""},
+                    id=opt_text(raw.get("id"), at, "id"),
                 )
             )
             continue
-        fn = obj(raw.get("function"), f"{at}.function")
+        fn = obj(raw.get("function"), at, "function")
         parsed = parse_tool_call(fn.get("name"), fn.get("arguments"), raw.get("id"), at)
         (invalid if parsed.get("type") == "invalid_tool_call" else tool_calls).append(parsed)  # type: ignore[arg-type]
-    annotations = [
-        _flatten_annotation(a) for a in array(message.get("annotations"), f"{where}.annotations")
-    ]
+    raw_annotations = message.get("annotations")
+    annotations = (
+        [_flatten_annotation(a) for a in array(raw_annotations, where, "annotations")]
+        if raw_annotations
+        else []
+    )
     content: str | list[str | dict[str, Any]] = text
     if annotations:
         content = [{"type": "text", "text": text, "annotations": annotations}]
@@ -154,7 +160,11 @@ def _parse(body: Mapping[str, Any]) -> ChatResult:
     array(choices, "choices")
     usage = parse_usage(body.get("usage"))
     generations = []
-    ordered = sorted(enumerate(choices), key=lambda p: _index(p[1], p[0]))
+    ordered = (
+        [(0, choices[0])]
+        if len(choices) == 1 and choices[0].get("index", 0).__class__ is int
+        else sorted(enumerate(choices), key=lambda p: _index(p[1], p[0]))
+    )
     for n, (i, choice) in enumerate(ordered):
         message = _message_from_choice(choice, body, usage if n == 0 else None, f"choices[{i}]")
         info = {"finish_reason": choice.get("finish_reason")}

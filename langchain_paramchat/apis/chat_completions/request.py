@@ -186,7 +186,7 @@ def unsupported_inputs(messages: Sequence[BaseMessage]) -> list[str]:
     """Name message contents Chat Completions cannot carry (the Responses API can)."""
     found = []
     for i, message in enumerate(messages):
-        if not isinstance(message, HumanMessage | ToolMessage) or isinstance(message.content, str):
+        if message.content.__class__ is str or not isinstance(message, HumanMessage | ToolMessage):
             continue
         where = f"messages[{i}]"
         parts = parse_parts(message.content, where=where)

@@ -50,17 +50,25 @@ class StreamParser:
         if not self._meta_sent:
             meta = base_metadata(data)
             self._meta_sent = True
-        usage = parse_usage(data.get("usage"))
-        if "choices" not in data and usage is None:
+        raw_usage = data.get("usage")
+        usage = None if raw_usage is None else parse_usage(raw_usage)
+        choices = data.get("choices")
+        if choices is None and usage is None:
             raise ResponseFormatError(
                 "Chat Completions stream sent a chunk without 'choices' "
                 f"(keys: {sorted(data)[:10]})"
             )
-        choice = _choice_zero(data.get("choices"))
-        delta: dict[str, Any] = {}
+        # The usual chunk carries choice 0 alone: checked inline, the rest in _choice_zero.
+        if choices.__class__ is list and len(choices) == 1 and choices[0].__class__ is dict:
+            choice = choices[0] if choices[0].get("index", 0) == 0 else None
+        else:
+            choice = _choice_zero(choices)
+        delta: Any = _NO_DELTA
         info: dict[str, Any] | None = None
         if choice is not None:
-            delta = obj(choice.get("delta") or {}, "choices[0].delta")  # type: ignore[assignment]
+            delta = choice.get("delta") or _NO_DELTA
+            if delta.__class__ is not dict:
+                obj(delta, "choices[0].delta")
             if choice.get("finish_reason"):
                 meta["finish_reason"] = choice["finish_reason"]
                 info = {"finish_reason": choice["finish_reason"]}
@@ -88,7 +96,8 @@ class StreamParser:
             if piece:
                 additional["audio"] = piece
         tool_chunks = []
-        for raw in array(delta.get("tool_calls"), "choices[0].delta.tool_calls"):
+        raw_calls = delta.get("tool_calls")
+        for raw in array(raw_calls, "choices[0].delta.tool_calls") if raw_calls else ():
             index = raw.get("index", 0)
             fn = raw.get("function") or raw.get("custom") or {}
             first = index not in self._tool_seen
@@ -121,6 +130,9 @@ class StreamParser:
                 "Chat Completions stream ended before 'data: [DONE]': the reply is incomplete"
             )
         return ChatGenerationChunk(message=AIMessageChunk(content="", chunk_position="last"))
+
+
+_NO_DELTA: dict[str, Any] = {}
 
 
 def _choice_zero(choices: Any) -> dict[str, Any] | None:

@@ -34,6 +34,7 @@ from langchain_paramchat.apis.reply_parts import (
     count,
     detail,
     malformed,
+    obj,
     opt_obj,
     opt_text,
     parse_tool_call,
@@ -111,7 +112,7 @@ def item_blocks(item: Mapping[str, Any], where: str = "output item") -> list[dic
     """
     kind = item.get("type")
     if kind == "message":
-        parts = array(item.get("content"), f"{where}.content")
+        parts = array(item.get("content"), where, "content")
         return [part_block(item, part, f"{where}.content[{i}]") for i, part in enumerate(parts)]
     if kind == "reasoning":
         return [_reasoning_block(item, where)]
@@ -128,8 +129,8 @@ def part_block(
     if kind == "output_text":
         block: dict[str, Any] = {
             "type": "text",
-            "text": opt_text(part.get("text"), f"{where}.text") or "",
-            "annotations": list(array(part.get("annotations"), f"{where}.annotations")),
+            "text": opt_text(part.get("text"), where, "text") or "",
+            "annotations": list(array(part.get("annotations"), where, "annotations")),
         }
     elif kind == "refusal":
         block = {"type": "refusal", "refusal": opt_text(part.get("refusal"), where) or ""}
@@ -230,9 +231,9 @@ def parse_usage(raw: Any) -> UsageMetadata | None:
 
     Raises ``ResponseFormatError`` when ``usage`` or a count in it has the wrong type.
     """
-    usage = opt_obj(raw, "usage")
-    if not usage:
+    if not raw:
         return None
+    usage = raw if raw.__class__ is dict else obj(raw, "usage")
     return usage_metadata(
         input_tokens=count(usage, "input_tokens", "usage") or 0,
         output_tokens=count(usage, "output_tokens", "usage") or 0,

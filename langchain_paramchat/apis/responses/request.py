@@ -79,13 +79,14 @@ def unsupported_inputs(messages: Sequence[BaseMessage]) -> list[str]:
     """Name message contents the Responses API cannot carry (audio; Chat Completions can)."""
     found = []
     for i, message in enumerate(messages):
-        if isinstance(message, HumanMessage | ToolMessage) and not isinstance(message.content, str):
-            parts = parse_parts(message.content, where=f"messages[{i}]")
+        # Cheap checks first: long histories are mostly plain text.
+        content = message.content
+        if content.__class__ is not str and isinstance(message, HumanMessage | ToolMessage):
+            parts = parse_parts(content, where=f"messages[{i}]")
             if any(isinstance(p, AudioPart) for p in parts):
                 found.append(f"audio input in messages[{i}]")
-        if isinstance(message, AIMessage) and isinstance(
-            message.additional_kwargs.get("audio"), dict
-        ):
+        extra = message.additional_kwargs
+        if extra and isinstance(extra.get("audio"), dict) and isinstance(message, AIMessage):
             found.append(f"assistant audio in messages[{i}]")
     return found
 
