@@ -102,8 +102,10 @@ class FinishedStream:
 
     def feed(self, event: str | None, data: dict[str, Any]) -> ChatGenerationChunk | None:
         """Return the finished chunk for one event, or None."""
+        # The parser first: it rejects a malformed event before anything else reads it.
+        chunk = self.parser.feed(event, data)
         self.fields.see(event, data)
-        return self._finished(self.parser.feed(event, data))
+        return self._finished(chunk)
 
     def close(self, done: bool) -> ChatGenerationChunk | None:
         """Return the finished closing chunk, if any; raise when the stream ended early."""

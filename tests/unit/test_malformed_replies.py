@@ -213,3 +213,16 @@ def test_malformed_responses_stream_event(event: str, data: Any, message: str) -
     parser = responses_stream.StreamParser()
     with pytest.raises(ResponseFormatError, match=message):
         parser.feed(event, {"type": event, **data} if isinstance(data, dict) else data)
+
+
+@pytest.mark.parametrize("api", ["chat_completions", "responses"])
+@pytest.mark.parametrize("data", ["x", None, [1]])
+def test_the_finishing_step_lets_the_parser_reject_a_malformed_event(api: str, data: Any) -> None:
+    from langchain_paramchat.apis.adapter import adapter_for
+    from langchain_paramchat.finish import Finish
+    from langchain_paramchat.routing import Route
+
+    adapter = adapter_for(api)  # type: ignore[arg-type]
+    stream = Finish(Route(adapter.api, ("test",)), None).stream(adapter.stream_parser())
+    with pytest.raises(ResponseFormatError):
+        stream.feed("response.output_text.delta", data)
