@@ -160,6 +160,9 @@ def _end_is_buffered(connection: Any) -> bool:
     # h11's states are sentinel classes; DONE means the body's end was already parsed.
     if state.their_state.__name__ == "DONE":
         return True
+    # A Content-Length body whose last byte has arrived ends without another byte to read.
+    if getattr(getattr(state, "_reader", None), "_remaining", None) == 0:
+        return True
     rest = state.trailing_data[0]
     if rest.startswith(b"\r\n"):
         rest = rest[2:]
