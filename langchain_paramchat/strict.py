@@ -62,6 +62,7 @@ __all__ = [
     "MAX_PROPERTIES",
     "MAX_TOTAL_STRING_CHARS",
     "SUPPORTED_FORMATS",
+    "check_depth",
     "inline_root_ref",
     "make_strict",
     "strict_errors",
@@ -184,6 +185,33 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _MISSING = object()
 
 
+MAX_JSON_DEPTH = 100
+"""How deep any schema ParamChat handles may nest (JSON levels); deeper is refused up front."""
+
+
+def check_depth(value: Any, *, path: str = "$", limit: int = MAX_JSON_DEPTH) -> None:
+    """Raise ``ToolSchemaError`` when ``value`` nests more than ``limit`` JSON levels.
+
+    Iterative, so a hostile schema (250 levels, or a dict that contains itself) fails here
+    with a clear error instead of a ``RecursionError`` in a later recursive step.
+    """
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth >= limit:
+            raise ToolSchemaError(
+                f"the schema nests more than {limit} levels deep; no model needs that much",
+                path=path,
+            )
+        stack.extend((child, depth + 1) for child in children)
+
+
 def make_strict(schema: dict[str, Any], *, path: str = "$") -> dict[str, Any]:
     """Return a copy of ``schema`` compiled to OpenAI's strict-mode subset.
 
@@ -194,6 +222,7 @@ def make_strict(schema: dict[str, Any], *, path: str = "$") -> dict[str, Any]:
         raise ToolSchemaError(
             f"a strict schema must be a JSON object, got {type(schema).__name__}", path=path
         )
+    check_depth(schema, path=path)
     root = inline_root_ref(_rename_definitions(schema, path), path=path)
     defs = root.pop("$defs", {})
     if not isinstance(defs, dict):

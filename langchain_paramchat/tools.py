@@ -37,7 +37,7 @@ from openai.types.shared_params.function_definition import FunctionDefinition
 from typing_extensions import is_typeddict
 
 from langchain_paramchat.errors import ToolSchemaError
-from langchain_paramchat.strict import inline_root_ref, make_strict
+from langchain_paramchat.strict import check_depth, inline_root_ref, make_strict
 from langchain_paramchat.typecheck import find_error, typeddict_fields
 
 __all__ = [
@@ -237,6 +237,7 @@ def _make_function(
             f"parameters must be a JSON schema object, got {type(parameters).__name__}",
             path=f"tools[{name}].parameters",
         )
+    check_depth(parameters, path=f"tools[{name}].parameters")
     use_strict = bool(strict)
     null_means_default = _made_nullable(parameters) if use_strict else frozenset()
     parameters = (

@@ -179,7 +179,10 @@ class RequestOptions(BaseModel):
         Opt("Token id → bias (-100..100).", "logit_bias", None, check=_check_logit_bias),
     ] = None
     seed: Annotated[
-        int | None, Unchecked, Opt("Best-effort deterministic sampling.", "seed", None)
+        int | None,
+        Unchecked,
+        # OpenAI's spec bounds it to a signed 64-bit integer.
+        Opt("Best-effort deterministic sampling.", "seed", None, check=_range(-(2**63), 2**63 - 1)),
     ] = None
     stop: Annotated[
         str | list[str] | None,

@@ -556,12 +556,17 @@ def _parse_body(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
     if not raw:
         return None, None
     try:
-        value = json.loads(raw)
+        value = json.loads(raw, parse_constant=_non_standard)
     except ValueError as exc:
         return None, f"We could not parse the JSON body of your request: {exc}"
     if not isinstance(value, dict):
         return None, "The request body must be a JSON object."
     return value, None
+
+
+def _non_standard(constant: str) -> Any:
+    """Refuse ``NaN`` / ``Infinity``: Python's json reads them, JSON (and OpenAI) does not."""
+    raise ValueError(f"{constant} is not valid JSON")
 
 
 def _unfinished(final: dict[str, Any], status: str) -> dict[str, Any]:
