@@ -16,7 +16,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.utils import from_env, secret_from_env
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
+from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_serializer
 
 from langchain_paramchat import compat
 from langchain_paramchat.apis.adapter import Adapter, adapter_for, unsupported
@@ -194,6 +194,25 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpen
     def lc_secrets(self) -> dict[str, str]:
         """Map secret fields to the environment variables that hold them."""
         return {"api_key": "OPENAI_API_KEY"}
+
+    def to_json(self) -> Any:
+        """Serialize for ``dumpd``, leaving out credential-looking ``default_headers``.
+
+        langchain-core's ``load`` cannot restore a secret nested in a dict, so such headers
+        are not saved at all (never their values): pass them again when you load.
+        """
+        serialized = super().to_json()
+        kwargs = serialized.get("kwargs")
+        if isinstance(kwargs, dict) and isinstance(self.default_headers, Mapping):
+            kwargs["default_headers"] = {
+                k: v for k, v in self.default_headers.items() if not _CREDENTIAL_HEADER.search(k)
+            }
+        return serialized
+
+    @field_serializer("default_headers")
+    def _dump_headers(self, headers: dict[str, str] | None) -> dict[str, str] | None:
+        """Hide credential header values from ``model_dump``, invocation params and traces."""
+        return redact_headers(headers) if headers else headers
 
     def __repr_args__(self) -> Any:
         for name, value in super().__repr_args__():

@@ -22,7 +22,7 @@ from langchain_paramchat.errors import (
     StreamTimeoutError,
 )
 from langchain_paramchat.transport.clients import SDKClients, shared_clients
-from langchain_paramchat.transport.errors import SNIPPET, ErrorMap, Scrubber, where
+from langchain_paramchat.transport.errors import SNIPPET, ErrorMap, Scrubber, scrub_json, where
 from langchain_paramchat.transport.fastpath import RETRY_COUNT_HEADER, encode
 from langchain_paramchat.transport.settings import ClientSettings
 from langchain_paramchat.transport.sse import TERMINAL_EVENTS
@@ -84,7 +84,7 @@ class TransportBase:
                 connect=timeout.connect, read=idle, write=timeout.write, pool=timeout.pool
             )
         )
-        self._scrub = Scrubber(self._clients._scrub.secret)
+        self._scrub = Scrubber(self._clients._scrub.secret, settings.default_headers)
         self.errors = ErrorMap(self._scrub, timeout, idle)
 
     def __repr__(self) -> str:
@@ -215,6 +215,9 @@ class TransportBase:
                     response, content, f"is JSON but not an object ({type(data).__name__})"
                 )
             )
+        if data.get("status") == "failed" and "error" in data:
+            # A failed Responses reply becomes an error whose message comes from here.
+            data["error"] = scrub_json(data["error"], self._scrub)
         return data
 
     def _decoding_error(self, response: httpx2.Response, exc: BaseException) -> ResponseFormatError:
@@ -266,6 +269,10 @@ class TransportBase:
             events.append((name, obj))
             kind = obj.get("type")
             if name in TERMINAL_EVENTS or (isinstance(kind, str) and kind in TERMINAL_EVENTS):
+                failed = obj.get("response")
+                if isinstance(failed, dict) and "error" in failed:
+                    # response.failed becomes an error whose message comes from here.
+                    failed["error"] = scrub_json(failed["error"], self._scrub)
                 stream.done = True
                 return events, True
         return events, False

@@ -38,7 +38,7 @@ from langchain_paramchat.errors import (
 )
 from langchain_paramchat.retry import retry_reason
 
-__all__ = ["STATUS_ERRORS", "ErrorMap", "Scrubber", "where"]
+__all__ = ["CREDENTIAL_HEADER", "STATUS_ERRORS", "ErrorMap", "Scrubber", "scrub_json", "where"]
 
 STATUS_ERRORS: dict[int, type[APIStatusError]] = {
     400: BadRequestError,
@@ -58,29 +58,44 @@ SNIPPET = 200
 _ANYWHERE = 20
 
 
-class Scrubber:
-    """Replace the API key with ``[redacted]`` in text; token-aware for short keys.
+CREDENTIAL_HEADER = re.compile(r"auth|key|token|secret|cookie|password|session", re.I)
+"""Header names whose values are credentials: scrubbed from every error like the key."""
 
-    A key of 20 characters or more is replaced wherever it occurs. A shorter one (a local
-    server's placeholder such as ``"x"``) only where it stands alone, so ``maximum`` stays
-    ``maximum``.
+
+class Scrubber:
+    """Replace secrets (the API key, credential header values) with ``[redacted]`` in text.
+
+    A secret of 20 characters or more is replaced wherever it occurs. A shorter one (a local
+    server's placeholder such as ``"x"``) only where it stands alone as a token, so
+    ``maximum`` stays ``maximum``.
     """
 
-    __slots__ = ("_pattern", "secret")
+    __slots__ = ("_anywhere", "_pattern", "secret", "secrets")
 
-    def __init__(self, secret: str | None) -> None:
+    def __init__(self, secret: str | None, headers: Mapping[str, str] | None = None) -> None:
         self.secret = secret or None
-        self._pattern: re.Pattern[str] | None = None
-        if self.secret is not None and len(self.secret) < _ANYWHERE:
-            self._pattern = re.compile(rf"(?<![A-Za-z0-9]){re.escape(self.secret)}(?![A-Za-z0-9])")
+        found = [secret] if secret else []
+        found += [v for k, v in (headers or {}).items() if v and CREDENTIAL_HEADER.search(k)]
+        # Longest first, so a secret that contains another is replaced whole.
+        self.secrets = tuple(sorted(set(found), key=len, reverse=True))
+        self._anywhere = tuple(s for s in self.secrets if len(s) >= _ANYWHERE)
+        short = [re.escape(s) for s in self.secrets if len(s) < _ANYWHERE]
+        self._pattern = (
+            re.compile(rf"(?<![A-Za-z0-9])(?:{'|'.join(short)})(?![A-Za-z0-9])") if short else None
+        )
+
+    def finds(self, text: str) -> bool:
+        """Return True when ``text`` may hold a secret (a cheap substring test)."""
+        return any(s in text for s in self.secrets)
 
     def __call__(self, text: str) -> str:
-        secret = self.secret
-        if secret is None or secret not in text:
+        if not self.finds(text):
             return text
+        for secret in self._anywhere:
+            text = text.replace(secret, "[redacted]")
         if self._pattern is not None:
-            return self._pattern.sub("[redacted]", text)
-        return text.replace(secret, "[redacted]")
+            text = self._pattern.sub("[redacted]", text)
+        return text
 
 
 def where(message: httpx2.Request | httpx2.Response) -> str:
@@ -201,7 +216,7 @@ class ErrorMap:
 
     def from_sdk(self, exc: openai.APIError, *, stream: bool = False) -> APIError:
         """Translate one SDK exception into the package error that replaces it."""
-        if self.scrub.secret and self.scrub.secret in exc.message:
+        if self.scrub.finds(exc.message):
             # The SDK exception becomes __cause__ and would print the key in tracebacks.
             exc.message = self.scrub(exc.message)
             exc.args = (exc.message,)
@@ -267,7 +282,7 @@ class ErrorMap:
             request_id=exc.request_id,
             error_type=exc.type,
             response=exc.response,
-            body=_scrub_body(body, self.scrub),
+            body=scrub_json(body, self.scrub),
             param=param if isinstance(param, str) else None,
         )
 
@@ -285,7 +300,7 @@ class ErrorMap:
             request_id=response.headers.get("x-request-id"),
             error_type=kind if isinstance(kind, str) and kind != "error" else None,
             request=response.request,
-            body=_scrub_body(dict(info), self.scrub),
+            body=scrub_json(dict(info), self.scrub),
             param=param if isinstance(param, str) else None,
         )
 
@@ -327,14 +342,14 @@ def _request_of(exc: BaseException) -> Any:
     return request if hasattr(request, "url") else None
 
 
-def _scrub_body(body: object, scrub: Scrubber) -> object:
+def scrub_json(body: object, scrub: Scrubber) -> object:
     """Return ``body`` with the key scrubbed from its strings (it is kept on the error)."""
-    if scrub.secret is None:
+    if not scrub.secrets:
         return body
     if isinstance(body, str):
         return scrub(body)
     if isinstance(body, dict):
-        return {k: _scrub_body(v, scrub) for k, v in body.items()}
+        return {k: scrub_json(v, scrub) for k, v in body.items()}
     if isinstance(body, list):
-        return [_scrub_body(v, scrub) for v in body]
+        return [scrub_json(v, scrub) for v in body]
     return body

@@ -940,6 +940,7 @@ async def test_total_timeout_bounds_the_retries_too(
 ROOT = Path(__file__).resolve().parents[2]
 DOC_PREFIXES = {
     "faults": "tests/integration/test_faults.py",
+    "hostile": "tests/integration/test_hostile_inputs.py",
     "load": "tests/integration/test_load.py",
     "secrets": "tests/integration/test_secrets.py",
     "sdk": "tests/integration/test_sdk_exceptions.py",
