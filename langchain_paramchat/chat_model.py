@@ -319,6 +319,7 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpen
             stream_options=merged.get("stream_options"),
             stream_usage=call.get("stream_usage", self.stream_usage),
         )
+        compat.drop_disabled_keys(payload, self.disabled_params)
         extra = {**(self.extra_body or {}), **(call.get("extra_body") or {})}
         if extra:
             payload.update(extra)

@@ -26,6 +26,7 @@ __all__ = [
     "Translation",
     "apply_disabled_params",
     "check_output_version",
+    "drop_disabled_keys",
     "migration_table_markdown",
     "parse_target",
     "schema_response_format",
@@ -538,6 +539,22 @@ def check_output_version(output_version: str | None, api: str) -> None:
             fix="leave output_version unset (the same blocks as ChatOpenAI's "
             "'responses/v1') or use 'v1' for standard content blocks",
         )
+
+
+# Payload keys a request cannot do without, whatever disabled_params says.
+_ESSENTIAL_KEYS = frozenset({"model", "messages", "input", "stream"})
+
+
+def drop_disabled_keys(payload: dict[str, Any], disabled: Mapping[str, Any] | None) -> None:
+    """Remove top-level payload keys ``disabled_params`` names, as ChatOpenAI does.
+
+    Catches what ParamChat adds itself rather than from an option (``stream_options`` for
+    usage on streams), which ``apply_disabled_params`` cannot see.
+    """
+    for name, values in (disabled or {}).items():
+        essential = name in _ESSENTIAL_KEYS
+        if not essential and name in payload and (values is None or payload[name] in values):
+            del payload[name]
 
 
 def apply_disabled_params(

@@ -135,6 +135,10 @@ def test_disabled_params_never_send_what_they_name() -> None:
     assert "max_completion_tokens" not in payload(alias)
     with pytest.raises(UnknownOptionError):
         chat(disabled_params={"no_such_option": None})
+    # What ParamChat adds itself (usage on streams) is dropped too, for servers that reject it.
+    no_stream_options = chat(disabled_params={"stream_options": None})
+    streamed = no_stream_options.preview_request("hi", stream=True).payload
+    assert "stream_options" not in streamed and streamed["stream"] is True
 
 
 @pytest.mark.parametrize(
