@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -22,6 +21,12 @@ from langchain_paramchat import compat
 from langchain_paramchat.apis.adapter import Adapter, adapter_for, unsupported
 from langchain_paramchat.binding import Bindable
 from langchain_paramchat.compat import ChatOpenAISettings
+from langchain_paramchat.connection import (
+    DEFAULT_TIMEOUT,
+    Connected,
+    is_credential_header,
+    redact_headers,
+)
 from langchain_paramchat.errors import (
     APIError,
     MessageConversionError,
@@ -46,8 +51,6 @@ if TYPE_CHECKING:
 __all__ = ["ParamChat", "RequestPreview"]
 
 logger = logging.getLogger("langchain_paramchat")
-
-DEFAULT_TIMEOUT = 600.0
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,9 @@ _CALL_ARGS = frozenset(
 _TERMINAL_STATUSES = frozenset({"completed", "incomplete", "failed", "cancelled"})
 
 
-class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpenAISettings):
+class ParamChat(
+    Connected, TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpenAISettings
+):
     """Chat model for OpenAI models with every request option, on Chat Completions or Responses.
 
     Each field below the client settings is a request option (see the README's option
@@ -205,7 +210,7 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpen
         kwargs = serialized.get("kwargs")
         if isinstance(kwargs, dict) and isinstance(self.default_headers, Mapping):
             kwargs["default_headers"] = {
-                k: v for k, v in self.default_headers.items() if not _CREDENTIAL_HEADER.search(k)
+                k: v for k, v in self.default_headers.items() if not is_credential_header(k)
             }
         return serialized
 
@@ -327,59 +332,6 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpen
 
         finish = Finish(decided, bound_tools, compat.parse_target(kwargs))
         return _Prepared(decided, payload, adapter, merged, finish)
-
-    # --- transport ------------------------------------------------------------------------
-
-    @property
-    def transport(self) -> Any:
-        """Return the (lazily built, reused) transport for this model's client settings."""
-        if self._transport is None:
-            from langchain_paramchat.transport import shared_transport
-
-            settings = self._client_settings()
-            self._transport = shared_transport(settings)
-        return self._transport
-
-    def _client_settings(self) -> Any:
-        """Return the transport settings; bad ones (timeout, retries) raise ``OptionError``."""
-        from langchain_paramchat.retry import RetryPolicy
-        from langchain_paramchat.transport import ClientSettings
-
-        policy = self.retry_policy or RetryPolicy(max_retries=self.max_retries)
-        return ClientSettings(
-            api_key=self.api_key.get_secret_value() if self.api_key else None,
-            base_url=self.base_url,
-            organization=self.organization,
-            project=self.project,
-            timeout=self.timeout if self.timeout is not None else DEFAULT_TIMEOUT,
-            stream_idle_timeout=self.stream_idle_timeout,
-            total_timeout=self.total_timeout,
-            default_headers=self.default_headers,
-            default_query=self.default_query,
-            http_client=self.http_client,
-            http_async_client=self.http_async_client,
-            retry=policy,
-            hooks=self._pacer(),
-        )
-
-    def _pacer(self) -> Any:
-        """Return the pacer shared by every model with this key and base URL, if pacing."""
-        if not self.pace:
-            return None
-        from langchain_paramchat.pacer import shared_pacer
-
-        key = self.api_key.get_secret_value() if self.api_key else None
-        return shared_pacer(key, self.base_url)
-
-    def _transport_for(self, options: Mapping[str, Any]) -> Any:
-        """Return the transport for one call: flex calls get flex's timeout and fallback."""
-        if options.get("service_tier") != "flex":
-            return self.transport
-        if self._flex_transport is None:
-            from langchain_paramchat.flex import flex_transport
-
-            self._flex_transport = flex_transport(self)
-        return self._flex_transport
 
     # --- background responses -------------------------------------------------------------
 
@@ -629,14 +581,6 @@ class ParamChat(TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpen
             stream_partial=stream_partial,
             **kwargs,
         )
-
-
-_CREDENTIAL_HEADER = re.compile(r"auth|key|token|secret|cookie|password|session", re.I)
-
-
-def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """Return ``headers`` with credential-looking values replaced by ``'**********'``."""
-    return {k: "**********" if _CREDENTIAL_HEADER.search(k) else v for k, v in headers.items()}
 
 
 def _choice(choice: Any, tools: tuple[NeutralTool, ...] | None) -> NeutralChoice | None:

@@ -1,0 +1,101 @@
+"""How a model reaches the API: its transport, built once from its client settings.
+
+``ParamChat`` mixes ``Connected`` in; the fields it reads (key, base URL, timeouts, retry
+policy, pacing, HTTP clients) are ParamChat's own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+__all__ = ["DEFAULT_TIMEOUT", "Connected", "is_credential_header", "redact_headers"]
+
+DEFAULT_TIMEOUT = 600.0
+
+
+class Connected:
+    """The transport of a model: shared by models with the same client settings."""
+
+    if TYPE_CHECKING:  # fields and private attributes ParamChat declares
+        _transport: Any
+        _flex_transport: Any
+        api_key: Any
+        base_url: str | None
+        organization: str | None
+        project: str | None
+        timeout: Any
+        stream_idle_timeout: float | None
+        total_timeout: float | None
+        max_retries: int
+        retry_policy: Any
+        pace: bool
+        default_headers: dict[str, str] | None
+        default_query: dict[str, Any] | None
+        http_client: Any
+        http_async_client: Any
+
+    @property
+    def transport(self) -> Any:
+        """Return the (lazily built, reused) transport for this model's client settings."""
+        if self._transport is None:
+            from langchain_paramchat.transport import shared_transport
+
+            settings = self._client_settings()
+            self._transport = shared_transport(settings)
+        return self._transport
+
+    def _client_settings(self) -> Any:
+        """Return the transport settings; bad ones (timeout, retries) raise ``OptionError``."""
+        from langchain_paramchat.retry import RetryPolicy
+        from langchain_paramchat.transport import ClientSettings
+
+        policy = self.retry_policy or RetryPolicy(max_retries=self.max_retries)
+        return ClientSettings(
+            api_key=self.api_key.get_secret_value() if self.api_key else None,
+            base_url=self.base_url,
+            organization=self.organization,
+            project=self.project,
+            timeout=self.timeout if self.timeout is not None else DEFAULT_TIMEOUT,
+            stream_idle_timeout=self.stream_idle_timeout,
+            total_timeout=self.total_timeout,
+            default_headers=self.default_headers,
+            default_query=self.default_query,
+            http_client=self.http_client,
+            http_async_client=self.http_async_client,
+            retry=policy,
+            hooks=self._pacer(),
+        )
+
+    def _pacer(self) -> Any:
+        """Return the pacer shared by every model with this key and base URL, if pacing."""
+        if not self.pace:
+            return None
+        from langchain_paramchat.pacer import shared_pacer
+
+        key = self.api_key.get_secret_value() if self.api_key else None
+        return shared_pacer(key, self.base_url)
+
+    def _transport_for(self, options: Mapping[str, Any]) -> Any:
+        """Return the transport for one call: flex calls get flex's timeout and fallback."""
+        if options.get("service_tier") != "flex":
+            return self.transport
+        if self._flex_transport is None:
+            from langchain_paramchat.flex import flex_transport
+
+            self._flex_transport = flex_transport(self)
+        return self._flex_transport
+
+
+_CREDENTIAL_HEADER = re.compile(r"auth|key|token|secret|cookie|password|session", re.I)
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Return ``headers`` with credential-looking values replaced by ``'**********'``."""
+    return {k: "**********" if _CREDENTIAL_HEADER.search(k) else v for k, v in headers.items()}
+
+
+def is_credential_header(name: str) -> bool:
+    """Return True for a header name that looks like it carries a credential."""
+    return _CREDENTIAL_HEADER.search(name) is not None
