@@ -214,12 +214,12 @@ def _answer_chunks(answer: _Answer, body: dict[str, Any], chunk: Any) -> None:
         {"content": [], "refusal": None} if wants else None,
     )
     if one.text is not None and not one.audio:
-        for piece in pieces(one.text, one.chunk_size):
-            lp = {"content": token_logprobs([piece], top), "refusal": None} if wants else None
+        for n, piece in enumerate(pieces(one.text, one.chunk_size)):
+            lp = {"content": token_logprobs([piece], top, n), "refusal": None} if wants else None
             chunk(i, {"content": piece}, lp)
     if one.refusal is not None:
-        for piece in pieces(one.refusal, one.chunk_size):
-            lp = {"content": None, "refusal": token_logprobs([piece], top)} if wants else None
+        for n, piece in enumerate(pieces(one.refusal, one.chunk_size)):
+            lp = {"content": None, "refusal": token_logprobs([piece], top, n)} if wants else None
             chunk(i, {"refusal": piece}, lp)
     if one.audio:
         chunk(i, {"audio": {"id": answer.audio_id, "transcript": ""}})

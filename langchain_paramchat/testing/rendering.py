@@ -57,10 +57,14 @@ def arguments_text(call: ToolCall) -> str:
     return call.arguments if isinstance(call.arguments, str) else json.dumps(call.arguments)
 
 
-def token_logprobs(tokens: list[str], top: int) -> list[dict[str, Any]]:
-    """Return deterministic per-token logprob entries with ``top`` alternatives each."""
+def token_logprobs(tokens: list[str], top: int, start: int = 0) -> list[dict[str, Any]]:
+    """Return deterministic per-token logprob entries with ``top`` alternatives each.
+
+    ``start`` is the position of the first token in the whole answer, so a stream that
+    sends one token per chunk reports the same values as the full reply.
+    """
     entries = []
-    for i, token in enumerate(tokens):
+    for i, token in enumerate(tokens, start):
         logprob = -round(0.01 * (1 + i % 7), 4)
         alternatives = [{"token": token, "logprob": logprob, "bytes": list(token.encode())}] + [
             {

@@ -82,6 +82,25 @@ REPLIES = {
         chunk_size=3,
     ),
     "refusal": Reply(refusal="I can't help with that."),
+    "reasoning": Reply(
+        text="42",
+        reasoning_summary=["Think.", "Answer."],
+        usage=Usage(5, 9, reasoning_tokens=4),
+        chunk_size=2,
+    ),
+    "logprobs": Reply(text="Yes it is", logprobs=True, chunk_size=3),
+    "citations": Reply(
+        text="Paris is the capital.",
+        citations=[
+            {
+                "type": "url_citation",
+                "url": "https://example.com",
+                "title": "Example",
+                "start_index": 0,
+                "end_index": 5,
+            }
+        ],
+    ),
     "bad_args": Reply(tool_calls=[ToolCall("GetWeather", '{"city": Paris}', id="call_c")]),
 }
 
@@ -91,6 +110,12 @@ REPLIES = {
 def test_stream_merges_to_the_invoke_result_field_by_field(
     fake_openai: FakeOpenAI, make_model: Factory, api: str, name: str
 ) -> None:
+    if (name, api) == ("citations", "chat_completions"):
+        pytest.xfail(
+            "a Chat Completions stream sends annotations after the text, as a str content "
+            "stream; invoke returns one text block with them, which a str stream cannot merge "
+            "into"
+        )
     fake_openai.add(REPLIES[name], REPLIES[name])
     model = make_model(api=api).bind_tools([GetWeather], strict=True)
     invoked = model.invoke("Weather in Paris and Rome?")
