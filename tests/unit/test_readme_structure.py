@@ -106,3 +106,17 @@ def test_every_paramchat_setting_and_option_is_named_somewhere() -> None:
     own = [name for name in ParamChat.model_fields if name not in BaseChatModel.model_fields]
     assert len(own) > 40
     assert [name for name in own if f"`{name}`" not in text and f"{name}=" not in text] == []
+
+
+def test_module_map_names_modules_that_exist() -> None:
+    section = _sections()["How it works"]
+    package = ROOT / "langchain_paramchat"
+    named = re.findall(r"^\| \w+ \| `([\w/<>.]+)`", section, flags=re.M)
+    assert len(named) > 10
+    missing = [
+        name
+        for name in named
+        for api in ("chat_completions", "responses")
+        if not (package / name.replace("<api>", api)).exists()
+    ]
+    assert missing == []
