@@ -436,14 +436,36 @@ class ParamChat(
         prepared = self._prepare(messages, stop, kwargs, stream=True)
         state = prepared.finish.stream(prepared.adapter.stream_parser())
         transport = self._transport_for(prepared.options)
+        restarts = 0
         with transport.stream_events(prepared.adapter.path, prepared.payload) as events:
             if self.include_response_headers:
                 state.fields.headers_from = events
+            # Chunks without content (role, ids) wait for the first content: a break before
+            # it is retried, and the retry's chunks must not mix with the lost attempt's.
+            held: list[ChatGenerationChunk] = []
             try:
                 for event, data in events:
+                    if events.restarts != restarts:  # resent before any content: start over
+                        restarts = events.restarts
+                        held = []
+                        state = prepared.finish.stream(prepared.adapter.stream_parser())
+                        if self.include_response_headers:
+                            state.fields.headers_from = events
                     chunk = state.feed(event, data)
                     if chunk is None:
                         continue
+                    if not events.committed:
+                        if not _has_content(chunk):
+                            held.append(chunk)
+                            continue
+                        events.commit()  # from here a break is never retried
+                        held.append(chunk)
+                        chunk = held.pop(0)
+                        while held:
+                            if run_manager:
+                                run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                            yield chunk
+                            chunk = held.pop(0)
                     if run_manager:
                         run_manager.on_llm_new_token(chunk.text, chunk=chunk)
                     yield chunk
@@ -453,6 +475,10 @@ class ParamChat(
                 if error is exc:
                     raise
                 raise error from exc
+        for chunk in held:  # a stream that ended without content
+            if run_manager:
+                run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+            yield chunk
         if last is not None:
             yield last
 
@@ -466,14 +492,36 @@ class ParamChat(
         prepared = self._prepare(messages, stop, kwargs, stream=True)
         state = prepared.finish.stream(prepared.adapter.stream_parser())
         transport = self._transport_for(prepared.options)
+        restarts = 0
         async with transport.astream_events(prepared.adapter.path, prepared.payload) as events:
             if self.include_response_headers:
                 state.fields.headers_from = events
+            # Chunks without content (role, ids) wait for the first content: a break before
+            # it is retried, and the retry's chunks must not mix with the lost attempt's.
+            held: list[ChatGenerationChunk] = []
             try:
                 async for event, data in events:
+                    if events.restarts != restarts:  # resent before any content: start over
+                        restarts = events.restarts
+                        held = []
+                        state = prepared.finish.stream(prepared.adapter.stream_parser())
+                        if self.include_response_headers:
+                            state.fields.headers_from = events
                     chunk = state.feed(event, data)
                     if chunk is None:
                         continue
+                    if not events.committed:
+                        if not _has_content(chunk):
+                            held.append(chunk)
+                            continue
+                        events.commit()  # from here a break is never retried
+                        held.append(chunk)
+                        chunk = held.pop(0)
+                        while held:
+                            if run_manager:
+                                await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                            yield chunk
+                            chunk = held.pop(0)
                     if run_manager:
                         await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
                     yield chunk
@@ -483,6 +531,10 @@ class ParamChat(
                 if error is exc:
                     raise
                 raise error from exc
+        for chunk in held:  # a stream that ended without content
+            if run_manager:
+                await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+            yield chunk
         if last is not None:
             yield last
 
@@ -581,6 +633,14 @@ class ParamChat(
             stream_partial=stream_partial,
             **kwargs,
         )
+
+
+def _has_content(chunk: ChatGenerationChunk) -> bool:
+    """Return True when a chunk carries text, a tool call, reasoning or audio for the caller."""
+    message = chunk.message
+    return bool(
+        message.content or getattr(message, "tool_call_chunks", None) or message.additional_kwargs
+    )
 
 
 def _choice(choice: Any, tools: tuple[NeutralTool, ...] | None) -> NeutralChoice | None:

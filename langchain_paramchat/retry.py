@@ -225,6 +225,39 @@ class RetryPolicy:
             exc.reraise()
         return result
 
+    def restart_wait(
+        self, exc: BaseException, failed_attempts: int, started: float
+    ) -> float | None:
+        """Return the wait before resending a stream that broke before any content, or None.
+
+        ``failed_attempts`` counts the failures so far and ``started`` is this policy's
+        ``clock()`` when the call began. None (give up) when ``exc`` is not retryable, retries
+        or the deadline are used up, the server asks for too long a wait, or the policy is
+        a custom tenacity one (it cannot be asked). A retry is logged as in :meth:`call`.
+        """
+        if self.retrying is not None or failed_attempts > self.max_retries:
+            return None
+        if not is_retryable(exc) or self._asks_too_long(exc):
+            return None
+        wait = self.wait_for(exc, failed_attempts)
+        if self.deadline is not None and self.clock() - started + wait > self.deadline:
+            return None
+        reason = retry_reason(exc)
+        logger.warning(
+            "OpenAI stream attempt %d of %d broke before any content (%s); retrying in %.2f s",
+            failed_attempts,
+            self.max_retries + 1,
+            reason,
+            wait,
+            extra={
+                "paramchat_attempt": failed_attempts,
+                "paramchat_wait": wait,
+                "paramchat_reason": reason,
+                "paramchat_status_code": getattr(exc, "status_code", None),
+            },
+        )
+        return wait
+
     def _may_retry(self, exc: BaseException) -> bool:
         if self.retrying is not None:
             return True  # a custom policy decides for itself

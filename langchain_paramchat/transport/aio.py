@@ -143,19 +143,30 @@ class AsyncTransport(TransportBase):
 
         response, events, first = await self._arun(attempt, attempts)
         stream.headers = response.headers
+        started = self._policy.clock()
+        failures = 0
         try:
-            if first is None:
-                return
-            yield first
-            received = 1
-            try:
-                async for event in events:
-                    yield event
-                    received += 1
-            except ResponseFormatError:
-                raise
-            except APIError as exc:
-                raise interrupted(exc, received) from exc
+            while first is not None:
+                yield first
+                received = 1
+                try:
+                    async for event in events:
+                        yield event
+                        received += 1
+                    return
+                except ResponseFormatError:
+                    raise
+                except APIError as exc:
+                    failures += 1
+                    wait = None if stream.committed else self._restart_wait(exc, failures, started)
+                    if wait is None:
+                        raise interrupted(exc, received) from exc
+                await events.aclose()
+                await response.aclose()
+                await self._policy.async_sleep(wait)
+                response, events, first = await self._arun(attempt, attempts)
+                stream.headers = response.headers
+                stream.restarts += 1
         finally:
             await events.aclose()
             await response.aclose()

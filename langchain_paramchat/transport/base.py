@@ -156,6 +156,10 @@ class TransportBase:
         err.__context__ = exc
         return err
 
+    def _restart_wait(self, exc: APIError, failures: int, started: float) -> float | None:
+        """Return the wait before resending a stream that broke before any content."""
+        return self._policy.restart_wait(exc, failures, started)
+
     def _check_deadline(self, attempts: Attempts) -> None:
         if attempts.deadline is not None and time.monotonic() > attempts.deadline:
             raise self._deadline_error()

@@ -28,12 +28,23 @@ class EventStream(Iterator[Event]):
     stream that ends without one ends the iteration normally with ``done`` False, so the
     caller decides whether it was truncated. ``headers`` holds the HTTP response headers once
     the first event has arrived (None before).
+
+    Until the caller calls :meth:`commit` (when it first hands content to its own caller), a
+    stream that breaks is sent again under the retry policy and its events start over:
+    ``restarts`` then goes up by one before the first event of the new attempt, so the
+    caller can reset its parser.
     """
 
     def __init__(self, run: Callable[[EventStream], Generator[Event, None, None]]) -> None:
         self.done = False
         self.headers: Mapping[str, str] | None = None
+        self.committed = False
+        self.restarts = 0
         self._events = run(self)
+
+    def commit(self) -> None:
+        """Say that content was delivered: from now on a break is never retried."""
+        self.committed = True
 
     def __next__(self) -> Event:
         return next(self._events)
@@ -55,7 +66,13 @@ class AsyncEventStream(AsyncIterator[Event]):
     def __init__(self, run: Callable[[AsyncEventStream], AsyncGenerator[Event, None]]) -> None:
         self.done = False
         self.headers: Mapping[str, str] | None = None
+        self.committed = False
+        self.restarts = 0
         self._events = run(self)
+
+    def commit(self) -> None:
+        """Say that content was delivered: from now on a break is never retried."""
+        self.committed = True
 
     async def __anext__(self) -> Event:
         return await self._events.__anext__()

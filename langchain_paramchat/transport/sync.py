@@ -152,19 +152,30 @@ class SyncTransport(TransportBase):
 
         response, events, first = self._run(attempt, attempts)
         stream.headers = response.headers
+        started = self._policy.clock()
+        failures = 0
         try:
-            if first is None:
-                return
-            yield first
-            received = 1
-            try:
-                for event in events:
-                    yield event
-                    received += 1
-            except ResponseFormatError:
-                raise
-            except APIError as exc:
-                raise interrupted(exc, received) from exc
+            while first is not None:
+                yield first
+                received = 1
+                try:
+                    for event in events:
+                        yield event
+                        received += 1
+                    return
+                except ResponseFormatError:
+                    raise
+                except APIError as exc:
+                    failures += 1
+                    wait = None if stream.committed else self._restart_wait(exc, failures, started)
+                    if wait is None:
+                        raise interrupted(exc, received) from exc
+                events.close()
+                response.close()
+                self._policy.sleep(wait)
+                response, events, first = self._run(attempt, attempts)
+                stream.headers = response.headers
+                stream.restarts += 1
         finally:
             events.close()
             response.close()

@@ -213,15 +213,6 @@ async def test_json_reply_dropped_halfway_is_retried(
     assert creates(fake_openai) == 2
 
 
-EARLY_DROP_NOT_RETRIED = (
-    "bug: client.Transport._stream/_astream retry only until the first SSE event, and "
-    "ParamChat._stream/_astream cannot retry at all; a drop after Responses' lifecycle events "
-    "or Chat Completions' role-only chunk, before any text, raises StreamInterruptedError "
-    "(received None or an empty chunk) instead of retrying"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=EARLY_DROP_NOT_RETRIED)
 @pytest.mark.parametrize("mode", STREAM_MODES)
 @pytest.mark.parametrize("api", APIS)
 async def test_stream_dropped_before_any_text_is_retried(
@@ -234,6 +225,39 @@ async def test_stream_dropped_before_any_text_is_retried(
     assert out.error is None
     assert out.text == ANSWER
     assert creates(fake_openai) == 2
+
+
+@pytest.mark.parametrize("api", APIS)
+async def test_a_retried_early_drop_leaves_nothing_of_the_lost_attempt(
+    fake_openai: FakeOpenAI, chat: Factory, api: str
+) -> None:
+    fake_openai.add(
+        Fault.drop_mid_stream(after_events=EVENTS_BEFORE_TEXT[api], reply=Reply(text="lost")),
+        Reply(text=ANSWER),
+    )
+    chunks = [chunk async for chunk in chat(api).astream(PROMPT)]
+    merged = chunks[0]
+    for chunk in chunks[1:]:
+        merged += chunk
+    assert merged.text == ANSWER
+    # One attempt's metadata only: concatenated ids or model names would show a mix.
+    assert merged.response_metadata["model_name"] == "gpt-4o-mini"
+    assert merged.id == merged.response_metadata["id"]
+    assert merged.id.count("-") <= 1 and merged.id.count("_") <= 1
+
+
+@pytest.mark.parametrize("mode", STREAM_MODES)
+@pytest.mark.parametrize("api", APIS)
+async def test_an_early_drop_every_time_gives_up_after_the_retries(
+    fake_openai: FakeOpenAI, chat: Factory, api: str, mode: str
+) -> None:
+    drop = Fault.drop_mid_stream(after_events=EVENTS_BEFORE_TEXT[api], reply=Reply(text="x"))
+    fake_openai.add(drop, drop, drop)
+    spare(fake_openai)
+    out = await call(chat(api), mode)
+    out.raised(StreamInterruptedError)
+    assert out.chunks == []  # nothing of a lost attempt reached the caller
+    assert creates(fake_openai) == 3  # max_retries=2
 
 
 # --- the policy's knobs through ParamChat ---------------------------------------------------------

@@ -286,13 +286,33 @@ def test_stream_is_retried_before_its_first_event(
 # --- faults mid-stream ------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_a_drop_before_commit_is_resent_and_counted_in_restarts(
+    fake_openai: FakeOpenAI, use_async: bool
+) -> None:
+    transport = make_transport(fake_openai.base_url)
+    fake_openai.add(Fault.drop_mid_stream(after_events=1, reply=Reply(text="lost")), "kept")
+    if use_async:
+        events: Any = transport.astream_events(CHAT, STREAM_BODY)
+        seen = [(events.restarts, data) async for _, data in events]
+    else:
+        events = transport.stream_events(CHAT, STREAM_BODY)
+        seen = [(events.restarts, data) for _, data in events]
+    assert seen[0][0] == 0 and seen[-1][0] == 1  # the caller can tell the attempts apart
+    texts = [d["choices"][0]["delta"].get("content") for r, d in seen if r == 1 and d["choices"]]
+    assert "".join(t for t in texts if t) == "kept"
+    assert creates(fake_openai) == 2
+
+
 def test_drop_after_first_event_interrupts_without_retry(
     fake_openai: FakeOpenAI, transport: Transport
 ) -> None:
     fake_openai.add(Fault.drop_mid_stream(after_events=1, reply=Reply(text="a long answer")))
     received = []
     with pytest.raises(StreamInterruptedError) as info:
-        for event in transport.stream_events(CHAT, STREAM_BODY):
+        events = transport.stream_events(CHAT, STREAM_BODY)
+        for event in events:
+            events.commit()  # the caller handed content on: never resend
             received.append(event)
     assert len(received) == 1
     assert creates(fake_openai) == 1
@@ -307,7 +327,9 @@ async def test_async_drop_after_first_event_interrupts_without_retry(
     fake_openai.add(Fault.drop_mid_stream(after_events=2, reply=Reply(text="a long answer")))
     received = []
     with pytest.raises(StreamInterruptedError):
-        async for event in transport.astream_events(CHAT, STREAM_BODY):
+        events = transport.astream_events(CHAT, STREAM_BODY)
+        async for event in events:
+            events.commit()
             received.append(event)
     assert len(received) == 2
     assert creates(fake_openai) == 1
@@ -487,7 +509,9 @@ def test_silence_after_output_is_a_stall_carrying_the_interruption(
     transport = make_transport(server.base_url, stream_idle_timeout=0.3)
     received = []
     with pytest.raises(StreamStalledError) as info:
-        for event in transport.stream_events(CHAT, STREAM_BODY):
+        events = transport.stream_events(CHAT, STREAM_BODY)
+        for event in events:
+            events.commit()
             received.append(event)
     assert received == [(None, {"n": 1})]
     assert isinstance(info.value, StreamInterruptedError)
@@ -504,7 +528,7 @@ def test_keep_alive_comments_do_not_hide_a_stall(raw_sse: list[RawSSE]) -> None:
     raw_sse.append(server)
     transport = make_transport(server.base_url, stream_idle_timeout=0.4)
     with pytest.raises(StreamStalledError):
-        list(transport.stream_events(CHAT, STREAM_BODY))
+        committed(transport.stream_events(CHAT, STREAM_BODY))
 
 
 async def test_async_silence_after_output_is_a_stall(raw_sse: list[RawSSE]) -> None:
@@ -513,7 +537,9 @@ async def test_async_silence_after_output_is_a_stall(raw_sse: list[RawSSE]) -> N
     transport = make_transport(server.base_url, stream_idle_timeout=0.3)
     received = []
     with pytest.raises(StreamStalledError):
-        async for event in transport.astream_events(CHAT, STREAM_BODY):
+        events = transport.astream_events(CHAT, STREAM_BODY)
+        async for event in events:
+            events.commit()
             received.append(event)
     assert len(received) == 1
     await transport.aclose()
@@ -590,6 +616,15 @@ def test_malformed_json_is_a_format_error(
 # --- secrecy ----------------------------------------------------------------------------------
 
 
+def committed(events: Any) -> list[Any]:
+    """Read a stream as a caller that hands every event on (so a break is never resent)."""
+    received = []
+    for event in events:
+        events.commit()
+        received.append(event)
+    return received
+
+
 def test_api_key_never_reaches_logs_errors_or_reprs(
     fake_openai: FakeOpenAI, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -608,7 +643,7 @@ def test_api_key_never_reaches_logs_errors_or_reprs(
         for call in (
             lambda: transport.post_json(CHAT, BODY),
             lambda: transport.post_json(CHAT, BODY),
-            lambda: list(transport.stream_events(CHAT, STREAM_BODY)),
+            lambda: committed(transport.stream_events(CHAT, STREAM_BODY)),
             lambda: transport.post_json(CHAT, BODY),
         ):
             with pytest.raises(APIError if len(errors) < 3 else ResponseFormatError) as info:
