@@ -44,7 +44,7 @@ from langchain_paramchat.token_count import TokenCounting
 
 if TYPE_CHECKING:
     from langchain_paramchat.batch import BatchJob
-    from langchain_paramchat.finish import Finish
+    from langchain_paramchat.finish import Finish, FinishedStream
     from langchain_paramchat.tool_choice import NeutralChoice
     from langchain_paramchat.tools import NeutralTool
 
@@ -70,6 +70,14 @@ class _Prepared:
     adapter: Adapter
     options: dict[str, Any]
     finish: Finish
+
+    def result(self, body: dict[str, Any], headers: Mapping[str, str] | None) -> ChatResult:
+        """Return the finished result of the reply ``body``."""
+        return self.finish.result(self.adapter.parse_reply(body, self.payload), body, headers)
+
+    def stream_state(self) -> FinishedStream:
+        """Return a fresh finishing state for one stream of the reply."""
+        return self.finish.stream(self.adapter.stream_parser(self.payload))
 
 
 # Keyword arguments a call may carry besides options.
@@ -382,7 +390,7 @@ class ParamChat(
         else:
             body = transport.post_json(prepared.adapter.path, prepared.payload)
         body = self._poll(prepared.adapter, body, prepared.options)
-        return prepared.finish.result(prepared.adapter.parse_reply(body), body, headers)
+        return prepared.result(body, headers)
 
     async def _agenerate(
         self,
@@ -404,7 +412,7 @@ class ParamChat(
         else:
             body = await transport.apost_json(prepared.adapter.path, prepared.payload)
         body = await self._apoll(prepared.adapter, body, prepared.options)
-        return prepared.finish.result(prepared.adapter.parse_reply(body), body, headers)
+        return prepared.result(body, headers)
 
     def _poll(
         self, adapter: Adapter, body: dict[str, Any], options: Mapping[str, Any]
@@ -434,7 +442,7 @@ class ParamChat(
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         prepared = self._prepare(messages, stop, kwargs, stream=True)
-        state = prepared.finish.stream(prepared.adapter.stream_parser())
+        state = prepared.stream_state()
         transport = self._transport_for(prepared.options)
         restarts = 0
         with transport.stream_events(prepared.adapter.path, prepared.payload) as events:
@@ -448,7 +456,7 @@ class ParamChat(
                     if events.restarts != restarts:  # resent before any content: start over
                         restarts = events.restarts
                         held = []
-                        state = prepared.finish.stream(prepared.adapter.stream_parser())
+                        state = prepared.stream_state()
                         if self.include_response_headers:
                             state.fields.headers_from = events
                     chunk = state.feed(event, data)
@@ -490,7 +498,7 @@ class ParamChat(
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         prepared = self._prepare(messages, stop, kwargs, stream=True)
-        state = prepared.finish.stream(prepared.adapter.stream_parser())
+        state = prepared.stream_state()
         transport = self._transport_for(prepared.options)
         restarts = 0
         async with transport.astream_events(prepared.adapter.path, prepared.payload) as events:
@@ -504,7 +512,7 @@ class ParamChat(
                     if events.restarts != restarts:  # resent before any content: start over
                         restarts = events.restarts
                         held = []
-                        state = prepared.finish.stream(prepared.adapter.stream_parser())
+                        state = prepared.stream_state()
                         if self.include_response_headers:
                             state.fields.headers_from = events
                     chunk = state.feed(event, data)

@@ -73,12 +73,18 @@ class Adapter(Protocol):
         """Return the exact JSON body to POST to ``path``."""
         ...
 
-    def parse_reply(self, body: dict[str, Any]) -> ChatResult:
-        """Return the ``ChatResult`` for a reply body; raise ``APIError`` if it reports failure."""
+    def parse_reply(
+        self, body: dict[str, Any], request: Mapping[str, Any] | None = None
+    ) -> ChatResult:
+        """Return the ``ChatResult`` for a reply body; raise ``APIError`` if it reports failure.
+
+        ``request`` is the body that was sent (when known): invoke and stream read the same
+        request options, so both give content the same shape.
+        """
         ...
 
-    def stream_parser(self) -> StreamParser:
-        """Return a new parser for one stream."""
+    def stream_parser(self, request: Mapping[str, Any] | None = None) -> StreamParser:
+        """Return a new parser for one stream of the reply to ``request``."""
         ...
 
     def poll_path(self, body: Mapping[str, Any]) -> str | None:

@@ -105,19 +105,21 @@ REPLIES = {
 }
 
 
+# Chat Completions cites only when web search is on (as the real API does).
+OPTIONS: dict[tuple[str, str], dict[str, Any]] = {
+    ("citations", "chat_completions"): {"web_search_options": {}},
+}
+
+
 @pytest.mark.parametrize("api", APIS)
 @pytest.mark.parametrize("name", list(REPLIES))
 def test_stream_merges_to_the_invoke_result_field_by_field(
     fake_openai: FakeOpenAI, make_model: Factory, api: str, name: str
 ) -> None:
-    if (name, api) == ("citations", "chat_completions"):
-        pytest.xfail(
-            "a Chat Completions stream sends annotations after the text, as a str content "
-            "stream; invoke returns one text block with them, which a str stream cannot merge "
-            "into"
-        )
     fake_openai.add(REPLIES[name], REPLIES[name])
-    model = make_model(api=api).bind_tools([GetWeather], strict=True)
+    model = make_model(api=api, **OPTIONS.get((name, api), {})).bind_tools(
+        [GetWeather], strict=True
+    )
     invoked = model.invoke("Weather in Paris and Rome?")
     streamed = _merge(list(model.stream("Weather in Paris and Rome?")))
     _assert_same(invoked, streamed)
@@ -126,15 +128,46 @@ def test_stream_merges_to_the_invoke_result_field_by_field(
 
 
 @pytest.mark.parametrize("api", APIS)
+@pytest.mark.parametrize("name", ["tool_calls", "citations"])
 async def test_astream_merges_to_the_ainvoke_result_field_by_field(
-    fake_openai: FakeOpenAI, make_model: Factory, api: str
+    fake_openai: FakeOpenAI, make_model: Factory, api: str, name: str
 ) -> None:
-    reply = REPLIES["tool_calls"]
+    reply = REPLIES[name]
     fake_openai.add(reply, reply)
-    model = make_model(api=api).bind_tools([GetWeather], strict=True)
+    model = make_model(api=api, **OPTIONS.get((name, api), {})).bind_tools(
+        [GetWeather], strict=True
+    )
     invoked = await model.ainvoke("Weather?")
     streamed = _merge([c async for c in model.astream("Weather?")])
     _assert_same(invoked, streamed)
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_cited_text_reads_alike_on_both_apis_invoked_and_streamed(
+    fake_openai: FakeOpenAI, make_model: Factory, api: str
+) -> None:
+    reply = REPLIES["citations"]
+    fake_openai.add(reply, reply)
+    model = make_model(api=api, **OPTIONS.get(("citations", api), {}))
+    for message in (model.invoke("Capital?"), _merge(list(model.stream("Capital?")))):
+        assert message.text == "Paris is the capital."
+        [block] = [b for b in message.content_blocks if b["type"] == "text"]
+        assert block["text"] == "Paris is the capital."
+        assert [a["url"] for a in block["annotations"]] == ["https://example.com"]  # type: ignore[typeddict-item]
+
+
+def test_citations_without_web_search_stay_beside_string_content(
+    fake_openai: FakeOpenAI, make_model: Factory
+) -> None:
+    # A server citing without web search: content stays a string, citations are not dropped.
+    reply = REPLIES["citations"]
+    fake_openai.add(reply, reply)
+    model = make_model(api="chat_completions")
+    invoked = model.invoke("Capital?")
+    streamed = _merge(list(model.stream("Capital?")))
+    _assert_same(invoked, streamed)
+    assert invoked.content == "Paris is the capital."
+    assert invoked.additional_kwargs["annotations"][0]["url"] == "https://example.com"
 
 
 @pytest.mark.parametrize("api", APIS)

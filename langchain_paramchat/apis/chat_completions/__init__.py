@@ -56,17 +56,24 @@ class ChatCompletionsAdapter:
             stream_options=options,
         )
 
-    def parse_reply(self, body: dict[str, Any]) -> ChatResult:
-        """Return one generation per choice."""
-        return reply.parse_response(body)
+    def parse_reply(
+        self, body: dict[str, Any], request: Mapping[str, Any] | None = None
+    ) -> ChatResult:
+        """Return one generation per choice; with web search, text as a cited block."""
+        return reply.parse_response(body, blocks=_web_search(request))
 
-    def stream_parser(self) -> stream.StreamParser:
+    def stream_parser(self, request: Mapping[str, Any] | None = None) -> stream.StreamParser:
         """Return a parser for one ``chat.completion.chunk`` stream."""
-        return stream.StreamParser()
+        return stream.StreamParser(blocks=_web_search(request))
 
     def poll_path(self, body: Mapping[str, Any]) -> str | None:
         """Return None: Chat Completions has no background replies."""
         return None
+
+
+def _web_search(request: Mapping[str, Any] | None) -> bool:
+    # Only web search makes Chat Completions cite; its text then takes the Responses shape.
+    return request is not None and "web_search_options" in request
 
 
 ADAPTER: Adapter = ChatCompletionsAdapter()

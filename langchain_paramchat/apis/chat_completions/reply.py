@@ -23,7 +23,7 @@ from langchain_paramchat.apis.reply_parts import (
 )
 from langchain_paramchat.errors import ParamChatError, ResponseFormatError
 
-__all__ = ["base_metadata", "parse_response", "parse_usage"]
+__all__ = ["base_metadata", "flatten_annotations", "parse_response", "parse_usage", "text_block"]
 
 
 def parse_usage(raw: Any) -> Any:
@@ -74,8 +74,25 @@ def _flatten_annotation(annotation: dict[str, Any]) -> dict[str, Any]:
     return annotation
 
 
+def text_block(text: str, annotations: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Return the content block text (and its citations) has when content is a list.
+
+    It is the Responses API's shape (one ``text`` block at ``index`` 0), so ``.text`` and
+    ``.content_blocks`` read both APIs alike and stream fragments merge into it.
+    """
+    block: dict[str, Any] = {"type": "text", "text": text, "index": 0}
+    if annotations:
+        block["annotations"] = annotations
+    return block
+
+
+def flatten_annotations(raw: Any, where: str) -> list[dict[str, Any]]:
+    """Return the reply's ``annotations`` as flat citations (``url_citation`` keys lifted)."""
+    return [_flatten_annotation(a) for a in array(raw, where, "annotations")] if raw else []
+
+
 def _message_from_choice(
-    choice: Mapping[str, Any], body: Mapping[str, Any], usage: Any, where: str
+    choice: Mapping[str, Any], body: Mapping[str, Any], usage: Any, where: str, blocks: bool
 ) -> AIMessage:
     message = choice.get("message")
     if not isinstance(message, Mapping):
@@ -112,15 +129,14 @@ def _message_from_choice(
         fn = obj(raw.get("function"), at, "function")
         parsed = parse_tool_call(fn.get("name"), fn.get("arguments"), raw.get("id"), at)
         (invalid if parsed.get("type") == "invalid_tool_call" else tool_calls).append(parsed)  # type: ignore[arg-type]
-    raw_annotations = message.get("annotations")
-    annotations = (
-        [_flatten_annotation(a) for a in array(raw_annotations, where, "annotations")]
-        if raw_annotations
-        else []
-    )
+    annotations = flatten_annotations(message.get("annotations"), where)
     content: str | list[str | dict[str, Any]] = text
-    if annotations:
-        content = [{"type": "text", "text": text, "annotations": annotations}]
+    if blocks:
+        content = [text_block(text, annotations)] if text or annotations else []
+    elif annotations:
+        # Without web search content stays a string (ChatOpenAI's shape); a stream cannot
+        # merge citations into string text, so both keep them beside it.
+        additional["annotations"] = annotations
     meta = base_metadata(body)
     meta["finish_reason"] = choice.get("finish_reason")
     if choice.get("logprobs") is not None:
@@ -136,21 +152,24 @@ def _message_from_choice(
     )
 
 
-def parse_response(body: Any) -> ChatResult:
+def parse_response(body: Any, *, blocks: bool = False) -> ChatResult:
     """Return a ``ChatResult`` (one generation per choice) for a ``chat.completion`` body.
+
+    With ``blocks`` (calls with web search, whose text carries citations) content is a list
+    holding one ``text_block``, as the stream parser builds it; otherwise it is a string.
 
     Raises ``ResponseFormatError`` naming the field when the body is not a chat.completion
     object: no ``choices``, or a field of the wrong type.
     """
     try:
-        return _parse(obj(body, "Chat Completions reply"))
+        return _parse(obj(body, "Chat Completions reply"), blocks)
     except ParamChatError:
         raise
     except MALFORMED as exc:
         raise malformed("Chat Completions reply", exc) from exc
 
 
-def _parse(body: Mapping[str, Any]) -> ChatResult:
+def _parse(body: Mapping[str, Any], blocks: bool) -> ChatResult:
     choices = body.get("choices")
     if not isinstance(choices, list) or not choices:
         raise ResponseFormatError(
@@ -166,7 +185,9 @@ def _parse(body: Mapping[str, Any]) -> ChatResult:
         else sorted(enumerate(choices), key=lambda p: _index(p[1], p[0]))
     )
     for n, (i, choice) in enumerate(ordered):
-        message = _message_from_choice(choice, body, usage if n == 0 else None, f"choices[{i}]")
+        message = _message_from_choice(
+            choice, body, usage if n == 0 else None, f"choices[{i}]", blocks
+        )
         info = {"finish_reason": choice.get("finish_reason")}
         if choice.get("logprobs") is not None:
             info["logprobs"] = choice["logprobs"]

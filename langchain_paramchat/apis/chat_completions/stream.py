@@ -7,7 +7,12 @@ from typing import Any
 from langchain_core.messages import AIMessageChunk, ToolCallChunk
 from langchain_core.outputs import ChatGenerationChunk
 
-from langchain_paramchat.apis.chat_completions.reply import base_metadata, parse_usage
+from langchain_paramchat.apis.chat_completions.reply import (
+    base_metadata,
+    flatten_annotations,
+    parse_usage,
+    text_block,
+)
 from langchain_paramchat.apis.reply_parts import MALFORMED, array, malformed, obj
 from langchain_paramchat.errors import APIError, ParamChatError, ResponseFormatError
 
@@ -15,9 +20,14 @@ __all__ = ["StreamParser"]
 
 
 class StreamParser:
-    """Turn ``chat.completion.chunk`` events into LangChain chunks, one per event with content."""
+    """Turn ``chat.completion.chunk`` events into LangChain chunks, one per event with content.
 
-    def __init__(self) -> None:
+    With ``blocks`` (calls with web search) text streams as fragments of one ``text`` block
+    that the citations, sent after the text, merge into: the shape ``parse_response`` gives.
+    """
+
+    def __init__(self, *, blocks: bool = False) -> None:
+        self._blocks = blocks
         self._meta_sent = False
         self._audio_keys_sent: set[str] = set()
         self._tool_seen: set[int] = set()
@@ -80,6 +90,15 @@ class StreamParser:
         elif not isinstance(content, str):
             raise ResponseFormatError(f"choices[0].delta.content must be a string, got {content!r}")
         additional: dict[str, Any] = {}
+        annotations = delta.get("annotations")
+        message_content: str | list[str | dict[str, Any]] = content
+        if self._blocks:
+            message_content = [text_block(content)] if content else []
+            if annotations:
+                cited = flatten_annotations(annotations, "choices[0].delta")
+                message_content.append({"type": "text", "annotations": cited, "index": 0})
+        elif annotations:
+            additional["annotations"] = flatten_annotations(annotations, "choices[0].delta")
         if delta.get("refusal"):
             additional["refusal"] = delta["refusal"]
         audio = delta.get("audio")
@@ -111,10 +130,10 @@ class StreamParser:
                     index=index,
                 )
             )
-        if not (content or additional or tool_chunks or usage or meta):
+        if not (message_content or additional or tool_chunks or usage or meta):
             return None
         message = AIMessageChunk(
-            content=content,
+            content=message_content,
             additional_kwargs=additional,
             tool_call_chunks=tool_chunks,
             usage_metadata=usage,
@@ -129,7 +148,9 @@ class StreamParser:
             raise ResponseFormatError(
                 "Chat Completions stream ended before 'data: [DONE]': the reply is incomplete"
             )
-        return ChatGenerationChunk(message=AIMessageChunk(content="", chunk_position="last"))
+        return ChatGenerationChunk(
+            message=AIMessageChunk(content=[] if self._blocks else "", chunk_position="last")
+        )
 
 
 _NO_DELTA: dict[str, Any] = {}

@@ -60,11 +60,13 @@ class ResponsesAdapter:
             stream_options=options,
         )
 
-    def parse_reply(self, body: dict[str, Any]) -> ChatResult:
+    def parse_reply(
+        self, body: dict[str, Any], request: Mapping[str, Any] | None = None
+    ) -> ChatResult:
         """Return the one generation of a ``response`` body."""
         return reply.parse_response(body)
 
-    def stream_parser(self) -> stream.StreamParser:
+    def stream_parser(self, request: Mapping[str, Any] | None = None) -> stream.StreamParser:
         """Return a parser for one Responses event stream."""
         return stream.StreamParser()
 
