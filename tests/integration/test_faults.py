@@ -966,6 +966,7 @@ DOC_PREFIXES = {
     "faults": "tests/integration/test_faults.py",
     "hostile": "tests/integration/test_hostile_inputs.py",
     "load": "tests/integration/test_load.py",
+    "malformed": "tests/integration/test_malformed_replies.py",
     "secrets": "tests/integration/test_secrets.py",
     "sdk": "tests/integration/test_sdk_exceptions.py",
     "sharing": "tests/integration/test_sharing.py",
