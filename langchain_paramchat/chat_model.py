@@ -371,6 +371,19 @@ class ParamChat(
 
     # --- generate ------------------------------------------------------------------------
 
+    def _should_stream(
+        self,
+        *,
+        async_api: bool,
+        run_manager: CallbackManagerForLLMRun | AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> bool:
+        # ``streaming=True`` invoke streams in ``_generate``, whose merge parses tool-call
+        # arguments as invoke does (langchain-core's would complete cut-off JSON).
+        if self.streaming and "stream" not in kwargs:
+            return False
+        return super()._should_stream(async_api=async_api, run_manager=run_manager, **kwargs)
+
     def _generate(
         self,
         messages: list[BaseMessage],
@@ -379,9 +392,9 @@ class ParamChat(
         **kwargs: Any,
     ) -> ChatResult:
         if self.streaming:
-            from langchain_core.language_models.chat_models import generate_from_stream
+            from langchain_paramchat.finish import result_of_stream
 
-            return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
+            return result_of_stream(list(self._stream(messages, stop, run_manager, **kwargs)))
         prepared = self._prepare(messages, stop, kwargs, stream=False)
         transport = self._transport_for(prepared.options)
         headers = None
@@ -400,9 +413,11 @@ class ParamChat(
         **kwargs: Any,
     ) -> ChatResult:
         if self.streaming:
-            from langchain_core.language_models.chat_models import agenerate_from_stream
+            from langchain_paramchat.finish import result_of_stream
 
-            return await agenerate_from_stream(self._astream(messages, stop, run_manager, **kwargs))
+            return result_of_stream(
+                [chunk async for chunk in self._astream(messages, stop, run_manager, **kwargs)]
+            )
         prepared = self._prepare(messages, stop, kwargs, stream=False)
         transport = self._transport_for(prepared.options)
         headers = None

@@ -9,6 +9,11 @@ one means "leave it out" (``tools.drop_default_nulls``). Streamed argument text 
 taken back once yielded, so for tools where that fix-up applies the argument text is held
 back and sent, fixed, with the closing chunk; every other tool's arguments stream as they
 arrive.
+
+A merged stream's tool calls come from langchain-core's partial-JSON parsing, which turns
+argument text cut off by the token limit into a valid call. ``result_of_stream`` (the
+``streaming=True`` invoke) parses the merged argument text the way invoke parses a reply,
+so a cut-off call is an invalid tool call there too.
 """
 
 from __future__ import annotations
@@ -17,17 +22,19 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from langchain_core.messages import AIMessage, AIMessageChunk
+from langchain_core.messages import AIMessage, AIMessageChunk, InvalidToolCall, ToolCall
 from langchain_core.messages.tool import tool_call_chunk
-from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from langchain_core.messages.utils import message_chunk_to_message
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
 from langchain_paramchat.apis.adapter import StreamParser
+from langchain_paramchat.apis.reply_parts import parse_tool_call
 from langchain_paramchat.errors import APIError, StreamInterruptedError
 from langchain_paramchat.reply_fields import ReplyFields
 from langchain_paramchat.routing import Route
 from langchain_paramchat.tools import FunctionTool, NeutralTool, drop_default_nulls
 
-__all__ = ["Finish", "FinishedStream"]
+__all__ = ["Finish", "FinishedStream", "result_of_stream"]
 
 
 _NO_TOOLS: frozenset[str] = frozenset()
@@ -188,3 +195,29 @@ def _merge(chunks: list[ChatGenerationChunk]) -> AIMessageChunk | None:
     for chunk in chunks[1:]:
         merged = merged + chunk.message
     return merged if isinstance(merged, AIMessageChunk) else None
+
+
+def result_of_stream(chunks: Sequence[ChatGenerationChunk]) -> ChatResult:
+    """Return the invoke result of a finished stream: its chunks merged, tool calls as invoke.
+
+    Raises ``ValueError`` when the stream yielded nothing.
+    """
+    if not chunks:
+        raise ValueError("No generations found in stream.")
+    generation = chunks[0] + list(chunks[1:]) if len(chunks) > 1 else chunks[0]
+    merged = generation.message
+    message = message_chunk_to_message(merged)
+    if isinstance(merged, AIMessageChunk) and isinstance(message, AIMessage):
+        valid: list[ToolCall] = []
+        invalid: list[InvalidToolCall] = []
+        for call in merged.tool_call_chunks:
+            parsed = parse_tool_call(call.get("name"), call.get("args"), call.get("id"))
+            if parsed.get("type") == "invalid_tool_call":
+                invalid.append(parsed)  # type: ignore[arg-type]
+            else:
+                valid.append(parsed)  # type: ignore[arg-type]
+        message.tool_calls = valid
+        message.invalid_tool_calls = invalid
+    return ChatResult(
+        generations=[ChatGeneration(message=message, generation_info=generation.generation_info)]
+    )
