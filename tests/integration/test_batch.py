@@ -53,7 +53,10 @@ def _uploads(server: FakeOpenAI) -> list[Any]:
 
 
 def _comparable(message: AIMessage) -> dict[str, Any]:
-    meta = {k: v for k, v in message.response_metadata.items() if k not in ("id", "created")}
+    # Ids and creation times are per reply: a batch line and the invoke it is compared
+    # with are two replies, possibly a second apart.
+    per_reply = ("id", "created", "created_at")
+    meta = {k: v for k, v in message.response_metadata.items() if k not in per_reply}
     content = message.content
     if isinstance(content, list):  # Responses output items carry fresh ids per reply
         content = [
