@@ -243,7 +243,7 @@ async def test_cut_off_tool_arguments_are_invalid_in_ainvoke_and_streaming_ainvo
 @pytest.mark.xfail(
     strict=True,
     reason="chunks merged with '+' get their tool calls from langchain-core's partial-JSON "
-    "parsing of the argument text, which completes '{\"city\": \"Par' into a valid call; no "
+    'parsing of the argument text, which completes \'{"city": "Par\' into a valid call; no '
     "chunk ParamChat can yield changes that without changing the argument text",
 )
 def test_cut_off_tool_arguments_are_invalid_in_the_merged_stream(
