@@ -35,7 +35,31 @@ def execute(path: Path) -> None:
         record_timing=False,
     )
     client.execute()
+    coalesce_streams(notebook)
     nbformat.write(notebook, path)
+
+
+def coalesce_streams(notebook: nbformat.NotebookNode) -> None:
+    """Merge consecutive stdout (or stderr) pieces of a cell into one output.
+
+    A streamed reply arrives in many writes; saved one output each they read the same on
+    GitHub but make every re-run a long diff.
+    """
+    for cell in notebook.cells:
+        merged: list[nbformat.NotebookNode] = []
+        for output in cell.get("outputs", []):
+            last = merged[-1] if merged else None
+            if (
+                output.output_type == "stream"
+                and last is not None
+                and last.output_type == "stream"
+                and last.name == output.name
+            ):
+                last.text += output.text
+            else:
+                merged.append(output)
+        if "outputs" in cell:
+            cell.outputs = merged
 
 
 def main(argv: list[str]) -> int:
