@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from langchain_paramchat.tool_choice import NeutralChoice
     from langchain_paramchat.tools import NeutralTool
 
-__all__ = ["APIS", "Adapter", "StreamParser", "adapter_for", "unsupported"]
+__all__ = ["APIS", "Adapter", "PackageAdapter", "StreamParser", "adapter_for", "unsupported"]
 
 APIS: tuple[Api, ...] = ("chat_completions", "responses")
 
@@ -90,6 +90,77 @@ class Adapter(Protocol):
     def poll_path(self, body: Mapping[str, Any]) -> str | None:
         """Return the path to poll while a reply is still being produced, else None."""
         ...
+
+
+class PackageAdapter:
+    """An ``Adapter`` made of one API package's ``request``, ``reply`` and ``stream`` modules.
+
+    Both APIs build and parse the same way through their modules; a subclass names its
+    modules and overrides only what its API does differently (``stream_options``, what it
+    cannot carry, background polling).
+    """
+
+    api: Api
+    path: str
+    _request: Any
+    _reply: Any
+    _stream: Any
+
+    def unsupported_inputs(self, messages: Sequence[BaseMessage]) -> list[str]:
+        """Name message contents this API cannot carry (so the other API must)."""
+        result: list[str] = self._request.unsupported_inputs(messages)
+        return result
+
+    def unsupported_tools(self, tools: Sequence[NeutralTool]) -> list[str]:
+        """Return []: every tool kind (overridden where an API lacks some)."""
+        return []
+
+    def stream_options(
+        self, options: Mapping[str, Any] | None, stream_usage: bool
+    ) -> dict[str, Any]:
+        """Return the ``stream_options`` to send for the caller's ``options``."""
+        return dict(options or {})
+
+    def build_request(
+        self,
+        messages: Sequence[BaseMessage],
+        *,
+        model: str,
+        placements: dict[str, Any],
+        tools: Sequence[NeutralTool] | None,
+        tool_choice: NeutralChoice | None,
+        stream: bool,
+        stream_options: Mapping[str, Any] | None,
+        stream_usage: bool,
+    ) -> dict[str, Any]:
+        """Return the exact JSON body to POST to ``path``."""
+        request = self._request
+        payload: dict[str, Any] = request.build_payload(
+            messages,
+            model=model,
+            placements=placements,
+            tools=[request.render_tool(t) for t in tools] if tools else None,
+            tool_choice=request.render_tool_choice(tool_choice) if tool_choice else None,
+            stream=stream,
+            stream_options=self.stream_options(stream_options, stream_usage),
+        )
+        return payload
+
+    def parse_reply(
+        self, body: dict[str, Any], request: Mapping[str, Any] | None = None
+    ) -> ChatResult:
+        """Return the ``ChatResult`` for a reply body."""
+        result: ChatResult = self._reply.parse_response(body)
+        return result
+
+    def stream_parser(self, request: Mapping[str, Any] | None = None) -> StreamParser:
+        """Return a new parser for one stream."""
+        parser: StreamParser = self._stream.StreamParser()
+        return parser
+
+    def poll_path(self, body: Mapping[str, Any]) -> str | None:
+        """Return None: no background replies (overridden where an API has them)."""
+        return None
 
 
 _LOADED: dict[str, Adapter] = {}

@@ -5,56 +5,40 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatResult
 
-from langchain_paramchat.apis.adapter import Adapter
+from langchain_paramchat.apis.adapter import Adapter, PackageAdapter
 from langchain_paramchat.apis.chat_completions import reply, request, stream
-from langchain_paramchat.tool_choice import NeutralChoice
 from langchain_paramchat.tools import NeutralTool
 
 __all__ = ["ADAPTER", "ChatCompletionsAdapter"]
 
 
-class ChatCompletionsAdapter:
-    """``POST /chat/completions``: messages, function and custom tools, audio in and out."""
+class ChatCompletionsAdapter(PackageAdapter):
+    """``POST /chat/completions``: messages, function and custom tools, audio in and out.
+
+    It cannot carry images by file_id, files by URL, rich tool results, built-in tools and
+    tools with Responses-only keys (routing sends those to Responses).
+    """
 
     api: Literal["chat_completions"] = "chat_completions"
     path = request.PATH
-
-    def unsupported_inputs(self, messages: Sequence[BaseMessage]) -> list[str]:
-        """Name images by file_id, files by URL and rich tool results (Responses only)."""
-        return request.unsupported_inputs(messages)
+    _request = request
+    _reply = reply
+    _stream = stream
 
     def unsupported_tools(self, tools: Sequence[NeutralTool]) -> list[str]:
         """Name built-in tools and tools with Responses-only keys."""
         return [f"tool {label!r}" for label in request.unsupported_tools(tools)]
 
-    def build_request(
-        self,
-        messages: Sequence[BaseMessage],
-        *,
-        model: str,
-        placements: dict[str, Any],
-        tools: Sequence[NeutralTool] | None,
-        tool_choice: NeutralChoice | None,
-        stream: bool,
-        stream_options: Mapping[str, Any] | None,
-        stream_usage: bool,
+    def stream_options(
+        self, options: Mapping[str, Any] | None, stream_usage: bool
     ) -> dict[str, Any]:
-        """Return the body; streamed calls ask for usage unless ``stream_usage`` is False."""
-        options = dict(stream_options or {})
+        """Ask streamed calls for usage unless ``stream_usage`` is False."""
+        out = dict(options or {})
         if stream_usage:
-            options.setdefault("include_usage", True)
-        return request.build_payload(
-            messages,
-            model=model,
-            placements=placements,
-            tools=[request.render_tool(t) for t in tools] if tools else None,
-            tool_choice=request.render_tool_choice(tool_choice) if tool_choice else None,
-            stream=stream,
-            stream_options=options,
-        )
+            out.setdefault("include_usage", True)
+        return out
 
     def parse_reply(
         self, body: dict[str, Any], request: Mapping[str, Any] | None = None
@@ -65,10 +49,6 @@ class ChatCompletionsAdapter:
     def stream_parser(self, request: Mapping[str, Any] | None = None) -> stream.StreamParser:
         """Return a parser for one ``chat.completion.chunk`` stream."""
         return stream.StreamParser(blocks=_web_search(request))
-
-    def poll_path(self, body: Mapping[str, Any]) -> str | None:
-        """Return None: Chat Completions has no background replies."""
-        return None
 
 
 def _web_search(request: Mapping[str, Any] | None) -> bool:
