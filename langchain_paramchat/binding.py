@@ -23,7 +23,7 @@ else:
     except ImportError:
         _Binding = RunnableBinding
 
-__all__ = ["FORWARDED", "Bindable", "BoundParamChat"]
+__all__ = ["FORWARDED", "Bindable", "BoundParamChat", "StructuredOutput"]
 
 # Model methods that take (input, **call kwargs) and must see the bound kwargs too.
 FORWARDED = frozenset(
@@ -31,7 +31,42 @@ FORWARDED = frozenset(
 )
 
 
-class BoundParamChat(_Binding):
+class StructuredOutput:
+    """``with_structured_output`` for ParamChat and its bound models alike."""
+
+    def with_structured_output(
+        self,
+        schema: Any,
+        *,
+        method: Literal["json_schema", "function_calling", "json_mode"] = "json_schema",
+        strict: bool | None = None,
+        include_raw: bool = False,
+        stream_partial: bool = False,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, Any]:
+        """Return a runnable that answers with ``schema`` (Pydantic class, TypedDict, JSON schema).
+
+        ``json_schema`` (default, strict unless ``strict=False``) uses ``response_format`` /
+        ``text.format``; ``function_calling`` forces a tool call; ``json_mode`` asks for any
+        JSON object. A refusal raises ``RefusalError``, a reply cut by the token limit raises
+        ``LengthLimitError``; with ``include_raw=True`` errors come back as ``parsing_error``.
+        Streaming yields only complete, validated objects (as ChatOpenAI does);
+        ``stream_partial=True`` first yields the growing JSON as plain dicts.
+        """
+        from langchain_paramchat.structured import structured_runnable
+
+        return structured_runnable(
+            self,
+            schema,
+            method=method,
+            strict=strict,
+            include_raw=include_raw,
+            stream_partial=stream_partial,
+            **kwargs,
+        )
+
+
+class BoundParamChat(StructuredOutput, _Binding):
     """A ParamChat with call keyword arguments (and config) bound; previews include them."""
 
     @classmethod
@@ -79,29 +114,6 @@ class BoundParamChat(_Binding):
             bound=self.bound, kwargs=self._merged(fresh.kwargs), config=self.config
         )
 
-    def with_structured_output(
-        self,
-        schema: Any,
-        *,
-        method: Literal["json_schema", "function_calling", "json_mode"] = "json_schema",
-        strict: bool | None = None,
-        include_raw: bool = False,
-        stream_partial: bool = False,
-        **kwargs: Any,
-    ) -> Runnable[LanguageModelInput, Any]:
-        """Return structured output from this bound model (see ``ParamChat``'s method)."""
-        from langchain_paramchat.structured import structured_runnable
-
-        return structured_runnable(
-            self,
-            schema,
-            method=method,
-            strict=strict,
-            include_raw=include_raw,
-            stream_partial=stream_partial,
-            **kwargs,
-        )
-
     def __getattr__(self, name: str) -> Any:
         attr = super().__getattr__(name)
         if name not in FORWARDED or not callable(attr):
@@ -114,7 +126,7 @@ class BoundParamChat(_Binding):
         return with_bound
 
 
-class Bindable:
+class Bindable(StructuredOutput):
     """``bind`` and ``with_config`` for ParamChat, returning a ``BoundParamChat``."""
 
     def bind(self, **kwargs: Any) -> BoundParamChat:

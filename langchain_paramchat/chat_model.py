@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
@@ -625,37 +625,6 @@ class ParamChat(
         if parallel_tool_calls is not None:
             bound["parallel_tool_calls"] = parallel_tool_calls
         return self.bind(**bound)
-
-    def with_structured_output(
-        self,
-        schema: Any,
-        *,
-        method: Literal["json_schema", "function_calling", "json_mode"] = "json_schema",
-        strict: bool | None = None,
-        include_raw: bool = False,
-        stream_partial: bool = False,
-        **kwargs: Any,
-    ) -> Runnable[LanguageModelInput, Any]:
-        """Return a runnable that answers with ``schema`` (Pydantic class, TypedDict, JSON schema).
-
-        ``json_schema`` (default, strict unless ``strict=False``) uses ``response_format`` /
-        ``text.format``; ``function_calling`` forces a tool call; ``json_mode`` asks for any
-        JSON object. A refusal raises ``RefusalError``, a reply cut by the token limit raises
-        ``LengthLimitError``; with ``include_raw=True`` errors come back as ``parsing_error``.
-        Streaming yields only complete, validated objects (as ChatOpenAI does);
-        ``stream_partial=True`` first yields the growing JSON as plain dicts.
-        """
-        from langchain_paramchat.structured import structured_runnable
-
-        return structured_runnable(
-            self,
-            schema,
-            method=method,
-            strict=strict,
-            include_raw=include_raw,
-            stream_partial=stream_partial,
-            **kwargs,
-        )
 
 
 def _has_content(chunk: ChatGenerationChunk) -> bool:
