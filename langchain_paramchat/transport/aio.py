@@ -17,7 +17,7 @@ from langchain_paramchat.transport.base import (
     interrupted,
     not_event_stream,
 )
-from langchain_paramchat.transport.fastpath import afinish_body, direct_request
+from langchain_paramchat.transport.fastpath import afinish_body, direct_request, pool_is_full
 from langchain_paramchat.transport.sse import SSEDecoder
 from langchain_paramchat.transport.streams import AsyncEventStream, Event, JSONReply
 
@@ -217,6 +217,40 @@ class AsyncTransport(TransportBase):
 
     # --- sending --------------------------------------------------------------------------
 
+    async def _send_connecting(
+        self, clients: Any, http: Any, request: httpx2.Request, stream: bool
+    ) -> httpx2.Response:
+        """Send a request that needs a new connection, at most a few connecting at once.
+
+        A connect timeout starts when the connection is opened, but the loop sees it
+        connected only after every task scheduled before it has run. In a burst (1,000
+        calls gathered at once) each connect waited for all the others to start theirs, and
+        on a busy machine that wait, not the network, used up the 10 s. The gate is held
+        until the TCP connect ends (httpcore's ``trace`` extension says when), not for the
+        whole request, so it paces connecting and never caps concurrency.
+        """
+        gate = clients.connect_gate()
+        await gate.acquire()
+        held = True
+
+        def release() -> None:
+            nonlocal held
+            if held:
+                held = False
+                gate.release()
+
+        async def trace(name: str, info: Mapping[str, Any]) -> None:
+            if name.startswith("connection.connect_tcp.") and not name.endswith(".started"):
+                release()
+
+        request.extensions["trace"] = trace
+        try:
+            with self.errors.sending_stream if stream else self.errors.sending:
+                response: httpx2.Response = await http.send(request, stream=stream)
+        finally:
+            release()
+        return response
+
     async def _asend(
         self,
         path: str,
@@ -249,8 +283,11 @@ class AsyncTransport(TransportBase):
             request = direct_request(http, template, body, timeout, n)
             if hooks is not None:
                 await hooks.abefore_send(path, body)
-            with self.errors.sending_stream if stream else self.errors.sending:
-                response = await http.send(request, stream=stream)
+            if pool_is_full(http):
+                response = await self._send_connecting(clients, http, request, stream)
+            else:
+                with self.errors.sending_stream if stream else self.errors.sending:
+                    response = await http.send(request, stream=stream)
             if response.status_code >= 400:
                 if hooks is not None:
                     hooks.after_response(path, response.status_code, response.headers)

@@ -39,6 +39,8 @@ _SHARED: OrderedDict[tuple[Any, ...], SDKClients] = OrderedDict()
 _SHARED_MAX = 16
 _LOCK = threading.Lock()
 _LIVE: weakref.WeakSet[SDKClients] = weakref.WeakSet()
+# How many new connections one event loop opens at a time in a burst.
+_CONNECTING_AT_ONCE = 64
 
 
 class SDKClients:
@@ -61,6 +63,9 @@ class SDKClients:
         # and would keep a WeakKeyDictionary's key alive.
         self._by_loop: dict[int, tuple[weakref.ref[asyncio.AbstractEventLoop], Any, Any]] = {}
         self.templates: dict[tuple[int, str], Template | None] = {}
+        # A semaphore refers to nothing of its loop until used, so weak keys are released.
+        self._gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]
+        self._gates = weakref.WeakKeyDictionary()
         _LIVE.add(self)
 
     @property
@@ -106,6 +111,14 @@ class SDKClients:
         for old in released:
             release_sockets(old)
         return client
+
+    def connect_gate(self) -> asyncio.Semaphore:
+        """Return the running loop's gate for opening connections (see ``aio.py``)."""
+        loop = asyncio.get_running_loop()
+        gate = self._gates.get(loop)
+        if gate is None:
+            gate = self._gates[loop] = asyncio.Semaphore(_CONNECTING_AT_ONCE)
+        return gate
 
     def template(self, client: openai.OpenAI | openai.AsyncOpenAI, path: str) -> Template | None:
         """Return the cached direct-send template of ``client`` for ``POST path``."""

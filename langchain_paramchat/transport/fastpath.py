@@ -30,6 +30,7 @@ __all__ = [
     "direct_request",
     "encode",
     "finish_body",
+    "pool_is_full",
 ]
 
 Template = tuple[httpx2.URL, httpx2.Headers]
@@ -217,6 +218,19 @@ async def afinish_body(response: httpx2.Response, chunks: AsyncIterator[bytes]) 
     except Exception:  # the wait ran out or the read failed: just close
         pass
     await response.aclose()
+
+
+def pool_is_full(http: Any) -> bool:
+    """Return True when a request sent now on ``http`` would have to open a new connection.
+
+    In-flight requests at least as many as pooled connections means no idle one is left
+    (an estimate from two list lengths, so it costs nothing). False when unknown.
+    """
+    try:
+        pool = http._transport._pool
+        return len(pool._requests) >= len(pool._connections)
+    except AttributeError:
+        return False
 
 
 def release_sockets(client: openai.AsyncOpenAI) -> None:

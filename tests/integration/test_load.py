@@ -187,3 +187,32 @@ async def test_finished_streams_return_their_connection_to_the_pool(
         text = "".join([c.text async for c in model.astream(f"stream {i}")])
         assert text == f"Echo: stream {i}"
         assert pool.connections == [connection], "the stream did not give its connection back"
+
+
+async def test_a_burst_opens_connections_a_few_at_a_time(
+    fake_openai: FakeOpenAI, make_model: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The cause of the old flakiness: 1,000 connects started in one loop iteration, each
+    # timed from its start but seen connected only after all the others had started, so a
+    # busy machine ran the 10 s connect timeout out. Now at most 64 connect at once.
+    from httpcore2._backends.anyio import AnyIOBackend
+
+    connecting = 0
+    most = 0
+    connect = AnyIOBackend.connect_tcp
+
+    async def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        nonlocal connecting, most
+        connecting += 1
+        most = max(most, connecting)
+        try:
+            return await connect(self, *args, **kwargs)
+        finally:
+            connecting -= 1
+
+    monkeypatch.setattr(AnyIOBackend, "connect_tcp", counted)
+    models = Models(make_model)
+    answers = await within(100, asyncio.gather(*(models.call(i) for i in range(CALLS))))
+    check_answers(fake_openai, answers, CALLS)
+    assert 0 < most <= 64
+    await models.close()
