@@ -457,44 +457,18 @@ class ParamChat(
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         prepared = self._prepare(messages, stop, kwargs, stream=True)
-        state = prepared.stream_state()
         transport = self._transport_for(prepared.options)
-        restarts = 0
         with transport.stream_events(prepared.adapter.path, prepared.payload) as events:
-            if self.include_response_headers:
-                state.fields.headers_from = events
-            # Chunks without content (role, ids) wait for the first content: a break before
-            # it is retried, and the retry's chunks must not mix with the lost attempt's.
-            held: list[ChatGenerationChunk] = []
+            relay = _Relay(prepared, events, self.include_response_headers)
             try:
                 for event, data in events:
-                    if events.restarts != restarts:  # resent before any content: start over
-                        restarts = events.restarts
-                        held = []
-                        state = prepared.stream_state()
-                        if self.include_response_headers:
-                            state.fields.headers_from = events
-                    chunk = state.feed(event, data)
-                    if chunk is None:
-                        continue
-                    if not events.committed:
-                        if not _has_content(chunk):
-                            held.append(chunk)
-                            continue
-                        events.commit()  # from here a break is never retried
-                        held.append(chunk)
-                        chunk = held.pop(0)
-                        while held:
-                            if run_manager:
-                                run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                            yield chunk
-                            chunk = held.pop(0)
-                    if run_manager:
-                        run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                    yield chunk
-                last = state.close(events.done)
+                    for chunk in relay.take(event, data):
+                        if run_manager:
+                            run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                        yield chunk
+                held, last = relay.close()
             except APIError as exc:
-                error = state.failed(exc)
+                error = relay.state.failed(exc)
                 if error is exc:
                     raise
                 raise error from exc
@@ -513,44 +487,18 @@ class ParamChat(
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         prepared = self._prepare(messages, stop, kwargs, stream=True)
-        state = prepared.stream_state()
         transport = self._transport_for(prepared.options)
-        restarts = 0
         async with transport.astream_events(prepared.adapter.path, prepared.payload) as events:
-            if self.include_response_headers:
-                state.fields.headers_from = events
-            # Chunks without content (role, ids) wait for the first content: a break before
-            # it is retried, and the retry's chunks must not mix with the lost attempt's.
-            held: list[ChatGenerationChunk] = []
+            relay = _Relay(prepared, events, self.include_response_headers)
             try:
                 async for event, data in events:
-                    if events.restarts != restarts:  # resent before any content: start over
-                        restarts = events.restarts
-                        held = []
-                        state = prepared.stream_state()
-                        if self.include_response_headers:
-                            state.fields.headers_from = events
-                    chunk = state.feed(event, data)
-                    if chunk is None:
-                        continue
-                    if not events.committed:
-                        if not _has_content(chunk):
-                            held.append(chunk)
-                            continue
-                        events.commit()  # from here a break is never retried
-                        held.append(chunk)
-                        chunk = held.pop(0)
-                        while held:
-                            if run_manager:
-                                await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                            yield chunk
-                            chunk = held.pop(0)
-                    if run_manager:
-                        await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                    yield chunk
-                last = state.close(events.done)
+                    for chunk in relay.take(event, data):
+                        if run_manager:
+                            await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                        yield chunk
+                held, last = relay.close()
             except APIError as exc:
-                error = state.failed(exc)
+                error = relay.state.failed(exc)
                 if error is exc:
                     raise
                 raise error from exc
@@ -625,6 +573,56 @@ class ParamChat(
         if parallel_tool_calls is not None:
             bound["parallel_tool_calls"] = parallel_tool_calls
         return self.bind(**bound)
+
+
+_NOTHING: tuple[ChatGenerationChunk, ...] = ()
+
+
+class _Relay:
+    """One stream's chunks on their way to the caller; ``_stream`` and ``_astream`` share it.
+
+    Chunks without content (role, ids) wait for the first content: a break before it is
+    retried, and the retry's chunks must not mix with the lost attempt's.
+    """
+
+    __slots__ = ("events", "headers", "held", "prepared", "restarts", "state")
+
+    def __init__(self, prepared: _Prepared, events: Any, headers: bool) -> None:
+        self.prepared = prepared
+        self.events = events
+        self.headers = headers
+        self.restarts = 0
+        self.held: list[ChatGenerationChunk] = []
+        self.state = self._fresh()
+
+    def _fresh(self) -> FinishedStream:
+        state = self.prepared.stream_state()
+        if self.headers:
+            state.fields.headers_from = self.events
+        return state
+
+    def take(self, event: str | None, data: Any) -> Sequence[ChatGenerationChunk]:
+        """Return the chunks to yield for one event: usually one, none while held."""
+        events = self.events
+        if events.restarts != self.restarts:  # resent before any content: start over
+            self.restarts = events.restarts
+            self.held = []
+            self.state = self._fresh()
+        chunk = self.state.feed(event, data)
+        if chunk is None:
+            return _NOTHING
+        if events.committed:
+            return (chunk,)
+        self.held.append(chunk)
+        if not _has_content(chunk):
+            return _NOTHING
+        events.commit()  # from here a break is never retried
+        out, self.held = self.held, []
+        return out
+
+    def close(self) -> tuple[list[ChatGenerationChunk], ChatGenerationChunk | None]:
+        """Return the chunks still held (a stream without content) and the closing chunk."""
+        return self.held, self.state.close(self.events.done)
 
 
 def _has_content(chunk: ChatGenerationChunk) -> bool:
