@@ -26,6 +26,7 @@ __all__ = [
     "opt_obj",
     "opt_text",
     "parse_tool_call",
+    "usage_from",
     "usage_metadata",
 ]
 
@@ -154,6 +155,31 @@ def usage_metadata(
     if out:
         usage["output_token_details"] = OutputTokenDetails(**out)  # type: ignore[typeddict-item]
     return usage
+
+
+def usage_from(raw: Any, keys: tuple[str, str, str, str]) -> UsageMetadata | None:
+    """Return LangChain ``usage_metadata`` for an API's ``usage`` object, or None.
+
+    ``keys`` name the API's input and output counts and their detail objects, in that order
+    (``prompt_tokens``... on Chat Completions, ``input_tokens``... on Responses); the detail
+    keys are the same on both. Raises ``ResponseFormatError`` for a field of the wrong type.
+    """
+    if not raw:
+        return None
+    usage = raw if raw.__class__ is dict else obj(raw, "usage")
+    inp, out, inp_details, out_details = keys
+    return usage_metadata(
+        input_tokens=count(usage, inp, "usage") or 0,
+        output_tokens=count(usage, out, "usage") or 0,
+        total_tokens=count(usage, "total_tokens", "usage"),
+        cache_read=detail(usage, inp_details, "cached_tokens", "usage"),
+        cache_creation=detail(usage, inp_details, "cache_write_tokens", "usage"),
+        input_audio=detail(usage, inp_details, "audio_tokens", "usage"),
+        output_audio=detail(usage, out_details, "audio_tokens", "usage"),
+        reasoning=detail(usage, out_details, "reasoning_tokens", "usage"),
+        accepted_prediction=detail(usage, out_details, "accepted_prediction_tokens", "usage"),
+        rejected_prediction=detail(usage, out_details, "rejected_prediction_tokens", "usage"),
+    )
 
 
 def detail(usage: Mapping[str, Any], details: str, key: str, where: str) -> int | None:

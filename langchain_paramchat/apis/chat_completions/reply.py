@@ -6,49 +6,39 @@ from collections.abc import Mapping
 from typing import Any
 
 from langchain_core.messages import AIMessage, InvalidToolCall, ToolCall
+from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatResult
 
 from langchain_paramchat.apis.reply_parts import (
     MALFORMED,
     MODEL_PROVIDER,
     array,
-    count,
-    detail,
     malformed,
     obj,
     opt_obj,
     opt_text,
     parse_tool_call,
-    usage_metadata,
+    usage_from,
 )
 from langchain_paramchat.errors import ParamChatError, ResponseFormatError
 
 __all__ = ["base_metadata", "flatten_annotations", "parse_response", "parse_usage", "text_block"]
 
 
-def parse_usage(raw: Any) -> Any:
+_USAGE_KEYS = (
+    "prompt_tokens",
+    "completion_tokens",
+    "prompt_tokens_details",
+    "completion_tokens_details",
+)
+
+
+def parse_usage(raw: Any) -> UsageMetadata | None:
     """Return LangChain ``usage_metadata`` for a Chat Completions ``usage`` object, or None.
 
     Raises ``ResponseFormatError`` when ``usage`` or a count in it has the wrong type.
     """
-    if not raw:
-        return None
-    usage = raw if raw.__class__ is dict else obj(raw, "usage")
-    return usage_metadata(
-        input_tokens=count(usage, "prompt_tokens", "usage") or 0,
-        output_tokens=count(usage, "completion_tokens", "usage") or 0,
-        total_tokens=count(usage, "total_tokens", "usage"),
-        cache_read=detail(usage, "prompt_tokens_details", "cached_tokens", "usage"),
-        input_audio=detail(usage, "prompt_tokens_details", "audio_tokens", "usage"),
-        output_audio=detail(usage, "completion_tokens_details", "audio_tokens", "usage"),
-        reasoning=detail(usage, "completion_tokens_details", "reasoning_tokens", "usage"),
-        accepted_prediction=detail(
-            usage, "completion_tokens_details", "accepted_prediction_tokens", "usage"
-        ),
-        rejected_prediction=detail(
-            usage, "completion_tokens_details", "rejected_prediction_tokens", "usage"
-        ),
-    )
+    return usage_from(raw, _USAGE_KEYS)
 
 
 def base_metadata(body: Mapping[str, Any]) -> dict[str, Any]:

@@ -31,14 +31,11 @@ from langchain_paramchat.apis.reply_parts import (
     MALFORMED,
     MODEL_PROVIDER,
     array,
-    count,
-    detail,
     malformed,
-    obj,
     opt_obj,
     opt_text,
     parse_tool_call,
-    usage_metadata,
+    usage_from,
 )
 from langchain_paramchat.apis.responses.request import TOOL_CALL_ITEMS
 from langchain_paramchat.errors import APIError, ParamChatError, ResponseFormatError
@@ -226,22 +223,15 @@ def response_metadata(body: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in metadata.items() if v is not None}
 
 
+_USAGE_KEYS = ("input_tokens", "output_tokens", "input_tokens_details", "output_tokens_details")
+
+
 def parse_usage(raw: Any) -> UsageMetadata | None:
     """Return LangChain ``usage_metadata`` for a Responses ``usage`` object, or None.
 
     Raises ``ResponseFormatError`` when ``usage`` or a count in it has the wrong type.
     """
-    if not raw:
-        return None
-    usage = raw if raw.__class__ is dict else obj(raw, "usage")
-    return usage_metadata(
-        input_tokens=count(usage, "input_tokens", "usage") or 0,
-        output_tokens=count(usage, "output_tokens", "usage") or 0,
-        total_tokens=count(usage, "total_tokens", "usage"),
-        cache_read=detail(usage, "input_tokens_details", "cached_tokens", "usage"),
-        cache_creation=detail(usage, "input_tokens_details", "cache_write_tokens", "usage"),
-        reasoning=detail(usage, "output_tokens_details", "reasoning_tokens", "usage"),
-    )
+    return usage_from(raw, _USAGE_KEYS)
 
 
 def api_error(error: Any, fallback: str) -> APIError:
