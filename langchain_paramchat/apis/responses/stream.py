@@ -143,14 +143,7 @@ class StreamParser:
                 return [], []
             chunks = []
             if it.type == "function_call":
-                chunks.append(
-                    tool_call_chunk(
-                        name=fragment.get("name"),
-                        args=fragment.get("arguments") or "",
-                        id=fragment.get("call_id"),
-                        index=it.position,
-                    )
-                )
+                chunks.append(_call_chunk(fragment, it.position))
             return [fragment], chunks
         # Reasoning and built-in tools: announce the block; the rest comes with .done.
         return [self._emit(it, 0, {"type": it.type})], []
@@ -327,14 +320,7 @@ class StreamParser:
         if it.type == "function_call" and fragments:
             rest = fragments[0]
             if {"name", "arguments", "call_id"} & rest.keys():
-                chunks.append(
-                    tool_call_chunk(
-                        name=rest.get("name"),
-                        args=rest.get("arguments") or "",
-                        id=rest.get("call_id"),
-                        index=it.position,
-                    )
-                )
+                chunks.append(_call_chunk(rest, it.position))
         elif it.type == "custom_tool_call" and not it.call_sent:
             it.call_sent = True
             args = json.dumps({"input": item.get("input") or ""}, ensure_ascii=False)
@@ -469,6 +455,16 @@ def _suffix(final: str, sent: Any) -> str:
     if isinstance(sent, str) and final.startswith(sent):
         return final[len(sent) :]
     return ""
+
+
+def _call_chunk(fragment: Mapping[str, Any], position: int) -> ToolCallChunk:
+    """Return the tool-call chunk a ``function_call`` fragment (name, arguments, id) gives."""
+    return tool_call_chunk(
+        name=fragment.get("name"),
+        args=fragment.get("arguments") or "",
+        id=fragment.get("call_id"),
+        index=position,
+    )
 
 
 def _entry(entries: list[dict[str, Any]], index: Any) -> dict[str, Any] | None:
