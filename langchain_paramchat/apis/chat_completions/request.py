@@ -19,6 +19,7 @@ from langchain_core.messages import (
 )
 
 from langchain_paramchat.apis.content import AudioPart, FilePart, ImagePart, TextPart, parse_parts
+from langchain_paramchat.apis.request_parts import add_call_fields
 from langchain_paramchat.errors import (
     IncompatibleOptionsError,
     MessageConversionError,
@@ -226,15 +227,13 @@ def build_payload(
     """Return the exact JSON body for ``POST /chat/completions``."""
     payload: dict[str, Any] = {"model": model, "messages": convert_messages(messages, model=model)}
     payload.update(placements)
-    if tools:
-        payload["tools"] = tools
-    if tool_choice is not None:
-        payload["tool_choice"] = tool_choice
-    if stream:
-        payload["stream"] = True
-        if stream_options:
-            payload["stream_options"] = stream_options
-    return payload
+    return add_call_fields(
+        payload,
+        tools=tools,
+        tool_choice=tool_choice,
+        stream=stream,
+        stream_options=stream_options,
+    )
 
 
 # --- tools ------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from langchain_paramchat.apis.content import (
     TextPart,
     parse_parts,
 )
+from langchain_paramchat.apis.request_parts import add_call_fields
 from langchain_paramchat.errors import MessageConversionError
 from langchain_paramchat.model_families import is_reasoning_model, system_role
 from langchain_paramchat.tool_choice import NeutralChoice, ToolChoiceAllowed, ToolChoiceMode
@@ -114,15 +115,13 @@ def build_payload(
     payload.update(placements)
     if needs_encrypted_reasoning(placements, model=model):
         payload["include"] = [*(placements.get("include") or []), _ENCRYPTED_REASONING]
-    if tools:
-        payload["tools"] = tools
-    if tool_choice is not None:
-        payload["tool_choice"] = tool_choice
-    if stream:
-        payload["stream"] = True
-        if stream_options:
-            payload["stream_options"] = stream_options
-    return payload
+    return add_call_fields(
+        payload,
+        tools=tools,
+        tool_choice=tool_choice,
+        stream=stream,
+        stream_options=stream_options,
+    )
 
 
 # --- LangChain messages -> Responses input ----------------------------------------------------
