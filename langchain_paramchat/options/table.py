@@ -272,7 +272,12 @@ class RequestOptions(BaseModel):
     web_search_options: Annotated[
         _chat_params.WebSearchOptions | None,
         Unchecked,
-        Opt("Web search for search models on Chat Completions.", "web_search_options", None),
+        Opt(
+            "Web search for search models on Chat Completions; the reply text then comes as "
+            "one text block with its citations, as on Responses.",
+            "web_search_options",
+            None,
+        ),
     ] = None
 
     # Tools
