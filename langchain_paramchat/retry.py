@@ -15,9 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from functools import partial
-from typing import Any, Generic, TypeVar
-
-import tenacity
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from langchain_paramchat.errors import (
     APIConnectionError,
@@ -27,6 +25,9 @@ from langchain_paramchat.errors import (
     StreamInterruptedError,
     StreamTimeoutError,
 )
+
+if TYPE_CHECKING:  # imported on the first retry: most calls never need tenacity
+    import tenacity
 
 __all__ = ["RetryPolicy", "is_retryable", "parse_retry_after", "retry_reason"]
 
@@ -153,7 +154,7 @@ class RetryPolicy:
             not isinstance(self.deadline, int | float) or not self.deadline > 0
         ):
             raise OptionError("deadline", self.deadline, "seconds > 0, or None for no deadline")
-        if self.retrying is not None and not isinstance(self.retrying, tenacity.BaseRetrying):
+        if self.retrying is not None and not _is_tenacity(self.retrying):
             raise OptionError(
                 "retrying", self.retrying, "a tenacity.Retrying or tenacity.AsyncRetrying"
             )
@@ -204,6 +205,8 @@ class RetryPolicy:
                 raise
             replay = _Replay(exc, fn)
         retrying = self._sync_retrying(started)
+        import tenacity
+
         try:
             return retrying(replay)
         except tenacity.RetryError as exc:
@@ -219,6 +222,8 @@ class RetryPolicy:
                 raise
             replay = _AsyncReplay(exc, fn)
         retrying = self._async_retrying(started)
+        import tenacity
+
         try:
             result: T = await retrying(replay)
         except tenacity.RetryError as exc:
@@ -280,6 +285,8 @@ class RetryPolicy:
     # --- tenacity plumbing ------------------------------------------------------------
 
     def _sync_retrying(self, started: float) -> tenacity.Retrying:
+        import tenacity
+
         if isinstance(self.retrying, tenacity.Retrying):
             return self.retrying.copy()
         if self.retrying is not None:
@@ -294,6 +301,8 @@ class RetryPolicy:
         )
 
     def _async_retrying(self, started: float) -> tenacity.AsyncRetrying:
+        import tenacity
+
         if isinstance(self.retrying, tenacity.AsyncRetrying):
             return self.retrying.copy()
         if self.retrying is not None:
@@ -340,6 +349,13 @@ class RetryPolicy:
                 "paramchat_status_code": getattr(exc, "status_code", None),
             },
         )
+
+
+def _is_tenacity(retrying: Any) -> bool:
+    """Return True for a tenacity retrying object (tenacity is imported here, on first need)."""
+    import tenacity
+
+    return isinstance(retrying, tenacity.BaseRetrying)
 
 
 def _strategies(retrying: tenacity.BaseRetrying) -> dict[str, Any]:
