@@ -11,10 +11,22 @@ The SDK client does auth, base URL, headers and connection pooling; it is built 
 typed ``create()`` would walk every message through the SDK's TypedDict transform again).
 """
 
-from langchain_paramchat.transport.client import Transport, shared_transport
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from langchain_paramchat.transport.settings import ClientSettings, RequestHooks, as_timeout
-from langchain_paramchat.transport.sse import SSEDecoder
-from langchain_paramchat.transport.streams import AsyncEventStream, Event, EventStream, JSONReply
+
+if TYPE_CHECKING:
+    from langchain_paramchat.transport.client import Transport, shared_transport
+    from langchain_paramchat.transport.sse import SSEDecoder
+    from langchain_paramchat.transport.streams import (
+        AsyncEventStream,
+        Event,
+        EventStream,
+        JSONReply,
+    )
 
 __all__ = [
     "AsyncEventStream",
@@ -28,3 +40,24 @@ __all__ = [
     "as_timeout",
     "shared_transport",
 ]
+
+# Validating a model's settings needs only ``settings``; the send machinery (sync and async
+# halves, SSE, the SDK's private fast path) is imported when a transport is first built.
+_LAZY = {
+    "Transport": "client",
+    "shared_transport": "client",
+    "SSEDecoder": "sse",
+    "AsyncEventStream": "streams",
+    "Event": "streams",
+    "EventStream": "streams",
+    "JSONReply": "streams",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
