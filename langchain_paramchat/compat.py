@@ -501,6 +501,8 @@ def logit_bias_keys(value: Any) -> Any:
 
 
 def _is_schema_class(value: Any) -> bool:
+    if not isinstance(value, type):  # most calls: no class, so no need to load structured
+        return False
     from langchain_paramchat.structured import is_schema_class
 
     return is_schema_class(value)

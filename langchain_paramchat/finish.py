@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import AIMessage, AIMessageChunk, InvalidToolCall, ToolCall
 from langchain_core.messages.tool import tool_call_chunk
@@ -32,12 +32,20 @@ from langchain_paramchat.apis.reply_parts import parse_tool_call
 from langchain_paramchat.errors import APIError, StreamInterruptedError
 from langchain_paramchat.reply_fields import ReplyFields
 from langchain_paramchat.routing import Route
-from langchain_paramchat.tools import FunctionTool, NeutralTool, drop_default_nulls
+
+if TYPE_CHECKING:  # tools load with the first call that binds tools
+    from langchain_paramchat.tools import NeutralTool
 
 __all__ = ["Finish", "FinishedStream", "result_of_stream"]
 
 
 _NO_TOOLS: frozenset[str] = frozenset()
+
+
+def _held_tools(tools: Sequence[NeutralTool]) -> frozenset[str]:
+    from langchain_paramchat.tools import FunctionTool
+
+    return frozenset(t.name for t in tools if isinstance(t, FunctionTool) and t.null_means_default)
 
 
 class Finish:
@@ -50,11 +58,7 @@ class Finish:
         self.parse_as = parse_as
         self.tools: Sequence[NeutralTool] = tools or ()
         # Tools whose streamed arguments wait for the fix-up (strict, with optional args).
-        self.held_tools = (
-            frozenset(t.name for t in tools if isinstance(t, FunctionTool) and t.null_means_default)
-            if tools
-            else _NO_TOOLS
-        )
+        self.held_tools = _held_tools(tools) if tools else _NO_TOOLS
 
     def stamp(self, metadata: dict[str, Any]) -> None:
         """Write which API served the call, and why, into response metadata."""
@@ -63,7 +67,11 @@ class Finish:
 
     def fix_args(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
         """Return tool-call ``args`` without the nulls strict mode forced onto them."""
-        return drop_default_nulls(self.tools, args, name) if name in self.held_tools else args
+        if name not in self.held_tools:
+            return args
+        from langchain_paramchat.tools import drop_default_nulls
+
+        return drop_default_nulls(self.tools, args, name)
 
     def result(
         self,

@@ -51,7 +51,10 @@ class Adapter(Protocol):
         ...
 
     def unsupported_inputs(self, messages: Sequence[BaseMessage]) -> list[str]:
-        """Name message contents this API cannot carry (so the other API must)."""
+        """Name message contents this API cannot carry (so the other API must).
+
+        Plain text (a ``str`` content and no ``additional_kwargs``) must never be named.
+        """
         ...
 
     def unsupported_tools(self, tools: Sequence[NeutralTool]) -> list[str]:
@@ -178,7 +181,14 @@ def adapter_for(api: Api) -> Adapter:
 def unsupported(
     messages: Sequence[BaseMessage], tools: Sequence[NeutralTool] | None
 ) -> dict[Api, list[str]]:
-    """Return, per API, the inputs and tools it cannot carry (routing's input side)."""
+    """Return, per API, the inputs and tools it cannot carry (routing's input side).
+
+    Every API carries plain text: an adapter may only refuse a tool, a message whose content
+    is a list of parts, or one with ``additional_kwargs``. A call with none of those skips
+    the adapters, so a first plain call does not load the API it is not routed to.
+    """
+    if not tools and all(m.content.__class__ is str and not m.additional_kwargs for m in messages):
+        return {}
     out: dict[Api, list[str]] = {}
     for adapter in _all():
         found = [*adapter.unsupported_tools(tools or ()), *adapter.unsupported_inputs(messages)]

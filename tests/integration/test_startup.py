@@ -7,21 +7,35 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from langchain_paramchat.testing import FakeOpenAI
+
 ROOT = Path(__file__).resolve().parents[2]
 
 PROBE = """
 import json, sys
+def loaded():
+    return sorted(m for m in sys.modules if m.startswith(("langchain_paramchat", "tenacity")))
 import langchain_paramchat
-at_import = sorted(m for m in sys.modules if m.startswith("langchain_paramchat"))
-langchain_paramchat.ParamChat(model="gpt-4o-mini", api_key="sk-test")
-after_init = sorted(m for m in sys.modules if m.startswith("langchain_paramchat"))
-print(json.dumps({"import": at_import, "init": after_init}))
+at_import = loaded()
+model = langchain_paramchat.ParamChat(
+    model="gpt-4o-mini", api_key="sk-test", base_url=sys.argv[1] or None, api=sys.argv[2]
+)
+after_init = loaded()
+if sys.argv[1]:
+    model.invoke("hi")
+print(json.dumps({"import": at_import, "init": after_init, "call": loaded()}))
 """
 
 
-def _loaded() -> dict[str, list[str]]:
+def _loaded(base_url: str = "", api: str = "chat_completions") -> dict[str, list[str]]:
     out = subprocess.run(
-        [sys.executable, "-c", PROBE], cwd=ROOT, capture_output=True, text=True, check=True
+        [sys.executable, "-c", PROBE, base_url, api],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(out.stdout)
 
@@ -35,3 +49,24 @@ def test_optional_parts_load_only_when_used() -> None:
         # Tools, strict schemas and the adapters wait for the first call that needs them.
         for first_call in ("tools", "strict", "tool_choice", "finish", "apis.responses"):
             assert f"langchain_paramchat.{first_call}" not in names, (stage, first_call)
+
+
+def test_building_a_model_only_checks_its_settings() -> None:
+    names = set(_loaded()["init"])
+    # The send machinery (sync/async halves, SSE, the SDK fast path) waits for the first call;
+    # tenacity waits for the first retry.
+    for part in ("transport.client", "transport.aio", "transport.sync", "transport.sse"):
+        assert f"langchain_paramchat.{part}" not in names, part
+    assert "tenacity" not in names
+
+
+@pytest.mark.parametrize("api", ["chat_completions", "responses"])
+def test_a_plain_first_call_loads_only_its_own_api(fake_openai: FakeOpenAI, api: str) -> None:
+    fake_openai.add("Hello")
+    names = set(_loaded(fake_openai.base_url, api)["call"])
+    other = "responses" if api == "chat_completions" else "chat_completions"
+    assert f"langchain_paramchat.apis.{api}" in names
+    assert f"langchain_paramchat.apis.{other}" not in names
+    # No tools, no schema, no batch: their modules stay unloaded.
+    for unused in ("tools", "strict", "tool_choice", "structured", "batch", "local", "testing"):
+        assert f"langchain_paramchat.{unused}" not in names, unused

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.outputs import ChatResult
 
 from langchain_paramchat.apis.adapter import Adapter, PackageAdapter
 from langchain_paramchat.apis.chat_completions import reply, request, stream
-from langchain_paramchat.tools import NeutralTool
+
+if TYPE_CHECKING:
+    from langchain_paramchat.tools import NeutralTool
 
 __all__ = ["ADAPTER", "ChatCompletionsAdapter"]
 

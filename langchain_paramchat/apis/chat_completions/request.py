@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import (
     AIMessage,
@@ -26,8 +26,10 @@ from langchain_paramchat.errors import (
     ToolSchemaError,
 )
 from langchain_paramchat.model_families import system_role
-from langchain_paramchat.tool_choice import NeutralChoice, ToolChoiceMode, ToolChoiceNamed
-from langchain_paramchat.tools import BuiltinTool, CustomTool, FunctionTool, NeutralTool
+
+if TYPE_CHECKING:  # the tool modules load with the first call that binds tools
+    from langchain_paramchat.tool_choice import NeutralChoice
+    from langchain_paramchat.tools import NeutralTool
 
 __all__ = [
     "PATH",
@@ -205,6 +207,10 @@ def unsupported_inputs(messages: Sequence[BaseMessage]) -> list[str]:
 
 def unsupported_tools(tools: Sequence[NeutralTool]) -> list[str]:
     """Name the bound tools only the Responses API can serve (built-ins, Responses-only keys)."""
+    if not tools:
+        return []
+    from langchain_paramchat.tools import BuiltinTool
+
     out = []
     for tool in tools:
         if isinstance(tool, BuiltinTool):
@@ -241,6 +247,8 @@ def build_payload(
 
 def render_tool(tool: NeutralTool) -> dict[str, Any]:
     """Render a tool in the Chat Completions shape; built-in tools raise ToolSchemaError."""
+    from langchain_paramchat.tools import BuiltinTool, FunctionTool
+
     if isinstance(tool, BuiltinTool):
         raise ToolSchemaError(
             f"the built-in tool {tool.type!r} needs the Responses API; Chat Completions only "
@@ -279,6 +287,8 @@ def _custom_format(fmt: dict[str, Any]) -> dict[str, Any]:
 
 def render_tool_choice(choice: NeutralChoice) -> str | dict[str, Any]:
     """Render a neutral tool_choice in the Chat Completions shape."""
+    from langchain_paramchat.tool_choice import ToolChoiceMode, ToolChoiceNamed
+
     if isinstance(choice, ToolChoiceMode):
         return choice.mode
     if isinstance(choice, ToolChoiceNamed):
@@ -290,6 +300,8 @@ def render_tool_choice(choice: NeutralChoice) -> str | dict[str, Any]:
 
 
 def _tool_ref(tool: NeutralTool) -> dict[str, Any]:
+    from langchain_paramchat.tools import CustomTool, FunctionTool
+
     if isinstance(tool, FunctionTool):
         return {"type": "function", "function": {"name": tool.name}}
     if isinstance(tool, CustomTool):

@@ -10,7 +10,7 @@ import json
 import typing
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
-from typing import Any, Literal, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
 
 from langchain_core.messages import (
     AIMessage,
@@ -35,9 +35,11 @@ from langchain_paramchat.apis.content import (
 from langchain_paramchat.apis.request_parts import add_call_fields
 from langchain_paramchat.errors import MessageConversionError
 from langchain_paramchat.model_families import is_reasoning_model, system_role
-from langchain_paramchat.tool_choice import NeutralChoice, ToolChoiceAllowed, ToolChoiceMode
-from langchain_paramchat.tools import BuiltinTool, CustomTool, FunctionTool, NeutralTool, tool_spec
 from langchain_paramchat.typecheck import typeddict_fields
+
+if TYPE_CHECKING:  # the tool modules load with the first call that binds tools
+    from langchain_paramchat.tool_choice import NeutralChoice
+    from langchain_paramchat.tools import NeutralTool
 
 __all__ = [
     "PATH",
@@ -408,11 +410,16 @@ def _loads(text: Any) -> Any:
 
 def render_tool(tool: NeutralTool) -> dict[str, Any]:
     """Render a tool in the Responses API shape; built-in tools pass through unchanged."""
+    from langchain_paramchat.tools import tool_spec
+
     return tool_spec(tool)
 
 
 def render_tool_choice(choice: NeutralChoice) -> str | dict[str, Any]:
     """Render a neutral tool_choice in the Responses API shape."""
+    from langchain_paramchat.tool_choice import ToolChoiceAllowed, ToolChoiceMode
+    from langchain_paramchat.tools import BuiltinTool
+
     if isinstance(choice, ToolChoiceMode):
         return choice.mode
     if isinstance(choice, ToolChoiceAllowed):
@@ -437,6 +444,8 @@ def render_tool_choice(choice: NeutralChoice) -> str | dict[str, Any]:
 
 
 def _tool_ref(tool: NeutralTool) -> dict[str, Any]:
+    from langchain_paramchat.tools import CustomTool, FunctionTool
+
     if isinstance(tool, FunctionTool):
         return {"type": "function", "name": tool.name}
     if isinstance(tool, CustomTool):
