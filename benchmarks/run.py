@@ -57,7 +57,7 @@ GOALS: dict[str, tuple[float | None, float | None]] = {
     "b": (0.1, 0.1),
     "c": (0.6, 0.45),
     "c-lcel": (0.6, 0.45),
-    "d": (0.8, 0.55),
+    "d": (0.7, 0.55),  # issue 13 raised it from 0.8
     "e-invoke": (0.8, 0.55),
     "e-stream": (0.6, 0.45),
 }
