@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import socket
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -24,3 +25,15 @@ def make_model(fake_openai: FakeOpenAI) -> Callable[..., ParamChat]:
         return ParamChat(base_url=fake_openai.base_url, **kwargs)
 
     return factory
+
+
+@pytest.fixture
+def refused_port() -> Iterator[int]:
+    """Yield a loopback port that refuses connections for the whole test.
+
+    The socket is bound but never listens, so no other process (parallel test runs start
+    servers on free ports) can take the port between choosing it and connecting.
+    """
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]

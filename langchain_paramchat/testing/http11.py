@@ -171,13 +171,19 @@ async def send_stream(
     head.update(headers or {})
     writer.write(_head(200, head, keep))
     await writer.drain()
-    for event in events:
+    last = len(events) - 1
+    for i, event in enumerate(events):
         if delay:
             await asyncio.sleep(delay)
         data = event.encode()
-        writer.write(b"%x\r\n%b\r\n" % (len(data), data))
+        piece = b"%x\r\n%b\r\n" % (len(data), data)
+        if finish and i == last:
+            # The body's end goes out with the terminal event, as OpenAI's servers send it,
+            # so a client that stops at that event finds the end already there.
+            piece += b"0\r\n\r\n"
+        writer.write(piece)
         await writer.drain()
-    if finish:
+    if finish and not events:
         writer.write(b"0\r\n\r\n")
         await writer.drain()
 

@@ -876,10 +876,10 @@ async def test_bad_input_that_still_slips_through(
 
 
 async def test_unreachable_server_raises_a_connection_error_after_retries(
-    unused_tcp_port: int,
+    refused_port: int,
 ) -> None:
     model = ParamChat(
-        base_url=f"http://127.0.0.1:{unused_tcp_port}/v1",
+        base_url=f"http://127.0.0.1:{refused_port}/v1",
         api_key=API_KEY,
         retry_policy=fast_policy(max_retries=1),
     )
@@ -887,7 +887,7 @@ async def test_unreachable_server_raises_a_connection_error_after_retries(
         out = await call(model, mode)
         err = out.raised(APIConnectionError)
         assert isinstance(err, lc_exceptions.ModelConnectionError)
-        assert f"127.0.0.1:{unused_tcp_port}" in str(err)
+        assert f"127.0.0.1:{refused_port}" in str(err)
 
 
 # --- bounded waits (issue 10 point 9) ---------------------------------------------------------
@@ -934,10 +934,13 @@ async def test_total_timeout_bounds_a_trickling_stream(
     fake_openai.add(Fault.slow(0.1, reply=Reply(text=ANSWER, chunk_size=1)))
     spare(fake_openai)
     out = await call(chat(api, total_timeout=0.6, timeout=30, stream_idle_timeout=30), mode)
-    err = out.raised(StreamInterruptedError)  # some text had arrived: never resent
-    assert "total_timeout=0.6 s" in str(err)
-    assert isinstance(err.__cause__, DeadlineExceededError)
-    assert 0 < len(out.chunks) < len(ANSWER)
+    assert "total_timeout=0.6 s" in str(out.error)
+    if out.chunks:  # some text had arrived: never resent
+        err = out.raised(StreamInterruptedError)
+        assert isinstance(err.__cause__, DeadlineExceededError)
+    else:  # a very busy machine: not even the first text came in time
+        out.raised(DeadlineExceededError)
+    assert len("".join(out.chunks)) < len(ANSWER)
     assert creates(fake_openai) == 1
 
 

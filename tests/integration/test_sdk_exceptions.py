@@ -123,10 +123,10 @@ async def test_context_overflow_is_the_sdk_bad_request_and_langchains_overflow(
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("api", APIS)
 async def test_connection_and_timeout_errors_are_the_sdk_ones(
-    fake_openai: FakeOpenAI, unused_tcp_port: int, api: str, mode: str
+    fake_openai: FakeOpenAI, refused_port: int, api: str, mode: str
 ) -> None:
     unreachable = ParamChat(
-        base_url=f"http://127.0.0.1:{unused_tcp_port}/v1", api_key=API_KEY, max_retries=0, api=api
+        base_url=f"http://127.0.0.1:{refused_port}/v1", api_key=API_KEY, max_retries=0, api=api
     )
     with pytest.raises(openai.APIConnectionError) as info:
         await run(unreachable, mode)

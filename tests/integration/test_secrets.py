@@ -228,8 +228,8 @@ async def test_a_one_letter_placeholder_key_is_scrubbed_as_a_token_only(
 
 
 @pytest.mark.parametrize("mode", MODES)
-async def test_connection_errors_never_show_the_key(unused_tcp_port: int, mode: str) -> None:
-    chat = model(base_url=f"http://127.0.0.1:{unused_tcp_port}/v1", retry_policy=fast_policy())
+async def test_connection_errors_never_show_the_key(refused_port: int, mode: str) -> None:
+    chat = model(base_url=f"http://127.0.0.1:{refused_port}/v1", retry_policy=fast_policy())
     err = await failure(chat, mode)
     assert isinstance(err, APIConnectionError)
     assert leaked(everything_shown(err), [API_KEY]) == []
