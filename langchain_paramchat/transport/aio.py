@@ -230,6 +230,10 @@ class AsyncTransport(TransportBase):
         whole request, so it paces connecting and never caps concurrency.
         """
         gate = clients.connect_gate()
+        if gate is None:
+            with self.errors.sending_stream if stream else self.errors.sending:
+                plain: httpx2.Response = await http.send(request, stream=stream)
+            return plain
         await gate.acquire()
         held = True
 

@@ -59,13 +59,12 @@ class SDKClients:
         self._sync: openai.OpenAI | None = None
         self._shared_async: openai.AsyncOpenAI | None = None
         # id(loop) -> (weak reference to the loop, its client, the generator that closes the
-        # client at the loop's shutdown); a plain dict, because a client refers to its loop
-        # and would keep a WeakKeyDictionary's key alive.
-        self._by_loop: dict[int, tuple[weakref.ref[asyncio.AbstractEventLoop], Any, Any]] = {}
+        # client at the loop's shutdown, its gate for opening connections); a plain dict,
+        # because a client refers to its loop and would keep a WeakKeyDictionary's key alive.
+        self._by_loop: dict[
+            int, tuple[weakref.ref[asyncio.AbstractEventLoop], Any, Any, asyncio.Semaphore]
+        ] = {}
         self.templates: dict[tuple[int, str], Template | None] = {}
-        # A semaphore refers to nothing of its loop until used, so weak keys are released.
-        self._gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]
-        self._gates = weakref.WeakKeyDictionary()
         _LIVE.add(self)
 
     @property
@@ -103,21 +102,30 @@ class SDKClients:
         with self._lock:
             gone = [
                 key
-                for key, (ref, _, _) in self._by_loop.items()
+                for key, (ref, *_) in self._by_loop.items()
                 if (other := ref()) is None or other.is_closed() or other is loop
             ]
             released = [self._by_loop.pop(key)[1] for key in gone]
-            self._by_loop[id(loop)] = (weakref.ref(loop), client, closer)
+            self._by_loop[id(loop)] = (
+                weakref.ref(loop),
+                client,
+                closer,
+                asyncio.Semaphore(_CONNECTING_AT_ONCE),
+            )
         for old in released:
             release_sockets(old)
         return client
 
-    def connect_gate(self) -> asyncio.Semaphore:
-        """Return the running loop's gate for opening connections (see ``aio.py``)."""
+    def connect_gate(self) -> asyncio.Semaphore | None:
+        """Return the running loop's gate for opening connections (see ``aio.py``).
+
+        None for a custom ``http_async_client``, whose pool is the caller's to pace.
+        """
         loop = asyncio.get_running_loop()
-        gate = self._gates.get(loop)
-        if gate is None:
-            gate = self._gates[loop] = asyncio.Semaphore(_CONNECTING_AT_ONCE)
+        entry = self._by_loop.get(id(loop))
+        if entry is None or entry[0]() is not loop:
+            return None
+        gate: asyncio.Semaphore = entry[3]
         return gate
 
     def template(self, client: openai.OpenAI | openai.AsyncOpenAI, path: str) -> Template | None:
