@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import httpx2
 import openai
 from langchain_core.exceptions import ContextOverflowError as _CoreContextOverflowError
 from langchain_core.exceptions import (
@@ -19,6 +18,8 @@ from langchain_core.exceptions import (
     ModelRateLimitError,
     ModelTimeoutError,
 )
+
+from langchain_paramchat.sdk_http import hx
 
 
 class ParamChatError(Exception):
@@ -109,7 +110,7 @@ class APIError(ParamChatError, openai.APIError):
         code: str | None = None,
         request_id: str | None = None,
         error_type: str | None = None,
-        request: httpx2.Request | None = None,
+        request: hx.Request | None = None,
         body: object | None = None,
         param: str | None = None,
     ) -> None:
@@ -172,7 +173,7 @@ class APIStatusError(APIError, ModelError, openai.APIStatusError):
         code: str | None = None,
         request_id: str | None = None,
         error_type: str | None = None,
-        response: httpx2.Response | None = None,
+        response: hx.Response | None = None,
         body: object | None = None,
         param: str | None = None,
     ) -> None:

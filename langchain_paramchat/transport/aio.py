@@ -7,10 +7,10 @@ import time
 from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
-import httpx2
 import openai
 
 from langchain_paramchat.errors import APIError, ResponseFormatError
+from langchain_paramchat.sdk_http import hx
 from langchain_paramchat.transport.base import (
     Attempts,
     TransportBase,
@@ -78,8 +78,8 @@ class AsyncTransport(TransportBase):
             if self._hooks is not None:
                 await self._hooks.abefore_send(path, {})
             with self.errors.sending:
-                response: httpx2.Response = await client.get(
-                    path, cast_to=httpx2.Response, options=self._generic_options(timeout, None, n)
+                response: hx.Response = await client.get(
+                    path, cast_to=hx.Response, options=self._generic_options(timeout, None, n)
                 )
             if self._hooks is not None:
                 self._hooks.after_response(path, response.status_code, response.headers)
@@ -93,7 +93,7 @@ class AsyncTransport(TransportBase):
         body: Mapping[str, Any],
         extra_headers: Mapping[str, str] | None,
         attempts: Attempts,
-    ) -> tuple[httpx2.Response, bytes]:
+    ) -> tuple[hx.Response, bytes]:
         """Send one attempt of a JSON POST; return the response and its whole body."""
         deadline = attempts.deadline
         if deadline is None:
@@ -127,7 +127,7 @@ class AsyncTransport(TransportBase):
     ) -> AsyncGenerator[Event, None]:
         attempts = Attempts(self._total)
 
-        async def attempt() -> tuple[httpx2.Response, AsyncGenerator[Event, None], Event | None]:
+        async def attempt() -> tuple[hx.Response, AsyncGenerator[Event, None], Event | None]:
             response = await self._asend(path, body, extra_headers, stream=True, attempts=attempts)
             events = self._aread_events(response, stream, attempts)
             try:
@@ -172,7 +172,7 @@ class AsyncTransport(TransportBase):
             await response.aclose()
 
     async def _aread_events(
-        self, response: httpx2.Response, stream: AsyncEventStream, attempts: Attempts
+        self, response: hx.Response, stream: AsyncEventStream, attempts: Attempts
     ) -> AsyncGenerator[Event, None]:
         idle = self.settings.stream_idle_timeout
         total = attempts.deadline
@@ -218,8 +218,8 @@ class AsyncTransport(TransportBase):
     # --- sending --------------------------------------------------------------------------
 
     async def _send_connecting(
-        self, clients: Any, http: Any, request: httpx2.Request, stream: bool
-    ) -> httpx2.Response:
+        self, clients: Any, http: Any, request: hx.Request, stream: bool
+    ) -> hx.Response:
         """Send a request that needs a new connection, at most a few connecting at once.
 
         A connect timeout starts when the connection is opened, but the loop sees it
@@ -250,7 +250,7 @@ class AsyncTransport(TransportBase):
         request.extensions["trace"] = trace
         try:
             with self.errors.sending_stream if stream else self.errors.sending:
-                response: httpx2.Response = await http.send(request, stream=stream)
+                response: hx.Response = await http.send(request, stream=stream)
         finally:
             release()
         return response
@@ -263,7 +263,7 @@ class AsyncTransport(TransportBase):
         *,
         stream: bool,
         attempts: Attempts,
-    ) -> httpx2.Response:
+    ) -> hx.Response:
         clients = self.clients
         client = clients.for_running_loop()
         n = attempts.next()
@@ -275,10 +275,10 @@ class AsyncTransport(TransportBase):
             if hooks is not None:
                 await hooks.abefore_send(path, body)
             with self.errors.sending_stream if stream else self.errors.sending:
-                response: httpx2.Response = await client.post(
+                response: hx.Response = await client.post(
                     path,
                     body=body,
-                    cast_to=httpx2.Response,
+                    cast_to=hx.Response,
                     options=self._generic_options(timeout, extra_headers, n),
                     stream=stream,
                 )

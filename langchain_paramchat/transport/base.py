@@ -10,7 +10,6 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
-import httpx2
 import openai
 
 from langchain_paramchat.errors import (
@@ -21,6 +20,7 @@ from langchain_paramchat.errors import (
     StreamStalledError,
     StreamTimeoutError,
 )
+from langchain_paramchat.sdk_http import hx
 from langchain_paramchat.transport.clients import SDKClients, shared_clients
 from langchain_paramchat.transport.errors import SNIPPET, ErrorMap, Scrubber, scrub_json, where
 from langchain_paramchat.transport.fastpath import RETRY_COUNT_HEADER, encode
@@ -74,13 +74,13 @@ class TransportBase:
         self._hooks = settings.hooks
         self._total = total
         self._clients = shared_clients(settings)
-        timeout: httpx2.Timeout = settings.timeout
+        timeout: hx.Timeout = settings.timeout
         self._timeout = timeout
         idle = settings.stream_idle_timeout
         self._stream_timeout = (
             timeout
             if idle is None
-            else httpx2.Timeout(
+            else hx.Timeout(
                 connect=timeout.connect, read=idle, write=timeout.write, pool=timeout.pool
             )
         )
@@ -110,7 +110,7 @@ class TransportBase:
 
     # --- per-attempt pieces ---------------------------------------------------------------
 
-    def _attempt_timeout(self, base: httpx2.Timeout, attempts: Attempts) -> httpx2.Timeout:
+    def _attempt_timeout(self, base: hx.Timeout, attempts: Attempts) -> hx.Timeout:
         """Return ``base``, shortened to what is left of the call's ``total_timeout``."""
         deadline = attempts.deadline
         if deadline is None:
@@ -118,7 +118,7 @@ class TransportBase:
         left = deadline - time.monotonic()
         if left <= 0:
             raise self._deadline_error()
-        return httpx2.Timeout(
+        return hx.Timeout(
             connect=_shorter(base.connect, left),
             read=_shorter(base.read, left),
             write=_shorter(base.write, left),
@@ -174,7 +174,7 @@ class TransportBase:
 
     def _generic_options(
         self,
-        timeout: httpx2.Timeout,
+        timeout: hx.Timeout,
         extra_headers: Mapping[str, str] | None,
         attempt: int,
     ) -> Any:
@@ -202,7 +202,7 @@ class TransportBase:
 
     # --- reading replies ------------------------------------------------------------------
 
-    def _json_object(self, response: httpx2.Response, content: bytes) -> dict[str, Any]:
+    def _json_object(self, response: hx.Response, content: bytes) -> dict[str, Any]:
         try:
             data = json.loads(content)
         except ValueError as exc:
@@ -224,7 +224,7 @@ class TransportBase:
             data["error"] = scrub_json(data["error"], self._scrub)
         return data
 
-    def _decoding_error(self, response: httpx2.Response, exc: BaseException) -> ResponseFormatError:
+    def _decoding_error(self, response: hx.Response, exc: BaseException) -> ResponseFormatError:
         encoding = response.headers.get("content-encoding", "")
         return ResponseFormatError(
             self._scrub(
@@ -233,12 +233,12 @@ class TransportBase:
             )
         )
 
-    def _not_event_stream_error(self, response: httpx2.Response) -> ResponseFormatError:
+    def _not_event_stream_error(self, response: hx.Response) -> ResponseFormatError:
         return ResponseFormatError(
             self._describe(response, response.content, "is not an event stream")
         )
 
-    def _event_data(self, name: str | None, data: bytes, response: httpx2.Response) -> Any:
+    def _event_data(self, name: str | None, data: bytes, response: hx.Response) -> Any:
         try:
             obj = json.loads(data)
         except (ValueError, RecursionError) as exc:
@@ -261,7 +261,7 @@ class TransportBase:
         return obj
 
     def _parse_batch(
-        self, batch: list[tuple[str | None, bytes]], response: httpx2.Response, stream: Any
+        self, batch: list[tuple[str | None, bytes]], response: hx.Response, stream: Any
     ) -> tuple[list[Event], bool]:
         """Return the events of ``batch`` up to the terminal one, and whether it came."""
         events: list[Event] = []
@@ -281,7 +281,7 @@ class TransportBase:
                 return events, True
         return events, False
 
-    def _describe(self, response: httpx2.Response, content: bytes, problem: str) -> str:
+    def _describe(self, response: hx.Response, content: bytes, problem: str) -> str:
         content_type = response.headers.get("content-type", "")
         snippet = content[:SNIPPET].decode("utf-8", "replace")
         return self._scrub(
@@ -303,7 +303,7 @@ def interrupted(exc: APIError, received: int) -> StreamInterruptedError:
     return err
 
 
-def not_event_stream(response: httpx2.Response) -> bool:
+def not_event_stream(response: hx.Response) -> bool:
     """Return True when the response says it is something other than an event stream."""
     content_type = response.headers.get("content-type", "")
     return bool(content_type) and not content_type.startswith("text/event-stream")

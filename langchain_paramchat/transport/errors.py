@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 
-import httpx2
 import openai
 
 from langchain_paramchat.errors import (
@@ -37,6 +36,7 @@ from langchain_paramchat.errors import (
     UnprocessableEntityError,
 )
 from langchain_paramchat.retry import retry_reason
+from langchain_paramchat.sdk_http import hx
 
 __all__ = ["CREDENTIAL_HEADER", "STATUS_ERRORS", "ErrorMap", "Scrubber", "scrub_json", "where"]
 
@@ -98,14 +98,14 @@ class Scrubber:
         return text
 
 
-def where(message: httpx2.Request | httpx2.Response) -> str:
+def where(message: hx.Request | hx.Response) -> str:
     """Return ``METHOD scheme://host/path`` of a request (no query: it may hold a key)."""
-    request = message if isinstance(message, httpx2.Request) else message.request
+    request = message if isinstance(message, hx.Request) else message.request
     url = request.url
     return f"{request.method} {url.scheme}://{url.netloc.decode('ascii', 'replace')}{url.path}"
 
 
-def describe_timeout(timeout: httpx2.Timeout) -> str:
+def describe_timeout(timeout: hx.Timeout) -> str:
     """Return a timeout as the error messages show it."""
     return f"{timeout.read} s per read, {timeout.connect} s to connect"
 
@@ -116,9 +116,9 @@ def _httpx_error_types() -> tuple[
     tuple[type[BaseException], ...],
 ]:
     """Return the (timeout, read timeout, network) exceptions a request or body read raises."""
-    timeouts: list[type[BaseException]] = [httpx2.TimeoutException]
-    read_timeouts: list[type[BaseException]] = [httpx2.ReadTimeout]
-    network: list[type[BaseException]] = [httpx2.TransportError, ssl.SSLError]
+    timeouts: list[type[BaseException]] = [hx.TimeoutException]
+    read_timeouts: list[type[BaseException]] = [hx.ReadTimeout]
+    network: list[type[BaseException]] = [hx.TransportError, ssl.SSLError]
     try:
         import anyio
     except ImportError:  # pragma: no cover - httpx2 depends on anyio
@@ -136,7 +136,7 @@ def _httpx_error_types() -> tuple[
 
 def _decoding_errors() -> tuple[type[BaseException], ...]:
     """Return the exceptions raised for a body that does not decode as its content-encoding."""
-    errors: list[type[BaseException]] = [httpx2.DecodingError]
+    errors: list[type[BaseException]] = [hx.DecodingError]
     legacy = sys.modules.get("httpx")
     if legacy is not None:
         errors.append(legacy.DecodingError)
@@ -178,7 +178,7 @@ class ErrorMap:
     """
 
     def __init__(
-        self, scrub: Scrubber, timeout: httpx2.Timeout, stream_idle_timeout: float | None
+        self, scrub: Scrubber, timeout: hx.Timeout, stream_idle_timeout: float | None
     ) -> None:
         self.scrub = scrub
         self.timeout = timeout
@@ -244,7 +244,7 @@ class ErrorMap:
         err.is_retryable = retry_reason(err) is not None
         return err
 
-    def status(self, client: Any, response: httpx2.Response, stream: bool) -> APIError:
+    def status(self, client: Any, response: hx.Response, stream: bool) -> APIError:
         """Return the package error for an HTTP error status, with the SDK's as its cause."""
         error = client._make_status_error_from_response(response)
         mapped = self.from_sdk(error, stream=stream)
@@ -252,7 +252,7 @@ class ErrorMap:
         return mapped
 
     def _connection_error(
-        self, request: httpx2.Request | None, cause: BaseException | None, fallback: str = ""
+        self, request: hx.Request | None, cause: BaseException | None, fallback: str = ""
     ) -> APIConnectionError:
         detail = f"{type(cause).__name__}: {cause}" if cause is not None else fallback
         target = where(request) if request is not None else "the server"
@@ -286,7 +286,7 @@ class ErrorMap:
             param=param if isinstance(param, str) else None,
         )
 
-    def stream_error(self, info: Mapping[str, Any], response: httpx2.Response) -> APIError:
+    def stream_error(self, info: Mapping[str, Any], response: hx.Response) -> APIError:
         """Return the package error for an error the API reported inside a stream."""
         message = info.get("message")
         code = info.get("code")
@@ -304,7 +304,7 @@ class ErrorMap:
             param=param if isinstance(param, str) else None,
         )
 
-    def stall(self, message: httpx2.Request | httpx2.Response) -> StreamTimeoutError:
+    def stall(self, message: hx.Request | hx.Response) -> StreamTimeoutError:
         """Return the error for a stream that stayed silent too long."""
         idle = self.stream_idle_timeout
         setting = (
@@ -312,14 +312,14 @@ class ErrorMap:
             if idle is not None
             else f"the timeout ({describe_timeout(self.timeout)})"
         )
-        is_response = isinstance(message, httpx2.Response)
+        is_response = isinstance(message, hx.Response)
         return StreamTimeoutError(
             f"The stream from {where(message)} sent no event for longer than {setting}",
             request_id=message.headers.get("x-request-id") if is_response else None,
-            request=message.request if isinstance(message, httpx2.Response) else message,
+            request=message.request if isinstance(message, hx.Response) else message,
         )
 
-    def dropped(self, exc: BaseException, response: httpx2.Response) -> APIConnectionError:
+    def dropped(self, exc: BaseException, response: hx.Response) -> APIConnectionError:
         """Return the error for a connection that broke while a body was being read."""
         err = APIConnectionError(
             self.scrub(

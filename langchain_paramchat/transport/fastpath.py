@@ -16,11 +16,11 @@ import select
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
-import httpx2
 import openai
 from openai._models import FinalRequestOptions
 
 from langchain_paramchat.errors import OptionError
+from langchain_paramchat.sdk_http import hx
 
 __all__ = [
     "RETRY_COUNT_HEADER",
@@ -33,7 +33,7 @@ __all__ = [
     "pool_is_full",
 ]
 
-Template = tuple[httpx2.URL, httpx2.Headers]
+Template = tuple[hx.URL, hx.Headers]
 """The URL and headers the SDK sends for one ``POST path`` of one client."""
 
 RETRY_COUNT_HEADER = "x-stainless-retry-count"
@@ -102,7 +102,7 @@ def build_template(client: openai.OpenAI | openai.AsyncOpenAI, path: str) -> Tem
         isinstance(getattr(client, "api_key", None), str)
         and hasattr(client, "_make_status_error_from_response")
         # A legacy httpx client takes httpx's own Timeout: the SDK's path converts for it.
-        and isinstance(getattr(client, "_client", None), httpx2.Client | httpx2.AsyncClient)
+        and isinstance(getattr(client, "_client", None), hx.Client | hx.AsyncClient)
     ):
         return None
     try:
@@ -110,7 +110,7 @@ def build_template(client: openai.OpenAI | openai.AsyncOpenAI, path: str) -> Tem
         built = client._build_request(options)
     except Exception:  # an SDK without this private API: keep the generic path
         return None
-    headers = httpx2.Headers(
+    headers = hx.Headers(
         {k: v for k, v in built.headers.items() if k.lower() not in _PER_REQUEST_HEADERS}
     )
     # Parsed once: httpx would re-parse a str URL and re-normalise a dict per call.
@@ -121,21 +121,21 @@ def direct_request(
     http: Any,
     template: Template,
     body: Mapping[str, Any],
-    timeout: httpx2.Timeout,
+    timeout: hx.Timeout,
     retry_count: int,
-) -> httpx2.Request:
+) -> hx.Request:
     """Build the request the SDK would send for ``body``, ready for ``http.send``."""
     url, headers = template
     if retry_count:
         headers = headers.copy()
         headers[RETRY_COUNT_HEADER] = str(retry_count)
-    request: httpx2.Request = http.build_request(
+    request: hx.Request = http.build_request(
         "POST", url, content=encode(body), headers=headers, timeout=timeout
     )
     return request
 
 
-def _h11_connection(response: httpx2.Response) -> Any:
+def _h11_connection(response: hx.Response) -> Any:
     """Return the httpcore HTTP/1.1 connection a streamed response reads from, or None."""
     node: Any = response.stream
     for _ in range(6):
@@ -185,7 +185,7 @@ def _arrives_soon(connection: Any) -> bool:
     return bool(select.select([sock], [], [], _LINGER)[0])
 
 
-def finish_body(response: httpx2.Response, chunks: Iterator[bytes]) -> None:
+def finish_body(response: hx.Response, chunks: Iterator[bytes]) -> None:
     """Read the body's end after a terminal event if it is arriving; otherwise close.
 
     A server that sends its last chunk right after the terminal event (as OpenAI does) gets
@@ -206,7 +206,7 @@ def finish_body(response: httpx2.Response, chunks: Iterator[bytes]) -> None:
     response.close()
 
 
-async def afinish_body(response: httpx2.Response, chunks: AsyncIterator[bytes]) -> None:
+async def afinish_body(response: hx.Response, chunks: AsyncIterator[bytes]) -> None:
     """Async twin of :func:`finish_body`."""
     try:
         for _ in range(_DRAIN_READS):

@@ -8,10 +8,9 @@ from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-import httpx2
-
 from langchain_paramchat.errors import OptionError
 from langchain_paramchat.retry import RetryPolicy
+from langchain_paramchat.sdk_http import hx
 
 __all__ = ["ClientSettings", "RequestHooks", "as_timeout"]
 
@@ -22,9 +21,9 @@ _TIMEOUT_ALLOWED = (
 )
 
 
-def default_timeout() -> httpx2.Timeout:
+def default_timeout() -> hx.Timeout:
     """Return the default timeout: 600 s per phase, 10 s to connect."""
-    return httpx2.Timeout(600.0, connect=CONNECT_TIMEOUT)
+    return hx.Timeout(600.0, connect=CONNECT_TIMEOUT)
 
 
 def _seconds(value: object) -> bool:
@@ -35,50 +34,55 @@ def _seconds(value: object) -> bool:
     )
 
 
-def as_timeout(value: object, option: str = "timeout") -> httpx2.Timeout:
-    """Return ``value`` as an ``httpx2.Timeout`` or raise ``OptionError`` naming ``option``.
+def as_timeout(value: object, option: str = "timeout") -> hx.Timeout:
+    """Return ``value`` as the SDK's ``Timeout`` or raise ``OptionError`` naming ``option``.
 
     Accepts what ChatOpenAI accepts: seconds (connecting capped at 10 s), a
-    ``(connect, read)`` tuple (write and pool get the read value), an ``httpx2.Timeout`` or a
-    legacy ``httpx.Timeout`` (copied phase by phase).
+    ``(connect, read)`` tuple (write and pool get the read value), an ``httpx2.Timeout`` or
+    an ``httpx.Timeout`` (the one the SDK's HTTP library does not use is copied phase by
+    phase; see ``sdk_http``).
     """
-    if isinstance(value, httpx2.Timeout):
+    if isinstance(value, hx.Timeout):
         return value
     if _seconds(value):
         seconds = float(value)  # type: ignore[arg-type]
-        return httpx2.Timeout(seconds, connect=min(seconds, CONNECT_TIMEOUT))
+        return hx.Timeout(seconds, connect=min(seconds, CONNECT_TIMEOUT))
     if isinstance(value, tuple):
         if len(value) == 2 and all(_seconds(v) for v in value):
             connect, read = (float(v) for v in value)
-            return httpx2.Timeout(read, connect=connect)
+            return hx.Timeout(read, connect=connect)
         raise OptionError(option, value, _TIMEOUT_ALLOWED, fix="pass (connect, read) in seconds")
-    legacy = sys.modules.get("httpx")
-    if legacy is not None and isinstance(value, legacy.Timeout):
-        return httpx2.Timeout(
-            connect=value.connect, read=value.read, write=value.write, pool=value.pool
-        )
+    for name in ("httpx2", "httpx"):
+        other = sys.modules.get(name)
+        if other is not None and other is not hx and isinstance(value, other.Timeout):
+            return hx.Timeout(
+                connect=value.connect, read=value.read, write=value.write, pool=value.pool
+            )
     raise OptionError(option, value, _TIMEOUT_ALLOWED)
 
 
 def _check_http_client(value: object, option: str, *, is_async: bool) -> None:
-    """Raise ``OptionError`` unless ``value`` is an httpx2 or httpx client of the right kind."""
+    """Raise ``OptionError`` unless ``value`` is a client of the SDK's HTTP library (or httpx)."""
     if value is None:
         return
     wanted = "AsyncClient" if is_async else "Client"
-    kinds = [getattr(httpx2, wanted)]
+    kinds = [getattr(hx, wanted)]
+    libraries = [hx.__name__]
     legacy = sys.modules.get("httpx")
-    if legacy is not None:
+    if legacy is not None and legacy is not hx:
         kinds.append(getattr(legacy, wanted))
+        libraries.append("httpx")
     if isinstance(value, tuple(kinds)):
         return
     other = "Client" if is_async else "AsyncClient"
     swap = "http_client" if is_async else "http_async_client"
+    names = " or ".join(f"{library}.{wanted}" for library in libraries)
     hint = (
         f"that is an {other}: pass it as {swap}=..."
         if type(value).__name__ == other
-        else f"pass httpx2.{wanted}(...) or httpx.{wanted}(...)"
+        else f"pass {' or '.join(f'{name}(...)' for name in names.split(' or '))}"
     )
-    raise OptionError(option, value, f"an httpx2.{wanted} or httpx.{wanted}", fix=hint)
+    raise OptionError(option, value, f"an {names}", fix=hint)
 
 
 @runtime_checkable
@@ -111,10 +115,10 @@ class ClientSettings:
     ``api_key``, ``base_url``, ``organization`` and ``project`` fall back to the SDK's
     environment variables (``OPENAI_API_KEY``, ...) when None. ``timeout`` bounds each phase
     of a request (connect, each read, write, pool): seconds (connecting is capped at 10 s), a
-    ``(connect, read)`` tuple, or an ``httpx2.Timeout``/``httpx.Timeout``; it is stored as an
-    ``httpx2.Timeout``. ``stream_idle_timeout`` is the longest a stream may go without an
-    event (None: only ``timeout`` applies). ``total_timeout`` bounds a whole call, retries
-    and a trickling reply included (None: no bound). ``http_client``/``http_async_client``
+    ``(connect, read)`` tuple, or an ``httpx2.Timeout``/``httpx.Timeout``; it is stored as the
+    SDK's HTTP library's ``Timeout``. ``stream_idle_timeout`` is the longest a stream may go
+    without an event (None: only ``timeout`` applies). ``total_timeout`` bounds a whole call,
+    retries and a trickling reply included (None: no bound). ``http_client``/``http_async_client``
     take httpx2 or httpx clients. ``retry`` and ``hooks`` belong to the model using these
     settings; the SDK clients (and their connection pools) are shared between models whose
     other settings are equal, per process and per event loop. ``repr`` never shows the key or

@@ -6,10 +6,10 @@ import time
 from collections.abc import Generator, Mapping
 from typing import Any
 
-import httpx2
 import openai
 
 from langchain_paramchat.errors import APIError, ResponseFormatError
+from langchain_paramchat.sdk_http import hx
 from langchain_paramchat.transport.base import (
     Attempts,
     TransportBase,
@@ -77,8 +77,8 @@ class SyncTransport(TransportBase):
             if self._hooks is not None:
                 self._hooks.before_send(path, {})
             with self.errors.sending:
-                response: httpx2.Response = client.get(
-                    path, cast_to=httpx2.Response, options=self._generic_options(timeout, None, n)
+                response: hx.Response = client.get(
+                    path, cast_to=hx.Response, options=self._generic_options(timeout, None, n)
                 )
             if self._hooks is not None:
                 self._hooks.after_response(path, response.status_code, response.headers)
@@ -92,7 +92,7 @@ class SyncTransport(TransportBase):
         body: Mapping[str, Any],
         extra_headers: Mapping[str, str] | None,
         attempts: Attempts,
-    ) -> tuple[httpx2.Response, bytes]:
+    ) -> tuple[hx.Response, bytes]:
         """Send one attempt of a JSON POST; return the response and its whole body."""
         if attempts.deadline is None:
             response = self._send(path, body, extra_headers, stream=False, attempts=attempts)
@@ -136,7 +136,7 @@ class SyncTransport(TransportBase):
     ) -> Generator[Event, None, None]:
         attempts = Attempts(self._total)
 
-        def attempt() -> tuple[httpx2.Response, Generator[Event, None, None], Event | None]:
+        def attempt() -> tuple[hx.Response, Generator[Event, None, None], Event | None]:
             response = self._send(path, body, extra_headers, stream=True, attempts=attempts)
             events = self._read_events(response, stream, attempts)
             try:
@@ -181,7 +181,7 @@ class SyncTransport(TransportBase):
             response.close()
 
     def _read_events(
-        self, response: httpx2.Response, stream: EventStream, attempts: Attempts
+        self, response: hx.Response, stream: EventStream, attempts: Attempts
     ) -> Generator[Event, None, None]:
         idle = self.settings.stream_idle_timeout
         deadline = attempts.deadline
@@ -223,7 +223,7 @@ class SyncTransport(TransportBase):
         *,
         stream: bool,
         attempts: Attempts,
-    ) -> httpx2.Response:
+    ) -> hx.Response:
         clients = self.clients
         client = clients.sync
         n = attempts.next()
@@ -235,10 +235,10 @@ class SyncTransport(TransportBase):
             if hooks is not None:
                 hooks.before_send(path, body)
             with self.errors.sending_stream if stream else self.errors.sending:
-                response: httpx2.Response = client.post(
+                response: hx.Response = client.post(
                     path,
                     body=body,
-                    cast_to=httpx2.Response,
+                    cast_to=hx.Response,
                     options=self._generic_options(timeout, extra_headers, n),
                     stream=stream,
                 )
