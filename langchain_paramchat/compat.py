@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from langchain_paramchat.errors import OptionError
 from langchain_paramchat.options import resolve_name
+from langchain_paramchat.sdk_http import hx
 
 __all__ = [
     "ACCEPTED",
@@ -259,12 +260,13 @@ CHAT_OPENAI_NAMES: tuple[Translation, ...] = (
 _REFUSED = {
     "openai_proxy": (
         "ParamChat does not build proxied HTTP clients itself",
-        "pass http_client=httpx2.Client(proxy=...) and "
-        "http_async_client=httpx2.AsyncClient(proxy=...)",
+        f"pass http_client={hx.__name__}.Client(proxy=...) and "
+        f"http_async_client={hx.__name__}.AsyncClient(proxy=...)",
     ),
     "http_socket_options": (
         "ParamChat does not build HTTP clients with socket options",
-        "pass http_client=httpx2.Client(transport=httpx2.HTTPTransport(socket_options=...))",
+        f"pass http_client={hx.__name__}.Client("
+        f"transport={hx.__name__}.HTTPTransport(socket_options=...))",
     ),
     **{
         name: (

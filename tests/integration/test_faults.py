@@ -17,7 +17,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import httpx2
 import langchain_core.exceptions as lc_exceptions
 import openai
 import pytest
@@ -46,6 +45,7 @@ from langchain_paramchat.errors import (
     UnknownOptionError,
 )
 from langchain_paramchat.retry import RetryPolicy, is_retryable
+from langchain_paramchat.sdk_http import hx
 from langchain_paramchat.testing import FakeOpenAI, Fault, Reply
 
 Factory = Callable[..., ParamChat]
@@ -554,7 +554,7 @@ async def test_timeout_applies_to_each_read_not_to_the_whole_request(
 
 def test_default_timeouts_are_finite() -> None:
     settings = ParamChat(api_key=API_KEY).transport.settings
-    assert settings.timeout == httpx2.Timeout(600.0, connect=10.0)
+    assert settings.timeout == hx.Timeout(600.0, connect=10.0)
     assert settings.stream_idle_timeout == 120.0
     # A float timeout applies to each read, write and pool wait; connecting is capped at 10 s.
     assert ParamChat(api_key=API_KEY).transport._timeout.connect == 10.0

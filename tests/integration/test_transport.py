@@ -11,7 +11,6 @@ import traceback
 from collections.abc import Iterator
 from typing import Any
 
-import httpx2
 import langchain_core.exceptions as lc_exceptions
 import openai
 import pytest
@@ -35,6 +34,7 @@ from langchain_paramchat.errors import (
     StreamTimeoutError,
 )
 from langchain_paramchat.retry import RetryPolicy
+from langchain_paramchat.sdk_http import hx
 from langchain_paramchat.testing import FakeOpenAI, Fault, Reply
 from langchain_paramchat.testing.chat_render import chat_chunks
 from langchain_paramchat.testing.responses_render import render_response
@@ -679,7 +679,7 @@ def test_float_timeout_caps_connect_and_request_timeouts_name_it(
     fake_openai.add(Fault.stall(5))
     with pytest.raises(APITimeoutError, match=r"0\.3 s per read, 0\.3 s to connect"):
         transport.post_json(CHAT, BODY)
-    assert ClientSettings().timeout == httpx2.Timeout(600.0, connect=10.0)
+    assert ClientSettings().timeout == hx.Timeout(600.0, connect=10.0)
 
 
 def test_missing_api_key_fails_before_sending(

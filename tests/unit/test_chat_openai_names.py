@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from langchain_paramchat import ParamChat
 from langchain_paramchat import token_count as tc
 from langchain_paramchat.errors import OptionError, UnknownOptionError
+from langchain_paramchat.sdk_http import hx
 
 BASE = "http://127.0.0.1:9/v1"
 
@@ -144,7 +145,7 @@ def test_disabled_params_never_send_what_they_name() -> None:
 @pytest.mark.parametrize(
     ("name", "fix"),
     [
-        ("openai_proxy", "httpx2.Client(proxy="),
+        ("openai_proxy", f"{hx.__name__}.Client(proxy="),
         ("http_socket_options", "socket_options"),
         ("client", "http_client"),
         ("root_async_client", "http_client"),
@@ -204,9 +205,8 @@ def test_an_openai_proxy_in_the_environment_is_not_silently_bypassed(
     monkeypatch.setenv("OPENAI_PROXY", "http://proxy.internal:3128")
     with pytest.raises(OptionError, match="OPENAI_PROXY") as info:
         chat()
-    assert "httpx2.Client(proxy=" in str(info.value)
-    httpx2 = pytest.importorskip("httpx2")
-    with httpx2.Client() as client:
+    assert f"{hx.__name__}.Client(proxy=" in str(info.value)
+    with hx.Client() as client:
         assert chat(http_client=client).http_client is client
 
 
