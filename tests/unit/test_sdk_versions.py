@@ -60,5 +60,13 @@ def test_ci_pins_the_declared_floors() -> None:
     spec.loader.exec_module(module)
     pins = module.lowest_pins()
     assert {p.split("==")[0] for p in pins} == {"langchain-core", "openai", "pydantic", "tenacity"}
-    assert "openai==3.0.0" in pins
+    assert "openai==2.45.0" in pins
     assert "lowest_versions.py" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_http_library_is_the_one_the_sdks_clients_use() -> None:
+    from langchain_paramchat.sdk_http import hx
+
+    assert issubclass(openai.DefaultHttpxClient, hx.Client)
+    assert issubclass(openai.DefaultAsyncHttpxClient, hx.AsyncClient)
+    assert hx.__name__ == ("httpx2" if openai.__version__.startswith("3.") else "httpx")
