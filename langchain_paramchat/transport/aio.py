@@ -232,7 +232,7 @@ class AsyncTransport(TransportBase):
         gate = clients.connect_gate()
         if gate is None:
             with self.errors.sending_stream if stream else self.errors.sending:
-                plain: httpx2.Response = await http.send(request, stream=stream)
+                plain: hx.Response = await http.send(request, stream=stream)
             return plain
         await gate.acquire()
         held = True
