@@ -39,12 +39,12 @@ from langchain_paramchat.options import (
     check_option,
     merge_options,
 )
-from langchain_paramchat.routing import DEFAULT_RESPONSES_ONLY_MODELS, ApiSetting, Route, route
+from langchain_paramchat.prepared import _Prepared
+from langchain_paramchat.routing import DEFAULT_RESPONSES_ONLY_MODELS, ApiSetting, route
 from langchain_paramchat.token_count import TokenCounting
 
 if TYPE_CHECKING:
     from langchain_paramchat.batch import BatchJob
-    from langchain_paramchat.finish import Finish, FinishedStream
     from langchain_paramchat.tool_choice import NeutralChoice
     from langchain_paramchat.tools import NeutralTool
 
@@ -61,23 +61,6 @@ class RequestPreview:
     payload: dict[str, Any]
     reasons: tuple[str, ...]
     path: str
-
-
-@dataclass(frozen=True)
-class _Prepared:
-    route: Route
-    payload: dict[str, Any]
-    adapter: Adapter
-    options: dict[str, Any]
-    finish: Finish
-
-    def result(self, body: dict[str, Any], headers: Mapping[str, str] | None) -> ChatResult:
-        """Return the finished result of the reply ``body``."""
-        return self.finish.result(self.adapter.parse_reply(body, self.payload), body, headers)
-
-    def stream_state(self) -> FinishedStream:
-        """Return a fresh finishing state for one stream of the reply."""
-        return self.finish.stream(self.adapter.stream_parser(self.payload))
 
 
 # Keyword arguments a call may carry besides options.
@@ -456,6 +439,8 @@ class ParamChat(
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
+        from langchain_paramchat.stream_relay import _Relay
+
         prepared = self._prepare(messages, stop, kwargs, stream=True)
         transport = self._transport_for(prepared.options)
         with transport.stream_events(prepared.adapter.path, prepared.payload) as events:
@@ -486,6 +471,8 @@ class ParamChat(
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
+        from langchain_paramchat.stream_relay import _Relay
+
         prepared = self._prepare(messages, stop, kwargs, stream=True)
         transport = self._transport_for(prepared.options)
         async with transport.astream_events(prepared.adapter.path, prepared.payload) as events:
@@ -573,64 +560,6 @@ class ParamChat(
         if parallel_tool_calls is not None:
             bound["parallel_tool_calls"] = parallel_tool_calls
         return self.bind(**bound)
-
-
-_NOTHING: tuple[ChatGenerationChunk, ...] = ()
-
-
-class _Relay:
-    """One stream's chunks on their way to the caller; ``_stream`` and ``_astream`` share it.
-
-    Chunks without content (role, ids) wait for the first content: a break before it is
-    retried, and the retry's chunks must not mix with the lost attempt's.
-    """
-
-    __slots__ = ("events", "headers", "held", "prepared", "restarts", "state")
-
-    def __init__(self, prepared: _Prepared, events: Any, headers: bool) -> None:
-        self.prepared = prepared
-        self.events = events
-        self.headers = headers
-        self.restarts = 0
-        self.held: list[ChatGenerationChunk] = []
-        self.state = self._fresh()
-
-    def _fresh(self) -> FinishedStream:
-        state = self.prepared.stream_state()
-        if self.headers:
-            state.fields.headers_from = self.events
-        return state
-
-    def take(self, event: str | None, data: Any) -> Sequence[ChatGenerationChunk]:
-        """Return the chunks to yield for one event: usually one, none while held."""
-        events = self.events
-        if events.restarts != self.restarts:  # resent before any content: start over
-            self.restarts = events.restarts
-            self.held = []
-            self.state = self._fresh()
-        chunk = self.state.feed(event, data)
-        if chunk is None:
-            return _NOTHING
-        if events.committed:
-            return (chunk,)
-        self.held.append(chunk)
-        if not _has_content(chunk):
-            return _NOTHING
-        events.commit()  # from here a break is never retried
-        out, self.held = self.held, []
-        return out
-
-    def close(self) -> tuple[list[ChatGenerationChunk], ChatGenerationChunk | None]:
-        """Return the chunks still held (a stream without content) and the closing chunk."""
-        return self.held, self.state.close(self.events.done)
-
-
-def _has_content(chunk: ChatGenerationChunk) -> bool:
-    """Return True when a chunk carries text, a tool call, reasoning or audio for the caller."""
-    message = chunk.message
-    return bool(
-        message.content or getattr(message, "tool_call_chunks", None) or message.additional_kwargs
-    )
 
 
 def _choice(choice: Any, tools: tuple[NeutralTool, ...] | None) -> NeutralChoice | None:

@@ -1,0 +1,32 @@
+"""One call made ready to send: its route, payload, adapter, options and finishing step."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.outputs import ChatResult
+
+from langchain_paramchat.apis.adapter import Adapter
+from langchain_paramchat.routing import Route
+
+if TYPE_CHECKING:
+    from langchain_paramchat.finish import Finish, FinishedStream
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    route: Route
+    payload: dict[str, Any]
+    adapter: Adapter
+    options: dict[str, Any]
+    finish: Finish
+
+    def result(self, body: dict[str, Any], headers: Mapping[str, str] | None) -> ChatResult:
+        """Return the finished result of the reply ``body``."""
+        return self.finish.result(self.adapter.parse_reply(body, self.payload), body, headers)
+
+    def stream_state(self) -> FinishedStream:
+        """Return a fresh finishing state for one stream of the reply."""
+        return self.finish.stream(self.adapter.stream_parser(self.payload))
