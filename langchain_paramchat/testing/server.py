@@ -14,7 +14,7 @@ import threading
 from collections import deque
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from langchain_paramchat.testing import input_tokens
 from langchain_paramchat.testing.batches import FakeBatches, line_handler
@@ -22,8 +22,6 @@ from langchain_paramchat.testing.body_check import BodyError, check_body, load_p
 from langchain_paramchat.testing.chat_render import (
     chat_chunks,
     chat_completion,
-    chat_missing_fields,
-    chat_stream_failure,
 )
 from langchain_paramchat.testing.http11 import (
     MAX_HEADER_BYTES,
@@ -33,7 +31,6 @@ from langchain_paramchat.testing.http11 import (
     send_error,
     send_json,
     send_raw,
-    send_stream,
     wait_for_hangup,
 )
 from langchain_paramchat.testing.ratelimit import RateLimit
@@ -41,17 +38,19 @@ from langchain_paramchat.testing.rendering import Event, echo_reply
 from langchain_paramchat.testing.responses_render import (
     failed_response,
     render_response,
-    responses_missing_fields,
-    responses_stream_failure,
 )
 from langchain_paramchat.testing.script import Fault, RecordedRequest, Reply
+from langchain_paramchat.testing.send_answer import (
+    Api,
+    _send_events,
+    _send_missing_fields,
+    _send_payload,
+)
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI, OpenAI
 
 __all__ = ["FakeOpenAI"]
-
-Api = Literal["chat_completions", "responses"]
 
 _STOP_TIMEOUT = 5.0
 
@@ -577,73 +576,3 @@ def _unfinished(final: dict[str, Any], status: str) -> dict[str, Any]:
         "usage": None,
         "completed_at": None,
     }
-
-
-async def _send_missing_fields(
-    writer: asyncio.StreamWriter, api: Api, body: dict[str, Any], stream: bool, keep: bool
-) -> None:
-    if api == "chat_completions":
-        broken = chat_missing_fields(body, chunk=stream)
-        if stream:
-            await send_stream(writer, [Event(None, broken), Event(None, "[DONE]")], keep=keep)
-            return
-    else:
-        broken = responses_missing_fields(body)
-        if stream:
-            event = {"type": "response.completed", "sequence_number": 0, "response": broken}
-            await send_stream(writer, [Event("response.completed", event)], keep=keep)
-            return
-    await send_json(writer, 200, broken, keep=keep)
-
-
-async def _send_payload(
-    writer: asyncio.StreamWriter,
-    payload: dict[str, Any],
-    fault: Fault | None,
-    keep: bool,
-    headers: dict[str, str] | None = None,
-) -> bool:
-    """Send a JSON answer, applying a fault that cuts, drops or slows it."""
-    data = json.dumps(payload).encode()
-    kind = fault.kind if fault is not None else None
-    if kind == "truncated":
-        await send_raw(writer, 200, data[: len(data) // 2], "application/json", keep=keep)
-        return True
-    if kind == "drop_mid_stream":
-        half = data[: len(data) // 2]
-        await send_raw(writer, 200, half, "application/json", keep=keep, declared_length=len(data))
-        writer.transport.abort()
-        raise Closed
-    if fault is not None and kind == "slow":
-        await asyncio.sleep(fault.seconds)
-    await send_raw(writer, 200, data, "application/json", keep=keep, headers=headers)
-    return True
-
-
-async def _send_events(
-    writer: asyncio.StreamWriter,
-    api: Api,
-    events: list[Event],
-    response: dict[str, Any],
-    fault: Fault | None,
-    keep: bool,
-    headers: dict[str, str] | None = None,
-) -> bool:
-    """Stream SSE events, applying a fault that slows, cuts, drops or fails the stream."""
-    if fault is None or fault.kind == "slow":
-        delay = fault.seconds if fault else 0.0
-        await send_stream(writer, events, keep=keep, delay=delay, headers=headers)
-        return True
-    # Every other fault cuts the stream short: the final event is never sent.
-    sent = events[: min(fault.after_events, len(events) - 1)]
-    if fault.kind == "drop_mid_stream":
-        await send_stream(writer, sent, keep=keep, finish=False)
-        writer.transport.abort()
-        raise Closed
-    if fault.kind == "stream_error":
-        if api == "chat_completions":
-            sent.append(chat_stream_failure(fault))
-        else:
-            sent.append(responses_stream_failure(response, fault, len(sent)))
-    await send_stream(writer, sent, keep=keep)
-    return True
