@@ -78,8 +78,6 @@ _CALL_ARGS = frozenset(
     }
 )
 
-_TERMINAL_STATUSES = frozenset({"completed", "incomplete", "failed", "cancelled"})
-
 
 class ParamChat(
     Connected, TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpenAISettings
