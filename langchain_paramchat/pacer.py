@@ -201,17 +201,27 @@ class Pacer:
         """Update the budgets from a response's ``x-ratelimit-*`` headers."""
         now = time.monotonic()
         get = headers.get
+        limit_requests = _int(get("x-ratelimit-limit-requests"))
+        limit_tokens = _int(get("x-ratelimit-limit-tokens"))
+        if limit_requests is None and limit_tokens is None:
+            # No limits reported (a local server, most proxies): nothing to read or pace.
+            with self._lock:
+                self._probing = False
+                self._paced = True
+                if status_code == 429:
+                    self.stats.rate_limited += 1
+            return
         with self._lock:
             self._probing = False
             self._paced = True
             self._requests.observe(
-                _int(get("x-ratelimit-limit-requests")),
+                limit_requests,
                 _int(get("x-ratelimit-remaining-requests")),
                 parse_duration(get("x-ratelimit-reset-requests")),
                 now,
             )
             self._tokens.observe(
-                _int(get("x-ratelimit-limit-tokens")),
+                limit_tokens,
                 _int(get("x-ratelimit-remaining-tokens")),
                 parse_duration(get("x-ratelimit-reset-tokens")),
                 now,
