@@ -10,6 +10,10 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+if TYPE_CHECKING:
+    from langchain_paramchat.transport.protocol import ModelTransport
+    from langchain_paramchat.transport.settings import ClientSettings
+
 __all__ = ["DEFAULT_TIMEOUT", "Connected", "is_credential_header", "redact_headers"]
 
 DEFAULT_TIMEOUT = 600.0
@@ -19,8 +23,8 @@ class Connected:
     """The transport of a model: shared by models with the same client settings."""
 
     if TYPE_CHECKING:  # fields and private attributes ParamChat declares
-        _transport: Any
-        _flex_transport: Any
+        _transport: ModelTransport | None
+        _flex_transport: ModelTransport | None
         api_key: Any
         base_url: str | None
         organization: str | None
@@ -37,16 +41,16 @@ class Connected:
         http_async_client: Any
 
     @property
-    def transport(self) -> Any:
+    def transport(self) -> ModelTransport:
         """Return the (lazily built, reused) transport for this model's client settings."""
-        if self._transport is None:
+        transport = self._transport
+        if transport is None:
             from langchain_paramchat.transport import shared_transport
 
-            settings = self._client_settings()
-            self._transport = shared_transport(settings)
-        return self._transport
+            transport = self._transport = shared_transport(self._client_settings())
+        return transport
 
-    def _client_settings(self) -> Any:
+    def _client_settings(self) -> ClientSettings:
         """Return the transport settings; bad ones (timeout, retries) raise ``OptionError``."""
         from langchain_paramchat.retry import RetryPolicy
         from langchain_paramchat.transport import ClientSettings
@@ -77,15 +81,16 @@ class Connected:
         key = self.api_key.get_secret_value() if self.api_key else None
         return shared_pacer(key, self.base_url)
 
-    def _transport_for(self, options: Mapping[str, Any]) -> Any:
+    def _transport_for(self, options: Mapping[str, Any]) -> ModelTransport:
         """Return the transport for one call: flex calls get flex's timeout and fallback."""
         if options.get("service_tier") != "flex":
             return self.transport
-        if self._flex_transport is None:
+        flex = self._flex_transport
+        if flex is None:
             from langchain_paramchat.flex import flex_transport
 
-            self._flex_transport = flex_transport(self)
-        return self._flex_transport
+            flex = self._flex_transport = flex_transport(self)
+        return flex
 
 
 _CREDENTIAL_HEADER = re.compile(r"auth|key|token|secret|cookie|password|session", re.I)

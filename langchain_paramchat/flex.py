@@ -11,10 +11,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncGenerator, Generator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from langchain_paramchat.errors import RateLimitError
-from langchain_paramchat.transport.streams import AsyncEventStream, EventStream
+import openai
+
+from langchain_paramchat.errors import APIError, RateLimitError
+from langchain_paramchat.transport.streams import AsyncEventStream, Event, EventStream, JSONReply
+
+if TYPE_CHECKING:
+    from langchain_paramchat.transport.protocol import ModelTransport
+    from langchain_paramchat.transport.settings import ClientSettings
 
 __all__ = ["FLEX_TIMEOUT", "FlexTransport", "flex_transport", "resource_unavailable"]
 
@@ -41,70 +47,107 @@ class FlexTransport:
     Posts and streams fall back; polls and other calls go to the flex transport unchanged.
     """
 
-    def __init__(self, flex: Any, fallback_to: Any) -> None:
+    def __init__(self, flex: ModelTransport, fallback_to: ModelTransport | None) -> None:
         self._flex = flex
         self._fallback_to = fallback_to
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._flex, name)
+    @property
+    def settings(self) -> ClientSettings:
+        """Return the flex transport's settings."""
+        return self._flex.settings
 
-    def _fallback(self, exc: RateLimitError, body: Mapping[str, Any]) -> dict[str, Any]:
-        if self._fallback_to is None or not resource_unavailable(exc):
+    @property
+    def client(self) -> openai.OpenAI:
+        """Return the flex transport's sync SDK client."""
+        return self._flex.client
+
+    @property
+    def async_client(self) -> openai.AsyncOpenAI:
+        """Return the flex transport's async SDK client."""
+        return self._flex.async_client
+
+    def map_error(self, exc: openai.APIError) -> APIError:
+        """Map an SDK exception as the flex transport does."""
+        return self._flex.map_error(exc)
+
+    def get_json(self, path: str) -> dict[str, Any]:
+        """GET ``path`` at flex (polls are never sent again at the default tier)."""
+        return self._flex.get_json(path)
+
+    async def aget_json(self, path: str) -> dict[str, Any]:
+        """Async twin of :meth:`get_json`."""
+        return await self._flex.aget_json(path)
+
+    def _fallback(
+        self, exc: RateLimitError, body: Mapping[str, Any]
+    ) -> tuple[ModelTransport, dict[str, Any]]:
+        """Return the default-tier transport and body for a flex refusal, or raise ``exc``."""
+        fallback_to = self._fallback_to
+        if fallback_to is None or not resource_unavailable(exc):
             raise exc
         logger.warning(
             "flex processing is unavailable (%s); sending the request at service_tier=%r",
             exc,
             _FALLBACK_TIER,
         )
-        return {**body, "service_tier": _FALLBACK_TIER}
+        return fallback_to, {**body, "service_tier": _FALLBACK_TIER}
 
-    def post_json(self, path: str, body: Mapping[str, Any], **kwargs: Any) -> Any:
+    def post_json(
+        self, path: str, body: Mapping[str, Any], *, extra_headers: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
         """POST at flex; on "Resource Unavailable" and with fallback on, POST at default."""
         try:
-            return self._flex.post_json(path, body, **kwargs)
+            return self._flex.post_json(path, body, extra_headers=extra_headers)
         except RateLimitError as exc:
-            retry = self._fallback(exc, body)
-            return self._fallback_to.post_json(path, retry, **kwargs)
+            fallback_to, retry = self._fallback(exc, body)
+            return fallback_to.post_json(path, retry, extra_headers=extra_headers)
 
-    def post_json_reply(self, path: str, body: Mapping[str, Any], **kwargs: Any) -> Any:
+    def post_json_reply(
+        self, path: str, body: Mapping[str, Any], *, extra_headers: Mapping[str, str] | None = None
+    ) -> JSONReply:
         """Like :meth:`post_json`, returning the body and headers."""
         try:
-            return self._flex.post_json_reply(path, body, **kwargs)
+            return self._flex.post_json_reply(path, body, extra_headers=extra_headers)
         except RateLimitError as exc:
-            retry = self._fallback(exc, body)
-            return self._fallback_to.post_json_reply(path, retry, **kwargs)
+            fallback_to, retry = self._fallback(exc, body)
+            return fallback_to.post_json_reply(path, retry, extra_headers=extra_headers)
 
-    async def apost_json(self, path: str, body: Mapping[str, Any], **kwargs: Any) -> Any:
+    async def apost_json(
+        self, path: str, body: Mapping[str, Any], *, extra_headers: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
         """Async twin of :meth:`post_json`."""
         try:
-            return await self._flex.apost_json(path, body, **kwargs)
+            return await self._flex.apost_json(path, body, extra_headers=extra_headers)
         except RateLimitError as exc:
-            retry = self._fallback(exc, body)
-            return await self._fallback_to.apost_json(path, retry, **kwargs)
+            fallback_to, retry = self._fallback(exc, body)
+            return await fallback_to.apost_json(path, retry, extra_headers=extra_headers)
 
-    async def apost_json_reply(self, path: str, body: Mapping[str, Any], **kwargs: Any) -> Any:
+    async def apost_json_reply(
+        self, path: str, body: Mapping[str, Any], *, extra_headers: Mapping[str, str] | None = None
+    ) -> JSONReply:
         """Async twin of :meth:`post_json_reply`."""
         try:
-            return await self._flex.apost_json_reply(path, body, **kwargs)
+            return await self._flex.apost_json_reply(path, body, extra_headers=extra_headers)
         except RateLimitError as exc:
-            retry = self._fallback(exc, body)
-            return await self._fallback_to.apost_json_reply(path, retry, **kwargs)
+            fallback_to, retry = self._fallback(exc, body)
+            return await fallback_to.apost_json_reply(path, retry, extra_headers=extra_headers)
 
-    def stream_events(self, path: str, body: Mapping[str, Any], **kwargs: Any) -> EventStream:
+    def stream_events(
+        self, path: str, body: Mapping[str, Any], *, extra_headers: Mapping[str, str] | None = None
+    ) -> EventStream:
         """Stream at flex; turned away before the first event, stream at the default tier."""
         if self._fallback_to is None:
-            stream: EventStream = self._flex.stream_events(path, body, **kwargs)
-            return stream
+            return self._flex.stream_events(path, body, extra_headers=extra_headers)
 
-        def run(outer: EventStream) -> Generator[Any, None, None]:
-            inner = self._flex.stream_events(path, body, **kwargs)
+        def run(outer: EventStream) -> Generator[Event, None, None]:
+            inner = self._flex.stream_events(path, body, extra_headers=extra_headers)
             try:
                 try:
                     first = next(inner)
                 except RateLimitError as exc:
                     inner.close()
-                    retry = self._fallback(exc, body)
-                    inner = self._fallback_to.stream_events(path, retry, **kwargs)
+                    fallback_to, retry = self._fallback(exc, body)
+                    inner = fallback_to.stream_events(path, retry, extra_headers=extra_headers)
                     first = next(inner)
                 outer.headers = inner.headers
                 yield first
@@ -119,21 +162,22 @@ class FlexTransport:
 
         return EventStream(run)
 
-    def astream_events(self, path: str, body: Mapping[str, Any], **kwargs: Any) -> AsyncEventStream:
+    def astream_events(
+        self, path: str, body: Mapping[str, Any], *, extra_headers: Mapping[str, str] | None = None
+    ) -> AsyncEventStream:
         """Async twin of :meth:`stream_events`."""
         if self._fallback_to is None:
-            stream: AsyncEventStream = self._flex.astream_events(path, body, **kwargs)
-            return stream
+            return self._flex.astream_events(path, body, extra_headers=extra_headers)
 
-        async def run(outer: AsyncEventStream) -> AsyncGenerator[Any, None]:
-            inner = self._flex.astream_events(path, body, **kwargs)
+        async def run(outer: AsyncEventStream) -> AsyncGenerator[Event, None]:
+            inner = self._flex.astream_events(path, body, extra_headers=extra_headers)
             try:
                 try:
                     first = await inner.__anext__()
                 except RateLimitError as exc:
                     await inner.aclose()
-                    retry = self._fallback(exc, body)
-                    inner = self._fallback_to.astream_events(path, retry, **kwargs)
+                    fallback_to, retry = self._fallback(exc, body)
+                    inner = fallback_to.astream_events(path, retry, extra_headers=extra_headers)
                     first = await inner.__anext__()
                 outer.headers = inner.headers
                 yield first

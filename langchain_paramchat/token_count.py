@@ -15,12 +15,15 @@ import math
 import re
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import BaseMessage, convert_to_openai_messages
 
 from langchain_paramchat.errors import APIError, OptionError
+
+if TYPE_CHECKING:
+    from langchain_paramchat.transport.protocol import ModelTransport
 
 __all__ = [
     "INPUT_TOKENS_PATH",
@@ -211,7 +214,7 @@ class _Model(Protocol):
     tiktoken_model_name: str | None
 
     @property
-    def transport(self) -> Any: ...
+    def transport(self) -> ModelTransport: ...
 
     def preview_request(self, input: LanguageModelInput, **kwargs: Any) -> Any: ...
 

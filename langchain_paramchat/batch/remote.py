@@ -9,12 +9,15 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import openai
 
 from langchain_paramchat.batch.errors import BatchUnsupportedError
 from langchain_paramchat.errors import APIStatusError
+
+if TYPE_CHECKING:
+    from langchain_paramchat.transport.protocol import ModelTransport
 
 __all__ = ["Remote", "Snapshot"]
 
@@ -32,7 +35,7 @@ class Snapshot:
 class Remote:
     """Call Files and Batches for one transport; every method has an async twin."""
 
-    def __init__(self, transport: Any) -> None:
+    def __init__(self, transport: ModelTransport) -> None:
         self._transport = transport
 
     # --- plumbing -------------------------------------------------------------------------
