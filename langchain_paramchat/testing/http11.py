@@ -51,6 +51,7 @@ class Request:
     version: str
     headers: dict[str, str]
     raw_body: bytes
+    wire_bytes: int = 0
 
     @property
     def keep_alive(self) -> bool:
@@ -93,7 +94,9 @@ async def read_request(reader: asyncio.StreamReader) -> Request | None:
     if length < 0:
         raise ValueError(f"bad Content-Length {length}")
     body = await reader.readexactly(length) if length else b""
-    return Request(method.upper(), target.partition("?")[0], version, headers, body)
+    return Request(
+        method.upper(), target.partition("?")[0], version, headers, body, len(head) + len(body)
+    )
 
 
 def _head(status: int, headers: dict[str, str], keep: bool) -> bytes:

@@ -46,6 +46,7 @@ from langchain_paramchat.testing.send_answer import (
     _send_missing_fields,
     _send_payload,
 )
+from langchain_paramchat.testing.websocket import WebSocketEndpoint
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI, OpenAI
@@ -112,6 +113,18 @@ class FakeOpenAI:
         """Files and Batches endpoints: stored files and batches, progression controls."""
         self.rate_limit: RateLimit | None = None
         """Set a ``RateLimit`` to answer create requests over it with OpenAI-style 429s."""
+        self.websockets = WebSocketEndpoint(
+            next_item=self._next,
+            store=lambda response: self._store(response, background=False),
+            is_stored=self._is_stored,
+            record=self._record,
+            record_error=self._record_server_error,
+            rate_limit=lambda: self.rate_limit,
+            check=self._check_responses_body,
+        )
+        """The Responses WebSocket endpoint (``GET /v1/responses`` upgrades): its counters,
+        ``max_age``, ``drop_idle()`` and ``forget_caches()``."""
+        self._http_bytes = 0
 
     def start(self) -> FakeOpenAI:
         """Start serving in a daemon thread and return once the port is bound.
@@ -240,6 +253,12 @@ class FakeOpenAI:
         with self._lock:
             return self._max_open
 
+    @property
+    def http_bytes_received(self) -> int:
+        """Return how many bytes of HTTP requests (head and body) arrived since ``reset()``."""
+        with self._lock:
+            return self._http_bytes
+
     def add(self, *items: Reply | Fault | str) -> FakeOpenAI:
         """Queue replies and faults, consumed first-in first-out, one per create request.
 
@@ -262,7 +281,9 @@ class FakeOpenAI:
             self._errors.clear()
             self._stored.clear()
             self._max_open = self._open
+            self._http_bytes = 0
         self.batches.reset()
+        self.websockets.reset()
 
     def client(self, **kwargs: Any) -> OpenAI:
         """Return an ``openai.OpenAI`` client for this server (``max_retries=0`` default)."""
@@ -321,6 +342,14 @@ class FakeOpenAI:
     ) -> bool:
         """Answer one request; return whether the connection stays open."""
         path = request.path
+        if (
+            request.method == "GET"
+            and path == "/v1/responses"
+            and request.headers.get("upgrade", "").lower() == "websocket"
+        ):
+            self._record(RecordedRequest("GET", path, dict(request.headers), None, "responses"))
+            await self.websockets.serve(request, reader, writer)
+            return False
         api: Api | None = None
         if path == "/v1/chat/completions":
             api = "chat_completions"
@@ -328,6 +357,7 @@ class FakeOpenAI:
             api = "responses"
         body, body_error = _parse_body(request.raw_body)
         with self._lock:
+            self._http_bytes += request.wire_bytes
             self._requests.append(
                 RecordedRequest(request.method, path, dict(request.headers), body, api)
             )
@@ -545,6 +575,25 @@ class FakeOpenAI:
             self._stored[response["id"]] = _Stored(
                 response, polls_in_progress=1 if background else 0
             )
+
+    def _record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self._requests.append(request)
+
+    def _record_server_error(self, message: str) -> None:
+        with self._lock:
+            self._errors.append(message)
+
+    def _is_stored(self, response_id: str) -> bool:
+        with self._lock:
+            return response_id in self._stored
+
+    def _check_responses_body(self, body: dict[str, Any]) -> list[BodyError]:
+        if not self._check_bodies:
+            return []
+        return check_body(
+            "responses", body, self._extra_keys, allow_schema_defaults=self._allow_schema_defaults
+        )
 
     def _record_error(self, request: Request, message: str) -> None:
         with self._lock:
