@@ -29,6 +29,7 @@ from langchain_paramchat.connection import (
 )
 from langchain_paramchat.errors import (
     APIError,
+    IncompatibleOptionsError,
     MessageConversionError,
     OptionError,
 )
@@ -40,7 +41,7 @@ from langchain_paramchat.options import (
     merge_options,
 )
 from langchain_paramchat.prepared import _Prepared
-from langchain_paramchat.routing import DEFAULT_RESPONSES_ONLY_MODELS, ApiSetting, route
+from langchain_paramchat.routing import DEFAULT_RESPONSES_ONLY_MODELS, ApiSetting, Route, route
 from langchain_paramchat.token_count import TokenCounting
 
 if TYPE_CHECKING:
@@ -75,6 +76,7 @@ _CALL_ARGS = frozenset(
         "strict",
         "chain_responses",
         "model",
+        "websocket",
     }
 )
 
@@ -150,9 +152,13 @@ class ParamChat(
     """Seconds between polls of a ``background=True`` response (each logged at INFO)."""
     background_timeout: float = 600.0
     """Seconds to wait for a background response before raising ``APITimeoutError``."""
+    websocket: bool = False
+    """Send Responses calls over persistent WebSockets, continuing each socket's last response
+    with only the new items (``pip install 'langchain-paramchat[websocket]'``); see README."""
 
     _transport: Any = PrivateAttr(default=None)
     _flex_transport: Any = PrivateAttr(default=None)
+    _websocket_transport: Any = PrivateAttr(default=None)
     _field_options: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     def __init__(self, **kwargs: Any) -> None:
@@ -274,7 +280,10 @@ class ParamChat(
         stream: bool,
     ) -> _Prepared:
         merged, call = self._call_options(stop, kwargs)
-        if call.get("chain_responses", self.chain_responses):
+        api = call.get("api", self.api)
+        websocket = _websocket_setting(call.get("websocket", self.websocket), api)
+        # Over a socket the transport continues the last response itself (store=False too).
+        if call.get("chain_responses", self.chain_responses) and not websocket:
             from langchain_paramchat.apis.responses.chaining import chain_from_last_response
 
             messages = chain_from_last_response(messages, merged)
@@ -294,13 +303,15 @@ class ParamChat(
             bound_tools = _bound(call["tools"], call.get("strict"))
         check_contradictions(merged, stream=stream, tools=bool(bound_tools))
         choice = _choice(merged.get("tool_choice"), bound_tools)
-        decided = route(
+        decided = _route(
             merged,
             model=model,
-            api=call.get("api", self.api),
+            api=api,
             unsupported=unsupported(messages, bound_tools),
             responses_only_models=self.responses_only_models,
+            websocket=websocket,
         )
+        websocket = websocket and decided.api == "responses" and not merged.get("background")
         compat.check_output_version(self.output_version, decided.api)
         adapter = adapter_for(decided.api)
         payload = adapter.build_request(
@@ -320,7 +331,8 @@ class ParamChat(
         from langchain_paramchat.finish import Finish
 
         finish = Finish(decided, bound_tools, compat.parse_target(kwargs))
-        return _Prepared(decided, payload, adapter, merged, finish)
+        finish.transport = "websocket" if websocket else "http"
+        return _Prepared(decided, payload, adapter, merged, finish, websocket)
 
     # --- background responses -------------------------------------------------------------
 
@@ -377,7 +389,7 @@ class ParamChat(
 
             return result_of_stream(list(self._stream(messages, stop, run_manager, **kwargs)))
         prepared = self._prepare(messages, stop, kwargs, stream=False)
-        transport = self._transport_for(prepared.options)
+        transport = self._transport_for(prepared.options, websocket=prepared.websocket)
         headers = None
         if self.include_response_headers:
             body, headers = transport.post_json_reply(prepared.adapter.path, prepared.payload)
@@ -400,7 +412,7 @@ class ParamChat(
                 [chunk async for chunk in self._astream(messages, stop, run_manager, **kwargs)]
             )
         prepared = self._prepare(messages, stop, kwargs, stream=False)
-        transport = self._transport_for(prepared.options)
+        transport = self._transport_for(prepared.options, websocket=prepared.websocket)
         headers = None
         if self.include_response_headers:
             reply = await transport.apost_json_reply(prepared.adapter.path, prepared.payload)
@@ -440,7 +452,7 @@ class ParamChat(
         from langchain_paramchat.stream_relay import _Relay
 
         prepared = self._prepare(messages, stop, kwargs, stream=True)
-        transport = self._transport_for(prepared.options)
+        transport = self._transport_for(prepared.options, websocket=prepared.websocket)
         with transport.stream_events(prepared.adapter.path, prepared.payload) as events:
             relay = _Relay(prepared, events, self.include_response_headers)
             try:
@@ -472,7 +484,7 @@ class ParamChat(
         from langchain_paramchat.stream_relay import _Relay
 
         prepared = self._prepare(messages, stop, kwargs, stream=True)
-        transport = self._transport_for(prepared.options)
+        transport = self._transport_for(prepared.options, websocket=prepared.websocket)
         async with transport.astream_events(prepared.adapter.path, prepared.payload) as events:
             relay = _Relay(prepared, events, self.include_response_headers)
             try:
@@ -566,6 +578,55 @@ def _choice(choice: Any, tools: tuple[NeutralTool, ...] | None) -> NeutralChoice
     from langchain_paramchat.tool_choice import normalize_tool_choice
 
     return normalize_tool_choice(choice, tools or ())
+
+
+def _websocket_setting(value: Any, api: Any) -> bool:
+    """Return the call's ``websocket`` flag; refuse a non-bool and ``api='chat_completions'``."""
+    if not isinstance(value, bool):
+        raise OptionError("websocket", value, "True or False")
+    if value and api == "chat_completions":
+        raise OptionError(
+            "websocket",
+            True,
+            "is the Responses API's WebSocket mode, but api='chat_completions'",
+            fix="use api='auto' or 'responses', or websocket=False",
+        )
+    return value
+
+
+def _route(
+    options: Mapping[str, Any],
+    *,
+    model: str,
+    api: Any,
+    unsupported: Mapping[Any, Any],
+    responses_only_models: tuple[str, ...],
+    websocket: bool,
+) -> Route:
+    """Route the call; ``websocket=True`` asks for Responses unless the call needs Chat."""
+    if websocket and api == "auto":
+        wanting = {**unsupported}
+        wanting["chat_completions"] = [*wanting.get("chat_completions", ()), _WEBSOCKET_NEED]
+        try:
+            return route(
+                options,
+                model=model,
+                api=api,
+                unsupported=wanting,
+                responses_only_models=responses_only_models,
+            )
+        except IncompatibleOptionsError:
+            pass  # the call needs Chat Completions: it goes there, over HTTP
+    return route(
+        options,
+        model=model,
+        api=api,
+        unsupported=unsupported,
+        responses_only_models=responses_only_models,
+    )
+
+
+_WEBSOCKET_NEED = "websocket=True (the Responses API's WebSocket mode)"
 
 
 def _normalize_init(kwargs: dict[str, Any]) -> dict[str, Any]:

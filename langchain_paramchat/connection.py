@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from langchain_paramchat.transport.protocol import ModelTransport
     from langchain_paramchat.transport.settings import ClientSettings
+    from langchain_paramchat.transport.websocket import WebSocketTransport
 
 __all__ = ["DEFAULT_TIMEOUT", "Connected", "is_credential_header", "redact_headers"]
 
@@ -25,6 +26,7 @@ class Connected:
     if TYPE_CHECKING:  # fields and private attributes ParamChat declares
         _transport: ModelTransport | None
         _flex_transport: ModelTransport | None
+        _websocket_transport: WebSocketTransport | None
         api_key: Any
         base_url: str | None
         organization: str | None
@@ -81,8 +83,26 @@ class Connected:
         key = self.api_key.get_secret_value() if self.api_key else None
         return shared_pacer(key, self.base_url)
 
-    def _transport_for(self, options: Mapping[str, Any]) -> ModelTransport:
+    @property
+    def websocket_transport(self) -> WebSocketTransport:
+        """Return the (lazily built) Responses WebSocket transport; its sockets are this model's.
+
+        Raises ``OptionError`` naming the install command when ``websockets`` is missing.
+        """
+        transport = self._websocket_transport
+        if transport is None:
+            from langchain_paramchat.transport.websocket import WebSocketTransport
+
+            transport = WebSocketTransport(self._client_settings(), self.transport)
+            self._websocket_transport = transport
+        return transport
+
+    def _transport_for(
+        self, options: Mapping[str, Any], *, websocket: bool = False
+    ) -> ModelTransport:
         """Return the transport for one call: flex calls get flex's timeout and fallback."""
+        if websocket:
+            return self.websocket_transport
         if options.get("service_tier") != "flex":
             return self.transport
         flex = self._flex_transport

@@ -56,14 +56,16 @@ class Finish:
     ) -> None:
         self.route = route
         self.parse_as = parse_as
+        self.transport = "http"
         self.tools: Sequence[NeutralTool] = tools or ()
         # Tools whose streamed arguments wait for the fix-up (strict, with optional args).
         self.held_tools = _held_tools(tools) if tools else _NO_TOOLS
 
     def stamp(self, metadata: dict[str, Any]) -> None:
-        """Write which API served the call, and why, into response metadata."""
+        """Write which API served the call, why, and over which transport into metadata."""
         metadata["api"] = self.route.api
         metadata["route_reasons"] = list(self.route.reasons)
+        metadata["transport"] = self.transport
 
     def fix_args(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
         """Return tool-call ``args`` without the nulls strict mode forced onto them."""

@@ -22,6 +22,7 @@ class _Prepared:
     adapter: Adapter
     options: dict[str, Any]
     finish: Finish
+    websocket: bool = False
 
     def result(self, body: dict[str, Any], headers: Mapping[str, str] | None) -> ChatResult:
         """Return the finished result of the reply ``body``."""
