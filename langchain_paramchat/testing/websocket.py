@@ -106,7 +106,8 @@ class WebSocketEndpoint:
     """Serve ``GET /v1/responses`` upgrades for one ``FakeOpenAI``; its helpers are public.
 
     ``counts`` are the endpoint's counters; ``max_age`` is how long a connection may live
-    (OpenAI: 60 minutes); :meth:`drop_idle` cuts connections between responses, and
+    (OpenAI: 60 minutes) and :meth:`expire` puts the open ones past it; :meth:`drop_idle`
+    cuts connections between responses, and
     :meth:`forget_caches` loses every connection's cached response (as a server restart
     would).
     """
@@ -145,6 +146,14 @@ class WebSocketEndpoint:
     def drop_idle(self) -> int:
         """Cut every connection that is between responses (TCP reset); return how many."""
         return self._on_loop(lambda conn: not conn.busy, _abort)
+
+    def expire(self) -> int:
+        """Put every open connection past ``max_age``: its next create hits the limit."""
+
+        def age(conn: _Connection) -> None:
+            conn.opened_at = float("-inf")
+
+        return self._on_loop(lambda conn: True, age)
 
     def forget_caches(self) -> int:
         """Forget every connection's cached response; return how many were held."""

@@ -69,7 +69,7 @@ def require_websockets() -> Any:
             "websocket",
             True,
             "needs the optional websockets package, which is not installed",
-            fix=INSTALL_HINT,
+            fix=f"install it with {INSTALL_HINT}",
         ) from exc
     return websockets
 
@@ -360,6 +360,8 @@ class WebSocketTransport(TransportBase):
         url, headers, _ = self.endpoint()
         wait = self._wait(attempts, self._timeout.connect)
         try:
+            # Entered as a context manager: websockets 17 warns about (and will drop) using
+            # its sync connect() directly; older releases return the connection itself.
             conn = self._ws.sync.client.connect(
                 url,
                 additional_headers=headers,
@@ -368,7 +370,7 @@ class WebSocketTransport(TransportBase):
                 max_size=None,
                 compression=None,
                 close_timeout=1.0,
-            )
+            ).__enter__()
         except (OSError, TimeoutError, self._ws.exceptions.WebSocketException) as exc:
             raise self._connect_error(exc) from exc
         self.sync_pool.opened()
