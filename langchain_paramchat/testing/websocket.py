@@ -193,6 +193,8 @@ class WebSocketEndpoint:
             )
             return
         self._loop = asyncio.get_running_loop()
+        with self._lock:
+            self.counts.bytes_received += request.wire_bytes
         writer.write(upgrade_answer(key))
         await writer.drain()
         conn = _Connection(writer, self.counts)

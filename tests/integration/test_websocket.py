@@ -19,19 +19,19 @@ import pytest
 
 pytest.importorskip("websockets")
 
-from langchain.agents import create_agent  # noqa: E402
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage  # noqa: E402
-from langchain_core.tools import tool  # noqa: E402
-from pydantic import BaseModel  # noqa: E402
+from langchain.agents import create_agent
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.tools import tool
+from pydantic import BaseModel
 
-from langchain_paramchat import ParamChat  # noqa: E402
-from langchain_paramchat.errors import (  # noqa: E402
+from langchain_paramchat import ParamChat
+from langchain_paramchat.errors import (
     OptionError,
     RateLimitError,
     ServerError,
     StreamInterruptedError,
 )
-from langchain_paramchat.testing import FakeOpenAI, Fault, Reply, ToolCall  # noqa: E402
+from langchain_paramchat.testing import FakeOpenAI, Fault, Reply, ToolCall
 
 pytestmark = pytest.mark.timeout(60)
 

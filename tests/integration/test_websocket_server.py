@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("websockets")
 
-from langchain_paramchat.testing import FakeOpenAI, Fault, Reply, ToolCall  # noqa: E402
+from langchain_paramchat.testing import FakeOpenAI, Fault, Reply, ToolCall
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -37,9 +37,7 @@ def test_continues_the_cached_response_with_store_false(server: FakeOpenAI) -> N
         kinds, first = _turn(conn, input="hi", store=False)
         assert kinds[0] == "response.created" and first.type == "response.completed"
         output = [{"type": "function_call_output", "call_id": "call_1", "output": "42"}]
-        _, second = _turn(
-            conn, input=output, previous_response_id=first.response.id, store=False
-        )
+        _, second = _turn(conn, input=output, previous_response_id=first.response.id, store=False)
     assert second.type == "response.completed"
     assert second.response.output[0].content[0].text == "Done."
     counts = server.websockets.counts
