@@ -20,7 +20,7 @@ from pydantic import AnyUrl, BaseModel, ConfigDict, Field, RootModel, TypeAdapte
 from typing_extensions import TypedDict
 
 from langchain_paramchat.errors import ToolSchemaError
-from langchain_paramchat.strict import (
+from langchain_paramchat.strict.compile import (
     MAX_ENUM_VALUES,
     MAX_NESTING_DEPTH,
     MAX_PROPERTIES,

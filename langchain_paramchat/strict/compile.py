@@ -51,32 +51,32 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_paramchat.errors import ToolSchemaError
-from langchain_paramchat.strict_refs import (
-    _def_name,
-    _def_ref,
-    _rename_definitions,
+from langchain_paramchat.strict.refs import (
     check_depth,
+    def_name,
+    def_ref,
     inline_root_ref,
+    rename_definitions,
 )
-from langchain_paramchat.strict_rules import (
-    _ANNOTATIONS,
-    _FREE_FORM,
-    _KEPT,
-    _MAPPING,
-    _MISSING,
-    _NO_TYPE,
-    _REJECTED,
-    _UNSUPPORTED_COMPOSITION,
+from langchain_paramchat.strict.rules import (
+    ANNOTATIONS,
+    FREE_FORM,
+    KEPT,
+    MAPPING,
     MAX_ENUM_VALUES,
     MAX_LARGE_ENUM_CHARS,
     MAX_NESTING_DEPTH,
     MAX_PROPERTIES,
     MAX_TOTAL_STRING_CHARS,
+    MISSING,
+    NO_TYPE,
+    REJECTED,
     SUPPORTED_FORMATS,
-    _key_path,
-    _types,
+    UNSUPPORTED_COMPOSITION,
+    key_path,
+    schema_types,
 )
-from langchain_paramchat.strict_verify import _violations, strict_errors
+from langchain_paramchat.strict.verify import strict_errors, violations
 
 __all__ = [
     "MAX_ENUM_VALUES",
@@ -103,12 +103,12 @@ def make_strict(schema: dict[str, Any], *, path: str = "$") -> dict[str, Any]:
             f"a strict schema must be a JSON object, got {type(schema).__name__}", path=path
         )
     check_depth(schema, path=path)
-    root = inline_root_ref(_rename_definitions(schema, path), path=path)
+    root = inline_root_ref(rename_definitions(schema, path), path=path)
     defs = root.pop("$defs", {})
     if not isinstance(defs, dict):
         raise ToolSchemaError("$defs must map names to schemas", path=f"{path}.$defs")
     compiler = _Compiler(root=root, defs=defs)
-    root_node = {k: v for k, v in root.items() if k not in _ANNOTATIONS}
+    root_node = {k: v for k, v in root.items() if k not in ANNOTATIONS}
     if "anyOf" in root_node or "oneOf" in root_node:
         raise ToolSchemaError(
             "the root of a strict schema must not be anyOf (a union); wrap the union in an "
@@ -127,11 +127,11 @@ def make_strict(schema: dict[str, Any], *, path: str = "$") -> dict[str, Any]:
     while pending := [n for n in compiler.used if n not in compiled_defs]:
         for name in pending:
             compiled_defs[name] = compiler.node(
-                defs[name], _key_path(f"{path}.$defs", name), optional=False
+                defs[name], key_path(f"{path}.$defs", name), optional=False
             )
     if compiled_defs:
         out["$defs"] = {name: compiled_defs[name] for name in defs if name in compiled_defs}
-    problems = _violations(out, path)
+    problems = violations(out, path)
     if problems:
         where, message = problems[0]
         raise ToolSchemaError(message, path=where)
@@ -153,7 +153,7 @@ class _Compiler:
                 path=path,
             )
         node = self._one_of(node, path)
-        node = {k: v for k, v in node.items() if k not in _ANNOTATIONS and not k.startswith("x-")}
+        node = {k: v for k, v in node.items() if k not in ANNOTATIONS and not k.startswith("x-")}
         node = _flatten_all_of(node, path)
         if "format" in node and node["format"] not in SUPPORTED_FORMATS:
             del node["format"]
@@ -164,9 +164,9 @@ class _Compiler:
                     "definitions to the root $defs",
                     path=path,
                 )
-            if key in _REJECTED:
-                raise ToolSchemaError(f"{key} {_REJECTED[key]}", path=path)
-            if key not in _KEPT:
+            if key in REJECTED:
+                raise ToolSchemaError(f"{key} {REJECTED[key]}", path=path)
+            if key not in KEPT:
                 raise ToolSchemaError(
                     f"keyword {key!r} is not supported in strict mode; remove it or use "
                     "strict=False",
@@ -198,7 +198,7 @@ class _Compiler:
     def _ref(self, node: dict[str, Any], path: str, *, optional: bool) -> dict[str, Any]:
         ref = node["$ref"]
         name = self._target_name(ref, path)
-        ref = "#" if name is None else _def_ref(name)
+        ref = "#" if name is None else def_ref(name)
         siblings = {k: v for k, v in node.items() if k != "$ref"}
         if not siblings:
             self._use(name)
@@ -221,7 +221,7 @@ class _Compiler:
     def _target_name(self, ref: Any, path: str) -> str | None:
         if ref == "#":
             return None
-        name = _def_name(ref) if isinstance(ref, str) else None
+        name = def_name(ref) if isinstance(ref, str) else None
         if name is None:
             raise ToolSchemaError(
                 f"$ref {ref!r} is not supported in strict mode; only '#' and "
@@ -247,39 +247,39 @@ class _Compiler:
         return out
 
     def _typed(self, node: dict[str, Any], path: str) -> dict[str, Any]:
-        types = _types(node, path)
+        types = schema_types(node, path)
         if not types:
             if "properties" in node:
                 types = ["object"]
                 node = {"type": "object", **node}
             elif "enum" not in node and "const" not in node:
-                raise ToolSchemaError(_NO_TYPE, path=path)
+                raise ToolSchemaError(NO_TYPE, path=path)
         if "enum" in node and (not isinstance(node["enum"], list) or not node["enum"]):
             raise ToolSchemaError("enum must be a non-empty list", path=path)
         out = dict(node)
         if "object" in types:
             out = self._object(out, path)
         if "array" in types:
-            items = node.get("items", _MISSING)
-            if items is _MISSING:
+            items = node.get("items", MISSING)
+            if items is MISSING:
                 raise ToolSchemaError(
                     "an array needs an items schema in strict mode; use list[<type>] "
                     "or strict=False",
                     path=path,
                 )
             if isinstance(items, list):
-                raise ToolSchemaError(f"items: [...] {_REJECTED['prefixItems']}", path=path)
+                raise ToolSchemaError(f"items: [...] {REJECTED['prefixItems']}", path=path)
             out["items"] = self.node(items, f"{path}.items", optional=False)
         return out
 
     def _object(self, node: dict[str, Any], path: str) -> dict[str, Any]:
-        props = node.get("properties", _MISSING)
-        extra = node.get("additionalProperties", _MISSING)
-        if props is _MISSING or not props:
+        props = node.get("properties", MISSING)
+        extra = node.get("additionalProperties", MISSING)
+        if props is MISSING or not props:
             if isinstance(extra, dict):
-                raise ToolSchemaError(_MAPPING, path=path)
-            if extra is True or (props is _MISSING and extra is not False):
-                raise ToolSchemaError(_FREE_FORM, path=path)
+                raise ToolSchemaError(MAPPING, path=path)
+            if extra is True or (props is MISSING and extra is not False):
+                raise ToolSchemaError(FREE_FORM, path=path)
             props = {}
         if not isinstance(props, dict):
             raise ToolSchemaError("properties must map names to schemas", path=path)
@@ -296,7 +296,7 @@ class _Compiler:
         out = {k: v for k, v in node.items() if k not in ("properties", "required")}
         out["properties"] = {
             name: self.node(
-                sub, _key_path(f"{path}.properties", name), optional=name not in required
+                sub, key_path(f"{path}.properties", name), optional=name not in required
             )
             for name, sub in props.items()
         }
@@ -307,7 +307,7 @@ class _Compiler:
     def _nullable(self, schema: dict[str, Any]) -> dict[str, Any]:
         if self._admits_null(schema):
             return schema
-        types = _types(schema, "")
+        types = schema_types(schema, "")
         if "enum" in schema and "null" in types:
             # e.g. OpenAI's own example {"type": ["string", "null"], "enum": ["F", "C"]}:
             # null must be an enum member too, or the enum still forbids it.
@@ -335,7 +335,7 @@ class _Compiler:
             ref = schema["$ref"]
             if ref in seen:
                 return False
-            name = _def_name(ref) if ref != "#" else None
+            name = def_name(ref) if ref != "#" else None
             if name is None and ref != "#":
                 return False
             target = self.root if name is None else self.defs.get(name)
@@ -348,7 +348,7 @@ class _Compiler:
             return schema["const"] is None
         if "enum" in schema:
             return None in schema["enum"]
-        return "null" in _types(schema, "")
+        return "null" in schema_types(schema, "")
 
 
 def _flatten_all_of(node: dict[str, Any], path: str) -> dict[str, Any]:
@@ -356,20 +356,20 @@ def _flatten_all_of(node: dict[str, Any], path: str) -> dict[str, Any]:
         entries = node["allOf"]
         if not isinstance(entries, list) or len(entries) != 1:
             raise ToolSchemaError(
-                f"allOf with several schemas {_UNSUPPORTED_COMPOSITION}", path=path
+                f"allOf with several schemas {UNSUPPORTED_COMPOSITION}", path=path
             )
         entry = entries[0]
         if not isinstance(entry, dict):
             raise ToolSchemaError("allOf must hold schemas", path=path)
         rest = {k: v for k, v in node.items() if k != "allOf"}
-        entry = {k: v for k, v in entry.items() if k not in _ANNOTATIONS}
+        entry = {k: v for k, v in entry.items() if k not in ANNOTATIONS}
         node = _merge(entry, rest, path)
     return node
 
 
 def _merge(base: dict[str, Any], overrides: dict[str, Any], path: str) -> dict[str, Any]:
     """Return ``base`` with ``overrides`` laid over it; only descriptions may differ."""
-    out = {k: v for k, v in base.items() if k not in _ANNOTATIONS}
+    out = {k: v for k, v in base.items() if k not in ANNOTATIONS}
     for key, value in overrides.items():
         if key in out and out[key] != value and key != "description":
             raise ToolSchemaError(

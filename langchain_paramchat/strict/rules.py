@@ -1,7 +1,7 @@
 """The rules of OpenAI's strict-mode schema subset: documented limits and keyword tables.
 
-Shared by the compiler (:mod:`langchain_paramchat.strict`), the ``$ref`` helpers
-(:mod:`langchain_paramchat.strict_refs`) and the checker (:mod:`langchain_paramchat.strict_verify`).
+Shared by the compiler (:mod:`langchain_paramchat.strict.compile`), the ``$ref`` helpers
+(:mod:`langchain_paramchat.strict.refs`) and the checker (:mod:`langchain_paramchat.strict.verify`).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ SUPPORTED_FORMATS = frozenset(
 )
 
 _JSON_TYPES = frozenset({"string", "number", "integer", "boolean", "object", "array", "null"})
-_KEPT = frozenset(
+KEPT = frozenset(
     {
         "type",
         "properties",
@@ -59,7 +59,7 @@ _KEPT = frozenset(
         "maxLength",
     }
 )
-_ANNOTATIONS = frozenset(
+ANNOTATIONS = frozenset(
     {
         "title",
         "default",
@@ -75,18 +75,18 @@ _ANNOTATIONS = frozenset(
         "uniqueItems",
     }
 )
-_UNSUPPORTED_COMPOSITION = (
+UNSUPPORTED_COMPOSITION = (
     "is not supported in strict mode (OpenAI lists allOf, not, dependentRequired, "
     "dependentSchemas, if, then and else as unsupported); simplify the schema or use strict=False"
 )
-_REJECTED = {
-    "not": _UNSUPPORTED_COMPOSITION,
-    "if": _UNSUPPORTED_COMPOSITION,
-    "then": _UNSUPPORTED_COMPOSITION,
-    "else": _UNSUPPORTED_COMPOSITION,
-    "dependentRequired": _UNSUPPORTED_COMPOSITION,
-    "dependentSchemas": _UNSUPPORTED_COMPOSITION,
-    "dependencies": _UNSUPPORTED_COMPOSITION,
+REJECTED = {
+    "not": UNSUPPORTED_COMPOSITION,
+    "if": UNSUPPORTED_COMPOSITION,
+    "then": UNSUPPORTED_COMPOSITION,
+    "else": UNSUPPORTED_COMPOSITION,
+    "dependentRequired": UNSUPPORTED_COMPOSITION,
+    "dependentSchemas": UNSUPPORTED_COMPOSITION,
+    "dependencies": UNSUPPORTED_COMPOSITION,
     "prefixItems": (
         "is not supported in strict mode, so tuples cannot be expressed; use a list "
         "(list[X]) or a model with named fields, or use strict=False"
@@ -114,24 +114,28 @@ _REJECTED = {
     "minContains": "is not supported in strict mode; remove it or use strict=False",
     "maxContains": "is not supported in strict mode; remove it or use strict=False",
 }
-_FREE_FORM = (
+FREE_FORM = (
     "free-form objects are not allowed in strict mode; give it fixed properties or use strict=False"
 )
-_MAPPING = (
+MAPPING = (
     "objects with arbitrary keys (additionalProperties: <schema>, e.g. dict[str, int]) are not "
     "allowed in strict mode; give it fixed properties (a model) or use strict=False"
 )
-_NO_TYPE = (
+NO_TYPE = (
     "a schema without a type accepts any value, which strict mode does not allow; "
     "give it a type (e.g. str, int, a model) or use strict=False"
 )
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
-_MISSING = object()
+MISSING = object()
 
 
-def _types(node: dict[str, Any], path: str) -> list[str]:
-    t = node.get("type", _MISSING)
-    if t is _MISSING:
+def schema_types(node: dict[str, Any], path: str) -> list[str]:
+    """Return the JSON types ``node`` declares (``[]`` when it has no ``type``).
+
+    Raises ``ToolSchemaError`` naming ``path`` when ``type`` is not a JSON Schema type.
+    """
+    t = node.get("type", MISSING)
+    if t is MISSING:
         return []
     types = [t] if isinstance(t, str) else t
     if not isinstance(types, list) or not types or any(x not in _JSON_TYPES for x in types):
@@ -141,5 +145,6 @@ def _types(node: dict[str, Any], path: str) -> list[str]:
     return list(types)
 
 
-def _key_path(prefix: str, name: str) -> str:
+def key_path(prefix: str, name: str) -> str:
+    """Return the path of property ``name`` under ``prefix``, quoted when not an identifier."""
     return f"{prefix}.{name}" if _NAME.fullmatch(name) else f"{prefix}[{json.dumps(name)}]"

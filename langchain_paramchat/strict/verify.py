@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from langchain_paramchat.errors import ToolSchemaError
-from langchain_paramchat.strict_refs import _def_name
-from langchain_paramchat.strict_rules import (
-    _KEPT,
+from langchain_paramchat.strict.refs import def_name
+from langchain_paramchat.strict.rules import (
+    KEPT,
     LARGE_ENUM_VALUES,
     MAX_ENUM_VALUES,
     MAX_LARGE_ENUM_CHARS,
@@ -20,17 +20,18 @@ from langchain_paramchat.strict_rules import (
     MAX_PROPERTIES,
     MAX_TOTAL_STRING_CHARS,
     SUPPORTED_FORMATS,
-    _key_path,
-    _types,
+    key_path,
+    schema_types,
 )
 
 
 def strict_errors(schema: Any, *, path: str = "$") -> list[str]:
     """List every way ``schema`` breaks OpenAI's strict-mode rules, as ``"<path>: <problem>"``."""
-    return [f"{where}: {message}" for where, message in _violations(schema, path)]
+    return [f"{where}: {message}" for where, message in violations(schema, path)]
 
 
-def _violations(schema: Any, path: str) -> list[tuple[str, str]]:
+def violations(schema: Any, path: str) -> list[tuple[str, str]]:
+    """Return every ``(path, problem)`` that keeps ``schema`` out of OpenAI's strict subset."""
     if not isinstance(schema, dict):
         return [(path, "a strict schema must be a JSON object")]
     problems: list[tuple[str, str]] = []
@@ -57,7 +58,7 @@ def _walk(schema: Any, path: str) -> Iterator[tuple[str, Any]]:
     props = schema.get("properties")
     if isinstance(props, dict):
         for name, sub in props.items():
-            yield from _walk(sub, _key_path(f"{path}.properties", name))
+            yield from _walk(sub, key_path(f"{path}.properties", name))
     items = schema.get("items")
     if isinstance(items, dict):
         yield from _walk(items, f"{path}.items")
@@ -69,7 +70,7 @@ def _walk(schema: Any, path: str) -> Iterator[tuple[str, Any]]:
     defs = schema.get("$defs")
     if isinstance(defs, dict):
         for name, sub in defs.items():
-            yield from _walk(sub, _key_path(f"{path}.$defs", name))
+            yield from _walk(sub, key_path(f"{path}.$defs", name))
 
 
 def _node_violations(
@@ -81,18 +82,18 @@ def _node_violations(
     for key in node:
         if key == "$defs" and not is_root:
             problems.append((path, "$defs is only allowed at the root"))
-        elif key not in _KEPT:
+        elif key not in KEPT:
             problems.append((path, f"keyword {key!r} is not allowed in strict mode"))
     if "$ref" in node:
         ref = node["$ref"]
-        name = _def_name(ref) if isinstance(ref, str) else None
+        name = def_name(ref) if isinstance(ref, str) else None
         if ref != "#" and (name is None or name not in defs):
             problems.append((path, f"$ref {ref!r} does not resolve to '#' or a $defs entry"))
         if len(node) > 1:
             problems.append((path, "$ref must not have sibling keywords"))
         return problems
     try:
-        types = _types(node, path)
+        types = schema_types(node, path)
     except ToolSchemaError as exc:
         return [*problems, (path, str(exc).removeprefix(f"{path}: "))]
     if not types and not ({"anyOf", "enum", "const"} & set(node)):
@@ -204,7 +205,7 @@ def _too_deep(schema: dict[str, Any], defs: dict[str, Any], path: str) -> str | 
             return 0
         ref = node.get("$ref")
         if isinstance(ref, str):
-            name = "#" if ref == "#" else _def_name(ref)
+            name = "#" if ref == "#" else def_name(ref)
             if name is None or name in stack:
                 return 0
             if name not in memo:
@@ -224,7 +225,7 @@ def _too_deep(schema: dict[str, Any], defs: dict[str, Any], path: str) -> str | 
     while True:
         ref = node.get("$ref")
         if isinstance(ref, str):
-            name = "#" if ref == "#" else str(_def_name(ref))
+            name = "#" if ref == "#" else str(def_name(ref))
             stack = (*stack, name)
             node = schema if name == "#" else defs[name]
             continue
@@ -240,7 +241,7 @@ def _children(node: dict[str, Any]) -> list[tuple[str, Any]]:
     out: list[tuple[str, Any]] = []
     props = node.get("properties")
     if isinstance(props, dict):
-        out += [(_key_path(".properties", n), s) for n, s in props.items()]
+        out += [(key_path(".properties", n), s) for n, s in props.items()]
     if isinstance(node.get("items"), dict):
         out.append((".items", node["items"]))
     if isinstance(node.get("anyOf"), list):

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from langchain_paramchat.errors import ToolSchemaError
-from langchain_paramchat.strict_rules import _ANNOTATIONS
+from langchain_paramchat.strict.rules import ANNOTATIONS
 
 MAX_JSON_DEPTH = 100
 """How deep any schema ParamChat handles may nest (JSON levels); deeper is refused up front."""
@@ -50,13 +50,13 @@ def inline_root_ref(schema: dict[str, Any], *, path: str = "$") -> dict[str, Any
         return out
     key = "$defs" if "$defs" in out else "definitions"
     defs = out.get(key) or {}
-    name = _def_name(ref)
+    name = def_name(ref)
     if name is None or name not in defs:
         raise ToolSchemaError(f"$ref {ref!r} does not name a definition in {key}", path=path)
     del out["$ref"]
-    siblings = {k: v for k, v in out.items() if k not in (key, *_ANNOTATIONS)}
+    siblings = {k: v for k, v in out.items() if k not in (key, *ANNOTATIONS)}
     merged = {**copy.deepcopy(defs[name]), **out}
-    if any(_def_name(r) == name for r in _refs_in(merged)):
+    if any(def_name(r) == name for r in _refs_in(merged)):
         if siblings:
             return merged
         # The root now is that definition, so references to it become root recursion ("#").
@@ -67,8 +67,11 @@ def inline_root_ref(schema: dict[str, Any], *, path: str = "$") -> dict[str, Any
     return merged
 
 
-def _rename_definitions(schema: dict[str, Any], path: str) -> dict[str, Any]:
-    """Return ``schema`` with draft-7 ``definitions`` (pydantic v1) moved to ``$defs``."""
+def rename_definitions(schema: dict[str, Any], path: str) -> dict[str, Any]:
+    """Return ``schema`` with draft-7 ``definitions`` (pydantic v1) moved to ``$defs``.
+
+    Raises ``ToolSchemaError`` when ``definitions`` is not a mapping or repeats a ``$defs`` name.
+    """
     if "definitions" not in schema:
         return schema
     out = dict(schema)
@@ -101,7 +104,7 @@ def _retarget_refs(value: Any, name: str) -> Any:
     if isinstance(value, dict):
         return {
             k: "#"
-            if k == "$ref" and isinstance(v, str) and _def_name(v) == name
+            if k == "$ref" and isinstance(v, str) and def_name(v) == name
             else _retarget_refs(v, name)
             for k, v in value.items()
         }
@@ -110,7 +113,8 @@ def _retarget_refs(value: Any, name: str) -> Any:
     return value
 
 
-def _def_name(ref: str) -> str | None:
+def def_name(ref: str) -> str | None:
+    """Return the definition name a local ``$ref`` points to, or None for any other ref."""
     for prefix in ("#/$defs/", "#/definitions/"):
         if ref.startswith(prefix):
             name = ref[len(prefix) :]
@@ -120,7 +124,8 @@ def _def_name(ref: str) -> str | None:
     return None
 
 
-def _def_ref(name: str) -> str:
+def def_ref(name: str) -> str:
+    """Return the ``#/$defs/...`` reference for ``name``, escaped as a JSON pointer."""
     return "#/$defs/" + name.replace("~", "~0").replace("/", "~1")
 
 
