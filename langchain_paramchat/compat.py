@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from langchain_paramchat._sdk.http import hx
 from langchain_paramchat.chatopenai_names import (
     CHAT_OPENAI_NAMES,
     Translation,
@@ -22,7 +23,6 @@ from langchain_paramchat.chatopenai_names import (
 )
 from langchain_paramchat.errors import OptionError
 from langchain_paramchat.options import resolve_name
-from langchain_paramchat.sdk_http import hx
 
 __all__ = [
     "ACCEPTED",

@@ -19,7 +19,7 @@ from langchain_core.exceptions import (
     ModelTimeoutError,
 )
 
-from langchain_paramchat.sdk_http import hx
+from langchain_paramchat._sdk.http import hx
 
 
 class ParamChatError(Exception):

@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from langchain_paramchat.errors import OptionError, UnknownOptionError
+from langchain_paramchat.options.sdk_versions import require_sdk
 from langchain_paramchat.options.table import ALIASES, OPTIONS
-from langchain_paramchat.sdk_versions import require_sdk
 from langchain_paramchat.typecheck import find_error
 
 __all__ = [

@@ -43,7 +43,7 @@ from langchain_paramchat.options.converters import (
     _responses_n,
     _responses_response_format,
 )
-from langchain_paramchat.sdk_versions import sdk_type as _newer
+from langchain_paramchat.options.sdk_versions import sdk_type as _newer
 from langchain_paramchat.typecheck import find_error, typeddict_fields
 
 __all__ = [

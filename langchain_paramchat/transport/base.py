@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import openai
 
+from langchain_paramchat._sdk.http import hx
 from langchain_paramchat.errors import (
     APIError,
     DeadlineExceededError,
@@ -20,7 +21,6 @@ from langchain_paramchat.errors import (
     StreamStalledError,
     StreamTimeoutError,
 )
-from langchain_paramchat.sdk_http import hx
 from langchain_paramchat.transport.clients import SDKClients, shared_clients
 from langchain_paramchat.transport.errors import SNIPPET, ErrorMap, Scrubber, scrub_json, where
 from langchain_paramchat.transport.fastpath import RETRY_COUNT_HEADER, encode

@@ -17,6 +17,7 @@ from typing import Any
 
 import openai
 
+from langchain_paramchat._sdk.http import hx
 from langchain_paramchat.errors import (
     APIConnectionError,
     APIError,
@@ -36,7 +37,6 @@ from langchain_paramchat.errors import (
     UnprocessableEntityError,
 )
 from langchain_paramchat.retry import retry_reason
-from langchain_paramchat.sdk_http import hx
 
 __all__ = ["CREDENTIAL_HEADER", "STATUS_ERRORS", "ErrorMap", "Scrubber", "scrub_json", "where"]
 

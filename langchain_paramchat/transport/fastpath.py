@@ -19,8 +19,8 @@ from typing import Any
 import openai
 from openai._models import FinalRequestOptions
 
+from langchain_paramchat._sdk.http import hx
 from langchain_paramchat.errors import OptionError
-from langchain_paramchat.sdk_http import hx
 
 __all__ = [
     "RETRY_COUNT_HEADER",

@@ -8,9 +8,9 @@ from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from langchain_paramchat._sdk.http import hx
 from langchain_paramchat.errors import OptionError
 from langchain_paramchat.retry import RetryPolicy
-from langchain_paramchat.sdk_http import hx
 
 __all__ = ["ClientSettings", "RequestHooks", "as_timeout"]
 
@@ -40,7 +40,7 @@ def as_timeout(value: object, option: str = "timeout") -> hx.Timeout:
     Accepts what ChatOpenAI accepts: seconds (connecting capped at 10 s), a
     ``(connect, read)`` tuple (write and pool get the read value), an ``httpx2.Timeout`` or
     an ``httpx.Timeout`` (the one the SDK's HTTP library does not use is copied phase by
-    phase; see ``sdk_http``).
+    phase; see ``_sdk.http``).
     """
     if isinstance(value, hx.Timeout):
         return value

@@ -8,8 +8,8 @@ from typing import Any
 
 import openai
 
+from langchain_paramchat._sdk.http import hx
 from langchain_paramchat.errors import APIError, ResponseFormatError
-from langchain_paramchat.sdk_http import hx
 from langchain_paramchat.transport.base import (
     Attempts,
     TransportBase,

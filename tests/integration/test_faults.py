@@ -25,6 +25,7 @@ from langchain_core.messages import AIMessageChunk, HumanMessage
 from langchain_core.runnables import Runnable
 
 from langchain_paramchat import ParamChat
+from langchain_paramchat._sdk.http import hx
 from langchain_paramchat.errors import (
     APIConnectionError,
     APIError,
@@ -45,7 +46,6 @@ from langchain_paramchat.errors import (
     UnknownOptionError,
 )
 from langchain_paramchat.retry import RetryPolicy, is_retryable
-from langchain_paramchat.sdk_http import hx
 from langchain_paramchat.testing import FakeOpenAI, Fault, Reply
 
 Factory = Callable[..., ParamChat]

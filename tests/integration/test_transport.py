@@ -17,6 +17,7 @@ import pytest
 from openai._utils import _transform
 
 from langchain_paramchat import ParamChat
+from langchain_paramchat._sdk.http import hx
 from langchain_paramchat.errors import (
     APIConnectionError,
     APIError,
@@ -34,7 +35,6 @@ from langchain_paramchat.errors import (
     StreamTimeoutError,
 )
 from langchain_paramchat.retry import RetryPolicy
-from langchain_paramchat.sdk_http import hx
 from langchain_paramchat.testing import FakeOpenAI, Fault, Reply
 from langchain_paramchat.testing.chat_render import chat_chunks
 from langchain_paramchat.testing.responses_render import render_response

@@ -11,7 +11,7 @@ from openai.types.responses import response_create_params
 
 from langchain_paramchat import ParamChat
 from langchain_paramchat.errors import OptionError
-from langchain_paramchat.sdk_versions import needed_openai, require_sdk, sdk_type
+from langchain_paramchat.options.sdk_versions import needed_openai, require_sdk, sdk_type
 
 ROOT = Path(__file__).resolve().parents[2]
 HAS_BACKGROUND_OPTIONS = hasattr(response_create_params, "BackgroundOptions")
@@ -65,7 +65,7 @@ def test_ci_pins_the_declared_floors() -> None:
 
 
 def test_the_http_library_is_the_one_the_sdks_clients_use() -> None:
-    from langchain_paramchat.sdk_http import hx
+    from langchain_paramchat._sdk.http import hx
 
     assert issubclass(openai.DefaultHttpxClient, hx.Client)
     assert issubclass(openai.DefaultAsyncHttpxClient, hx.AsyncClient)
