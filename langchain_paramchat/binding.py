@@ -53,7 +53,7 @@ class StructuredOutput:
         Streaming yields only complete, validated objects (as ChatOpenAI does);
         ``stream_partial=True`` first yields the growing JSON as plain dicts.
         """
-        from langchain_paramchat.structured import structured_runnable
+        from langchain_paramchat.tools.structured import structured_runnable
 
         return structured_runnable(
             self,
@@ -85,7 +85,7 @@ class BoundParamChat(StructuredOutput, _Binding):
         tools = self.kwargs.get("tools")
         if not tools:
             return {}
-        from langchain_paramchat import tools as _tools
+        from langchain_paramchat.tools import normalize as _tools
 
         neutral = (_tools.FunctionTool, _tools.CustomTool, _tools.BuiltinTool)
         specs = [_tools.tool_spec(t) if isinstance(t, neutral) else t for t in tools]

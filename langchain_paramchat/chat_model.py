@@ -46,8 +46,8 @@ from langchain_paramchat.token_count import TokenCounting
 
 if TYPE_CHECKING:
     from langchain_paramchat.batch import BatchJob
-    from langchain_paramchat.tool_choice import NeutralChoice
-    from langchain_paramchat.tools import NeutralTool
+    from langchain_paramchat.tools.normalize import NeutralTool
+    from langchain_paramchat.tools.tool_choice import NeutralChoice
 
 __all__ = ["ParamChat", "RequestPreview"]
 
@@ -298,7 +298,7 @@ class ParamChat(
         bound_tools = None
         if call.get("tools"):
             # Imported on first use: plain calls never need the tool machinery.
-            from langchain_paramchat.tools import bound_tools as _bound
+            from langchain_paramchat.tools.normalize import bound_tools as _bound
 
             bound_tools = _bound(call["tools"], call.get("strict"))
         check_contradictions(merged, stream=stream, tools=bool(bound_tools))
@@ -558,8 +558,8 @@ class ParamChat(
         call to the Responses API). ``strict=True`` compiles each schema to OpenAI's strict
         subset; ``strict=None`` keeps a tool dict's own ``strict``, else sends ``False``.
         """
-        from langchain_paramchat import tools as _tools
-        from langchain_paramchat.tool_choice import normalize_tool_choice
+        from langchain_paramchat.tools import normalize as _tools
+        from langchain_paramchat.tools.tool_choice import normalize_tool_choice
 
         neutral = _tools.normalize_tools(tools, strict=strict)
         bound: dict[str, Any] = {"tools": neutral, **kwargs}
@@ -575,7 +575,7 @@ class ParamChat(
 def _choice(choice: Any, tools: tuple[NeutralTool, ...] | None) -> NeutralChoice | None:
     if choice is None:
         return None
-    from langchain_paramchat.tool_choice import normalize_tool_choice
+    from langchain_paramchat.tools.tool_choice import normalize_tool_choice
 
     return normalize_tool_choice(choice, tools or ())
 

@@ -289,7 +289,7 @@ def logit_bias_keys(value: Any) -> Any:
 def _is_schema_class(value: Any) -> bool:
     if not isinstance(value, type):  # most calls: no class, so no need to load structured
         return False
-    from langchain_paramchat.structured import is_schema_class
+    from langchain_paramchat.tools.structured import is_schema_class
 
     return is_schema_class(value)
 
@@ -302,7 +302,7 @@ def schema_response_format(value: Any) -> Any:
     """
     if not _is_schema_class(value):
         return value
-    from langchain_paramchat.structured import json_schema_format
+    from langchain_paramchat.tools.structured import json_schema_format
 
     return json_schema_format(value, strict=True)
 

@@ -34,7 +34,7 @@ from langchain_paramchat.reply_fields import ReplyFields
 from langchain_paramchat.routing import Route
 
 if TYPE_CHECKING:  # tools load with the first call that binds tools
-    from langchain_paramchat.tools import NeutralTool
+    from langchain_paramchat.tools.normalize import NeutralTool
 
 __all__ = ["Finish", "FinishedStream", "result_of_stream"]
 
@@ -43,7 +43,7 @@ _NO_TOOLS: frozenset[str] = frozenset()
 
 
 def _held_tools(tools: Sequence[NeutralTool]) -> frozenset[str]:
-    from langchain_paramchat.tools import FunctionTool
+    from langchain_paramchat.tools.normalize import FunctionTool
 
     return frozenset(t.name for t in tools if isinstance(t, FunctionTool) and t.null_means_default)
 
@@ -71,7 +71,7 @@ class Finish:
         """Return tool-call ``args`` without the nulls strict mode forced onto them."""
         if name not in self.held_tools:
             return args
-        from langchain_paramchat.tools import drop_default_nulls
+        from langchain_paramchat.tools.normalize import drop_default_nulls
 
         return drop_default_nulls(self.tools, args, name)
 

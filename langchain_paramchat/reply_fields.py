@@ -68,7 +68,7 @@ class ReplyFields:
             meta["token_usage"] = usage
         _copy_refusal(message)
         if self.parse_as is not None:
-            from langchain_paramchat.structured import parse_reply_as
+            from langchain_paramchat.tools.structured import parse_reply_as
 
             message.additional_kwargs["parsed"] = parse_reply_as(self.parse_as, message)
 

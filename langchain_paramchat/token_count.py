@@ -174,7 +174,7 @@ def estimate_message_tokens(
         if message.get("tool_call_id"):
             total += count_text(str(message["tool_call_id"]), model)
     if tools:
-        from langchain_paramchat import tools as _tools
+        from langchain_paramchat.tools import normalize as _tools
 
         for tool in _tools.normalize_tools(tools):
             rendered = json.dumps(_tools.tool_spec(tool), sort_keys=True, default=str)

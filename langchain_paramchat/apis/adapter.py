@@ -17,8 +17,8 @@ from langchain_core.outputs import ChatGenerationChunk, ChatResult
 
 if TYPE_CHECKING:
     from langchain_paramchat.options import Api
-    from langchain_paramchat.tool_choice import NeutralChoice
-    from langchain_paramchat.tools import NeutralTool
+    from langchain_paramchat.tools.normalize import NeutralTool
+    from langchain_paramchat.tools.tool_choice import NeutralChoice
 
 __all__ = ["APIS", "Adapter", "PackageAdapter", "StreamParser", "adapter_for", "unsupported"]
 

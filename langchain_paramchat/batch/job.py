@@ -396,7 +396,7 @@ class BatchJob:
 
     def to_json(self) -> str:
         """Return a reference any process can resume with ``from_json``; it holds no secret."""
-        from langchain_paramchat import tools as _tools
+        from langchain_paramchat.tools import normalize as _tools
 
         model = self.model
         data = {
@@ -428,8 +428,8 @@ class BatchJob:
         the job was submitted with to get parsed objects and schema-aware tool arguments.
         Raises ``BatchError`` when ``text`` is not a job reference.
         """
-        from langchain_paramchat import tools as _tools
         from langchain_paramchat.batch.submit import unwrap
+        from langchain_paramchat.tools import normalize as _tools
 
         try:
             data = json.loads(text)
@@ -445,7 +445,7 @@ class BatchJob:
             tools = _tools.normalize_tools(data["tools"]) if data.get("tools") else None
             parser = None
             if data.get("structured") is not None:
-                from langchain_paramchat.structured import StructuredParser
+                from langchain_paramchat.tools.structured import StructuredParser
 
                 parser = StructuredParser(tool_name=data["structured"]["tool_name"])
         else:
@@ -558,7 +558,7 @@ def _limits() -> tuple[int, int]:
 
 
 def _bound_tools(options: dict[str, Any]) -> Any:
-    from langchain_paramchat.tools import bound_tools
+    from langchain_paramchat.tools.normalize import bound_tools
 
     return bound_tools(options.get("tools"), options.get("strict"))
 

@@ -30,7 +30,7 @@ def unwrap(runnable: Any) -> tuple[Any, dict[str, Any], Any]:
     from langchain_core.runnables import RunnableBinding, RunnableSequence
 
     from langchain_paramchat.chat_model import ParamChat
-    from langchain_paramchat.structured import StructuredParser
+    from langchain_paramchat.tools.structured import StructuredParser
 
     parser = None
     if (

@@ -8,7 +8,7 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 
 from langchain_paramchat.apis.adapter import APIS, Adapter, adapter_for, unsupported
-from langchain_paramchat.tools import normalize_tool
+from langchain_paramchat.tools.normalize import normalize_tool
 
 AUDIO = {"type": "input_audio", "input_audio": {"data": "UklGRg==", "format": "wav"}}
 

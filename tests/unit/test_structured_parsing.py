@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from langchain_paramchat import ParamChat
 from langchain_paramchat.errors import LengthLimitError, RefusalError, StructuredOutputError
-from langchain_paramchat.structured import StructuredParser
+from langchain_paramchat.tools.structured import StructuredParser
 
 
 class City(BaseModel):

@@ -26,18 +26,18 @@ from langchain_paramchat.apis.responses.request import (
     render_tool_choice as to_responses_tool_choice,
 )
 from langchain_paramchat.errors import IncompatibleOptionsError, OptionError, ToolSchemaError
-from langchain_paramchat.tool_choice import (
-    ToolChoiceAllowed,
-    ToolChoiceMode,
-    ToolChoiceNamed,
-    normalize_tool_choice,
-)
-from langchain_paramchat.tools import (
+from langchain_paramchat.tools.normalize import (
     BuiltinTool,
     CustomTool,
     FunctionTool,
     normalize_tool,
     normalize_tools,
+)
+from langchain_paramchat.tools.tool_choice import (
+    ToolChoiceAllowed,
+    ToolChoiceMode,
+    ToolChoiceNamed,
+    normalize_tool_choice,
 )
 from langchain_paramchat.typecheck import find_error
 

@@ -11,7 +11,7 @@ from langchain_paramchat.apis.adapter import Adapter, PackageAdapter
 from langchain_paramchat.apis.chat_completions import reply, request, stream
 
 if TYPE_CHECKING:
-    from langchain_paramchat.tools import NeutralTool
+    from langchain_paramchat.tools.normalize import NeutralTool
 
 __all__ = ["ADAPTER", "ChatCompletionsAdapter"]
 

@@ -28,8 +28,8 @@ from langchain_paramchat.errors import (
 from langchain_paramchat.model_families import system_role
 
 if TYPE_CHECKING:  # the tool modules load with the first call that binds tools
-    from langchain_paramchat.tool_choice import NeutralChoice
-    from langchain_paramchat.tools import NeutralTool
+    from langchain_paramchat.tools.normalize import NeutralTool
+    from langchain_paramchat.tools.tool_choice import NeutralChoice
 
 __all__ = [
     "PATH",
@@ -209,7 +209,7 @@ def unsupported_tools(tools: Sequence[NeutralTool]) -> list[str]:
     """Name the bound tools only the Responses API can serve (built-ins, Responses-only keys)."""
     if not tools:
         return []
-    from langchain_paramchat.tools import BuiltinTool
+    from langchain_paramchat.tools.normalize import BuiltinTool
 
     out = []
     for tool in tools:
@@ -247,7 +247,7 @@ def build_payload(
 
 def render_tool(tool: NeutralTool) -> dict[str, Any]:
     """Render a tool in the Chat Completions shape; built-in tools raise ToolSchemaError."""
-    from langchain_paramchat.tools import BuiltinTool, FunctionTool
+    from langchain_paramchat.tools.normalize import BuiltinTool, FunctionTool
 
     if isinstance(tool, BuiltinTool):
         raise ToolSchemaError(
@@ -287,7 +287,7 @@ def _custom_format(fmt: dict[str, Any]) -> dict[str, Any]:
 
 def render_tool_choice(choice: NeutralChoice) -> str | dict[str, Any]:
     """Render a neutral tool_choice in the Chat Completions shape."""
-    from langchain_paramchat.tool_choice import ToolChoiceMode, ToolChoiceNamed
+    from langchain_paramchat.tools.tool_choice import ToolChoiceMode, ToolChoiceNamed
 
     if isinstance(choice, ToolChoiceMode):
         return choice.mode
@@ -300,7 +300,7 @@ def render_tool_choice(choice: NeutralChoice) -> str | dict[str, Any]:
 
 
 def _tool_ref(tool: NeutralTool) -> dict[str, Any]:
-    from langchain_paramchat.tools import CustomTool, FunctionTool
+    from langchain_paramchat.tools.normalize import CustomTool, FunctionTool
 
     if isinstance(tool, FunctionTool):
         return {"type": "function", "function": {"name": tool.name}}

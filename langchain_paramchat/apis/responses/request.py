@@ -38,8 +38,8 @@ from langchain_paramchat.model_families import is_reasoning_model, system_role
 from langchain_paramchat.typecheck import typeddict_fields
 
 if TYPE_CHECKING:  # the tool modules load with the first call that binds tools
-    from langchain_paramchat.tool_choice import NeutralChoice
-    from langchain_paramchat.tools import NeutralTool
+    from langchain_paramchat.tools.normalize import NeutralTool
+    from langchain_paramchat.tools.tool_choice import NeutralChoice
 
 __all__ = [
     "PATH",
@@ -410,15 +410,15 @@ def _loads(text: Any) -> Any:
 
 def render_tool(tool: NeutralTool) -> dict[str, Any]:
     """Render a tool in the Responses API shape; built-in tools pass through unchanged."""
-    from langchain_paramchat.tools import tool_spec
+    from langchain_paramchat.tools.normalize import tool_spec
 
     return tool_spec(tool)
 
 
 def render_tool_choice(choice: NeutralChoice) -> str | dict[str, Any]:
     """Render a neutral tool_choice in the Responses API shape."""
-    from langchain_paramchat.tool_choice import ToolChoiceAllowed, ToolChoiceMode
-    from langchain_paramchat.tools import BuiltinTool
+    from langchain_paramchat.tools.normalize import BuiltinTool
+    from langchain_paramchat.tools.tool_choice import ToolChoiceAllowed, ToolChoiceMode
 
     if isinstance(choice, ToolChoiceMode):
         return choice.mode
@@ -444,7 +444,7 @@ def render_tool_choice(choice: NeutralChoice) -> str | dict[str, Any]:
 
 
 def _tool_ref(tool: NeutralTool) -> dict[str, Any]:
-    from langchain_paramchat.tools import CustomTool, FunctionTool
+    from langchain_paramchat.tools.normalize import CustomTool, FunctionTool
 
     if isinstance(tool, FunctionTool):
         return {"type": "function", "name": tool.name}

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
 from langchain_paramchat.errors import OptionError
-from langchain_paramchat.tools import (
+from langchain_paramchat.tools.normalize import (
     BuiltinTool,
     CustomTool,
     FunctionTool,

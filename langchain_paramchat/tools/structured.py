@@ -24,13 +24,13 @@ from pydantic import BaseModel, ValidationError
 from pydantic.v1 import BaseModel as V1BaseModel
 from pydantic.v1 import ValidationError as V1ValidationError
 
-from langchain_paramchat import tools as _tools
 from langchain_paramchat.errors import (
     LengthLimitError,
     OptionError,
     RefusalError,
     StructuredOutputError,
 )
+from langchain_paramchat.tools import normalize as _tools
 
 __all__ = [
     "StructuredParser",

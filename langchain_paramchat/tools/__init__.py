@@ -1,0 +1,28 @@
+"""Tools, ``tool_choice`` and output schemas in any accepted form, read into neutral values.
+
+Owns: ``normalize`` (LangChain tools, functions, pydantic models, TypedDicts and OpenAI dicts
+into ``FunctionTool``/``CustomTool``/``BuiltinTool``), ``tool_choice`` (every ``tool_choice``
+spelling into one neutral choice), ``structured`` (output schemas: the strict
+``response_format``, parsing and streaming a structured reply). Pure, no I/O.
+May import: ``errors``, ``options`` (the SDK type checker), ``strict``.
+
+Public names resolve lazily from the submodule that defines them (PEP 562), so importing the
+package costs nothing until a tool is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_SUBMODULES = ("normalize", "tool_choice", "structured")
+
+
+def __getattr__(name: str) -> Any:
+    for submodule in _SUBMODULES:
+        module = importlib.import_module(f"{__name__}.{submodule}")
+        if name in getattr(module, "__all__", ()):
+            value = getattr(module, name)
+            globals()[name] = value
+            return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
