@@ -20,6 +20,7 @@ from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_serializer
 from langchain_paramchat import compat
 from langchain_paramchat.apis.adapter import Adapter, adapter_for, unsupported
 from langchain_paramchat.binding import Bindable
+from langchain_paramchat.call.prepared import _Prepared
 from langchain_paramchat.compat import ChatOpenAISettings
 from langchain_paramchat.connection import (
     DEFAULT_TIMEOUT,
@@ -40,7 +41,6 @@ from langchain_paramchat.options import (
     check_option,
     merge_options,
 )
-from langchain_paramchat.prepared import _Prepared
 from langchain_paramchat.routing import DEFAULT_RESPONSES_ONLY_MODELS, ApiSetting, Route, route
 from langchain_paramchat.token_count import TokenCounting
 
@@ -328,7 +328,7 @@ class ParamChat(
         extra = {**(self.extra_body or {}), **(call.get("extra_body") or {})}
         if extra:
             payload.update(extra)
-        from langchain_paramchat.finish import Finish
+        from langchain_paramchat.call.finish import Finish
 
         finish = Finish(decided, bound_tools, compat.parse_target(kwargs))
         finish.transport = "websocket" if websocket else "http"
@@ -342,7 +342,7 @@ class ParamChat(
         Works from any process with the same key; raises ``APITimeoutError`` (with
         ``response_id``) when it is still running after ``background_timeout``.
         """
-        from langchain_paramchat.background import checked_id
+        from langchain_paramchat.call.background import checked_id
 
         adapter = adapter_for("responses")
         body = self.transport.get_json(f"{adapter.path}/{checked_id(response_id)}")
@@ -350,15 +350,15 @@ class ParamChat(
 
     async def aresume_response(self, response_id: str) -> AIMessage:
         """Async twin of :meth:`resume_response`."""
-        from langchain_paramchat.background import checked_id
+        from langchain_paramchat.call.background import checked_id
 
         adapter = adapter_for("responses")
         body = await self.transport.aget_json(f"{adapter.path}/{checked_id(response_id)}")
         return self._resumed(adapter, await self._apoll(adapter, body, {}))
 
     def _resumed(self, adapter: Adapter, body: dict[str, Any]) -> AIMessage:
-        from langchain_paramchat.background import RESUMED
         from langchain_paramchat.batch.results import Finisher
+        from langchain_paramchat.call.background import RESUMED
 
         return Finisher(self, adapter.api, [[RESUMED]], None).message(body, 0)
 
@@ -385,7 +385,7 @@ class ParamChat(
         **kwargs: Any,
     ) -> ChatResult:
         if self.streaming:
-            from langchain_paramchat.finish import result_of_stream
+            from langchain_paramchat.call.finish import result_of_stream
 
             return result_of_stream(list(self._stream(messages, stop, run_manager, **kwargs)))
         prepared = self._prepare(messages, stop, kwargs, stream=False)
@@ -406,7 +406,7 @@ class ParamChat(
         **kwargs: Any,
     ) -> ChatResult:
         if self.streaming:
-            from langchain_paramchat.finish import result_of_stream
+            from langchain_paramchat.call.finish import result_of_stream
 
             return result_of_stream(
                 [chunk async for chunk in self._astream(messages, stop, run_manager, **kwargs)]
@@ -428,7 +428,7 @@ class ParamChat(
         """Poll a background reply until it finishes, within ``background_timeout``."""
         if adapter.poll_path(body) is None:
             return body
-        from langchain_paramchat.background import poll
+        from langchain_paramchat.call.background import poll
 
         return poll(self, adapter, body, options)
 
@@ -438,7 +438,7 @@ class ParamChat(
         """Async twin of ``_poll``."""
         if adapter.poll_path(body) is None:
             return body
-        from langchain_paramchat.background import apoll
+        from langchain_paramchat.call.background import apoll
 
         return await apoll(self, adapter, body, options)
 
@@ -449,7 +449,7 @@ class ParamChat(
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        from langchain_paramchat.stream_relay import _Relay
+        from langchain_paramchat.call.stream_relay import _Relay
 
         prepared = self._prepare(messages, stop, kwargs, stream=True)
         transport = self._transport_for(prepared.options, websocket=prepared.websocket)
@@ -481,7 +481,7 @@ class ParamChat(
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        from langchain_paramchat.stream_relay import _Relay
+        from langchain_paramchat.call.stream_relay import _Relay
 
         prepared = self._prepare(messages, stop, kwargs, stream=True)
         transport = self._transport_for(prepared.options, websocket=prepared.websocket)

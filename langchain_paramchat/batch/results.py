@@ -32,7 +32,7 @@ class Finisher:
         parser: Any = None,
     ) -> None:
         from langchain_paramchat.apis.adapter import adapter_for
-        from langchain_paramchat.finish import Finish
+        from langchain_paramchat.call.finish import Finish
         from langchain_paramchat.routing import Route
 
         self._model = model

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from langchain_paramchat import ParamChat
-from langchain_paramchat.background import schedule
+from langchain_paramchat.call.background import schedule
 from langchain_paramchat.errors import APITimeoutError, RateLimitError
 from langchain_paramchat.flex import FLEX_TIMEOUT, resource_unavailable
 from langchain_paramchat.testing import FakeOpenAI, Fault

@@ -12,7 +12,7 @@ from langchain_paramchat.apis.adapter import Adapter
 from langchain_paramchat.routing import Route
 
 if TYPE_CHECKING:
-    from langchain_paramchat.finish import Finish, FinishedStream
+    from langchain_paramchat.call.finish import Finish, FinishedStream
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.outputs import ChatGenerationChunk
 
 if TYPE_CHECKING:
-    from langchain_paramchat.finish import FinishedStream
-    from langchain_paramchat.prepared import _Prepared
+    from langchain_paramchat.call.finish import FinishedStream
+    from langchain_paramchat.call.prepared import _Prepared
 
 _NOTHING: tuple[ChatGenerationChunk, ...] = ()
 
