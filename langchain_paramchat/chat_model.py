@@ -22,12 +22,6 @@ from langchain_paramchat.apis.adapter import Adapter, adapter_for, unsupported
 from langchain_paramchat.binding import Bindable
 from langchain_paramchat.call.prepared import _Prepared
 from langchain_paramchat.compat import ChatOpenAISettings
-from langchain_paramchat.connection import (
-    DEFAULT_TIMEOUT,
-    Connected,
-    is_credential_header,
-    redact_headers,
-)
 from langchain_paramchat.errors import (
     APIError,
     IncompatibleOptionsError,
@@ -42,7 +36,13 @@ from langchain_paramchat.options import (
     merge_options,
 )
 from langchain_paramchat.routing import DEFAULT_RESPONSES_ONLY_MODELS, ApiSetting, Route, route
-from langchain_paramchat.token_count import TokenCounting
+from langchain_paramchat.surface.connection import (
+    DEFAULT_TIMEOUT,
+    Connected,
+    is_credential_header,
+    redact_headers,
+)
+from langchain_paramchat.surface.token_count import TokenCounting
 
 if TYPE_CHECKING:
     from langchain_paramchat.batch import BatchJob
@@ -510,19 +510,19 @@ class ParamChat(
 
     def __getstate__(self) -> dict[Any, Any]:
         """Return the pickle state: settings and options, no transport, no API key."""
-        from langchain_paramchat.pickling import shippable_state
+        from langchain_paramchat.surface.pickling import shippable_state
 
         return shippable_state(self, super().__getstate__())
 
     def __deepcopy__(self, memo: dict[int, Any] | None = None) -> ParamChat:
         """Deep-copy settings and options (key included); the copy builds its own transport."""
-        from langchain_paramchat.pickling import without_transports
+        from langchain_paramchat.surface.pickling import without_transports
 
         return super().__deepcopy__(without_transports(self.__pydantic_private__, memo))
 
     def __setstate__(self, state: dict[Any, Any]) -> None:
         """Restore a pickled model; it reads ``OPENAI_API_KEY`` here, builds a transport lazily."""
-        from langchain_paramchat.pickling import restore_state
+        from langchain_paramchat.surface.pickling import restore_state
 
         super().__setstate__(restore_state(state))
 

@@ -8,9 +8,9 @@ import pytest
 from pydantic import BaseModel
 
 from langchain_paramchat import ParamChat
-from langchain_paramchat import token_count as tc
 from langchain_paramchat._sdk.http import hx
 from langchain_paramchat.errors import OptionError, UnknownOptionError
+from langchain_paramchat.surface import token_count as tc
 
 BASE = "http://127.0.0.1:9/v1"
 

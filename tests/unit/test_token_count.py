@@ -17,11 +17,11 @@ from langchain_core.messages import (
 from pydantic import BaseModel, Field
 
 from langchain_paramchat import ParamChat
-from langchain_paramchat import token_count as tc
 from langchain_paramchat.errors import OptionError
+from langchain_paramchat.surface import token_count as tc
 
 pytestmark = pytest.mark.filterwarnings(
-    "ignore::langchain_paramchat.token_count.TokenEstimateWarning"
+    "ignore::langchain_paramchat.surface.token_count.TokenEstimateWarning"
 )
 
 
