@@ -17,11 +17,11 @@ from langchain_core.runnables import Runnable
 from langchain_core.utils import from_env, secret_from_env
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_serializer
 
-from langchain_paramchat import compat
 from langchain_paramchat.apis.adapter import Adapter, adapter_for, unsupported
 from langchain_paramchat.binding import Bindable
 from langchain_paramchat.call.prepared import _Prepared
-from langchain_paramchat.compat import ChatOpenAISettings
+from langchain_paramchat.compat import translate as compat
+from langchain_paramchat.compat.translate import ChatOpenAISettings
 from langchain_paramchat.errors import (
     APIError,
     IncompatibleOptionsError,

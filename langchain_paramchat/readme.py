@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from langchain_paramchat.compat import migration_table_markdown
+from langchain_paramchat.compat.translate import migration_table_markdown
 from langchain_paramchat.options import CONVERTER_NOTES, OPTIONS, Api, OptionSpec
 
 __all__ = ["option_table_markdown", "render_readme_table", "routing_summary_markdown"]

@@ -228,7 +228,7 @@ def _count_payload(model: _Model, input: LanguageModelInput, kwargs: dict[str, A
             "count_tokens counts with the Responses API's input-token endpoint",
             fix="leave api unset (or 'responses') when counting tokens",
         )
-    from langchain_paramchat.compat import translate_call_kwargs
+    from langchain_paramchat.compat.translate import translate_call_kwargs
 
     kwargs = translate_call_kwargs(kwargs)
     preview = model.preview_request(input, api="responses", **_without_chat_only(model, kwargs))

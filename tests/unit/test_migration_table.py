@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from langchain_paramchat import ParamChat, compat
-from langchain_paramchat.compat import CHAT_OPENAI_NAMES, migration_table_markdown
+from langchain_paramchat.compat.translate import CHAT_OPENAI_NAMES, migration_table_markdown
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

@@ -2,7 +2,7 @@
 
 ``CHAT_OPENAI_NAMES`` is the single list the README's "Coming from ChatOpenAI" table is
 generated from (``migration_table_markdown``) and checked against; the translation code is in
-:mod:`langchain_paramchat.compat`.
+:mod:`langchain_paramchat.compat.translate`.
 """
 
 from __future__ import annotations

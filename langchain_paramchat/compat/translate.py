@@ -4,7 +4,7 @@ Code written for ``langchain_openai.ChatOpenAI`` keeps working with only the imp
 changed: each ChatOpenAI name is either translated to ParamChat's own setting or refused at
 construction with the exact fix. The names themselves (``CHAT_OPENAI_NAMES``, the single list
 the README's migration table is checked against) live in
-:mod:`langchain_paramchat.chatopenai_names` and are re-exported here.
+:mod:`langchain_paramchat.compat.names` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from langchain_paramchat._sdk.http import hx
-from langchain_paramchat.chatopenai_names import (
+from langchain_paramchat.compat.names import (
     CHAT_OPENAI_NAMES,
     Translation,
     migration_table_markdown,
