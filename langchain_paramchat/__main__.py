@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 def _options_table(write: bool) -> int:
-    from langchain_paramchat.readme import option_table_markdown, render_readme_table
+    from langchain_paramchat.cli.readme import option_table_markdown, render_readme_table
 
     if not write:
         sys.stdout.write(option_table_markdown())

@@ -14,7 +14,7 @@ from typing import Any
 from langchain_paramchat.errors import OptionError, UnknownOptionError
 from langchain_paramchat.options.sdk_versions import require_sdk
 from langchain_paramchat.options.table import ALIASES, OPTIONS
-from langchain_paramchat.typecheck import find_error
+from langchain_paramchat.options.typecheck import find_error
 
 __all__ = [
     "check_contradictions",

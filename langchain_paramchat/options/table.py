@@ -44,7 +44,7 @@ from langchain_paramchat.options.converters import (
     _responses_response_format,
 )
 from langchain_paramchat.options.sdk_versions import sdk_type as _newer
-from langchain_paramchat.typecheck import find_error, typeddict_fields
+from langchain_paramchat.options.typecheck import find_error, typeddict_fields
 
 __all__ = [
     "ALIASES",

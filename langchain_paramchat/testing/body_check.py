@@ -6,8 +6,8 @@ from collections.abc import Collection
 from functools import cache
 from typing import Any, Literal
 
+from langchain_paramchat.options.typecheck import find_error, typeddict_fields
 from langchain_paramchat.testing.strict_check import strict_schema_errors
-from langchain_paramchat.typecheck import find_error, typeddict_fields
 
 __all__ = ["BodyError", "check_body", "load_param_types"]
 

@@ -37,8 +37,8 @@ from openai.types.shared_params.function_definition import FunctionDefinition
 from typing_extensions import is_typeddict
 
 from langchain_paramchat.errors import ToolSchemaError
+from langchain_paramchat.options.typecheck import find_error, typeddict_fields
 from langchain_paramchat.strict.compile import check_depth, inline_root_ref, make_strict
-from langchain_paramchat.typecheck import find_error, typeddict_fields
 
 __all__ = [
     "BuiltinTool",

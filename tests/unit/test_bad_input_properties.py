@@ -42,7 +42,7 @@ from langchain_paramchat import ParamChat
 from langchain_paramchat.chat_model import RequestPreview
 from langchain_paramchat.errors import ParamChatError
 from langchain_paramchat.options import OPTIONS
-from langchain_paramchat.typecheck import find_error
+from langchain_paramchat.options.typecheck import find_error
 
 API_KEY = "sk-properties-never-sent"
 # Port 9 (discard) on loopback: nothing here may connect, and nothing listens there anyway.

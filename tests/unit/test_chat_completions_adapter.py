@@ -18,9 +18,9 @@ from openai.types.chat.completion_create_params import CompletionCreateParamsBas
 
 from langchain_paramchat.apis.chat_completions import ADAPTER, reply, request, stream
 from langchain_paramchat.errors import APIError, MessageConversionError, ResponseFormatError
+from langchain_paramchat.options.typecheck import find_error
 from langchain_paramchat.tools.normalize import normalize_tool
 from langchain_paramchat.tools.tool_choice import normalize_tool_choice
-from langchain_paramchat.typecheck import find_error
 
 MESSAGES_TYPE = typing.get_type_hints(CompletionCreateParamsBase)["messages"]
 

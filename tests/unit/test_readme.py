@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from langchain_paramchat.readme import render_readme_table
+from langchain_paramchat.cli.readme import render_readme_table
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

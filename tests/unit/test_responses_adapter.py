@@ -41,8 +41,8 @@ from langchain_paramchat.errors import (
     ParamChatError,
     ResponseFormatError,
 )
+from langchain_paramchat.options.typecheck import find_error
 from langchain_paramchat.routing import route
-from langchain_paramchat.typecheck import find_error
 
 INPUT_TYPE = typing.get_type_hints(ResponseCreateParamsBase)["input"]
 EVENT = TypeAdapter(ResponseStreamEvent)

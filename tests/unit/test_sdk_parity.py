@@ -11,7 +11,7 @@ from openai.types.responses import response_create_params as resp_params
 
 from langchain_paramchat import IncompatibleOptionsError, ParamChat
 from langchain_paramchat.options import OPTIONS
-from langchain_paramchat.typecheck import find_error
+from langchain_paramchat.options.typecheck import find_error
 
 # Keys ParamChat fills itself rather than taking as options.
 MODEL_FILLED_CHAT = {

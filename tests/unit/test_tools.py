@@ -26,6 +26,7 @@ from langchain_paramchat.apis.responses.request import (
     render_tool_choice as to_responses_tool_choice,
 )
 from langchain_paramchat.errors import IncompatibleOptionsError, OptionError, ToolSchemaError
+from langchain_paramchat.options.typecheck import find_error
 from langchain_paramchat.tools.normalize import (
     BuiltinTool,
     CustomTool,
@@ -39,7 +40,6 @@ from langchain_paramchat.tools.tool_choice import (
     ToolChoiceNamed,
     normalize_tool_choice,
 )
-from langchain_paramchat.typecheck import find_error
 
 CHAT_HINTS = typing.get_type_hints(CompletionCreateParamsBase)
 RESPONSES_HINTS = typing.get_type_hints(ResponseCreateParamsBase)
