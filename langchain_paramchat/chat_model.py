@@ -19,7 +19,7 @@ from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_serializer
 
 from langchain_paramchat.apis.adapter import Adapter, adapter_for, unsupported
 from langchain_paramchat.binding import Bindable
-from langchain_paramchat.call.prepared import _Prepared
+from langchain_paramchat.call.prepared import Prepared
 from langchain_paramchat.compat import translate as compat
 from langchain_paramchat.compat.translate import ChatOpenAISettings
 from langchain_paramchat.errors import (
@@ -278,7 +278,7 @@ class ParamChat(
         kwargs: Mapping[str, Any],
         *,
         stream: bool,
-    ) -> _Prepared:
+    ) -> Prepared:
         merged, call = self._call_options(stop, kwargs)
         api = call.get("api", self.api)
         websocket = _websocket_setting(call.get("websocket", self.websocket), api)
@@ -332,7 +332,7 @@ class ParamChat(
 
         finish = Finish(decided, bound_tools, compat.parse_target(kwargs))
         finish.transport = "websocket" if websocket else "http"
-        return _Prepared(decided, payload, adapter, merged, finish, websocket)
+        return Prepared(decided, payload, adapter, merged, finish, websocket)
 
     # --- background responses -------------------------------------------------------------
 
@@ -449,12 +449,12 @@ class ParamChat(
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        from langchain_paramchat.call.stream_relay import _Relay
+        from langchain_paramchat.call.stream_relay import Relay
 
         prepared = self._prepare(messages, stop, kwargs, stream=True)
         transport = self._transport_for(prepared.options, websocket=prepared.websocket)
         with transport.stream_events(prepared.adapter.path, prepared.payload) as events:
-            relay = _Relay(prepared, events, self.include_response_headers)
+            relay = Relay(prepared, events, self.include_response_headers)
             try:
                 for event, data in events:
                     for chunk in relay.take(event, data):
@@ -481,12 +481,12 @@ class ParamChat(
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        from langchain_paramchat.call.stream_relay import _Relay
+        from langchain_paramchat.call.stream_relay import Relay
 
         prepared = self._prepare(messages, stop, kwargs, stream=True)
         transport = self._transport_for(prepared.options, websocket=prepared.websocket)
         async with transport.astream_events(prepared.adapter.path, prepared.payload) as events:
-            relay = _Relay(prepared, events, self.include_response_headers)
+            relay = Relay(prepared, events, self.include_response_headers)
             try:
                 async for event, data in events:
                     for chunk in relay.take(event, data):

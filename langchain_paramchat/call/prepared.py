@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class _Prepared:
+class Prepared:
     route: Route
     payload: dict[str, Any]
     adapter: Adapter

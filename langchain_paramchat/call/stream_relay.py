@@ -9,12 +9,12 @@ from langchain_core.outputs import ChatGenerationChunk
 
 if TYPE_CHECKING:
     from langchain_paramchat.call.finish import FinishedStream
-    from langchain_paramchat.call.prepared import _Prepared
+    from langchain_paramchat.call.prepared import Prepared
 
 _NOTHING: tuple[ChatGenerationChunk, ...] = ()
 
 
-class _Relay:
+class Relay:
     """One stream's chunks on their way to the caller; ``_stream`` and ``_astream`` share it.
 
     Chunks without content (role, ids) wait for the first content: a break before it is
@@ -23,7 +23,7 @@ class _Relay:
 
     __slots__ = ("events", "headers", "held", "prepared", "restarts", "state")
 
-    def __init__(self, prepared: _Prepared, events: Any, headers: bool) -> None:
+    def __init__(self, prepared: Prepared, events: Any, headers: bool) -> None:
         self.prepared = prepared
         self.events = events
         self.headers = headers

@@ -45,7 +45,7 @@ def _writes(note: str) -> Callable[[Converter], Converter]:
     return record
 
 
-def _range(lo: float | None, hi: float | None) -> Callable[[Any], str | None]:
+def in_range(lo: float | None, hi: float | None) -> Callable[[Any], str | None]:
     def check(value: Any) -> str | None:
         if value is None:
             return None
@@ -58,7 +58,7 @@ def _range(lo: float | None, hi: float | None) -> Callable[[Any], str | None]:
     return check
 
 
-def _check_logit_bias(value: Any) -> str | None:
+def check_logit_bias(value: Any) -> str | None:
     for token, bias in (value or {}).items():
         if not token.isdigit():
             return f"key {token!r} must be a token id (digits), as the tokenizer numbers them"
@@ -67,7 +67,7 @@ def _check_logit_bias(value: Any) -> str | None:
     return None
 
 
-def _check_metadata(value: Any) -> str | None:
+def check_metadata(value: Any) -> str | None:
     if value is None:
         return None
     if len(value) > 16:
@@ -80,14 +80,14 @@ def _check_metadata(value: Any) -> str | None:
     return None
 
 
-def _check_stop(value: Any) -> str | None:
+def check_stop(value: Any) -> str | None:
     if isinstance(value, list | tuple) and len(value) > 4:
         return "at most 4 stop sequences are allowed"
     return None
 
 
 @_writes("`reasoning_effort` (effort only)")
-def _chat_reasoning(value: Mapping[str, Any]) -> Placement:
+def chat_reasoning(value: Mapping[str, Any]) -> Placement:
     extra = [k for k, v in value.items() if k != "effort" and v is not None]
     if extra:
         return Unsupported(f"reasoning.{extra[0]}")
@@ -95,23 +95,23 @@ def _chat_reasoning(value: Mapping[str, Any]) -> Placement:
 
 
 @_writes("`modalities`")
-def _chat_modalities(value: list[str]) -> Placement:
+def chat_modalities(value: list[str]) -> Placement:
     return {"modalities": list(value)}
 
 
 @_writes("text only (default; omitted)")
-def _responses_modalities(value: list[str]) -> Placement:
+def responses_modalities(value: list[str]) -> Placement:
     # Responses has no modalities parameter: text-only output is its default.
     return {} if set(value) <= {"text"} else Unsupported("modalities with 'audio'")
 
 
 @_writes("n=1 only (omitted)")
-def _responses_n(value: int) -> Placement:
+def responses_n(value: int) -> Placement:
     return {} if value == 1 else Unsupported(f"n={value}")
 
 
 @_writes("`include: [message.output_text.logprobs]`")
-def _responses_logprobs(value: bool) -> Placement:
+def responses_logprobs(value: bool) -> Placement:
     return {"include": ["message.output_text.logprobs"]} if value else {}
 
 
@@ -131,12 +131,12 @@ def text_format_to_chat_format(value: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @_writes("`text.format` (reshaped)")
-def _responses_response_format(value: Mapping[str, Any]) -> Placement:
+def responses_response_format(value: Mapping[str, Any]) -> Placement:
     return {"text.format": chat_format_to_text_format(value)}
 
 
 @_writes("`verbosity`, `response_format` (format/verbosity only)")
-def _chat_text(value: Mapping[str, Any]) -> Placement:
+def chat_text(value: Mapping[str, Any]) -> Placement:
     out: dict[str, Any] = {}
     for key, item in value.items():
         if key == "verbosity":

@@ -31,17 +31,17 @@ from langchain_paramchat.options.converters import (
     Converter,
     Placement,
     Unsupported,
-    _chat_modalities,
-    _chat_reasoning,
-    _chat_text,
-    _check_logit_bias,
-    _check_metadata,
-    _check_stop,
-    _range,
-    _responses_logprobs,
-    _responses_modalities,
-    _responses_n,
-    _responses_response_format,
+    chat_modalities,
+    chat_reasoning,
+    chat_text,
+    check_logit_bias,
+    check_metadata,
+    check_stop,
+    in_range,
+    responses_logprobs,
+    responses_modalities,
+    responses_n,
+    responses_response_format,
 )
 from langchain_paramchat.options.sdk_versions import sdk_type as _newer
 from langchain_paramchat.options.typecheck import find_error, typeddict_fields
@@ -146,12 +146,12 @@ class RequestOptions(BaseModel):
     temperature: Annotated[
         float | None,
         Unchecked,
-        Opt("Sampling temperature.", "temperature", "temperature", check=_range(0, 2)),
+        Opt("Sampling temperature.", "temperature", "temperature", check=in_range(0, 2)),
     ] = None
     top_p: Annotated[
         float | None,
         Unchecked,
-        Opt("Nucleus sampling mass.", "top_p", "top_p", check=_range(0, 1)),
+        Opt("Nucleus sampling mass.", "top_p", "top_p", check=in_range(0, 1)),
     ] = None
     max_tokens: Annotated[
         int | None,
@@ -160,34 +160,36 @@ class RequestOptions(BaseModel):
             "Upper bound on generated tokens.",
             "max_completion_tokens",
             "max_output_tokens",
-            check=_range(1, None),
+            check=in_range(1, None),
         ),
     ] = None
     frequency_penalty: Annotated[
         float | None,
         Unchecked,
-        Opt("Penalty for frequent tokens.", "frequency_penalty", None, check=_range(-2, 2)),
+        Opt("Penalty for frequent tokens.", "frequency_penalty", None, check=in_range(-2, 2)),
     ] = None
     presence_penalty: Annotated[
         float | None,
         Unchecked,
-        Opt("Penalty for tokens already present.", "presence_penalty", None, check=_range(-2, 2)),
+        Opt("Penalty for tokens already present.", "presence_penalty", None, check=in_range(-2, 2)),
     ] = None
     logit_bias: Annotated[
         dict[str, int] | None,
         Unchecked,
-        Opt("Token id → bias (-100..100).", "logit_bias", None, check=_check_logit_bias),
+        Opt("Token id → bias (-100..100).", "logit_bias", None, check=check_logit_bias),
     ] = None
     seed: Annotated[
         int | None,
         Unchecked,
         # OpenAI's spec bounds it to a signed 64-bit integer.
-        Opt("Best-effort deterministic sampling.", "seed", None, check=_range(-(2**63), 2**63 - 1)),
+        Opt(
+            "Best-effort deterministic sampling.", "seed", None, check=in_range(-(2**63), 2**63 - 1)
+        ),
     ] = None
     stop: Annotated[
         str | list[str] | None,
         Unchecked,
-        Opt("Up to 4 stop sequences.", "stop", None, check=_check_stop),
+        Opt("Up to 4 stop sequences.", "stop", None, check=check_stop),
     ] = None
     n: Annotated[
         int | None,
@@ -195,20 +197,20 @@ class RequestOptions(BaseModel):
         Opt(
             "Number of choices (n > 1: Chat Completions only).",
             "n",
-            _responses_n,
-            _range(1, 128),
+            responses_n,
+            in_range(1, 128),
             routes="`n > 1` needs Chat Completions",
         ),
     ] = None
     logprobs: Annotated[
         bool | None,
         Unchecked,
-        Opt("Return token log probabilities.", "logprobs", _responses_logprobs),
+        Opt("Return token log probabilities.", "logprobs", responses_logprobs),
     ] = None
     top_logprobs: Annotated[
         int | None,
         Unchecked,
-        Opt("Alternatives per token (0..20).", "top_logprobs", "top_logprobs", _range(0, 20)),
+        Opt("Alternatives per token (0..20).", "top_logprobs", "top_logprobs", in_range(0, 20)),
     ] = None
 
     # Reasoning and text shape
@@ -217,7 +219,7 @@ class RequestOptions(BaseModel):
         Unchecked,
         Opt(
             "Reasoning effort and summaries. Only effort exists on Chat Completions.",
-            _chat_reasoning,
+            chat_reasoning,
             "reasoning",
             routes="`reasoning.effort` goes to both; any other key (`summary`, "
             "`generate_summary`, `context`, `mode`) needs Responses",
@@ -234,7 +236,7 @@ class RequestOptions(BaseModel):
         Opt(
             "Text, JSON object or JSON schema output (Chat Completions shape).",
             "response_format",
-            _responses_response_format,
+            responses_response_format,
         ),
     ] = None
     text: Annotated[
@@ -242,7 +244,7 @@ class RequestOptions(BaseModel):
         Unchecked,
         Opt(
             "Responses text config; format and verbosity also map to Chat Completions.",
-            _chat_text,
+            chat_text,
             "text",
             routes="keys beyond `format`/`verbosity` need Responses",
         ),
@@ -254,8 +256,8 @@ class RequestOptions(BaseModel):
         Unchecked,
         Opt(
             "Output modalities; 'audio' needs Chat Completions.",
-            _chat_modalities,
-            _responses_modalities,
+            chat_modalities,
+            responses_modalities,
             routes="`'audio'` needs Chat Completions",
         ),
     ] = None
@@ -299,7 +301,7 @@ class RequestOptions(BaseModel):
     max_tool_calls: Annotated[
         int | None,
         Unchecked,
-        Opt("Most built-in tool calls in one response.", None, "max_tool_calls", _range(1, None)),
+        Opt("Most built-in tool calls in one response.", None, "max_tool_calls", in_range(1, None)),
     ] = None
 
     # Caching, tiers, identity and storage
@@ -360,7 +362,7 @@ class RequestOptions(BaseModel):
             "`metadata` is run metadata for callbacks and tracing.",
             "metadata",
             "metadata",
-            check=_check_metadata,
+            check=check_metadata,
         ),
     ] = None
     moderation: Annotated[

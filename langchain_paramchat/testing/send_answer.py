@@ -18,9 +18,10 @@ from langchain_paramchat.testing.script import Fault
 Api = Literal["chat_completions", "responses"]
 
 
-async def _send_missing_fields(
+async def send_missing_fields(
     writer: asyncio.StreamWriter, api: Api, body: dict[str, Any], stream: bool, keep: bool
 ) -> None:
+    """Send a reply (or its stream) with required fields left out, for malformed-reply tests."""
     if api == "chat_completions":
         broken = chat_missing_fields(body, chunk=stream)
         if stream:
@@ -35,14 +36,17 @@ async def _send_missing_fields(
     await send_json(writer, 200, broken, keep=keep)
 
 
-async def _send_payload(
+async def send_payload(
     writer: asyncio.StreamWriter,
     payload: dict[str, Any],
     fault: Fault | None,
     keep: bool,
     headers: dict[str, str] | None = None,
 ) -> bool:
-    """Send a JSON answer, applying a fault that cuts, drops or slows it."""
+    """Send a JSON answer, applying a fault that cuts, drops or slows it.
+
+    Raises ``Closed`` after a ``drop_mid_stream`` fault aborted the connection.
+    """
     data = json.dumps(payload).encode()
     kind = fault.kind if fault is not None else None
     if kind == "truncated":
@@ -59,7 +63,7 @@ async def _send_payload(
     return True
 
 
-async def _send_events(
+async def send_events(
     writer: asyncio.StreamWriter,
     api: Api,
     events: list[Event],
@@ -68,7 +72,10 @@ async def _send_events(
     keep: bool,
     headers: dict[str, str] | None = None,
 ) -> bool:
-    """Stream SSE events, applying a fault that slows, cuts, drops or fails the stream."""
+    """Stream SSE events, applying a fault that slows, cuts, drops or fails the stream.
+
+    Raises ``Closed`` when a fault aborted the connection.
+    """
     if fault is None or fault.kind == "slow":
         delay = fault.seconds if fault else 0.0
         await send_stream(writer, events, keep=keep, delay=delay, headers=headers)

@@ -42,9 +42,9 @@ from langchain_paramchat.testing.responses_render import (
 from langchain_paramchat.testing.script import Fault, RecordedRequest, Reply
 from langchain_paramchat.testing.send_answer import (
     Api,
-    _send_events,
-    _send_missing_fields,
-    _send_payload,
+    send_events,
+    send_missing_fields,
+    send_payload,
 )
 from langchain_paramchat.testing.websocket import WebSocketEndpoint
 
@@ -480,7 +480,7 @@ class FakeOpenAI:
             await send_raw(writer, 200, fault.body.encode(), fault.content_type, keep=keep)
             return True
         if kind == "missing_fields":
-            await _send_missing_fields(writer, api, body, stream, keep)
+            await send_missing_fields(writer, api, body, stream, keep)
             return True
         if (
             fault is not None
@@ -518,8 +518,8 @@ class FakeOpenAI:
                 payload = _unfinished(payload, "queued")
 
         if stream:
-            return await _send_events(writer, api, events, payload, fault, keep, limits)
-        return await _send_payload(writer, payload, fault, keep, limits)
+            return await send_events(writer, api, events, payload, fault, keep, limits)
+        return await send_payload(writer, payload, fault, keep, limits)
 
     def _reject(
         self, api: Api, request: Request, body: dict[str, Any] | None, body_error: str | None
