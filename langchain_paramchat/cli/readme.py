@@ -2,7 +2,7 @@
 
 ``python -m langchain_paramchat options-table --write`` rewrites the blocks between the
 README's ``<!-- option-table:start -->`` / ``<!-- routing-lists:start -->`` /
-``<!-- chatopenai-table:start -->`` markers (the last from ``chatopenai_names.CHAT_OPENAI_NAMES``).
+``<!-- chatopenai-table:start -->`` markers (the last from ``compat.names.CHAT_OPENAI_NAMES``).
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from typing import Any
 
 import openai
 
+from langchain_paramchat._sdk.http import hx
 from langchain_paramchat.errors import (
     APIConnectionError,
     APIError,
@@ -30,7 +31,6 @@ from langchain_paramchat.errors import (
     ResponseFormatError,
 )
 from langchain_paramchat.retry import retry_reason
-from langchain_paramchat.sdk_http import hx
 from langchain_paramchat.transport.base import Attempts, TransportBase, interrupted
 from langchain_paramchat.transport.errors import SNIPPET, scrub_json, where
 from langchain_paramchat.transport.fastpath import encode

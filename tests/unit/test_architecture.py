@@ -20,7 +20,7 @@ PACKAGE = "langchain_paramchat"
 # Function-level imports of the package's own modules left, each with a reason on its line
 # (a ``# lazy:`` comment). Everything else imports at the top; laziness lives in the
 # ``__init__``s of packages (PEP 562 ``__getattr__``).
-MAX_FUNCTION_LEVEL_IMPORTS = 65
+MAX_FUNCTION_LEVEL_IMPORTS = 66
 MAX_PRIVATE_CROSSINGS = 3
 MAX_MODULE_LINES = 650
 
