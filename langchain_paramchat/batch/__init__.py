@@ -4,6 +4,12 @@ job = model.submit_batch(inputs, temperature=0)      # or: await model.asubmit_b
 saved = job.to_json()                                # resume anywhere: BatchJob.from_json
 answers = job.wait(poll_interval=30, progress=True)  # or: await job.await_results()
 failed = [a for a in answers if isinstance(a, BatchItemError)]
+
+Owns: ``submit`` (a job built from the same prepared bodies, one batch per endpoint),
+``lines`` (the JSONL input files), ``remote`` (Files and Batches calls), ``job`` (``BatchJob``),
+``results`` (output lines through the adapter's parser and the finish step), ``errors``.
+May import: ``apis``, ``call``, ``errors``, ``retry``, ``routing``, ``tools``; it is handed a
+model and should import nothing above it (``chat_model`` is still imported to rebuild one).
 """
 
 from langchain_paramchat.batch.errors import (

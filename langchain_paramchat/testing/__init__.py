@@ -9,6 +9,9 @@
         assert server.errors == []
 
 Nothing here is imported by ``langchain_paramchat`` itself; only tests import this package.
+
+May import: ``options`` (the SDK type checker for body checks) and ``pacer`` (its header
+names, for the rate-limit mode).
 """
 
 from langchain_paramchat.testing.script import Audio, Fault, RecordedRequest, Reply, ToolCall, Usage

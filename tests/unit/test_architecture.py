@@ -208,7 +208,6 @@ def test_no_module_is_oversized() -> None:
     assert big == {}
 
 
-@pytest.mark.xfail(strict=True, reason="package docstrings are written as the packages form")
 def test_every_package_says_what_it_owns_and_may_import() -> None:
     missing = [
         name

@@ -1,4 +1,8 @@
-"""The Chat Completions adapter: ``request`` builds bodies, ``reply`` and ``stream`` parse."""
+"""The Chat Completions adapter: ``request`` builds bodies, ``reply`` and ``stream`` parse.
+
+May import: ``apis`` (adapter, content, request and reply parts), ``errors``, ``tools``,
+``model_families``.
+"""
 
 from __future__ import annotations
 

@@ -2,6 +2,9 @@
 
 ``chaining`` continues a conversation from a stored response; background replies are polled
 at ``/responses/{id}`` until they finish.
+
+May import: ``apis`` (adapter, content, request and reply parts), ``errors``, ``options``,
+``tools``, ``model_families``.
 """
 
 from __future__ import annotations
