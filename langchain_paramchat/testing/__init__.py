@@ -9,6 +9,9 @@
         assert server.errors == []
 
 Nothing here is imported by ``langchain_paramchat`` itself; only tests import this package.
+It owns the fake server: ``server`` (its life and connections), ``routes`` (the routing
+table), ``state`` (script, record, stored responses), ``batches``, ``websocket``, the
+renderers and the body checks.
 
 May import: ``options`` (the SDK type checker for body checks) and ``pacer`` (its header
 names, for the rate-limit mode).

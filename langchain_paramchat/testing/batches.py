@@ -17,25 +17,24 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from langchain_paramchat.testing.chat_render import chat_completion
-from langchain_paramchat.testing.http11 import Request
-from langchain_paramchat.testing.responses_render import failed_response, render_response
+from langchain_paramchat.testing.body_check import Api
 
-if TYPE_CHECKING:
-    from langchain_paramchat.testing.server import FakeOpenAI
+__all__ = ["BATCH_ENDPOINTS", "FakeBatches", "LineHandler", "parse_multipart"]
 
-__all__ = ["BATCH_ENDPOINTS", "FakeBatches", "line_handler", "parse_multipart"]
-
-BATCH_ENDPOINTS = {"/v1/chat/completions": "chat_completions", "/v1/responses": "responses"}
+BATCH_ENDPOINTS: dict[str, Api] = {
+    "/v1/chat/completions": "chat_completions",
+    "/v1/responses": "responses",
+}
 MAX_LINES = 50_000
 MAX_FILE_BYTES = 200 * 1024 * 1024
 _STEPS = ("validating", "in_progress", "finalizing", "completed")
 _TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
 
-# (api, body) -> (HTTP status, JSON body): the server's create handler without a socket.
-LineHandler = Callable[[str, dict[str, Any]], tuple[int, dict[str, Any]]]
+# (api, body) -> (HTTP status, JSON body): the server's create handler without a socket,
+# handed in by the server that owns the script (this module never imports it).
+LineHandler = Callable[[Api, dict[str, Any]], tuple[int, dict[str, Any]]]
 # An answer to one HTTP request: status, JSON body or raw bytes, extra headers.
 Answer = tuple[int, Any, dict[str, str]]
 
@@ -364,38 +363,6 @@ class FakeBatches:
         file_id = f"file-{secrets.token_hex(12)}"
         self._files[file_id] = _File(_file_meta(file_id, filename, len(data), "batch_output"), data)
         return file_id
-
-
-def line_handler(server: FakeOpenAI) -> LineHandler:
-    """Return the server's create handler for one batch line, answering without a socket."""
-
-    def answer(api: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        path = "/v1/chat/completions" if api == "chat_completions" else "/v1/responses"
-        request = Request("POST", path, "HTTP/1.1", {}, b"")
-        rejection = server._reject(api, request, body, None)  # type: ignore[arg-type]
-        if rejection is not None:
-            return _error(400, rejection.message, rejection.param, rejection.code)[:2]
-        fault, reply = server._next(body)
-        if fault is not None and fault.kind == "status":
-            error = {
-                "message": fault.message,
-                "type": fault.error_type,
-                "param": None,
-                "code": fault.error_code,
-            }
-            return fault.status_code, {"error": error}
-        if fault is not None and fault.kind not in ("slow", "stream_error"):
-            return _error(500, f"Scripted {fault.kind} fault.", code="server_error")[:2]
-        if api == "chat_completions":
-            return 200, chat_completion(reply, body)
-        payload = render_response(reply, body).response
-        if fault is not None:
-            payload = failed_response(payload, fault)
-        if body.get("store") is not False:
-            server._store(payload, background=False)
-        return 200, payload
-
-    return answer
 
 
 def parse_multipart(content_type: str, raw: bytes) -> dict[str, tuple[str | None, bytes]]:

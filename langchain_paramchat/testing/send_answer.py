@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, Literal
+from typing import Any
 
+from langchain_paramchat.testing.body_check import Api
 from langchain_paramchat.testing.chat_render import chat_missing_fields, chat_stream_failure
 from langchain_paramchat.testing.http11 import Closed, send_json, send_raw, send_stream
 from langchain_paramchat.testing.rendering import Event
@@ -15,7 +16,7 @@ from langchain_paramchat.testing.responses_render import (
 )
 from langchain_paramchat.testing.script import Fault
 
-Api = Literal["chat_completions", "responses"]
+__all__ = ["send_events", "send_missing_fields", "send_payload"]
 
 
 async def send_missing_fields(

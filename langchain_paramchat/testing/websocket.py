@@ -28,6 +28,7 @@ from langchain_paramchat.testing.responses_render import (
     responses_missing_fields,
 )
 from langchain_paramchat.testing.script import Fault, RecordedRequest, Reply
+from langchain_paramchat.testing.state import ScriptState
 from langchain_paramchat.testing.websocket_frames import (
     CLOSE,
     PING,
@@ -112,24 +113,9 @@ class WebSocketEndpoint:
     would).
     """
 
-    def __init__(
-        self,
-        *,
-        next_item: Callable[[dict[str, Any]], tuple[Fault | None, Reply]],
-        store: Callable[[dict[str, Any]], None],
-        is_stored: Callable[[str], bool],
-        record: Callable[[RecordedRequest], None],
-        record_error: Callable[[str], None],
-        rate_limit: Callable[[], RateLimit | None],
-        check: Callable[[dict[str, Any]], list[BodyError]],
-    ) -> None:
-        self._next_item = next_item
-        self._store = store
-        self._is_stored = is_stored
-        self._record = record
-        self._record_error = record_error
+    def __init__(self, state: ScriptState, rate_limit: Callable[[], RateLimit | None]) -> None:
+        self._state = state
         self._rate_limit = rate_limit
-        self._check = check
         self._lock = threading.Lock()
         self._connections: set[_Connection] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -243,7 +229,7 @@ class WebSocketEndpoint:
             message = None
         if not isinstance(message, dict) or message.get("type") != "response.create":
             kind = message.get("type") if isinstance(message, dict) else None
-            self._record_error(f"WebSocket: unsupported message type {kind!r}")
+            self._state.record_error(f"WebSocket: unsupported message type {kind!r}")
             await conn.send(
                 _error_event(
                     400, f"Unsupported message type {kind!r}.", code="unknown_message_type"
@@ -252,7 +238,7 @@ class WebSocketEndpoint:
             return True
         self.counts.creates += 1
         body = {k: v for k, v in message.items() if k != "type"}
-        self._record(
+        self._state.record(
             RecordedRequest("WEBSOCKET", "/v1/responses", dict(request.headers), body, "responses")
         )
         if time.monotonic() - conn.opened_at > self.max_age:
@@ -288,7 +274,7 @@ class WebSocketEndpoint:
                     )
                 )
                 return True
-        fault, reply = self._next_item(body)
+        fault, reply = self._state.next(body)
         return await self._answer(conn, body, fault, reply, reader)
 
     def _reject(self, conn: _Connection, body: dict[str, Any]) -> BodyError | None:
@@ -299,18 +285,18 @@ class WebSocketEndpoint:
                     key,
                     "unsupported_parameter",
                 )
-                self._record_error(f"WebSocket response.create: {problem.message}")
+                self._state.record_error(f"WebSocket response.create: {problem.message}")
                 return problem
-        problems = self._check(body)
+        problems = self._state.check("responses", body)
         for problem in problems:
-            self._record_error(f"WebSocket response.create: {problem.message}")
+            self._state.record_error(f"WebSocket response.create: {problem.message}")
         if problems:
             message = "; ".join(p.message for p in problems)
             return BodyError(message, problems[0].param, problems[0].code)
         previous = body.get("previous_response_id")
         if isinstance(previous, str):
             cached = conn.cached
-            if not (cached is not None and cached["id"] == previous) and not self._is_stored(
+            if not (cached is not None and cached["id"] == previous) and not self._state.is_stored(
                 previous
             ):
                 return BodyError(
@@ -360,7 +346,7 @@ class WebSocketEndpoint:
         rendered = render_response(reply, body)
         response, events = rendered.response, rendered.events
         if body.get("store") is not False:
-            self._store(response)
+            self._state.store(response)
         if fault is None or kind == "slow":
             delay = fault.seconds if fault is not None else 0.0
             for event in events:
