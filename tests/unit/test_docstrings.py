@@ -108,7 +108,7 @@ def test_the_walk_finds_the_public_api() -> None:
         "langchain_paramchat.chat_model.ParamChat",
         "langchain_paramchat.chat_model.ParamChat.preview_request",
         "langchain_paramchat.testing.server.FakeOpenAI",
-        "langchain_paramchat.local.fetch_model",
+        "langchain_paramchat.local.download.fetch_model",
         "langchain_paramchat.errors.OptionError",
     } <= names
     assert len(PUBLIC) > 100
