@@ -16,7 +16,7 @@ from langchain_paramchat.local.download import (
     default_cache_dir,
     fetch_model,
 )
-from langchain_paramchat.local.server import LocalServer
+from langchain_paramchat.local.server import LocalServer, default_threads
 
 __all__ = [
     "MODEL_FILENAME",
@@ -24,5 +24,6 @@ __all__ = [
     "MODEL_SIZE",
     "LocalServer",
     "default_cache_dir",
+    "default_threads",
     "fetch_model",
 ]
