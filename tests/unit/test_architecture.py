@@ -24,7 +24,7 @@ MAX_FUNCTION_LEVEL_IMPORTS = 66
 MAX_PRIVATE_CROSSINGS = 3
 MAX_MODULE_LINES = 650
 # Modules over the limit today, with the most lines each may have until it is split.
-OVERSIZED = {"langchain_paramchat.transport.websocket": 680}
+OVERSIZED: dict[str, int] = {}
 
 
 @dataclass(frozen=True)
