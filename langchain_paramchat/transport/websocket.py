@@ -3,7 +3,9 @@
 It satisfies the same ``ModelTransport`` Protocol as HTTP and yields the same events (the
 JSON of each text frame, parsed as the SSE path parses ``data:`` lines) to the one
 Responses stream parser. Only ``POST responses`` goes over the socket (not ``background``);
-every other request goes to the HTTP transport it wraps. Failures behave as over HTTP: a
+every other request goes to the HTTP transport it wraps. A flex call (``service_tier="flex"``)
+is refused: flex's longer timeout and its fallback to the default tier are decided by the
+HTTP send loop, and a socket would silently drop both. Failures behave as over HTTP: a
 failure before the first event is retried under the retry policy, a break after content
 raises the interruption error, error events map through the HTTP status table, and
 ``total_timeout`` bounds every wait. Three cases are resent once, in full and at once:
@@ -127,7 +129,10 @@ class WebSocketTransport(WebSocketSteps):
     def post_json(
         self, path: str, body: Mapping[str, Any], *, extra_headers: Mapping[str, str] | None = None
     ) -> dict[str, Any]:
-        """Create a response over a socket and return it once complete (others go over HTTP)."""
+        """Create a response over a socket and return it once complete (others go over HTTP).
+
+        Raises ``OptionError`` for a flex call (see the module docstring).
+        """
         if not _on_socket(path, body, extra_headers):
             return self._http.post_json(path, body, extra_headers=extra_headers)
         return self._invoke(body).body
@@ -416,8 +421,21 @@ class WebSocketTransport(WebSocketSteps):
 
 
 def _on_socket(path: str, body: Mapping[str, Any], extra_headers: Mapping[str, str] | None) -> bool:
-    """Return True for a Responses create the socket can carry (not background, no headers)."""
-    return path == PATH and not body.get("background") and not extra_headers
+    """Return True for a Responses create the socket carries (not background, no headers).
+
+    Raises ``OptionError`` for a flex call, which the socket does not carry.
+    """
+    if path != PATH or body.get("background") or extra_headers:
+        return False
+    if body.get("service_tier") == "flex":
+        raise OptionError(
+            "websocket",
+            True,
+            "cannot carry service_tier='flex' calls: flex's 900 s timeout and its fallback to "
+            "the default tier are the HTTP send loop's, and a socket would drop both",
+            fix="send flex calls with websocket=False (on the call or the model)",
+        )
+    return True
 
 
 def _close_pools(sync_pool: SyncPool, async_pools: AsyncPools) -> None:

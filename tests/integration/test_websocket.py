@@ -344,6 +344,35 @@ def test_chat_completions_is_refused_and_background_stays_on_http(server: FakeOp
     assert server.websockets.counts.creates == 0
 
 
+@pytest.mark.parametrize("where", ["model", "call"])
+def test_flex_is_refused_before_anything_is_sent(server: FakeOpenAI, where: str) -> None:
+    # Flex's 900 s timeout and its fallback to the default tier belong to the HTTP send
+    # loop; a socket would drop both, so the call is refused rather than quietly weakened.
+    fields = {"service_tier": "flex"} if where == "model" else {}
+    call = {} if where == "model" else {"service_tier": "flex"}
+    model = _model(server, flex_fallback=True, **fields)
+    with pytest.raises(OptionError, match="service_tier='flex'") as caught:
+        model.invoke("hi", **call)
+    assert "websocket=False" in str(caught.value)
+    with pytest.raises(OptionError, match="service_tier='flex'"):
+        list(model.stream("hi", **call))
+    assert server.requests == []
+    server.add("Flex over HTTP.")
+    reply = model.invoke("hi", websocket=False, **call)
+    assert reply.response_metadata["transport"] == "http"
+    assert server.requests[-1].body["service_tier"] == "flex"
+
+
+async def test_flex_is_refused_async(server: FakeOpenAI) -> None:
+    model = _model(server, service_tier="flex")
+    with pytest.raises(OptionError, match="service_tier='flex'"):
+        await model.ainvoke("hi")
+    with pytest.raises(OptionError, match="service_tier='flex'"):
+        async for _ in model.astream("hi"):
+            pass
+    assert server.requests == []
+
+
 def test_per_call_flag(server: FakeOpenAI) -> None:
     model = ParamChat(model="gpt-4o", base_url=server.base_url, api_key="sk-test")
     reply = model.invoke("hi", websocket=True)
