@@ -7,19 +7,6 @@ constructor and each call's kwargs), never inside the pipeline.
 May import: ``_sdk``, ``errors``, ``options``, ``tools``.
 """
 
-from __future__ import annotations
+from langchain_paramchat.lazy import lazy_exports
 
-import importlib
-from typing import Any
-
-_SUBMODULES = ("translate", "names")
-
-
-def __getattr__(name: str) -> Any:
-    for submodule in _SUBMODULES:
-        module = importlib.import_module(f"{__name__}.{submodule}")
-        if name in getattr(module, "__all__", ()):
-            value = getattr(module, name)
-            globals()[name] = value
-            return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, ("translate", "names"))

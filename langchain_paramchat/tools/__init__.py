@@ -10,19 +10,6 @@ Public names resolve lazily from the submodule that defines them (PEP 562), so i
 package costs nothing until a tool is used.
 """
 
-from __future__ import annotations
+from langchain_paramchat.lazy import lazy_exports
 
-import importlib
-from typing import Any
-
-_SUBMODULES = ("normalize", "tool_choice", "structured")
-
-
-def __getattr__(name: str) -> Any:
-    for submodule in _SUBMODULES:
-        module = importlib.import_module(f"{__name__}.{submodule}")
-        if name in getattr(module, "__all__", ()):
-            value = getattr(module, name)
-            globals()[name] = value
-            return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, ("normalize", "tool_choice", "structured"))
