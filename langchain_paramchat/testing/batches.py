@@ -19,14 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from langchain_paramchat.testing.body_check import Api
+from langchain_paramchat.testing.body_check import CREATE_PATHS, Api
 
 __all__ = ["BATCH_ENDPOINTS", "FakeBatches", "LineHandler", "parse_multipart"]
 
-BATCH_ENDPOINTS: dict[str, Api] = {
-    "/v1/chat/completions": "chat_completions",
-    "/v1/responses": "responses",
-}
+BATCH_ENDPOINTS = CREATE_PATHS
 MAX_LINES = 50_000
 MAX_FILE_BYTES = 200 * 1024 * 1024
 _STEPS = ("validating", "in_progress", "finalizing", "completed")

@@ -9,9 +9,14 @@ from typing import Any, Literal
 from langchain_paramchat.options.typecheck import find_error, typeddict_fields
 from langchain_paramchat.testing.strict_check import strict_schema_errors
 
-__all__ = ["BodyError", "check_body", "load_param_types"]
+__all__ = ["CREATE_PATHS", "Api", "BodyError", "check_body", "load_param_types"]
 
 Api = Literal["chat_completions", "responses"]
+CREATE_PATHS: dict[str, Api] = {
+    "/v1/chat/completions": "chat_completions",
+    "/v1/responses": "responses",
+}
+"""The create endpoint of each API, as the fake server (and a batch's ``endpoint``) names it."""
 
 
 class BodyError:

@@ -14,7 +14,7 @@ from typing import Any
 
 from langchain_paramchat.testing import input_tokens
 from langchain_paramchat.testing.batches import FakeBatches
-from langchain_paramchat.testing.body_check import Api
+from langchain_paramchat.testing.body_check import CREATE_PATHS, Api
 from langchain_paramchat.testing.chat_render import chat_chunks, chat_completion
 from langchain_paramchat.testing.http11 import (
     Closed,
@@ -33,11 +33,6 @@ from langchain_paramchat.testing.state import ScriptState, unfinished
 from langchain_paramchat.testing.websocket import WebSocketEndpoint
 
 __all__ = ["HttpRoutes", "parse_body"]
-
-CREATE_PATHS: dict[str, Api] = {
-    "/v1/chat/completions": "chat_completions",
-    "/v1/responses": "responses",
-}
 
 
 class HttpRoutes:

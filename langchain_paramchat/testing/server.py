@@ -16,12 +16,12 @@ from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 from langchain_paramchat.testing.batches import FakeBatches
-from langchain_paramchat.testing.body_check import Api, load_param_types
+from langchain_paramchat.testing.body_check import CREATE_PATHS, Api, load_param_types
 from langchain_paramchat.testing.chat_render import chat_completion
 from langchain_paramchat.testing.http11 import MAX_HEADER_BYTES, Closed, read_request, send_error
 from langchain_paramchat.testing.ratelimit import RateLimit
 from langchain_paramchat.testing.responses_render import failed_response, render_response
-from langchain_paramchat.testing.routes import CREATE_PATHS, HttpRoutes
+from langchain_paramchat.testing.routes import HttpRoutes
 from langchain_paramchat.testing.script import Fault, RecordedRequest, Reply
 from langchain_paramchat.testing.state import ScriptState
 from langchain_paramchat.testing.websocket import WebSocketEndpoint
