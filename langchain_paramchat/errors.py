@@ -23,7 +23,16 @@ from langchain_paramchat._sdk.http import hx
 
 
 class ParamChatError(Exception):
-    """Base class of every error raised by langchain-paramchat."""
+    """Base class of every error raised by langchain-paramchat.
+
+    Every subclass pickles as itself, with its message and fields (``status_code``,
+    ``code``, ``param``, ``option``, the scrubbed ``body``...), so an error raised in a
+    process pool, Ray or Dask worker reaches the parent as the same class. The live HTTP
+    ``request``/``response`` stay behind (None in the copy); ``headers`` travel as a dict.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args, _portable(self.__dict__)))
 
 
 class OptionError(ParamChatError, ValueError):
@@ -254,3 +263,34 @@ class LocalModelError(ParamChatError, RuntimeError):
 def _short_repr(value: Any, limit: int = 120) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# Live objects of the HTTP library: they hold sockets and cannot cross a process boundary.
+_LEFT_BEHIND = frozenset({"request", "response"})
+
+
+def _portable(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Return an error's fields as they can be pickled: live HTTP objects dropped."""
+    import pickle
+
+    out: dict[str, Any] = {}
+    for name, value in fields.items():
+        if name in _LEFT_BEHIND:
+            out[name] = None
+            continue
+        if name == "headers" and isinstance(value, Mapping):
+            value = {str(k): str(v) for k, v in value.items()}
+        try:
+            pickle.dumps(value)
+        except Exception:  # e.g. a lambda given as an option value: keep what it looked like
+            value = _short_repr(value)
+        out[name] = value
+    return out
+
+
+def _rebuild(cls: type[ParamChatError], args: tuple[Any, ...], fields: dict[str, Any]) -> Any:
+    """Return an error of class ``cls`` with ``args`` and ``fields``, without ``__init__``."""
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(fields)
+    return error
