@@ -36,12 +36,8 @@ from langchain_paramchat.options import (
     merge_options,
 )
 from langchain_paramchat.routing import DEFAULT_RESPONSES_ONLY_MODELS, ApiSetting, Route, route
-from langchain_paramchat.surface.connection import (
-    DEFAULT_TIMEOUT,
-    Connected,
-    is_credential_header,
-    redact_headers,
-)
+from langchain_paramchat.secrets import is_credential_header, redact_headers, redact_url
+from langchain_paramchat.surface.connection import DEFAULT_TIMEOUT, Connected
 from langchain_paramchat.surface.token_count import TokenCounting
 
 if TYPE_CHECKING:
@@ -207,6 +203,8 @@ class ParamChat(
             kwargs["default_headers"] = {
                 k: v for k, v in self.default_headers.items() if not is_credential_header(k)
             }
+        if isinstance(kwargs, dict) and kwargs.get("base_url"):
+            kwargs["base_url"] = redact_url(kwargs["base_url"])
         return serialized
 
     @field_serializer("default_headers")
@@ -214,10 +212,17 @@ class ParamChat(
         """Hide credential header values from ``model_dump``, invocation params and traces."""
         return redact_headers(headers) if headers else headers
 
+    @field_serializer("base_url")
+    def _dump_base_url(self, base_url: str | None) -> str | None:
+        """Hide credentials inside ``base_url`` (user info, ``?api-key=``) from dumps."""
+        return redact_url(base_url)
+
     def __repr_args__(self) -> Any:
         for name, value in super().__repr_args__():
             if name == "default_headers" and isinstance(value, Mapping):
                 value = redact_headers(value)
+            elif name == "base_url" and isinstance(value, str):
+                value = redact_url(value)
             yield name, value
 
     @property

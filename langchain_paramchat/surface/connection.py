@@ -6,9 +6,10 @@ policy, pacing, HTTP clients) are ParamChat's own.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+
+from langchain_paramchat.secrets import is_credential_header, redact_headers
 
 if TYPE_CHECKING:
     from langchain_paramchat.transport.protocol import ModelTransport
@@ -111,16 +112,3 @@ class Connected:
 
             flex = self._flex_transport = flex_transport(self)
         return flex
-
-
-_CREDENTIAL_HEADER = re.compile(r"auth|key|token|secret|cookie|password|session", re.I)
-
-
-def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """Return ``headers`` with credential-looking values replaced by ``'**********'``."""
-    return {k: "**********" if _CREDENTIAL_HEADER.search(k) else v for k, v in headers.items()}
-
-
-def is_credential_header(name: str) -> bool:
-    """Return True for a header name that looks like it carries a credential."""
-    return _CREDENTIAL_HEADER.search(name) is not None

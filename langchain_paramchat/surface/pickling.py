@@ -1,22 +1,43 @@
 """Pickle support for ``ParamChat``, so models ship to Dask, Ray and Spark workers.
 
 A pickle holds the model's settings and options, never its transport (SDK clients, pools and
-locks are per process: the worker builds its own on the first call) and never the API key:
+locks are per process: the worker builds its own on the first call) and never a credential:
 the unpickled model reads ``OPENAI_API_KEY`` from the worker's environment, as a model built
-there would. Give workers the key the way each engine passes secrets (Dask: the environment
-the workers start with; Ray: ``runtime_env={"env_vars": ...}``; Spark:
-``spark.executorEnv.OPENAI_API_KEY``).
+there would, and each credential header of ``default_headers`` (``Authorization``,
+``api-key``, ``x-...-token``: names ``secrets.is_credential_header`` matches) from
+``PARAMCHAT_HEADER_<NAME>`` (the name upper-cased, ``-`` as ``_``: ``api-key`` is read from
+``PARAMCHAT_HEADER_API_KEY``); a header whose variable is unset is left out, with a warning.
+Give workers these variables the way the README's "Bulk jobs" section shows for each engine.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import re
 from typing import Any
 
 from pydantic import SecretStr
 
-__all__ = ["KEY_VARIABLE", "restore_state", "shippable_state", "without_transports"]
+from langchain_paramchat.secrets import is_credential_header
+
+__all__ = [
+    "KEY_VARIABLE",
+    "header_variable",
+    "restore_state",
+    "shippable_state",
+    "without_transports",
+]
+
+logger = logging.getLogger("langchain_paramchat")
 
 KEY_VARIABLE = "OPENAI_API_KEY"
+_HEADERS = "paramchat_credential_headers"
+
+
+def header_variable(name: str) -> str:
+    """Return the environment variable an unpickled model reads header ``name`` from."""
+    return "PARAMCHAT_HEADER_" + re.sub(r"[^A-Za-z0-9]", "_", name).upper()
 
 
 def shippable_state(model: Any, state: dict[str, Any]) -> dict[str, Any]:
@@ -33,20 +54,38 @@ def shippable_state(model: Any, state: dict[str, Any]) -> dict[str, Any]:
         )
     fields = dict(state["__dict__"])
     fields["api_key"] = None
+    headers = fields.get("default_headers") or {}
+    dropped = [k for k in headers if is_credential_header(k)]
+    if dropped:
+        fields["default_headers"] = {k: v for k, v in headers.items() if k not in dropped}
     private = dict(state.get("__pydantic_private__") or {})
     for name in private:
         if name.endswith("_transport"):  # the transport and the flex transport
             private[name] = None
-    return {**state, "__dict__": fields, "__pydantic_private__": private}
+    return {**state, "__dict__": fields, "__pydantic_private__": private, _HEADERS: dropped}
 
 
 def restore_state(state: dict[str, Any]) -> dict[str, Any]:
-    """Return ``state`` with the API key read from this process's ``OPENAI_API_KEY``."""
-    import os
-
+    """Return ``state`` with the key and credential headers read from this environment."""
+    state = dict(state)
+    dropped = state.pop(_HEADERS, None) or []
     key = os.environ.get(KEY_VARIABLE)
     fields = dict(state["__dict__"])
     fields["api_key"] = SecretStr(key) if key else None
+    if dropped:
+        headers = dict(fields.get("default_headers") or {})
+        for name in dropped:
+            value = os.environ.get(header_variable(name))
+            if value:
+                headers[name] = value
+            else:
+                logger.warning(
+                    "the unpickled model sends no %r header: pickles carry no credentials "
+                    "and %s is not set in this process",
+                    name,
+                    header_variable(name),
+                )
+        fields["default_headers"] = headers
     return {**state, "__dict__": fields}
 
 

@@ -270,11 +270,16 @@ def _without_chat_only(model: _Model, kwargs: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _read_count(reply: Mapping[str, Any]) -> int:
+def _read_count(reply: Mapping[str, Any], transport: Any) -> int:
+    """Return the count in ``reply``; raise ``APIError`` unless it is an integer >= 0."""
     count = reply.get("input_tokens")
-    if not isinstance(count, int):
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        from langchain_paramchat.secrets import snippet
+
+        shown = snippet(repr(dict(reply)), transport.errors.scrub)
         raise APIError(
-            f"the input-token endpoint answered without an integer input_tokens: {reply!r}"
+            "the input-token endpoint answered without a non-negative integer input_tokens: "
+            + shown
         )
     return count
 
@@ -320,9 +325,9 @@ class TokenCounting:
         the request the Responses API would get, and sends nothing else.
         """
         body = _count_payload(self, input, kwargs)
-        return _read_count(self.transport.post_json(INPUT_TOKENS_PATH, body))
+        return _read_count(self.transport.post_json(INPUT_TOKENS_PATH, body), self.transport)
 
     async def acount_tokens(self: _Model, input: LanguageModelInput, **kwargs: Any) -> int:
         """Async twin of ``count_tokens``."""
         body = _count_payload(self, input, kwargs)
-        return _read_count(await self.transport.apost_json(INPUT_TOKENS_PATH, body))
+        return _read_count(await self.transport.apost_json(INPUT_TOKENS_PATH, body), self.transport)

@@ -49,6 +49,7 @@ class HttpRoutes:
         self._batches = batches
         self._websockets = websockets
         self._rate_limit = rate_limit
+        self.input_tokens_answer: Any = None
 
     async def serve(
         self, request: Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
@@ -94,6 +95,8 @@ class HttpRoutes:
         path, keep = request.path, request.keep_alive
         if request.method == "POST" and path == input_tokens.PATH:
             status, answer = input_tokens.input_tokens_reply(body, body_error)
+            if status == 200 and self.input_tokens_answer is not None:
+                answer = self.input_tokens_answer
             if status != 200:
                 self._state.record_error(f"{request.method} {path}: {answer}")
                 await send_error(writer, status, answer, keep=keep)

@@ -182,6 +182,15 @@ class FakeOpenAI:
         return self._port
 
     @property
+    def input_tokens_answer(self) -> Any:
+        """Return the JSON value the input-token endpoint answers with instead of a count."""
+        return self._routes.input_tokens_answer
+
+    @input_tokens_answer.setter
+    def input_tokens_answer(self, value: Any) -> None:
+        self._routes.input_tokens_answer = value
+
+    @property
     def base_url(self) -> str:
         """Return the URL to give the openai SDK, ``http://127.0.0.1:PORT/v1``."""
         return f"http://{self._host}:{self.port}/v1"

@@ -21,8 +21,9 @@ from langchain_paramchat.errors import (
     StreamStalledError,
     StreamTimeoutError,
 )
+from langchain_paramchat.secrets import SNIPPET, Scrubber, redact_url, scrub_json
 from langchain_paramchat.transport.clients import SDKClients, shared_clients
-from langchain_paramchat.transport.errors import SNIPPET, ErrorMap, Scrubber, scrub_json, where
+from langchain_paramchat.transport.errors import ErrorMap, where
 from langchain_paramchat.transport.fastpath import RETRY_COUNT_HEADER, encode
 from langchain_paramchat.transport.settings import ClientSettings
 from langchain_paramchat.transport.sse import TERMINAL_EVENTS
@@ -84,11 +85,14 @@ class TransportBase:
                 connect=timeout.connect, read=idle, write=timeout.write, pool=timeout.pool
             )
         )
-        self._scrub = Scrubber(self._clients._scrub.secret, settings.default_headers)
+        self._scrub = Scrubber(
+            self._clients._scrub.secret, settings.default_headers, settings.base_url
+        )
         self.errors = ErrorMap(self._scrub, timeout, idle)
 
     def __repr__(self) -> str:
-        return f"Transport(base_url={self.settings.base_url!r}, retry={self._policy!r})"
+        base_url = redact_url(self.settings.base_url)
+        return f"Transport(base_url={base_url!r}, retry={self._policy!r})"
 
     @property
     def clients(self) -> SDKClients:

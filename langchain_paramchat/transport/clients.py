@@ -26,8 +26,14 @@ from typing import Any, TypeVar
 import openai
 
 from langchain_paramchat.errors import OptionError, ParamChatError
-from langchain_paramchat.transport.errors import Scrubber
+from langchain_paramchat.secrets import (
+    Scrubber,
+    hide_url_secrets_in_logs,
+    is_credential_header,
+    url_secrets,
+)
 from langchain_paramchat.transport.fastpath import Template, build_template, release_sockets
+from langchain_paramchat.transport.redirects import OriginGuard
 from langchain_paramchat.transport.settings import ClientSettings
 
 __all__ = ["SDKClients", "shared_clients"]
@@ -55,6 +61,10 @@ class SDKClients:
         self.settings = settings
         self.stale = False
         self._scrub = Scrubber(settings.api_key or os.environ.get("OPENAI_API_KEY"))
+        if url_secrets(settings.base_url) or any(
+            is_credential_header(str(k)) for k in settings.default_query or {}
+        ):
+            hide_url_secrets_in_logs()
         self._lock = threading.Lock()
         self._sync: openai.OpenAI | None = None
         self._shared_async: openai.AsyncOpenAI | None = None
@@ -143,8 +153,16 @@ class SDKClients:
 
     def _build(self, cls: type[_ClientT], http_client: Any) -> _ClientT:
         s = self.settings
+        guard = None
+        if http_client is None:
+            # Our own pool (the SDK's defaults) with a hook that keeps credential headers
+            # off other origins when a redirect leads there. A custom client is yours.
+            guard = OriginGuard()
+            is_async = cls is openai.AsyncOpenAI
+            library = openai.DefaultAsyncHttpxClient if is_async else openai.DefaultHttpxClient
+            http_client = library(event_hooks=guard.hooks(is_async))
         try:
-            return cls(
+            client = cls(
                 api_key=s.api_key,
                 organization=s.organization,
                 project=s.project,
@@ -165,6 +183,9 @@ class SDKClients:
                     "(a local OpenAI-compatible server accepts any placeholder).",
                 ) from exc
             raise ParamChatError(self._scrub(f"Could not create the OpenAI client: {exc}")) from exc
+        if guard is not None:
+            guard.set_base_url(client.base_url)
+        return client
 
     def close(self) -> None:
         """Close the sync SDK client if it was built here (not a custom ``http_client``)."""

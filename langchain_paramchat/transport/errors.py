@@ -8,7 +8,6 @@ exceptions, with the key scrubbed from every message.
 
 from __future__ import annotations
 
-import re
 import ssl
 import sys
 from collections.abc import Mapping
@@ -37,8 +36,24 @@ from langchain_paramchat.errors import (
     UnprocessableEntityError,
 )
 from langchain_paramchat.retry import retry_reason
+from langchain_paramchat.secrets import (
+    CREDENTIAL_HEADER,
+    SNIPPET,
+    Scrubber,
+    scrub_json,
+    snippet,
+)
 
-__all__ = ["CREDENTIAL_HEADER", "STATUS_ERRORS", "ErrorMap", "Scrubber", "scrub_json", "where"]
+__all__ = [
+    "CREDENTIAL_HEADER",
+    "SNIPPET",
+    "STATUS_ERRORS",
+    "ErrorMap",
+    "Scrubber",
+    "scrub_json",
+    "scrubbed_response",
+    "where",
+]
 
 STATUS_ERRORS: dict[int, type[APIStatusError]] = {
     400: BadRequestError,
@@ -53,56 +68,17 @@ STATUS_ERRORS: dict[int, type[APIStatusError]] = {
 
 # OpenAI says so in error.code; llama.cpp's server in error.type (its code is the HTTP status).
 _CONTEXT_OVERFLOW = frozenset({"context_length_exceeded", "exceed_context_size_error"})
-SNIPPET = 200
-# Real keys are long and may sit anywhere; a short placeholder ("x") only as a whole token.
-_ANYWHERE = 20
-
-
-CREDENTIAL_HEADER = re.compile(r"auth|key|token|secret|cookie|password|session", re.I)
-"""Header names whose values are credentials: scrubbed from every error like the key."""
-
-
-class Scrubber:
-    """Replace secrets (the API key, credential header values) with ``[redacted]`` in text.
-
-    A secret of 20 characters or more is replaced wherever it occurs. A shorter one (a local
-    server's placeholder such as ``"x"``) only where it stands alone as a token, so
-    ``maximum`` stays ``maximum``.
-    """
-
-    __slots__ = ("_anywhere", "_pattern", "secret", "secrets")
-
-    def __init__(self, secret: str | None, headers: Mapping[str, str] | None = None) -> None:
-        self.secret = secret or None
-        found = [secret] if secret else []
-        found += [v for k, v in (headers or {}).items() if v and CREDENTIAL_HEADER.search(k)]
-        # Longest first, so a secret that contains another is replaced whole.
-        self.secrets = tuple(sorted(set(found), key=len, reverse=True))
-        self._anywhere = tuple(s for s in self.secrets if len(s) >= _ANYWHERE)
-        short = [re.escape(s) for s in self.secrets if len(s) < _ANYWHERE]
-        self._pattern = (
-            re.compile(rf"(?<![A-Za-z0-9])(?:{'|'.join(short)})(?![A-Za-z0-9])") if short else None
-        )
-
-    def finds(self, text: str) -> bool:
-        """Return True when ``text`` may hold a secret (a cheap substring test)."""
-        return any(s in text for s in self.secrets)
-
-    def __call__(self, text: str) -> str:
-        if not self.finds(text):
-            return text
-        for secret in self._anywhere:
-            text = text.replace(secret, "[redacted]")
-        if self._pattern is not None:
-            text = self._pattern.sub("[redacted]", text)
-        return text
+# A server's own error message is quoted whole up to this many characters (OpenAI's longest
+# are a few hundred); a hostile or broken server's megabyte stays out of logs and traces.
+MESSAGE_LIMIT = 2000
 
 
 def where(message: hx.Request | hx.Response) -> str:
-    """Return ``METHOD scheme://host/path`` of a request (no query: it may hold a key)."""
+    """Return ``METHOD scheme://host/path`` of a request (no user info or query: secrets)."""
     request = message if isinstance(message, hx.Request) else message.request
     url = request.url
-    return f"{request.method} {url.scheme}://{url.netloc.decode('ascii', 'replace')}{url.path}"
+    port = f":{url.port}" if url.port is not None else ""
+    return f"{request.method} {url.scheme}://{url.host}{port}{url.path}"
 
 
 def describe_timeout(timeout: hx.Timeout) -> str:
@@ -220,6 +196,12 @@ class ErrorMap:
             # The SDK exception becomes __cause__ and would print the key in tracebacks.
             exc.message = self.scrub(exc.message)
             exc.args = (exc.message,)
+        if self.scrub.secrets:
+            # LangChain copies an error's response (body and headers) into the run's output
+            # that callbacks and tracers get; the SDK's cause carries the body as well.
+            exc.body = scrub_json(exc.body, self.scrub)
+            if isinstance(exc, openai.APIStatusError):
+                exc.response = scrubbed_response(exc.response, self.scrub)
         if (
             stream
             and self.stream_idle_timeout is not None
@@ -266,8 +248,9 @@ class ErrorMap:
         info: Mapping[str, Any] = body if isinstance(body, dict) else {}
         message = info.get("message")
         if not isinstance(message, str) or not message:
-            text = body.strip()[:SNIPPET] if isinstance(body, str) else ""
+            text = snippet(body.strip(), self.scrub) if isinstance(body, str) else ""
             message = f"HTTP {status} from {where(exc.request)}" + (f": {text}" if text else "")
+        message = snippet(message, self.scrub, MESSAGE_LIMIT)
         code = exc.code
         if code in _CONTEXT_OVERFLOW or getattr(exc, "type", None) in _CONTEXT_OVERFLOW:
             cls: type[APIStatusError] = ContextOverflowError
@@ -293,8 +276,10 @@ class ErrorMap:
         kind = info.get("type")
         param = info.get("param")
         return APIError(
-            self.scrub(
-                message if isinstance(message, str) and message else "The stream reported an error"
+            snippet(
+                message if isinstance(message, str) and message else "The stream reported an error",
+                self.scrub,
+                MESSAGE_LIMIT,
             ),
             code=str(code) if code is not None else None,
             request_id=response.headers.get("x-request-id"),
@@ -342,14 +327,23 @@ def _request_of(exc: BaseException) -> Any:
     return request if hasattr(request, "url") else None
 
 
-def scrub_json(body: object, scrub: Scrubber) -> object:
-    """Return ``body`` with the key scrubbed from its strings (it is kept on the error)."""
-    if not scrub.secrets:
-        return body
-    if isinstance(body, str):
-        return scrub(body)
-    if isinstance(body, dict):
-        return {k: scrub_json(v, scrub) for k, v in body.items()}
-    if isinstance(body, list):
-        return [scrub_json(v, scrub) for v in body]
-    return body
+def scrubbed_response(response: hx.Response, scrub: Scrubber) -> hx.Response:
+    """Return ``response``, or a read copy of it with secrets scrubbed from body and headers."""
+    try:
+        text = response.content.decode("utf-8", "replace")
+    except Exception:  # a streamed body not read: nothing of it can be shown
+        text = ""
+    headers = list(response.headers.items())
+    if not scrub.finds(text) and not any(scrub.finds(v) for _, v in headers):
+        return response
+    kept = [
+        (k, scrub(v))
+        for k, v in headers
+        if k.lower() not in ("content-length", "content-encoding", "transfer-encoding")
+    ]
+    return hx.Response(
+        response.status_code,
+        headers=kept,
+        content=scrub(text).encode(),
+        request=response.request,
+    )

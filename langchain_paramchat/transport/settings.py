@@ -11,6 +11,7 @@ from typing import Any, Protocol, runtime_checkable
 from langchain_paramchat._sdk.http import hx
 from langchain_paramchat.errors import OptionError
 from langchain_paramchat.retry import RetryPolicy
+from langchain_paramchat.secrets import redact_headers, redact_url
 
 __all__ = ["ClientSettings", "RequestHooks", "as_timeout"]
 
@@ -149,6 +150,7 @@ class ClientSettings:
         total = self.total_timeout
         if total is not None and not _seconds(total):
             raise OptionError("total_timeout", total, "a finite number of seconds > 0, or None")
+        _check_headers(self.default_headers)
         _check_http_client(self.http_client, "http_client", is_async=False)
         _check_http_client(self.http_async_client, "http_async_client", is_async=True)
         if not isinstance(self.retry, RetryPolicy):
@@ -184,7 +186,7 @@ class ClientSettings:
         headers = sorted(self.default_headers) if self.default_headers else None
         return (
             f"ClientSettings(api_key={'***' if self.api_key else None}, "
-            f"base_url={self.base_url!r}, organization={self.organization!r}, "
+            f"base_url={redact_url(self.base_url)!r}, organization={self.organization!r}, "
             f"project={self.project!r}, timeout={self.timeout!r}, "
             f"stream_idle_timeout={self.stream_idle_timeout!r}, "
             f"total_timeout={self.total_timeout!r}, default_headers={headers!r}, "
@@ -192,3 +194,23 @@ class ClientSettings:
             f"http_async_client={'custom' if self.http_async_client else None}, "
             f"retry={self.retry!r})"
         )
+
+
+def _check_headers(headers: Mapping[str, str] | None) -> None:
+    """Refuse header names and values HTTP cannot carry (CR/LF would split the header)."""
+    if headers is None:
+        return
+    if not isinstance(headers, Mapping):
+        raise OptionError("default_headers", headers, "a dict of header name to string value")
+    for name, value in headers.items():
+        if not isinstance(name, str) or not name or any(c in name for c in "\r\n:\0 "):
+            raise OptionError(
+                "default_headers", name, "header names are non-empty strings without CR/LF/:"
+            )
+        if not isinstance(value, str) or any(c in value for c in "\r\n\0"):
+            shown = redact_headers({name: value})[name] if isinstance(value, str) else value
+            raise OptionError(
+                f"default_headers[{name!r}]",
+                shown,
+                "a header value is a string without CR, LF or NUL characters",
+            )

@@ -122,7 +122,7 @@ def test_every_error_round_trips_as_itself(cls: type[E.ParamChatError]) -> None:
 
 
 def test_live_http_objects_stay_behind_and_unpicklable_values_become_text() -> None:
-    from langchain_paramchat.sdk_http import hx
+    from langchain_paramchat._sdk.http import hx
 
     request = hx.Request("POST", "http://127.0.0.1:9/v1/chat/completions")
     response = hx.Response(429, request=request, headers=HEADERS)

@@ -1,0 +1,217 @@
+"""The one place that knows what a credential looks like and how to hide it.
+
+Every exit of the package (error messages and bodies, batch item errors, token-count errors,
+log records, reprs, dumps, pickles) hides secrets with what is defined here:
+
+- ``CREDENTIAL_HEADER``: header names whose values are credentials (``Authorization``,
+  ``api-key``, ``x-auth-token``, cookies, sessions, passwords);
+- ``Scrubber``: replaces the API key and those header values with ``[redacted]`` in text;
+- ``redact_url``: hides the user info and credential-named query values of a URL
+  (``https://user:pass@host/v1?api-key=...``).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+__all__ = [
+    "CREDENTIAL_HEADER",
+    "REDACTED",
+    "SNIPPET",
+    "Scrubber",
+    "hide_url_secrets_in_logs",
+    "is_credential_header",
+    "redact_headers",
+    "redact_url",
+    "redact_url_text",
+    "scrub_json",
+    "snippet",
+    "url_secrets",
+]
+
+CREDENTIAL_HEADER = re.compile(r"auth|key|token|secret|cookie|password|session|signature", re.I)
+"""Header (and query parameter) names whose values are credentials."""
+
+REDACTED = "[redacted]"
+SNIPPET = 200
+"""Characters of a server's text an error message quotes at most."""
+
+# Real keys are long and may sit anywhere; a short placeholder ("x") only as a whole token.
+_ANYWHERE = 20
+_MASK = "**********"
+
+
+def is_credential_header(name: str) -> bool:
+    """Return True for a header name that looks like it carries a credential."""
+    return CREDENTIAL_HEADER.search(name) is not None
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Return ``headers`` with credential-looking values replaced by ``'**********'``."""
+    return {k: _MASK if is_credential_header(k) else v for k, v in headers.items()}
+
+
+def redact_url(url: str | None) -> str | None:
+    """Return ``url`` without the secrets it may carry: user info and credential query values.
+
+    ``https://user:pass@host/v1?api-key=abc&x=1`` becomes
+    ``https://**********@host/v1?api-key=**********&x=1``. Text that is not a URL is returned
+    unchanged.
+    """
+    if not url or ("@" not in url and "?" not in url):
+        return url
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc
+        if "@" in netloc:
+            netloc = f"{_MASK}@{netloc.rsplit('@', 1)[1]}"
+        query = parts.query
+        if query:
+            pairs = parse_qsl(query, keep_blank_values=True)
+            query = urlencode(
+                [(k, _MASK if is_credential_header(k) else v) for k, v in pairs], safe="*"
+            )
+        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    except ValueError:
+        return _MASK
+
+
+def url_secrets(url: str | None) -> list[str]:
+    """Return the secrets a URL carries (user info, credential query values), to scrub them."""
+    if not url or ("@" not in url and "?" not in url):
+        return []
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return []
+    found: list[str] = []
+    if parts.password:
+        found.append(parts.password)
+    if "@" in parts.netloc:
+        found.append(parts.netloc.rsplit("@", 1)[0])
+    found += [v for k, v in parse_qsl(parts.query) if v and is_credential_header(k)]
+    return found
+
+
+class Scrubber:
+    """Replace secrets (the API key, credential header values) with ``[redacted]`` in text.
+
+    A secret of 20 characters or more is replaced wherever it occurs. A shorter one (a local
+    server's placeholder such as ``"x"``) only where it stands alone as a token, so
+    ``maximum`` stays ``maximum``. Secrets are matched as plain text (regex characters in
+    them mean nothing).
+    """
+
+    __slots__ = ("_anywhere", "_pattern", "secret", "secrets")
+
+    def __init__(
+        self,
+        secret: str | None,
+        headers: Mapping[str, str] | None = None,
+        base_url: str | None = None,
+    ) -> None:
+        self.secret = secret or None
+        found = [secret] if secret else []
+        found += [v for k, v in (headers or {}).items() if v and is_credential_header(k)]
+        # A "Bearer <token>" header's token alone is a secret too.
+        found += [v.split(None, 1)[1] for v in found if " " in v.strip()]
+        found += url_secrets(base_url)
+        # Longest first, so a secret that contains another is replaced whole.
+        self.secrets = tuple(sorted({s for s in found if s.strip()}, key=len, reverse=True))
+        self._anywhere = tuple(s for s in self.secrets if len(s) >= _ANYWHERE)
+        short = [re.escape(s) for s in self.secrets if len(s) < _ANYWHERE]
+        self._pattern = (
+            re.compile(rf"(?<![A-Za-z0-9])(?:{'|'.join(short)})(?![A-Za-z0-9])") if short else None
+        )
+
+    def finds(self, text: str) -> bool:
+        """Return True when ``text`` may hold a secret (a cheap substring test)."""
+        return any(s in text for s in self.secrets)
+
+    def __call__(self, text: str) -> str:
+        if not self.finds(text):
+            return text
+        for secret in self._anywhere:
+            text = text.replace(secret, REDACTED)
+        if self._pattern is not None:
+            text = self._pattern.sub(REDACTED, text)
+        return text
+
+
+def scrub_json(body: object, scrub: Scrubber) -> object:
+    """Return ``body`` with secrets scrubbed from its strings and keys (kept on errors)."""
+    if not scrub.secrets:
+        return body
+    stack_limit = 200
+    return _scrub_json(body, scrub, stack_limit)
+
+
+def _scrub_json(body: object, scrub: Scrubber, depth: int) -> object:
+    if isinstance(body, str):
+        return scrub(body)
+    if depth <= 0:  # deeper than any real error body: keep no part of it
+        return REDACTED
+    if isinstance(body, dict):
+        return {scrub(str(k)): _scrub_json(v, scrub, depth - 1) for k, v in body.items()}
+    if isinstance(body, list | tuple):
+        return [_scrub_json(v, scrub, depth - 1) for v in body]
+    return body
+
+
+def snippet(text: str, scrub: Scrubber | None = None, limit: int = SNIPPET) -> str:
+    """Return ``text`` scrubbed, then cut to ``limit`` characters (with ``...`` when cut)."""
+    if scrub is not None:
+        text = scrub(text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# user:pass@ in a URL, and a credential-named query parameter's value.
+_URL_USERINFO = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s@]+@")
+_URL_QUERY_SECRET = re.compile(
+    r"([?&][^=&\s#]*(?:auth|key|token|secret|password|session|signature)[^=&\s#]*=)[^&\s#\"']*",
+    re.I,
+)
+# The loggers that print request URLs: the SDK's and its HTTP library's (each logs its own
+# records; a filter on a parent logger would not see a child's).
+_URL_LOGGERS = ("openai", "openai._base_client", "httpx2", "httpx", "httpcore")
+
+
+def redact_url_text(text: str) -> str:
+    """Return ``text`` with the user info and credential query values of its URLs hidden."""
+    if "@" in text:
+        text = _URL_USERINFO.sub(rf"\1{_MASK}@", text)
+    if "=" in text:
+        text = _URL_QUERY_SECRET.sub(rf"\1{_MASK}", text)
+    return text
+
+
+class _UrlSecretsFilter(logging.Filter):
+    """Rewrite a log record whose message holds a URL with credentials in it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken record is the logging module's to report
+            return True
+        hidden = redact_url_text(message)
+        if hidden != message:
+            record.msg, record.args = hidden, ()
+        return True
+
+
+_FILTER = _UrlSecretsFilter()
+
+
+def hide_url_secrets_in_logs() -> None:
+    """Make the SDK's and httpx2's loggers hide credentials in the URLs they print.
+
+    Called when a model's ``base_url`` or ``default_query`` carries credentials: those
+    libraries log every request's full URL (at INFO/DEBUG). Idempotent.
+    """
+    for name in _URL_LOGGERS:
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)
