@@ -8,17 +8,26 @@ API key is read as the model reads it: ``OPENAI_API_KEY``, or pass ``model=``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import json
+import logging
 import os
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from langchain_core.messages import AIMessage
 
+from langchain_paramchat.batch.checks import (
+    check_metadata,
+    checked_batch,
+    new_part_id,
+    read_reference,
+)
 from langchain_paramchat.batch.errors import (
     BatchError,
     BatchItemError,
@@ -27,9 +36,13 @@ from langchain_paramchat.batch.errors import (
 )
 from langchain_paramchat.batch.lines import LineWriter, parse_custom_id
 from langchain_paramchat.batch.remote import Remote, Snapshot
-from langchain_paramchat.batch.results import Finisher, parse_lines
+from langchain_paramchat.batch.results import Finisher, Outcome, read_line
+from langchain_paramchat.errors import APIError, ParamChatError
+from langchain_paramchat.secrets import redact_url
 
 __all__ = ["BatchJob", "BatchPart", "BatchProgress", "Entry"]
+
+logger = logging.getLogger("langchain_paramchat")
 
 Entry = AIMessage | BatchItemError
 TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
@@ -62,14 +75,21 @@ class BatchPart:
         return self.status in TERMINAL
 
     def update(self, batch: dict[str, Any]) -> None:
-        """Copy status, counts, file ids and errors from a batch object."""
-        self.status = batch["status"]
-        counts = batch.get("request_counts") or {}
-        self.completed = counts.get("completed") or 0
-        self.failed = counts.get("failed") or 0
-        self.output_file_id = batch.get("output_file_id")
-        self.error_file_id = batch.get("error_file_id")
-        self.errors = list(((batch.get("errors") or {}).get("data")) or [])
+        """Copy status, counts, file ids and errors from a batch object.
+
+        Raises ``ResponseFormatError`` when the object is not a consistent batch of this
+        part (another id, an unknown status, counts that are not integers >= 0, file ids
+        that are not plain ids); the part is left unchanged then.
+        """
+        checked = checked_batch(batch, self.batch_id)
+        (
+            self.status,
+            self.completed,
+            self.failed,
+            self.output_file_id,
+            self.error_file_id,
+            self.errors,
+        ) = checked
 
 
 @dataclass(frozen=True)
@@ -126,6 +146,17 @@ class BatchJob:
         self._found: list[Entry | None] = [None] * count
         self._input_ids: dict[str, list[int]] = {}
         self._retry_after: float | None = None
+        self._outcome = Outcome()
+
+    @property
+    def problems(self) -> list[str]:
+        """Return what reading the output found and could give to no input (bad lines).
+
+        A line that is not JSON, names no input of this job, or answers one a second time
+        is listed here (the first 100) and never applied to another input; the inputs it
+        may have been meant for get a ``batch_missing`` or ``batch_duplicate`` error.
+        """
+        return list(self._outcome.problems)
 
     def __repr__(self) -> str:
         ids = [p.batch_id for p in self.parts]
@@ -177,21 +208,22 @@ class BatchJob:
 
     def refresh(self) -> BatchProgress:
         """Fetch every unfinished batch; return the status and counts, per endpoint."""
-        self._absorb([self._remote.retrieve(p.batch_id) for p in self.parts if not p.done])
+        pending = [p for p in self.parts if not p.done]
+        self._absorb([self._remote.retrieve(p.batch_id) for p in pending], pending)
         return self.progress()
 
     async def arefresh(self) -> BatchProgress:
         """Async twin of :meth:`refresh`."""
         pending = [p for p in self.parts if not p.done]
-        self._absorb(await asyncio.gather(*(self._remote.aretrieve(p.batch_id) for p in pending)))
+        snapshots = await asyncio.gather(*(self._remote.aretrieve(p.batch_id) for p in pending))
+        self._absorb(snapshots, pending)
         return self.progress()
 
-    def _absorb(self, snapshots: Sequence[Snapshot]) -> None:
-        by_id = {p.batch_id: p for p in self.parts}
+    def _absorb(self, snapshots: Sequence[Snapshot], parts: Sequence[BatchPart]) -> None:
         waits = [s.retry_after for s in snapshots if s.retry_after is not None]
         self._retry_after = max(waits) if waits else None
-        for snapshot in snapshots:
-            by_id[snapshot.batch["id"]].update(snapshot.batch)
+        for part, snapshot in zip(parts, snapshots, strict=True):
+            part.update(snapshot.batch)
 
     # --- waiting --------------------------------------------------------------------------
 
@@ -238,7 +270,7 @@ class BatchJob:
             self.refresh()
         self._check_finished(partial)
         for file_id, part in self._files_to_read():
-            self._remote.each_line(file_id, self._reader(part))
+            self._remote.each_line(file_id, self._reader(part, file_id))
             self._read.add(file_id)
         for part in self._parts_to_map():
             self._input_ids[part.batch_id] = _custom_indices(
@@ -252,7 +284,7 @@ class BatchJob:
             await self.arefresh()
         self._check_finished(partial)
         for file_id, part in self._files_to_read():
-            await self._remote.aeach_line(file_id, self._reader(part))
+            await self._remote.aeach_line(file_id, self._reader(part, file_id))
             self._read.add(file_id)
         for part in self._parts_to_map():
             data = await self._remote.acontent(part.input_file_id)
@@ -276,22 +308,28 @@ class BatchJob:
             if file_id and file_id not in self._read
         ]
 
-    def _reader(self, part: BatchPart) -> Callable[[str], None]:
+    def _reader(self, part: BatchPart, file_id: str) -> Callable[[str], None]:
         finisher = Finisher(
             self.model, part.api, self.reasons.get(part.api, []), self._tools, self._parser
         )
         positions = self._positions()
+        numbers = itertools.count(1)
 
         def read(line: str) -> None:
-            parse_lines((line,), finisher, positions, self._found)
+            known = len(self._outcome.problems)
+            where = f"file {file_id} line {next(numbers)}"
+            read_line(line, where, finisher, positions, self._found, self._outcome)
+            if len(self._outcome.problems) > known:
+                logger.warning("batch job output: %s", self._outcome.problems[-1])
 
         return read
 
     def _parts_to_map(self) -> list[BatchPart]:
-        # Which input a batch held is only needed to explain items that got no line at all.
-        unfinished = [p for p in self.parts if p.status != "completed"]
-        if len(unfinished) <= 1:
+        # Which input a batch held is only needed to explain items that got no line at all,
+        # when the job has several batches and not all of them completed.
+        if len(self.parts) <= 1 or None not in self._found:
             return []
+        unfinished = [p for p in self.parts if p.status != "completed"]
         return [p for p in unfinished if p.batch_id not in self._input_ids]
 
     def _positions(self) -> dict[int, int] | None:
@@ -312,9 +350,10 @@ class BatchJob:
         return position if self.indices is None else self.indices[position]
 
     def _owners(self, missing: list[int]) -> dict[int, BatchPart]:
+        # An item no unfinished batch held belongs to a completed one (None: missing).
+        if len(self.parts) == 1:
+            return dict.fromkeys(missing, self.parts[0])
         unfinished = [p for p in self.parts if p.status != "completed"]
-        if len(unfinished) == 1:
-            return dict.fromkeys(missing, unfinished[0])
         positions = self._positions()
         owner: dict[int, BatchPart] = {}
         for part in unfinished:
@@ -327,17 +366,39 @@ class BatchJob:
     # --- cancel and retry -----------------------------------------------------------------
 
     def cancel(self) -> BatchProgress:
-        """Ask OpenAI to cancel every unfinished batch; finished items keep their results."""
+        """Ask OpenAI to cancel every unfinished batch; finished items keep their results.
+
+        A batch that finished meanwhile (the cancel is refused) is refreshed and the others
+        are still cancelled; an error that left a batch running is raised after the rest.
+        """
+        failures: list[Exception] = []
         for part in self.parts:
             if not part.done and part.status != "cancelling":
-                part.update(self._remote.cancel(part.batch_id))
+                try:
+                    part.update(self._remote.cancel(part.batch_id))
+                except APIError as exc:
+                    with contextlib.suppress(APIError):
+                        part.update(self._remote.retrieve(part.batch_id).batch)
+                    if not part.done:
+                        failures.append(exc)
+        if failures:
+            raise failures[0]
         return self.progress()
 
     async def acancel(self) -> BatchProgress:
-        """Async twin of :meth:`cancel`."""
+        """Async twin of :meth:`cancel`; raises as it does."""
+        failures: list[Exception] = []
         for part in self.parts:
             if not part.done and part.status != "cancelling":
-                part.update(await self._remote.acancel(part.batch_id))
+                try:
+                    part.update(await self._remote.acancel(part.batch_id))
+                except APIError as exc:
+                    with contextlib.suppress(APIError):
+                        part.update((await self._remote.aretrieve(part.batch_id)).batch)
+                    if not part.done:
+                        failures.append(exc)
+        if failures:
+            raise failures[0]
         return self.progress()
 
     def retry_failed(self, *, metadata: dict[str, str] | None = None) -> BatchJob:
@@ -346,11 +407,12 @@ class BatchJob:
         The new job's ``results()`` follow this job's order of those items; ``indices`` maps
         them back to the original inputs. The lines are re-sent exactly as first submitted.
         """
+        check_metadata(metadata)
         failed = self._failed(self.results())
         with tempfile.TemporaryDirectory(prefix="paramchat-batch-") as directory:
             writer = LineWriter(directory, *_limits())
             for part in self.parts:
-                if _may_hold_failures(part):
+                if _may_hold_failures(part, failed):
                     _copy_lines(self._remote.content(part.input_file_id), failed, part.api, writer)
             writer.close()
             parts = [
@@ -361,11 +423,12 @@ class BatchJob:
 
     async def aretry_failed(self, *, metadata: dict[str, str] | None = None) -> BatchJob:
         """Async twin of :meth:`retry_failed`."""
+        check_metadata(metadata)
         failed = self._failed(await self.aresults())
         with tempfile.TemporaryDirectory(prefix="paramchat-batch-") as directory:
             writer = LineWriter(directory, *_limits())
             for part in self.parts:
-                if _may_hold_failures(part):
+                if _may_hold_failures(part, failed):
                     data = await self._remote.acontent(part.input_file_id)
                     _copy_lines(data, failed, part.api, writer)
             writer.close()
@@ -403,7 +466,7 @@ class BatchJob:
             "format": _FORMAT,
             "model": {
                 "model": model.model,
-                "base_url": model.base_url,
+                "base_url": redact_url(model.base_url),
                 "organization": model.organization,
                 "project": model.project,
                 "output_version": model.output_version,
@@ -431,20 +494,20 @@ class BatchJob:
         from langchain_paramchat.batch.submit import unwrap
         from langchain_paramchat.tools import normalize as _tools
 
-        try:
-            data = json.loads(text)
-            if data.get("format") != _FORMAT:
-                raise ValueError(f"unknown format {data.get('format')!r}")
-            parts = [BatchPart(**p) for p in data["parts"]]
-        except (ValueError, TypeError, KeyError) as exc:
-            raise BatchError(f"not a BatchJob.to_json() reference: {exc}") from exc
+        data = read_reference(text, frozenset(f.name for f in fields(BatchPart)))
+        parts = [BatchPart(**p) for p in data["parts"]]
         if model is None:
             from langchain_paramchat.chat_model import ParamChat
 
-            chat = ParamChat(**{k: v for k, v in data["model"].items() if v is not None})
-            tools = _tools.normalize_tools(data["tools"]) if data.get("tools") else None
+            try:
+                chat = ParamChat(**{k: v for k, v in data["model"].items() if v is not None})
+                tools = _tools.normalize_tools(data["tools"]) if data["tools"] else None
+            except ParamChatError as exc:
+                raise BatchError(
+                    f"the job reference's model or tools are not valid: {exc}"
+                ) from exc
             parser = None
-            if data.get("structured") is not None:
+            if data["structured"] is not None:
                 from langchain_paramchat.tools.structured import StructuredParser
 
                 parser = StructuredParser(tool_name=data["structured"]["tool_name"])
@@ -458,7 +521,7 @@ class BatchJob:
             reasons=data["reasons"],
             tools=tools,
             parser=parser,
-            indices=data.get("indices"),
+            indices=data["indices"],
         )
 
 
@@ -517,10 +580,10 @@ def _rank(status: str) -> int:
 
 
 def _unanswered(index: int, part: BatchPart | None) -> BatchItemError:
-    status = part.status if part is not None else "unknown"
-    if part is None or not part.done:
+    status = part.status if part is not None else "completed"
+    if part is not None and not part.done:
         code, message = "batch_pending", f"not finished yet (the batch is {status})"
-    elif status == "failed":
+    elif status == "failed" and part is not None:
         problems = "; ".join(str(e.get("message")) for e in part.errors) or "no details"
         code, message = "batch_failed", f"the batch failed validation: {problems}"
     elif status == "expired":
@@ -528,26 +591,39 @@ def _unanswered(index: int, part: BatchPart | None) -> BatchItemError:
     elif status == "cancelled":
         code, message = "batch_cancelled", "the batch was cancelled before this item ran"
     else:
-        code, message = "batch_missing", f"no output line for this item (batch {status})"
+        code, message = (
+            "batch_missing",
+            f"no output line for this item although its batch is {status}; "
+            "retry_failed() sends it again",
+        )
     custom = str(index)
     return BatchItemError(message, index=index, custom_id=custom, code=code)
 
 
-def _may_hold_failures(part: BatchPart) -> bool:
-    return part.status != "completed" or part.failed > 0
+def _may_hold_failures(part: BatchPart, failed: set[int]) -> bool:
+    # A completed batch may still lack lines (batch_missing): read it unless none failed.
+    return bool(failed)
+
+
+def _line_index(raw: bytes) -> int | None:
+    """Return the input index of one line of an input file, or None when it names none."""
+    try:
+        line = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    found = line.get("custom_id") if isinstance(line, dict) else None
+    parsed = parse_custom_id(found) if isinstance(found, str) else None
+    return parsed[0] if parsed is not None else None
 
 
 def _custom_indices(data: bytes) -> list[int]:
-    out = []
-    for raw in data.splitlines():
-        if raw.strip():
-            out.append(parse_custom_id(str(json.loads(raw)["custom_id"]))[0])
-    return out
+    found = (_line_index(raw) for raw in data.splitlines() if raw.strip())
+    return [index for index in found if index is not None]
 
 
 def _copy_lines(data: bytes, wanted: set[int], api: str, writer: LineWriter) -> None:
     for raw in data.splitlines():
-        if raw.strip() and parse_custom_id(str(json.loads(raw)["custom_id"]))[0] in wanted:
+        if raw.strip() and _line_index(raw) in wanted:
             writer.add(api, raw + b"\n")
 
 
@@ -572,10 +648,7 @@ def _upload_and_create(
     metadata: dict[str, str] | None,
 ) -> BatchPart:
     file_id = remote.upload(path, os.path.basename(path))
-    batch = remote.create(file_id, endpoint, metadata)
-    part = BatchPart(api, endpoint, file_id, batch["id"], lines)
-    part.update(batch)
-    return part
+    return _new_part(api, endpoint, file_id, lines, remote.create(file_id, endpoint, metadata))
 
 
 async def _aupload_and_create(
@@ -588,6 +661,12 @@ async def _aupload_and_create(
 ) -> BatchPart:
     file_id = await remote.aupload(path, os.path.basename(path))
     batch = await remote.acreate(file_id, endpoint, metadata)
-    part = BatchPart(api, endpoint, file_id, batch["id"], lines)
+    return _new_part(api, endpoint, file_id, lines, batch)
+
+
+def _new_part(
+    api: str, endpoint: str, file_id: str, lines: int, batch: dict[str, Any]
+) -> BatchPart:
+    part = BatchPart(api, endpoint, file_id, new_part_id(batch, file_id), lines)
     part.update(batch)
     return part

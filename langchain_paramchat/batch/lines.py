@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -33,6 +34,8 @@ ENDPOINTS = {"chat_completions": "/v1/chat/completions", "responses": "/v1/respo
 # custom_id is digits (and "~"), url one of ENDPOINTS: neither needs JSON escaping.
 _HEAD = '{{"custom_id":"{}","method":"POST","url":"{}","body":'
 _encode = json.JSONEncoder(separators=(",", ":")).encode
+# What custom_id() writes: no sign, no leading zero, no "~0", at most 18 digits each.
+_CUSTOM_ID = re.compile(r"(0|[1-9][0-9]{0,17})(?:~([1-9][0-9]{0,17}))?")
 
 
 @dataclass
@@ -60,10 +63,15 @@ def custom_id(index: int, reasons: int) -> str:
     return str(index) if reasons == 0 else f"{index}~{reasons}"
 
 
-def parse_custom_id(value: str) -> tuple[int, int]:
-    """Return ``(input index, reason set)`` from a ``custom_id`` made by :func:`custom_id`."""
-    index, _, reasons = value.partition("~")
-    return int(index), int(reasons or 0)
+def parse_custom_id(value: str) -> tuple[int, int] | None:
+    """Return ``(input index, reason set)`` from a ``custom_id`` made by :func:`custom_id`.
+
+    None for anything :func:`custom_id` never writes (``"0_2"``, ``"01"``, ``"1~0"``, ``" 1"``).
+    """
+    match = _CUSTOM_ID.fullmatch(value)
+    if match is None:
+        return None
+    return int(match[1]), int(match[2] or 0)
 
 
 class LineWriter:

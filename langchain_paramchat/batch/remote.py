@@ -129,7 +129,7 @@ class Remote:
                 endpoint=endpoint,  # type: ignore[arg-type]
                 completion_window="24h",
                 metadata=metadata,
-            ).model_dump(),
+            ).model_dump(warnings=False),
         )
 
     async def acreate(
@@ -144,7 +144,7 @@ class Remote:
                 completion_window="24h",
                 metadata=metadata,
             )
-            return batch.model_dump()
+            return batch.model_dump(warnings=False)
 
         return await self._acall("create", send)
 
@@ -153,7 +153,7 @@ class Remote:
 
         def get(client: openai.OpenAI) -> Snapshot:
             raw = client.batches.with_raw_response.retrieve(batch_id)
-            return Snapshot(raw.parse().model_dump(), _retry_after(raw.headers))
+            return Snapshot(raw.parse().model_dump(warnings=False), _retry_after(raw.headers))
 
         return self._call("retrieve", get)
 
@@ -162,19 +162,19 @@ class Remote:
 
         async def get(client: openai.AsyncOpenAI) -> Snapshot:
             raw = await client.batches.with_raw_response.retrieve(batch_id)
-            return Snapshot(raw.parse().model_dump(), _retry_after(raw.headers))
+            return Snapshot(raw.parse().model_dump(warnings=False), _retry_after(raw.headers))
 
         return await self._acall("retrieve", get)
 
     def cancel(self, batch_id: str) -> dict[str, Any]:
         """Ask OpenAI to cancel a batch; return the batch object (``cancelling``)."""
-        return self._call("cancel", lambda c: c.batches.cancel(batch_id).model_dump())
+        return self._call("cancel", lambda c: c.batches.cancel(batch_id).model_dump(warnings=False))
 
     async def acancel(self, batch_id: str) -> dict[str, Any]:
         """Async twin of :meth:`cancel`."""
 
         async def send(client: openai.AsyncOpenAI) -> dict[str, Any]:
-            return (await client.batches.cancel(batch_id)).model_dump()
+            return (await client.batches.cancel(batch_id)).model_dump(warnings=False)
 
         return await self._acall("cancel", send)
 

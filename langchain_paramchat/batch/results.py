@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.messages import AIMessage
 
 from langchain_paramchat.batch.errors import BatchItemError
 from langchain_paramchat.batch.lines import parse_custom_id
+from langchain_paramchat.secrets import Scrubber, scrub_json, snippet
+from langchain_paramchat.transport.errors import MESSAGE_LIMIT
 
-__all__ = ["Finisher", "parse_lines"]
+__all__ = ["Finisher", "Outcome", "parse_lines", "read_line"]
 
 
 class Finisher:
@@ -42,6 +45,11 @@ class Finisher:
             for r in (reasons or [[]])
         ]
         self._parser = parser
+        self.scrub: Scrubber = model.transport.errors.scrub
+
+    def knows(self, reasons: int) -> bool:
+        """Return True when ``reasons`` names one of this API's routing reason sets."""
+        return 0 <= reasons < len(self._finish)
 
     def message(self, body: dict[str, Any], reasons: int) -> AIMessage:
         """Return the message invoke would return for ``body``; raise as invoke would."""
@@ -67,64 +75,142 @@ class Finisher:
         return message
 
 
+@dataclass
+class Outcome:
+    """What reading output lines found besides answers: lines no input can be given."""
+
+    problems: list[str] = field(default_factory=list)
+    duplicates: set[int] = field(default_factory=set)
+
+    def report(self, problem: str) -> None:
+        """Keep one problem (the first hundred; a broken file is not held in memory)."""
+        if len(self.problems) < _MAX_PROBLEMS:
+            self.problems.append(problem)
+
+
+_MAX_PROBLEMS = 100
+
+
 def parse_lines(
     lines: Iterable[str | bytes],
     finisher: Finisher,
     positions: dict[int, int] | None,
     entries: list[AIMessage | BatchItemError | None],
+    outcome: Outcome | None = None,
+    *,
+    file_id: str = "",
 ) -> None:
-    """Fill ``entries`` (by input position) from the lines of an output or error file."""
-    for raw in lines:
-        if not raw.strip():
-            continue
-        line = json.loads(raw)
-        custom_id = str(line.get("custom_id"))
-        index, reasons = parse_custom_id(custom_id)
+    """Fill ``entries`` (by input position) from the lines of an output or error file.
+
+    A line is applied only to the input its ``custom_id`` names exactly; a line that is not
+    a JSON object, has no such ``custom_id`` or names no input of this job is reported in
+    ``outcome`` and applied to none. A second line for one input makes that input a
+    ``batch_duplicate`` error: which answer counts cannot be known.
+    """
+    found = Outcome() if outcome is None else outcome
+    for number, raw in enumerate(lines, start=1):
+        read_line(raw, f"{file_id} line {number}", finisher, positions, entries, found)
+
+
+def read_line(
+    raw: str | bytes,
+    where: str,
+    finisher: Finisher,
+    positions: dict[int, int] | None,
+    entries: list[AIMessage | BatchItemError | None],
+    outcome: Outcome,
+) -> None:
+    """Apply one output or error line (``where`` names it in reports); see ``parse_lines``."""
+    if raw.strip():
+        try:
+            line = json.loads(raw)
+        except (ValueError, RecursionError):
+            outcome.report(f"{where} is not JSON: {snippet(_text(raw), finisher.scrub)!r}")
+            return
+        if not isinstance(line, dict):
+            outcome.report(f"{where} is JSON but not an object ({type(line).__name__})")
+            return
+        found = line.get("custom_id")
+        parsed = parse_custom_id(found) if isinstance(found, str) else None
+        if parsed is None or not isinstance(found, str):
+            shown = snippet(repr(found), finisher.scrub)
+            outcome.report(f"{where} has no custom_id this job wrote: {shown}")
+            return
+        index, reasons = parsed
         position = index if positions is None else positions.get(index)
-        if position is None or not 0 <= position < len(entries):
-            continue
-        entries[position] = _entry(line, index, custom_id, reasons, finisher)
+        if position is None or not 0 <= position < len(entries) or not finisher.knows(reasons):
+            outcome.report(f"{where} answers custom_id {found!r}, which is no input of this job")
+            return
+        entry = _entry(line, index, found, reasons, finisher)
+        if entries[position] is not None or position in outcome.duplicates:
+            outcome.duplicates.add(position)
+            outcome.report(f"{where} answers custom_id {found!r} a second time")
+            entries[position] = BatchItemError(
+                "two output lines answer this input; which one counts cannot be known",
+                index=index,
+                custom_id=found,
+                code="batch_duplicate",
+            )
+            return
+        entries[position] = entry
+
+
+def _text(raw: str | bytes) -> str:
+    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
 
 
 def _entry(
     line: dict[str, Any], index: int, custom_id: str, reasons: int, finisher: Finisher
 ) -> AIMessage | BatchItemError:
-    response = line.get("response") or {}
-    error = line.get("error")
+    scrub = finisher.scrub
+    response = line.get("response")
+    response = response if isinstance(response, dict) else {}
+    error: Any = line.get("error")
     status = response.get("status_code")
+    status = status if isinstance(status, int) and not isinstance(status, bool) else None
     body = response.get("body")
-    request_id = response.get("request_id")
+    request_id = _string(response.get("request_id"))
     if error:
+        info = error if isinstance(error, dict) else {"message": str(error)}
         return BatchItemError(
-            str(error.get("message") or "the request failed"),
+            snippet(str(info.get("message") or "the request failed"), scrub, MESSAGE_LIMIT),
             index=index,
             custom_id=custom_id,
             status_code=status,
-            code=error.get("code"),
+            code=_string(info.get("code")),
             request_id=request_id,
+            body=scrub_json(info, scrub),
         )
     if status != 200 or not isinstance(body, dict):
-        info = body.get("error") if isinstance(body, dict) else None
-        info = info if isinstance(info, dict) else {}
+        found: Any = body.get("error") if isinstance(body, dict) else None
+        info = found if isinstance(found, dict) else {}
         return BatchItemError(
-            str(info.get("message") or f"the request answered HTTP {status}"),
+            snippet(
+                str(info.get("message") or f"the request answered HTTP {status}"),
+                scrub,
+                MESSAGE_LIMIT,
+            ),
             index=index,
             custom_id=custom_id,
             status_code=status,
-            code=info.get("code"),
-            error_type=info.get("type"),
+            code=_string(info.get("code")),
+            error_type=_string(info.get("type")),
             request_id=request_id,
-            body=body,
+            body=scrub_json(body, scrub),
         )
     try:
         return finisher.message(body, reasons)
     except Exception as exc:  # the same errors invoke raises, kept per item
         return BatchItemError(
-            str(exc),
+            snippet(str(exc), scrub, MESSAGE_LIMIT),
             index=index,
             custom_id=custom_id,
             status_code=status,
-            code=getattr(exc, "code", None) or type(exc).__name__,
+            code=_string(getattr(exc, "code", None)) or type(exc).__name__,
             request_id=request_id,
-            body=body,
+            body=scrub_json(body, scrub),
         )
+
+
+def _string(value: Any) -> str | None:
+    return value if isinstance(value, str) else None

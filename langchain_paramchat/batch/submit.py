@@ -7,6 +7,7 @@ import tempfile
 from collections.abc import Iterable
 from typing import Any
 
+from langchain_paramchat.batch.checks import check_metadata
 from langchain_paramchat.batch.errors import BatchError
 from langchain_paramchat.batch.job import (
     BatchJob,
@@ -69,10 +70,11 @@ def submit_batch(
 ) -> BatchJob:
     """Prepare every input as invoke would, upload, and create one batch per endpoint and file.
 
-    Every input is validated before anything is uploaded; a bad one raises
-    ``BatchInputError`` naming its index and option. A server without the Batch API raises
-    ``BatchUnsupportedError``.
+    Every input (and ``metadata``) is validated before anything is uploaded; a bad input
+    raises ``BatchInputError`` naming its index and option, bad metadata ``OptionError``.
+    A server without the Batch API raises ``BatchUnsupportedError``.
     """
+    check_metadata(metadata)
     with tempfile.TemporaryDirectory(prefix="paramchat-batch-") as directory:
         model, options, parser, written = _prepare(runnable, inputs, kwargs, directory)
         remote = Remote(model.transport)
@@ -103,6 +105,7 @@ async def asubmit_batch(
     **kwargs: Any,
 ) -> BatchJob:
     """Async twin of :func:`submit_batch` (inputs are prepared in a worker thread)."""
+    check_metadata(metadata)
     with tempfile.TemporaryDirectory(prefix="paramchat-batch-") as directory:
         model, options, parser, written = await asyncio.to_thread(
             _prepare, runnable, inputs, kwargs, directory

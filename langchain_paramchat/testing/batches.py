@@ -125,6 +125,16 @@ class FakeBatches:
         with self._lock:
             self._fail_next.append(message)
 
+    def replace_file(self, file_id: str, data: bytes) -> None:
+        """Replace a stored file's bytes, as a broken or hostile server would serve them."""
+        with self._lock:
+            self._files[file_id].data = data
+
+    def tamper(self, batch_id: str, **fields: Any) -> None:
+        """Set fields of a stored batch object, as a broken or hostile server would."""
+        with self._lock:
+            self._batches[batch_id].obj.update(fields)
+
     def reset(self) -> None:
         """Forget every file and batch."""
         with self._lock:

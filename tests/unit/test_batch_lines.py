@@ -57,6 +57,12 @@ def test_custom_id_round_trips() -> None:
     assert parse_custom_id(custom_id(12, 2)) == (12, 2)
 
 
+@pytest.mark.parametrize("value", ["0_2", "01", "1~0", " 1", "-1", "1~", "~1", "1~2~3", "", "1e3"])
+def test_a_custom_id_this_package_never_writes_names_no_input(value: str) -> None:
+    # int("0_2") is 2: a lenient parse would give input 2 another input's answer.
+    assert parse_custom_id(value) is None
+
+
 def test_poller_backs_off_while_nothing_changes_and_resets_on_progress() -> None:
     poller = _Poller(1.0, None, False)
     delays = [poller.next_delay(_state(0)) for _ in range(4)]

@@ -1,0 +1,351 @@
+"""Every submitted input yields exactly one entry, whatever the server or a saved file holds.
+
+Regression tests for issue 20's "Lost batch results": missing output lines, malformed or
+ambiguous lines, duplicates, tampered job references, inconsistent batch objects,
+``cancel()`` across batches, ``retry_failed()`` after a cancel or a failed validation, and
+metadata checked before the upload.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from langchain_core.messages import AIMessage
+
+from langchain_paramchat import ParamChat
+from langchain_paramchat.batch import BatchError, BatchItemError, BatchJob
+from langchain_paramchat.errors import OptionError, ResponseFormatError
+from langchain_paramchat.testing import FakeOpenAI
+
+Factory = Callable[..., ParamChat]
+APIS = ["chat_completions", "responses"]
+FAST = 0.001
+
+
+def _submit(model: Any, inputs: list[Any], use_async: bool, **kwargs: Any) -> BatchJob:
+    if use_async:
+        return asyncio.run(model.asubmit_batch(inputs, **kwargs))
+    job: BatchJob = model.submit_batch(inputs, **kwargs)
+    return job
+
+
+def _wait(job: BatchJob, use_async: bool) -> list[Any]:
+    if use_async:
+        return asyncio.run(job.await_results(poll_interval=FAST))
+    return job.wait(poll_interval=FAST)
+
+
+def _retry(job: BatchJob, use_async: bool) -> BatchJob:
+    return asyncio.run(job.aretry_failed()) if use_async else job.retry_failed()
+
+
+def _finish_and_edit(
+    server: FakeOpenAI, job: BatchJob, edit: Callable[[list[bytes]], list[bytes]]
+) -> None:
+    """Run the job's only batch to the end, then rewrite its output file's lines."""
+    server.batches.advance(to="completed")
+    (part,) = job.parts
+    output = server.batches.batches[part.batch_id]["output_file_id"]
+    lines = server.batches.file_content(output).splitlines()
+    server.batches.replace_file(output, b"\n".join(edit(lines)) + b"\n")
+
+
+def _codes(results: list[Any]) -> list[str]:
+    return [r.code if isinstance(r, BatchItemError) else r.text for r in results]
+
+
+# --- missing and malformed output lines -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+@pytest.mark.parametrize("api", APIS)
+def test_an_input_without_an_output_line_is_missing_and_retried(
+    fake_openai: FakeOpenAI, make_model: Factory, api: str, use_async: bool
+) -> None:
+    fake_openai.batches.auto_advance = False
+    job = _submit(make_model(api=api), ["a", "b", "c"], use_async)
+    _finish_and_edit(fake_openai, job, lambda lines: [lines[0], lines[2]])
+    results = _wait(job, use_async)
+    assert _codes(results) == ["Echo: a", "batch_missing", "Echo: c"]
+    assert results[1].index == 1 and not results[1].pending
+    retry = _retry(job, use_async)
+    assert retry.indices == [1]
+    fake_openai.batches.auto_advance = True
+    assert _codes(_wait(retry, use_async)) == ["Echo: b"]
+
+
+BAD_LINES = {
+    "not json": b"{this is not json",
+    "a list": b'["custom_id", "1"]',
+    "no custom_id": b'{"response": {"status_code": 200, "body": {}}}',
+    "ambiguous 0_2": None,  # input 0's line relabelled "0_2": int("0_2") == 2
+    "leading zero": None,  # "01"
+    "no such input": None,  # "99"
+    "a number": None,  # 1 instead of "1"
+}
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+@pytest.mark.parametrize("case", list(BAD_LINES))
+def test_a_malformed_line_is_reported_and_never_applied_to_another_input(
+    fake_openai: FakeOpenAI, make_model: Factory, case: str, use_async: bool
+) -> None:
+    fake_openai.batches.auto_advance = False
+    job = _submit(make_model(), ["a", "b", "c"], use_async)
+
+    def edit(lines: list[bytes]) -> list[bytes]:
+        first = json.loads(lines[0])
+        relabelled = {"ambiguous 0_2": "0_2", "leading zero": "01", "no such input": "99"}
+        if case in relabelled:
+            first["custom_id"] = relabelled[case]
+            return [json.dumps(first).encode(), lines[1], lines[2]]
+        if case == "a number":
+            first["custom_id"] = 1
+            return [json.dumps(first).encode(), lines[1], lines[2]]
+        bad = BAD_LINES[case]
+        assert bad is not None
+        return [bad, lines[1], lines[2]]
+
+    if case == "ambiguous 0_2":
+        # Input 2's own line is gone, so a lenient parse would give it input 0's answer.
+        _finish_and_edit(fake_openai, job, lambda lines: edit(lines)[:2])
+    else:
+        _finish_and_edit(fake_openai, job, edit)
+    results = _wait(job, use_async)
+    assert len(results) == 3
+    expected_c = "batch_missing" if case == "ambiguous 0_2" else "Echo: c"
+    assert _codes(results) == ["batch_missing", "Echo: b", expected_c]
+    assert len(job.problems) == 1 and "line 1" in job.problems[0]
+
+
+def test_two_lines_for_one_input_are_flagged_not_chosen(
+    fake_openai: FakeOpenAI, make_model: Factory
+) -> None:
+    fake_openai.batches.auto_advance = False
+    job = make_model().submit_batch(["a", "b"])
+    _finish_and_edit(fake_openai, job, lambda lines: [lines[0], lines[1], lines[0]])
+    results = job.wait(poll_interval=FAST)
+    assert _codes(results) == ["batch_duplicate", "Echo: b"]
+    assert "second time" in job.problems[0]
+    assert job.retry_failed().indices == [0]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        {"custom_id": "0", "response": [1, 2], "error": None},
+        {"custom_id": "0", "response": {"status_code": "200", "body": {}}, "error": None},
+        {"custom_id": "0", "response": None, "error": "boom"},
+        {"custom_id": "0", "response": {"status_code": 200, "body": {"choices": "x"}}},
+    ],
+    ids=["response-list", "status-string", "error-string", "body-bad"],
+)
+def test_a_line_with_odd_fields_becomes_that_inputs_error(
+    fake_openai: FakeOpenAI, make_model: Factory, line: dict[str, Any]
+) -> None:
+    fake_openai.batches.auto_advance = False
+    job = make_model().submit_batch(["a", "b"])
+    _finish_and_edit(fake_openai, job, lambda lines: [json.dumps(line).encode(), lines[1]])
+    results = job.wait(poll_interval=FAST)
+    assert isinstance(results[0], BatchItemError) and results[0].index == 0
+    assert isinstance(results[1], AIMessage)
+
+
+# --- cancel and retry -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+def test_cancel_goes_on_past_a_batch_that_already_finished(
+    fake_openai: FakeOpenAI,
+    make_model: Factory,
+    monkeypatch: pytest.MonkeyPatch,
+    use_async: bool,
+) -> None:
+    from langchain_paramchat.batch import lines
+
+    monkeypatch.setattr(lines, "MAX_LINES", 1)
+    fake_openai.batches.auto_advance = False
+    job = _submit(make_model(), ["a", "b", "c"], use_async)
+    first, *rest = job.parts
+    fake_openai.batches.advance(first.batch_id, to="completed")  # the job has not seen it
+    state = asyncio.run(job.acancel()) if use_async else job.cancel()
+    server = fake_openai.batches.batches
+    assert server[first.batch_id]["status"] == "completed"
+    assert [server[p.batch_id]["status"] for p in rest] == ["cancelling", "cancelling"]
+    assert first.status == "completed" and state.by_endpoint
+    fake_openai.batches.advance()
+    assert _codes(_wait(job, use_async)) == ["Echo: a", "batch_cancelled", "batch_cancelled"]
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+def test_retry_failed_after_a_cancelled_batch_resends_what_never_ran(
+    fake_openai: FakeOpenAI, make_model: Factory, use_async: bool
+) -> None:
+    fake_openai.batches.auto_advance = False
+    fake_openai.batches.lines_per_step = 1
+    job = _submit(make_model(), ["a", "b", "c"], use_async)
+    fake_openai.batches.advance(to="in_progress")
+    fake_openai.batches.advance()  # "a" answered
+    asyncio.run(job.acancel()) if use_async else job.cancel()
+    fake_openai.batches.advance()
+    assert _codes(_wait(job, use_async)) == ["Echo: a", "batch_cancelled", "batch_cancelled"]
+    fake_openai.batches.auto_advance = True
+    fake_openai.batches.lines_per_step = None
+    retry = _retry(job, use_async)
+    assert retry.indices == [1, 2]
+    assert _codes(_wait(retry, use_async)) == ["Echo: b", "Echo: c"]
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+def test_retry_failed_after_a_failed_validation_resends_every_input(
+    fake_openai: FakeOpenAI, make_model: Factory, use_async: bool
+) -> None:
+    fake_openai.batches.fail_validation("The input file failed validation.")
+    job = _submit(make_model(), ["a", "b"], use_async)
+    assert _codes(_wait(job, use_async)) == ["batch_failed", "batch_failed"]
+    retry = _retry(job, use_async)
+    assert retry.indices == [0, 1]
+    assert _codes(_wait(retry, use_async)) == ["Echo: a", "Echo: b"]
+
+
+# --- metadata -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [{"k": 1}, {f"k{i}": "v" for i in range(17)}, {"k" * 65: "v"}, {"k": "v" * 513}, ["k"]],
+    ids=["not-str", "too-many", "long-key", "long-value", "not-dict"],
+)
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+def test_bad_metadata_fails_before_anything_is_uploaded(
+    fake_openai: FakeOpenAI, make_model: Factory, metadata: Any, use_async: bool
+) -> None:
+    with pytest.raises(OptionError, match="metadata"):
+        _submit(make_model(), ["a"], use_async, metadata=metadata)
+    assert fake_openai.requests == []
+
+
+# --- inconsistent batch objects -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"status": "exploded"},
+        {"id": "batch_other"},
+        {"request_counts": {"completed": -1, "failed": 0}},
+        {"request_counts": {"completed": "2", "failed": 0}},
+        {"output_file_id": "../../v1/files"},
+        {"errors": {"data": "oops"}},
+    ],
+    ids=["status", "id", "negative-count", "string-count", "file-id-path", "errors"],
+)
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+def test_an_inconsistent_batch_object_is_a_response_format_error(
+    fake_openai: FakeOpenAI, make_model: Factory, fields: dict[str, Any], use_async: bool
+) -> None:
+    fake_openai.batches.auto_advance = False
+    job = _submit(make_model(), ["a"], use_async)
+    fake_openai.batches.tamper(job.parts[0].batch_id, **fields)
+    with pytest.raises(ResponseFormatError, match="not consistent"):
+        asyncio.run(job.arefresh()) if use_async else job.refresh()
+    assert job.parts[0].status == "validating"  # the part kept its last good state
+
+
+# --- tampered job references ----------------------------------------------------------------------
+
+
+def _deep(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+def _tampered(text: str, case: str) -> Any:
+    data = json.loads(text)
+    part = data["parts"][0]
+    if case == "not-json":
+        return "{" + text
+    if case == "deep":
+        return text[:-1] + ', "x": ' + _deep(100_000) + "}"
+    if case == "count-huge":
+        data["count"] = 10**15
+    elif case == "count-wrong":
+        data["count"] = 1
+    elif case == "count-bool":
+        data["count"] = True
+    elif case == "no-parts":
+        del data["parts"]
+    elif case == "parts-not-list":
+        data["parts"] = {"a": 1}
+    elif case == "batch-id-path":
+        part["batch_id"] = "../files/file-abc/content"
+    elif case == "file-id-long":
+        part["input_file_id"] = "f" * 10_000
+    elif case == "status":
+        part["status"] = "exploded"
+    elif case == "lines-negative":
+        part["lines"] = -1
+    elif case == "endpoint":
+        part["endpoint"] = "/v1/embeddings"
+    elif case == "part-extra-key":
+        part["evil"] = 1
+    elif case == "indices":
+        data["indices"] = [0, 0]
+    elif case == "reasons":
+        data["reasons"] = {"chat_completions": "x"}
+    elif case == "model":
+        data["model"] = {"model": 5}
+    elif case == "format":
+        data["format"] = 2
+    elif case == "list":
+        return json.dumps([data])
+    return json.dumps(data)
+
+
+CASES = [
+    "not-json",
+    "deep",
+    "count-huge",
+    "count-wrong",
+    "count-bool",
+    "no-parts",
+    "parts-not-list",
+    "batch-id-path",
+    "file-id-long",
+    "status",
+    "lines-negative",
+    "endpoint",
+    "part-extra-key",
+    "indices",
+    "reasons",
+    "model",
+    "format",
+    "list",
+]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_tampered_job_reference_raises_batch_error_naming_the_field(
+    fake_openai: FakeOpenAI, make_model: Factory, case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-key-123")
+    job = make_model().submit_batch(["a", "b"])
+    sent = len(fake_openai.requests)
+    with pytest.raises(BatchError, match=r"not a BatchJob\.to_json") as caught:
+        BatchJob.from_json(_tampered(job.to_json(), case))
+    assert len(str(caught.value)) < 400
+    assert len(fake_openai.requests) == sent  # nothing was asked of the server
+
+
+def test_an_untampered_reference_still_resumes(
+    fake_openai: FakeOpenAI, make_model: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-key-123")
+    text = make_model().submit_batch(["a", "b"]).to_json()
+    results = BatchJob.from_json(text).wait(poll_interval=FAST)
+    assert _codes(results) == ["Echo: a", "Echo: b"]
+    retry_text = json.dumps({**json.loads(text), "indices": [4, 7]})
+    assert BatchJob.from_json(retry_text).indices == [4, 7]
