@@ -19,6 +19,7 @@ from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_serializer
 
 from langchain_paramchat.apis.adapter import Adapter, adapter_for, unsupported
 from langchain_paramchat.binding import Bindable
+from langchain_paramchat.bounds import json_shape_problem
 from langchain_paramchat.call.prepared import Prepared
 from langchain_paramchat.compat import translate as compat
 from langchain_paramchat.compat.translate import ChatOpenAISettings
@@ -332,6 +333,9 @@ class ParamChat(
         compat.drop_disabled_keys(payload, self.disabled_params)
         extra = {**(self.extra_body or {}), **(call.get("extra_body") or {})}
         if extra:
+            shape = json_shape_problem(extra)
+            if shape is not None:
+                raise OptionError("extra_body", extra, f"a JSON object that {shape}")
             payload.update(extra)
         from langchain_paramchat.call.finish import Finish
 
@@ -636,8 +640,24 @@ _WEBSOCKET_NEED = "websocket=True (the Responses API's WebSocket mode)"
 
 def _normalize_init(kwargs: dict[str, Any]) -> dict[str, Any]:
     """Resolve option aliases and reject unknown keywords before pydantic sees them."""
+    if "model" in kwargs and "model_name" in kwargs and kwargs["model"] != kwargs["model_name"]:
+        raise OptionError(
+            "model_name",
+            kwargs["model_name"],
+            f"disagrees with model={kwargs['model']!r}",
+            fix="pass only one of model and model_name",
+        )
     settings = {k: v for k, v in kwargs.items() if k in _settings()}
     given = {k: v for k, v in kwargs.items() if k not in _settings()}
+    for name, value in settings.items():
+        # Before pydantic and langchain-core walk the value (recursively).
+        shape = json_shape_problem(value)
+        if shape is not None:
+            raise OptionError(name, value, f"a JSON value that {shape}")
+    if settings.get("default_headers") is not None:
+        from langchain_paramchat.transport.settings import check_headers
+
+        check_headers(settings["default_headers"])
     return {**settings, **merge_options({}, given, _keywords())}
 
 

@@ -261,7 +261,10 @@ class LocalModelError(ParamChatError, RuntimeError):
 
 
 def _short_repr(value: Any, limit: int = 120) -> str:
-    text = repr(value)
+    try:
+        text = repr(value)
+    except RecursionError:  # a value nested thousands of levels deep
+        text = f"<{type(value).__name__} nested too deeply to show>"
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-__all__ = ["add_call_fields"]
+from langchain_paramchat.bounds import json_shape_problem
+from langchain_paramchat.errors import MessageConversionError
+
+__all__ = ["add_call_fields", "dump_arguments"]
+
+
+def dump_arguments(args: Any, *, name: str = "", ascii_only: bool = False) -> str:
+    """Return tool-call ``args`` as the JSON text the API takes.
+
+    Raises ``MessageConversionError`` when they nest too deep or hold too much to send.
+    """
+    shape = json_shape_problem(args)
+    if shape is not None:
+        raise MessageConversionError(
+            f"tool call {name!r} in the message history has arguments that {shape}"
+        )
+    return json.dumps(args, ensure_ascii=ascii_only)
 
 
 def add_call_fields(

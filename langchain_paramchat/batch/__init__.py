@@ -8,7 +8,8 @@ failed = [a for a in answers if isinstance(a, BatchItemError)]
 Owns: ``submit`` (a job built from the same prepared bodies, one batch per endpoint),
 ``lines`` (the JSONL input files), ``remote`` (Files and Batches calls), ``job`` (``BatchJob``),
 ``results`` (output lines through the adapter's parser and the finish step), ``errors``.
-May import: ``apis``, ``call``, ``errors``, ``retry``, ``routing``, ``tools``; it is handed a
+May import: ``apis``, ``bounds``, ``call``, ``errors``, ``retry``, ``routing``, ``secrets``,
+``tools``; it is handed a
 model and should import nothing above it (``chat_model`` is still imported to rebuild one).
 """
 

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from langchain_paramchat.batch.errors import BatchError
+from langchain_paramchat.bounds import plain_id_problem
 from langchain_paramchat.errors import OptionError, ResponseFormatError
-from langchain_paramchat.plain_ids import plain_id_problem
 
 __all__ = [
     "MAX_REFERENCE_BYTES",

@@ -5,5 +5,5 @@ Owns: ``prepared`` (one call made ready: route, payload, adapter, options, finis
 ``finish`` (the one finishing step for invoke, every stream and batch results),
 ``reply_fields`` (ChatOpenAI's reply fields on both APIs) and ``background`` (polling a
 background response, or resuming one by id).
-May import: ``apis``, ``errors``, ``routing``, ``tools``.
+May import: ``apis``, ``bounds``, ``errors``, ``routing``, ``tools``.
 """

@@ -16,6 +16,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from langchain_paramchat.bounds import plain_id_problem
 from langchain_paramchat.errors import APITimeoutError, OptionError
 
 __all__ = ["COMPLETION_WINDOWS", "RESUMED", "apoll", "checked_id", "poll", "schedule"]
@@ -78,9 +79,16 @@ async def apoll(model: Any, adapter: Any, body: dict[str, Any], options: Mapping
 
 
 def checked_id(response_id: str) -> str:
-    """Return ``response_id``; raise ``OptionError`` when it is not a non-empty string."""
-    if not isinstance(response_id, str) or not response_id.strip():
-        raise OptionError("response_id", response_id, "a response id such as 'resp_...'")
+    """Return ``response_id``; raise ``OptionError`` unless it is a plain id (``resp_...``).
+
+    Checked before any URL is built: no ``/``, ``..``, query or whitespace, at most 256
+    characters.
+    """
+    problem = plain_id_problem(response_id)
+    if problem is not None:
+        raise OptionError(
+            "response_id", response_id, f"a response id such as 'resp_...'; this one {problem}"
+        )
     return response_id
 
 

@@ -9,7 +9,7 @@
 Routing, payload building, validation and the README's option table all read ``OPTIONS``;
 nothing else lists options.
 
-May import: ``errors`` only; everything that builds or checks a request imports this.
+May import: ``errors`` and ``bounds`` only; everything that builds or checks a request imports this.
 """
 
 from langchain_paramchat.options.converters import (

@@ -13,6 +13,7 @@ from typing import Any
 
 __all__ = [
     "CONVERTER_NOTES",
+    "COUNT_LIMIT",
     "Converter",
     "Placement",
     "Unsupported",
@@ -43,6 +44,11 @@ def _writes(note: str) -> Callable[[Converter], Converter]:
         return converter
 
     return record
+
+
+# The most tokens (or tool calls) a limit may name: OpenAI's fields are 32-bit integers,
+# and no model's window comes near it; 10**100 is a mistake, not a limit.
+COUNT_LIMIT = 2**31 - 1
 
 
 def in_range(lo: float | None, hi: float | None) -> Callable[[Any], str | None]:

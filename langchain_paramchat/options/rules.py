@@ -7,10 +7,10 @@ rejects or that cannot work), so a rule holds the same way wherever an option is
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from langchain_paramchat.bounds import json_shape_problem
 from langchain_paramchat.errors import OptionError, UnknownOptionError
 from langchain_paramchat.options.sdk_versions import require_sdk
 from langchain_paramchat.options.table import ALIASES, OPTIONS
@@ -43,12 +43,62 @@ def resolve_name(name: str, value: Any, known: Iterable[str] = ()) -> tuple[str,
 
 
 def suggest(name: str, known: Iterable[str] = ()) -> str | None:
-    """Return the closest option, alias or ``known`` keyword to ``name``, if any is close."""
+    """Return the option, alias or ``known`` keyword ``name`` plausibly misspells, if any.
+
+    Plausible: a few typed characters off (one for names up to 5 characters, two up to 10,
+    three beyond), or a unique option that ``name`` abbreviates (``temp``) or names part
+    of (``retries`` for ``max_retries``). Anything else gets no suggestion: a wrong one
+    (``top_k`` → ``top_logprobs``, ``cache`` → ``pace``) misleads more than none.
+    """
     if name in _HINTS:
         return _HINTS[name]
-    pool = [k for k in (*OPTIONS, *ALIASES, *known) if k != name]
-    found = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
-    return found[0] if found else None
+    pool = sorted({k for k in (*OPTIONS, *ALIASES, *known) if k != name})
+    lowered = name.lower()
+    allowed = 1 if len(name) <= 5 else 2 if len(name) <= 10 else 3
+    scored = [(_typo_distance(lowered, k.lower(), allowed), k) for k in pool]
+    close = [(d, k) for d, k in scored if d <= allowed]
+    if close:
+        return min(close)[1]
+    grown = [k for k in pool if _extends(lowered, k.lower())]
+    return grown[0] if len(grown) == 1 else None
+
+
+def _extends(name: str, candidate: str) -> bool:
+    """Return True when ``candidate`` starts with ``name`` or holds its ``_`` words in a row."""
+    if len(name) >= 4 and candidate.startswith(name):
+        return True
+    words, parts = name.split("_"), candidate.split("_")
+    return len(words) < len(parts) and any(
+        parts[i : i + len(words)] == words for i in range(len(parts) - len(words) + 1)
+    )
+
+
+def _typo_distance(a: str, b: str, limit: int) -> int:
+    """Return the edit distance of ``a`` and ``b`` (a swap of neighbours counts once).
+
+    Stops early: anything above ``limit`` comes back as ``limit + 1``.
+    """
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    before: list[int] | None = None
+    row = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            current[j] = min(row[j] + 1, current[j - 1] + 1, row[j - 1] + cost)
+            if (
+                before is not None
+                and i > 1
+                and j > 1
+                and a[i - 1] == b[j - 2]
+                and a[i - 2] == b[j - 1]
+            ):
+                current[j] = min(current[j], before[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        before, row = row, current
+    return row[-1]
 
 
 def check_option(name: str, value: Any) -> None:
@@ -56,6 +106,9 @@ def check_option(name: str, value: Any) -> None:
     spec = OPTIONS[name]
     if value is None:
         return
+    shape = json_shape_problem(value)
+    if shape is not None:
+        raise OptionError(name, value, f"a JSON value that {shape}")
     require_sdk(name, value, spec.type)
     error = find_error(value, spec.type, name)
     if error is not None:

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler
 from pydantic_core import CoreSchema, core_schema
 
 from langchain_paramchat.options.converters import (
+    COUNT_LIMIT,
     Converter,
     Placement,
     Unsupported,
@@ -160,7 +161,7 @@ class RequestOptions(BaseModel):
             "Upper bound on generated tokens.",
             "max_completion_tokens",
             "max_output_tokens",
-            check=in_range(1, None),
+            check=in_range(1, COUNT_LIMIT),
         ),
     ] = None
     frequency_penalty: Annotated[
@@ -301,7 +302,12 @@ class RequestOptions(BaseModel):
     max_tool_calls: Annotated[
         int | None,
         Unchecked,
-        Opt("Most built-in tool calls in one response.", None, "max_tool_calls", in_range(1, None)),
+        Opt(
+            "Most built-in tool calls in one response.",
+            None,
+            "max_tool_calls",
+            in_range(1, COUNT_LIMIT),
+        ),
     ] = None
 
     # Caching, tiers, identity and storage

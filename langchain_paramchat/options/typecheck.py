@@ -15,7 +15,13 @@ from typing import Any, Literal, Union, get_args, get_origin
 
 import typing_extensions
 
-__all__ = ["describe", "find_error", "typeddict_fields"]
+__all__ = [
+    "describe",
+    "find_error",
+    "safe_repr",
+    "typeddict_fields",
+]
+
 
 _NoneType = type(None)
 _SEQUENCE_ORIGINS = {
@@ -225,5 +231,13 @@ def _union_error(value: Any, options: tuple[Any, ...], path: str) -> str | None:
 
 
 def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return safe_repr(value, 80)
+
+
+def safe_repr(value: Any, limit: int = 120) -> str:
+    """Return ``repr(value)`` cut to ``limit`` characters, also for values too deep to repr."""
+    try:
+        text = repr(value)
+    except RecursionError:
+        text = f"<{type(value).__name__} nested too deeply to show>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -52,6 +52,7 @@ from typing import Any
 
 from langchain_paramchat.errors import ToolSchemaError
 from langchain_paramchat.strict.refs import (
+    check_alias_cycles,
     check_depth,
     def_name,
     def_ref,
@@ -85,6 +86,7 @@ __all__ = [
     "MAX_PROPERTIES",
     "MAX_TOTAL_STRING_CHARS",
     "SUPPORTED_FORMATS",
+    "check_alias_cycles",
     "check_depth",
     "inline_root_ref",
     "make_strict",
@@ -103,7 +105,10 @@ def make_strict(schema: dict[str, Any], *, path: str = "$") -> dict[str, Any]:
             f"a strict schema must be a JSON object, got {type(schema).__name__}", path=path
         )
     check_depth(schema, path=path)
-    root = inline_root_ref(rename_definitions(schema, path), path=path)
+    renamed = rename_definitions(schema, path)
+    if isinstance(renamed.get("$defs"), dict):
+        check_alias_cycles(renamed["$defs"], path=path)
+    root = inline_root_ref(renamed, path=path)
     defs = root.pop("$defs", {})
     if not isinstance(defs, dict):
         raise ToolSchemaError("$defs must map names to schemas", path=f"{path}.$defs")

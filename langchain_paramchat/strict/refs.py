@@ -6,11 +6,9 @@ import copy
 from collections.abc import Iterator
 from typing import Any
 
+from langchain_paramchat.bounds import MAX_JSON_DEPTH
 from langchain_paramchat.errors import ToolSchemaError
 from langchain_paramchat.strict.rules import ANNOTATIONS
-
-MAX_JSON_DEPTH = 100
-"""How deep any schema ParamChat handles may nest (JSON levels); deeper is refused up front."""
 
 
 def check_depth(value: Any, *, path: str = "$", limit: int = MAX_JSON_DEPTH) -> None:
@@ -34,6 +32,42 @@ def check_depth(value: Any, *, path: str = "$", limit: int = MAX_JSON_DEPTH) -> 
                 path=path,
             )
         stack.extend((child, depth + 1) for child in children)
+
+
+def check_alias_cycles(defs: dict[str, Any], *, path: str = "$") -> None:
+    """Raise ``ToolSchemaError`` when definitions only name each other in a ring (A→B→A).
+
+    A definition that is nothing but a ``$ref`` (or a one-member ``allOf``/``anyOf``/
+    ``oneOf`` of one) is an alias; a ring of aliases never reaches a schema, so no value
+    fits it. The error names the ring.
+    """
+    for start in defs:
+        ring = [start]
+        name = _alias_target(defs[start])
+        while name is not None and name in defs:
+            if name in ring:
+                cycle = " -> ".join([*ring[ring.index(name) :], name])
+                raise ToolSchemaError(
+                    f"$ref aliases form a cycle that never reaches a schema: {cycle}",
+                    path=f"{path}.$defs.{start}",
+                )
+            ring.append(name)
+            name = _alias_target(defs[name])
+
+
+def _alias_target(node: Any) -> str | None:
+    """Return the definition ``node`` only refers to, or None when it says more."""
+    for _ in range(MAX_JSON_DEPTH):
+        if not isinstance(node, dict):
+            return None
+        body = {k: v for k, v in node.items() if k not in ANNOTATIONS}
+        if set(body) == {"$ref"} and isinstance(body["$ref"], str):
+            return def_name(body["$ref"])
+        wrapped = [body[k] for k in ("allOf", "anyOf", "oneOf") if set(body) == {k}]
+        if not wrapped or not isinstance(wrapped[0], list) or len(wrapped[0]) != 1:
+            return None
+        node = wrapped[0][0]
+    return None
 
 
 def inline_root_ref(schema: dict[str, Any], *, path: str = "$") -> dict[str, Any]:

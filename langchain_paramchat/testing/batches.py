@@ -211,8 +211,10 @@ class FakeBatches:
     def _create(self, raw: bytes) -> Answer:
         try:
             body = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             return _error(400, "We could not parse the JSON body of your request.")
+        if not isinstance(body, dict):
+            return _error(400, "The request body must be a JSON object.")
         for key in ("input_file_id", "endpoint", "completion_window"):
             if key not in body:
                 return _error(400, f"Missing required parameter: '{key}'.", key)
@@ -314,8 +316,11 @@ class FakeBatches:
         for number, raw in enumerate(text, start=1):
             try:
                 line = json.loads(raw)
-            except ValueError:
+            except (ValueError, RecursionError):
                 problems.append(_problem("invalid_json_line", "Line is not valid JSON.", number))
+                continue
+            if not isinstance(line, dict):
+                problems.append(_problem("invalid_request", "Line is not an object.", number))
                 continue
             custom_id = line.get("custom_id")
             if not isinstance(custom_id, str) or custom_id in seen:

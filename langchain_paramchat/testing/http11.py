@@ -12,8 +12,10 @@ from langchain_paramchat.testing.rendering import Event
 
 __all__ = [
     "MAX_HEADER_BYTES",
+    "BadRequest",
     "Closed",
     "Request",
+    "drain",
     "read_request",
     "send_error",
     "send_json",
@@ -34,6 +36,7 @@ _REASONS = {
     413: "Payload Too Large",
     422: "Unprocessable Entity",
     429: "Too Many Requests",
+    431: "Request Header Fields Too Large",
     500: "Internal Server Error",
     502: "Bad Gateway",
     503: "Service Unavailable",
@@ -62,6 +65,14 @@ class Request:
         return connection != "close"
 
 
+class BadRequest(ValueError):
+    """A request the server answers with ``status`` (400, or 431 for oversized headers)."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 class Closed(Exception):
     """Signal that the connection was closed on purpose and must not be answered further."""
 
@@ -69,7 +80,8 @@ class Closed(Exception):
 async def read_request(reader: asyncio.StreamReader) -> Request | None:
     """Read one request; return None when the client closed the connection between requests.
 
-    Raises ``ValueError`` on a malformed request line or Content-Length, and
+    Raises ``BadRequest`` (a ``ValueError``) on a malformed request line or Content-Length
+    or headers over ``MAX_HEADER_BYTES``, and
     ``asyncio.IncompleteReadError`` when the client hangs up mid-request.
     """
     try:
@@ -78,11 +90,15 @@ async def read_request(reader: asyncio.StreamReader) -> Request | None:
         if exc.partial.strip():
             raise
         return None
+    except asyncio.LimitOverrunError:
+        raise BadRequest(
+            f"the request's headers are larger than {MAX_HEADER_BYTES // 1024} KiB", status=431
+        ) from None
     lines = head.decode("latin-1").split("\r\n")
     try:
         method, target, version = lines[0].split(" ", 2)
     except ValueError:
-        raise ValueError(f"bad request line {lines[0]!r}") from None
+        raise BadRequest(f"bad request line {lines[0][:200]!r}") from None
     headers: dict[str, str] = {}
     for line in lines[1:]:
         if not line:
@@ -90,9 +106,12 @@ async def read_request(reader: asyncio.StreamReader) -> Request | None:
         name, _, value = line.partition(":")
         key = name.strip().lower()
         headers[key] = f"{headers[key]}, {value.strip()}" if key in headers else value.strip()
-    length = int(headers.get("content-length", "0") or 0)
+    try:
+        length = int(headers.get("content-length", "0") or 0)
+    except ValueError:
+        raise BadRequest(f"bad Content-Length {headers['content-length'][:40]!r}") from None
     if length < 0:
-        raise ValueError(f"bad Content-Length {length}")
+        raise BadRequest(f"bad Content-Length {length}")
     body = await reader.readexactly(length) if length else b""
     return Request(
         method.upper(), target.partition("?")[0], version, headers, body, len(head) + len(body)
@@ -202,3 +221,20 @@ async def wait_for_hangup(reader: asyncio.StreamReader, seconds: float) -> None:
             return
         if not data:
             return
+
+
+async def drain(reader: asyncio.StreamReader, *, limit: int = 8 * 1024 * 1024) -> None:
+    """Read and drop what the client still sends (up to ``limit`` bytes, briefly).
+
+    Closing a socket with unread input makes the kernel reset the connection, and the
+    client would see the reset instead of the answer just sent.
+    """
+    taken = 0
+    while taken < limit:
+        try:
+            chunk = await asyncio.wait_for(reader.read(65536), 0.2)
+        except (TimeoutError, ConnectionError, asyncio.LimitOverrunError, ValueError):
+            return
+        if not chunk:
+            return
+        taken += len(chunk)

@@ -246,6 +246,8 @@ def parse_body(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
         value = json.loads(raw, parse_constant=_non_standard)
     except ValueError as exc:
         return None, f"We could not parse the JSON body of your request: {exc}"
+    except RecursionError:
+        return None, "We could not parse the JSON body of your request: it nests too deeply."
     if not isinstance(value, dict):
         return None, "The request body must be a JSON object."
     return value, None

@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING, Any
 from langchain_paramchat.testing.batches import FakeBatches
 from langchain_paramchat.testing.body_check import CREATE_PATHS, Api, load_param_types
 from langchain_paramchat.testing.chat_render import chat_completion
-from langchain_paramchat.testing.http11 import MAX_HEADER_BYTES, Closed, read_request, send_error
+from langchain_paramchat.testing.http11 import (
+    MAX_HEADER_BYTES,
+    BadRequest,
+    Closed,
+    drain,
+    read_request,
+    send_error,
+)
 from langchain_paramchat.testing.ratelimit import RateLimit
 from langchain_paramchat.testing.responses_render import failed_response, render_response
 from langchain_paramchat.testing.routes import HttpRoutes
@@ -277,7 +284,9 @@ class FakeOpenAI:
                 try:
                     request = await read_request(reader)
                 except ValueError as exc:
-                    await send_error(writer, 400, f"Malformed HTTP request: {exc}", keep=False)
+                    status = exc.status if isinstance(exc, BadRequest) else 400
+                    await send_error(writer, status, f"Malformed HTTP request: {exc}", keep=False)
+                    await drain(reader)
                     break
                 if request is None:
                     break

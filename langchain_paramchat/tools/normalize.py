@@ -128,6 +128,8 @@ def normalize_tool(tool: Any, *, strict: bool | None = None) -> NeutralTool:
             return tool
         return normalize_tool(tool_spec(tool), strict=strict)
     if isinstance(tool, dict):
+        # Before any copy or walk: those recurse, and a 10,000-level schema would overflow.
+        check_depth(tool, path="tools")
         return _from_dict(tool, strict)
     if isinstance(tool, BaseTool):
         return _function(tool.name, tool.description or None, _base_tool_parameters(tool), strict)

@@ -10,7 +10,7 @@ The SDK client does auth, base URL, headers and connection pooling; it is built 
 ``max_retries=0`` because ``retry.py`` owns retries. Payloads are sent as ready JSON (the
 typed ``create()`` would walk every message through the SDK's TypedDict transform again).
 
-May import: ``_sdk``, ``errors``, ``retry``; never a message, an adapter or the model.
+May import: ``_sdk``, ``errors``, ``retry``, ``secrets``; never a message, an adapter or the model.
 """
 
 from __future__ import annotations

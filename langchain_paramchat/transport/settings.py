@@ -13,7 +13,7 @@ from langchain_paramchat.errors import OptionError
 from langchain_paramchat.retry import RetryPolicy
 from langchain_paramchat.secrets import redact_headers, redact_url
 
-__all__ = ["ClientSettings", "RequestHooks", "as_timeout"]
+__all__ = ["ClientSettings", "RequestHooks", "as_timeout", "check_headers"]
 
 CONNECT_TIMEOUT = 10.0
 _TIMEOUT_ALLOWED = (
@@ -150,7 +150,7 @@ class ClientSettings:
         total = self.total_timeout
         if total is not None and not _seconds(total):
             raise OptionError("total_timeout", total, "a finite number of seconds > 0, or None")
-        _check_headers(self.default_headers)
+        check_headers(self.default_headers)
         _check_http_client(self.http_client, "http_client", is_async=False)
         _check_http_client(self.http_async_client, "http_async_client", is_async=True)
         if not isinstance(self.retry, RetryPolicy):
@@ -196,8 +196,9 @@ class ClientSettings:
         )
 
 
-def _check_headers(headers: Mapping[str, str] | None) -> None:
-    """Refuse header names and values HTTP cannot carry (CR/LF would split the header)."""
+def check_headers(headers: Mapping[str, str] | None) -> None:
+    """Raise ``OptionError`` for header names and values HTTP cannot carry (CR/LF would split
+    the header); a credential header's value is not shown."""
     if headers is None:
         return
     if not isinstance(headers, Mapping):

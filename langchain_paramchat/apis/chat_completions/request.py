@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +18,7 @@ from langchain_core.messages import (
 )
 
 from langchain_paramchat.apis.content import AudioPart, FilePart, ImagePart, TextPart, parse_parts
-from langchain_paramchat.apis.request_parts import add_call_fields
+from langchain_paramchat.apis.request_parts import add_call_fields, dump_arguments
 from langchain_paramchat.errors import (
     IncompatibleOptionsError,
     MessageConversionError,
@@ -177,7 +176,7 @@ def _tool_call_out(call: ToolCall) -> dict[str, Any]:
     return {
         "id": call["id"],
         "type": "function",
-        "function": {"name": call["name"], "arguments": json.dumps(args, ensure_ascii=False)},
+        "function": {"name": call["name"], "arguments": dump_arguments(args, name=call["name"])},
     }
 
 

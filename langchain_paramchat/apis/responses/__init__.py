@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from langchain_paramchat.apis.adapter import Adapter, PackageAdapter
 from langchain_paramchat.apis.responses import reply, request, stream
+from langchain_paramchat.bounds import plain_id_problem
+from langchain_paramchat.errors import ResponseFormatError
 
 __all__ = ["ADAPTER", "ResponsesAdapter"]
 
@@ -39,9 +41,19 @@ class ResponsesAdapter(PackageAdapter):
         return {k: v for k, v in (options or {}).items() if k != "include_usage"}
 
     def poll_path(self, body: Mapping[str, Any]) -> str | None:
-        """Return ``/responses/{id}`` while a background response is queued or in progress."""
-        if body.get("object") == "response" and body.get("status") in _PENDING:
-            return f"{request.PATH}/{body['id']}"
+        """Return ``/responses/{id}`` while a background response is queued or in progress.
+
+        Raises ``ResponseFormatError`` when such a reply carries no plain id to poll.
+        """
+        status = body.get("status")
+        if body.get("object") == "response" and status in _PENDING:
+            response_id = body.get("id")
+            problem = plain_id_problem(response_id)
+            if problem is not None:
+                raise ResponseFormatError(
+                    f"a background response is {status} but its id {problem}; it cannot be polled"
+                )
+            return f"{request.PATH}/{response_id}"
         return None
 
 

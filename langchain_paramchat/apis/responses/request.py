@@ -32,7 +32,7 @@ from langchain_paramchat.apis.content import (
     TextPart,
     parse_parts,
 )
-from langchain_paramchat.apis.request_parts import add_call_fields
+from langchain_paramchat.apis.request_parts import add_call_fields, dump_arguments
 from langchain_paramchat.errors import MessageConversionError
 from langchain_paramchat.model_families import is_reasoning_model, system_role
 from langchain_paramchat.options.typecheck import typeddict_fields
@@ -284,7 +284,7 @@ def _assistant_items(
             items.append(_without_index(block))  # built-in tool items, replayed as produced
     for call_id, tc in valid.items():
         if call_id not in replayed:
-            arguments = json.dumps(tc["args"], ensure_ascii=False)
+            arguments = dump_arguments(tc["args"], name=tc["name"])
             items.append(_function_call(call_id, tc["name"], arguments))
     for call_id, bad in invalid.items():
         if call_id not in replayed:
@@ -384,11 +384,15 @@ def _call_item(
         item["name"] = valid["name"]
         if item["type"] == "custom_tool_call":
             raw = valid["args"].get("input")
-            item["input"] = raw if isinstance(raw, str) else json.dumps(valid["args"])
+            item["input"] = (
+                raw
+                if isinstance(raw, str)
+                else dump_arguments(valid["args"], name=valid["name"], ascii_only=True)
+            )
         elif _loads(item.get("arguments")) != valid["args"]:
             # Keep the model's exact argument text when it still says the same thing, so
             # the replayed prefix stays cacheable; otherwise send the edited arguments.
-            item["arguments"] = json.dumps(valid["args"], ensure_ascii=False)
+            item["arguments"] = dump_arguments(valid["args"], name=valid["name"])
     elif invalid is not None:
         item["name"] = invalid.get("name") or item.get("name") or ""
         field_name = "input" if item["type"] == "custom_tool_call" else "arguments"
@@ -401,7 +405,7 @@ def _loads(text: Any) -> Any:
         return None
     try:
         return json.loads(text) if text.strip() else {}
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return None
 
 

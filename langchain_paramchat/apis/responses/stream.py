@@ -159,7 +159,7 @@ class StreamParser:
         return self._part_delta(data, "refusal", "refusal")
 
     def _part_delta(self, data: Mapping[str, Any], kind: str, key: str) -> _Fragments:
-        delta = data.get("delta")
+        delta = _delta(data)
         if not delta:
             return [], []
         it = self._item(data, "message")
@@ -199,14 +199,14 @@ class StreamParser:
     def _reasoning_delta(
         self, it: _Item, data: Mapping[str, Any], key: str, kind: str, index: int
     ) -> _Fragments:
-        delta = data.get("delta")
+        delta = _delta(data)
         if not delta:
             return [], []
         entry = {"type": kind, "text": delta, "index": index}
         return [self._emit(it, 0, {"type": "reasoning", key: [entry]})], []
 
     def _on_arguments_delta(self, data: Mapping[str, Any]) -> _Fragments:
-        delta = data.get("delta")
+        delta = _delta(data)
         if not delta:
             return [], []
         it = self._item(data, "function_call")
@@ -214,7 +214,7 @@ class StreamParser:
         return [self._emit(it, 0, {"type": "function_call", "arguments": delta})], [chunk]
 
     def _on_custom_input_delta(self, data: Mapping[str, Any]) -> _Fragments:
-        delta = data.get("delta")
+        delta = _delta(data)
         if not delta:
             return [], []
         it = self._item(data, "custom_tool_call")
@@ -469,3 +469,16 @@ def _call_chunk(fragment: Mapping[str, Any], position: int) -> ToolCallChunk:
 
 def _entry(entries: list[dict[str, Any]], index: Any) -> dict[str, Any] | None:
     return next((e for e in entries if e.get("index") == index), None)
+
+
+def _delta(data: Mapping[str, Any]) -> str:
+    """Return an event's ``delta`` text ("" when absent); raise if it is not a string."""
+    delta = data.get("delta")
+    if delta is None:
+        return ""
+    if not isinstance(delta, str):
+        raise ResponseFormatError(
+            f"stream event {str(data.get('type'))[:80]!r} has a delta that is not text: "
+            f"{type(delta).__name__}"
+        )
+    return delta

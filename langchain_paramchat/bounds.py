@@ -1,0 +1,72 @@
+"""Bounds on values that come from outside: how deep and large, and what an id looks like.
+
+A caller's JSON-like values (option values, settings, ``extra_body``, schemas, tool-call
+arguments) are measured here without recursion, so a 10,000-level value is a package error
+naming its option, never a ``RecursionError`` in a later recursive step. Ids given by the
+caller (``resume_response``) or read from a saved job or a server reply become URL path
+segments: a ``/``, ``..``, a query or a megabyte of text there would reach another endpoint,
+so only plain ids (short runs of letters, digits, ``_``, ``-``, ``.``, ``:``) pass.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+__all__ = [
+    "MAX_ID_CHARS",
+    "MAX_JSON_DEPTH",
+    "MAX_JSON_ITEMS",
+    "json_shape_problem",
+    "plain_id_problem",
+]
+
+MAX_JSON_DEPTH = 100
+"""How deep a JSON-like value from the caller may nest (option values, ``extra_body``,
+schemas, tool-call arguments); no real request comes near it, and deeper ones would make
+Python's recursive JSON and ``repr`` code raise ``RecursionError``."""
+MAX_JSON_ITEMS = 1_000_000
+"""How many values (containers and leaves) one such value may hold in all."""
+
+MAX_ID_CHARS = 256
+_PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")
+
+
+def plain_id_problem(value: Any) -> str | None:
+    """Return why ``value`` is not a plain id (a non-empty, bounded, URL-safe string), or None."""
+    if not isinstance(value, str):
+        return f"is not a string id ({type(value).__name__})"
+    if not value or len(value) > MAX_ID_CHARS:
+        return f"is not an id of 1 to {MAX_ID_CHARS} characters ({len(value)})"
+    if not _PLAIN.fullmatch(value) or ".." in value:
+        return f"{value[:80]!r} is not a plain id (letters, digits, '_', '-', '.', ':')"
+    return None
+
+
+def json_shape_problem(
+    value: Any, *, depth: int = MAX_JSON_DEPTH, items: int = MAX_JSON_ITEMS
+) -> str | None:
+    """Return why ``value`` is too deep or too large to send, or None.
+
+    Walks dicts, lists and tuples without recursion, so a 10,000-level (or self-containing)
+    value is measured, not a ``RecursionError``.
+    """
+    if not isinstance(value, dict | list | tuple):
+        return None
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    seen = 0
+    while stack:
+        node, level = stack.pop()
+        seen += 1
+        if seen > items:
+            return f"holds more than {items:,} values; the limit is {items:,}"
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list | tuple):
+            children = node
+        else:
+            continue
+        if level > depth:
+            return f"nests more than {depth} levels deep; the limit is {depth}"
+        stack.extend((child, level + 1) for child in children)
+    return None
