@@ -977,6 +977,13 @@ DOC_PREFIXES = {
     "props": "tests/unit/test_bad_input_properties.py",
     "retry": "tests/unit/test_retry.py",
     "transport": "tests/integration/test_transport.py",
+    "unbounded": "tests/integration/test_unbounded_input.py",
+    "exits": "tests/integration/test_secret_exits.py",
+    "scrubber": "tests/unit/test_scrubber.py",
+    "integrity": "tests/integration/test_batch_integrity.py",
+    "workers": "tests/integration/test_worker_errors.py",
+    "pickled": "tests/unit/test_error_pickling.py",
+    "suggest": "tests/unit/test_suggestions.py",
 }
 
 

@@ -248,3 +248,17 @@ def test_a_redirect_on_the_same_origin_keeps_credential_headers(
     chat = make_model(api="chat_completions", api_key=KEY, default_headers=HEADERS)
     assert chat.invoke("hi").text == "moved"
     assert fake_openai.requests[-1].headers["api-key"] == HEADERS["api-key"]
+
+
+def test_a_worker_may_set_the_key_after_unpickling_before_the_first_call(
+    fake_openai: FakeOpenAI, make_model: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The README's Spark example reads the key from a file inside the task, after the
+    # model was unpickled: the SDK client is built (and reads the key) at the first call.
+    data = pickle.dumps(make_model(api_key=KEY))
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    copy = pickle.loads(data)
+    assert copy.api_key is None
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    assert copy.invoke("late").text == "Echo: late"
+    assert fake_openai.requests[-1].headers["authorization"] == f"Bearer {KEY}"
