@@ -17,6 +17,7 @@ from langchain_paramchat.bounds import plain_id_problem
 from langchain_paramchat.errors import OptionError, ResponseFormatError
 
 __all__ = [
+    "MAX_INPUTS",
     "MAX_REFERENCE_BYTES",
     "STATUSES",
     "check_metadata",
@@ -41,7 +42,9 @@ ENDPOINTS = {"chat_completions": "/v1/chat/completions", "responses": "/v1/respo
 FORMAT = 1
 MAX_REFERENCE_BYTES = 64 * 1024 * 1024
 """The largest saved job ``from_json`` reads (a million inputs' indices fit in ~8 MB)."""
-_MAX_INPUTS = 50_000 * 100_000  # OpenAI's per-file line limit times a generous file count
+MAX_INPUTS = 10_000_000
+"""The most inputs a resumed job may hold (its result list is allocated up front)."""
+_MAX_LINES = 50_000  # OpenAI's per-file line limit: no batch holds more
 _MODEL_KEYS = ("model", "base_url", "organization", "project", "output_version")
 # OpenAI's metadata limits (Batches API reference).
 _METADATA_KEYS, _METADATA_KEY_CHARS, _METADATA_VALUE_CHARS = 16, 64, 512
@@ -153,7 +156,7 @@ def read_reference(text: Any, part_fields: frozenset[str]) -> dict[str, Any]:
     _check_model(data["model"], bad)
     parts = _check_parts(data["parts"], part_fields, bad)
     count = data["count"]
-    if not _count(count) or count > _MAX_INPUTS:
+    if not _count(count) or count > MAX_INPUTS:
         raise bad(f"field 'count' is {str(count)[:40]!r}, not a number of inputs")
     lines = sum(p["lines"] for p in parts)
     if count != lines:
@@ -214,8 +217,8 @@ def _check_parts(parts: Any, names: frozenset[str], bad: Any) -> list[dict[str, 
         if part["status"] not in STATUSES:
             raise bad(f"field '{where}.status' is not a batch status")
         for key in ("lines", "completed", "failed"):
-            if not _count(part[key]) or part[key] > _MAX_INPUTS:
-                raise bad(f"field '{where}.{key}' is not an integer >= 0")
+            if not _count(part[key]) or part[key] > _MAX_LINES:
+                raise bad(f"field '{where}.{key}' is not an integer from 0 to {_MAX_LINES}")
         errors = part["errors"]
         if not isinstance(errors, list) or not all(isinstance(e, dict) for e in errors):
             raise bad(f"field '{where}.errors' is not a list of objects")

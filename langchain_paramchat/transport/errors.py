@@ -77,8 +77,9 @@ def where(message: hx.Request | hx.Response) -> str:
     """Return ``METHOD scheme://host/path`` of a request (no user info or query: secrets)."""
     request = message if isinstance(message, hx.Request) else message.request
     url = request.url
+    host = f"[{url.host}]" if ":" in url.host else url.host  # an IPv6 address
     port = f":{url.port}" if url.port is not None else ""
-    return f"{request.method} {url.scheme}://{url.host}{port}{url.path}"
+    return f"{request.method} {url.scheme}://{host}{port}{url.path}"
 
 
 def describe_timeout(timeout: hx.Timeout) -> str:

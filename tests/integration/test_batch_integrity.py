@@ -272,6 +272,8 @@ def _tampered(text: str, case: str) -> Any:
         return text[:-1] + ', "x": ' + _deep(100_000) + "}"
     if case == "count-huge":
         data["count"] = 10**15
+    elif case == "lines-huge":  # consistent, but a list of 10**9 results would not fit
+        part["lines"] = data["count"] = 10**9
     elif case == "count-wrong":
         data["count"] = 1
     elif case == "count-bool":
@@ -309,6 +311,7 @@ CASES = [
     "not-json",
     "deep",
     "count-huge",
+    "lines-huge",
     "count-wrong",
     "count-bool",
     "no-parts",
