@@ -58,14 +58,18 @@ def test_pickles_carry_no_credential_header_and_workers_read_them_from_the_envir
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    model = make_model(api_key=KEY, default_headers={**HEADERS, **PLAIN})
+    bearer = "Bearer hdr-SECRET-bearer-token"
+    tokens = {"Authorization": bearer, "x-session-token": "hdr-SECRET-session"}
+    model = make_model(api_key=KEY, default_headers={**HEADERS, **tokens, **PLAIN})
     model.invoke("warm up")
     data = pickle.dumps(model)
-    assert leaked(data.decode("latin-1")) == []
+    assert leaked(data.decode("latin-1"), [*SECRETS, *tokens.values()]) == []
     assert PLAIN["x-tenant"].encode() in data
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     monkeypatch.setenv("PARAMCHAT_HEADER_API_KEY", HEADERS["api-key"])
     monkeypatch.delenv("PARAMCHAT_HEADER_X_TENANT_AUTH", raising=False)
+    monkeypatch.setenv("PARAMCHAT_HEADER_AUTHORIZATION", bearer)
+    monkeypatch.setenv("PARAMCHAT_HEADER_X_SESSION_TOKEN", tokens["x-session-token"])
     with caplog.at_level(logging.WARNING, logger="langchain_paramchat"):
         copy = pickle.loads(data)
     assert "PARAMCHAT_HEADER_X_TENANT_AUTH" in caplog.text
@@ -73,6 +77,8 @@ def test_pickles_carry_no_credential_header_and_workers_read_them_from_the_envir
     assert copy.invoke("again").text == "Echo: again"
     sent = fake_openai.requests[-1].headers
     assert sent["api-key"] == HEADERS["api-key"]
+    assert sent["authorization"] == bearer
+    assert sent["x-session-token"] == tokens["x-session-token"]
     assert "x-tenant-auth" not in sent
     assert sent["x-tenant"] == PLAIN["x-tenant"]
 
