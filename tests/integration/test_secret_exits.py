@@ -268,3 +268,16 @@ def test_a_worker_may_set_the_key_after_unpickling_before_the_first_call(
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     assert copy.invoke("late").text == "Echo: late"
     assert fake_openai.requests[-1].headers["authorization"] == f"Bearer {KEY}"
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("api", APIS)
+async def test_a_200_kb_error_message_is_scrubbed_and_cut(
+    fake_openai: FakeOpenAI, make_model: Factory, api: str, mode: str
+) -> None:
+    fake_openai.add(Fault.status(400, message=f"bad key {KEY}; " * 8_000))
+    with pytest.raises(APIError) as caught:
+        await run(make_model(api=api, api_key=KEY), mode)
+    shown = str(caught.value)
+    assert leaked(shown) == [] and "bad key [redacted]; " in shown
+    assert len(shown) < 2_200
