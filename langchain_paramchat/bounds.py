@@ -11,12 +11,18 @@ so only plain ids (short runs of letters, digits, ``_``, ``-``, ``.``, ``:``) pa
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
+
+from langchain_paramchat.errors import OptionError
+from langchain_paramchat.secrets import redact_headers
 
 __all__ = [
     "MAX_ID_CHARS",
     "MAX_JSON_DEPTH",
     "MAX_JSON_ITEMS",
+    "check_headers",
+    "check_settings",
     "json_shape_problem",
     "plain_id_problem",
 ]
@@ -70,3 +76,33 @@ def json_shape_problem(
             return f"nests more than {depth} levels deep; the limit is {depth}"
         stack.extend((child, level + 1) for child in children)
     return None
+
+
+def check_headers(headers: Mapping[str, str] | None) -> None:
+    """Raise ``OptionError`` for header names and values HTTP cannot carry (CR/LF would split
+    the header); a credential header's value is not shown."""
+    if headers is None:
+        return
+    if not isinstance(headers, Mapping):
+        raise OptionError("default_headers", headers, "a dict of header name to string value")
+    for name, value in headers.items():
+        if not isinstance(name, str) or not name or any(c in name for c in "\r\n:\0 "):
+            raise OptionError(
+                "default_headers", name, "header names are non-empty strings without CR/LF/:"
+            )
+        if not isinstance(value, str) or any(c in value for c in "\r\n\0"):
+            shown = redact_headers({name: value})[name] if isinstance(value, str) else value
+            raise OptionError(
+                f"default_headers[{name!r}]",
+                shown,
+                "a header value is a string without CR, LF or NUL characters",
+            )
+
+
+def check_settings(settings: Mapping[str, Any]) -> None:
+    """Raise ``OptionError`` for a setting nested too deep or too large, or bad headers."""
+    for name, value in settings.items():
+        shape = json_shape_problem(value)
+        if shape is not None:
+            raise OptionError(name, value, f"a JSON value that {shape}")
+    check_headers(settings.get("default_headers"))

@@ -19,7 +19,7 @@ from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_serializer
 
 from langchain_paramchat.apis.adapter import Adapter, adapter_for, unsupported
 from langchain_paramchat.binding import Bindable
-from langchain_paramchat.bounds import json_shape_problem
+from langchain_paramchat.bounds import check_settings
 from langchain_paramchat.call.prepared import Prepared
 from langchain_paramchat.compat import translate as compat
 from langchain_paramchat.compat.translate import ChatOpenAISettings
@@ -208,15 +208,10 @@ class ParamChat(
             kwargs["base_url"] = redact_url(kwargs["base_url"])
         return serialized
 
-    @field_serializer("default_headers")
-    def _dump_headers(self, headers: dict[str, str] | None) -> dict[str, str] | None:
-        """Hide credential header values from ``model_dump``, invocation params and traces."""
-        return redact_headers(headers) if headers else headers
-
-    @field_serializer("base_url")
-    def _dump_base_url(self, base_url: str | None) -> str | None:
-        """Hide credentials inside ``base_url`` (user info, ``?api-key=``) from dumps."""
-        return redact_url(base_url)
+    @field_serializer("default_headers", "base_url")
+    def _dump_secrets(self, value: Any) -> Any:
+        """Hide credential headers and ``base_url`` credentials from dumps and traces."""
+        return redact_url(value) if isinstance(value, str) else value and redact_headers(value)
 
     def __repr_args__(self) -> Any:
         for name, value in super().__repr_args__():
@@ -333,9 +328,7 @@ class ParamChat(
         compat.drop_disabled_keys(payload, self.disabled_params)
         extra = {**(self.extra_body or {}), **(call.get("extra_body") or {})}
         if extra:
-            shape = json_shape_problem(extra)
-            if shape is not None:
-                raise OptionError("extra_body", extra, f"a JSON object that {shape}")
+            check_settings({"extra_body": extra})
             payload.update(extra)
         from langchain_paramchat.call.finish import Finish
 
@@ -640,24 +633,9 @@ _WEBSOCKET_NEED = "websocket=True (the Responses API's WebSocket mode)"
 
 def _normalize_init(kwargs: dict[str, Any]) -> dict[str, Any]:
     """Resolve option aliases and reject unknown keywords before pydantic sees them."""
-    if "model" in kwargs and "model_name" in kwargs and kwargs["model"] != kwargs["model_name"]:
-        raise OptionError(
-            "model_name",
-            kwargs["model_name"],
-            f"disagrees with model={kwargs['model']!r}",
-            fix="pass only one of model and model_name",
-        )
     settings = {k: v for k, v in kwargs.items() if k in _settings()}
     given = {k: v for k, v in kwargs.items() if k not in _settings()}
-    for name, value in settings.items():
-        # Before pydantic and langchain-core walk the value (recursively).
-        shape = json_shape_problem(value)
-        if shape is not None:
-            raise OptionError(name, value, f"a JSON value that {shape}")
-    if settings.get("default_headers") is not None:
-        from langchain_paramchat.transport.settings import check_headers
-
-        check_headers(settings["default_headers"])
+    check_settings(settings)  # before pydantic and langchain-core walk them (recursively)
     return {**settings, **merge_options({}, given, _keywords())}
 
 

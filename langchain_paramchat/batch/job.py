@@ -34,7 +34,7 @@ from langchain_paramchat.batch.errors import (
     BatchNotFinishedError,
     BatchTimeoutError,
 )
-from langchain_paramchat.batch.lines import LineWriter, parse_custom_id
+from langchain_paramchat.batch.lines import LineWriter, copy_lines, input_indices
 from langchain_paramchat.batch.remote import Remote, Snapshot
 from langchain_paramchat.batch.results import Finisher, Outcome, read_line
 from langchain_paramchat.errors import APIError, ParamChatError
@@ -273,9 +273,7 @@ class BatchJob:
             self._remote.each_line(file_id, self._reader(part, file_id))
             self._read.add(file_id)
         for part in self._parts_to_map():
-            self._input_ids[part.batch_id] = _custom_indices(
-                self._remote.content(part.input_file_id)
-            )
+            self._input_ids[part.batch_id] = input_indices(self._remote.content(part.input_file_id))
         return self._entries()
 
     async def aresults(self, *, partial: bool = False) -> list[Entry]:
@@ -288,7 +286,7 @@ class BatchJob:
             self._read.add(file_id)
         for part in self._parts_to_map():
             data = await self._remote.acontent(part.input_file_id)
-            self._input_ids[part.batch_id] = _custom_indices(data)
+            self._input_ids[part.batch_id] = input_indices(data)
         return self._entries()
 
     def _check_finished(self, partial: bool) -> None:
@@ -413,7 +411,7 @@ class BatchJob:
             writer = LineWriter(directory, *_limits())
             for part in self.parts:
                 if _may_hold_failures(part, failed):
-                    _copy_lines(self._remote.content(part.input_file_id), failed, part.api, writer)
+                    copy_lines(self._remote.content(part.input_file_id), failed, part.api, writer)
             writer.close()
             parts = [
                 _upload_and_create(self._remote, f.api, f.endpoint, f.path, f.lines, metadata)
@@ -430,7 +428,7 @@ class BatchJob:
             for part in self.parts:
                 if _may_hold_failures(part, failed):
                     data = await self._remote.acontent(part.input_file_id)
-                    _copy_lines(data, failed, part.api, writer)
+                    copy_lines(data, failed, part.api, writer)
             writer.close()
             parts = [
                 await _aupload_and_create(
@@ -603,28 +601,6 @@ def _unanswered(index: int, part: BatchPart | None) -> BatchItemError:
 def _may_hold_failures(part: BatchPart, failed: set[int]) -> bool:
     # A completed batch may still lack lines (batch_missing): read it unless none failed.
     return bool(failed)
-
-
-def _line_index(raw: bytes) -> int | None:
-    """Return the input index of one line of an input file, or None when it names none."""
-    try:
-        line = json.loads(raw)
-    except (ValueError, RecursionError):
-        return None
-    found = line.get("custom_id") if isinstance(line, dict) else None
-    parsed = parse_custom_id(found) if isinstance(found, str) else None
-    return parsed[0] if parsed is not None else None
-
-
-def _custom_indices(data: bytes) -> list[int]:
-    found = (_line_index(raw) for raw in data.splitlines() if raw.strip())
-    return [index for index in found if index is not None]
-
-
-def _copy_lines(data: bytes, wanted: set[int], api: str, writer: LineWriter) -> None:
-    for raw in data.splitlines():
-        if raw.strip() and _line_index(raw) in wanted:
-            writer.add(api, raw + b"\n")
 
 
 def _limits() -> tuple[int, int]:

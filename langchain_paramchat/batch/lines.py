@@ -23,7 +23,10 @@ __all__ = [
     "MAX_LINES",
     "InputFile",
     "LineWriter",
+    "copy_lines",
     "custom_id",
+    "input_indices",
+    "line_index",
     "parse_custom_id",
     "write_lines",
 ]
@@ -145,3 +148,27 @@ def write_lines(
     written.files = writer.files
     written.reasons = {api: [list(r) for r in known] for api, known in seen.items()}
     return written
+
+
+def line_index(raw: bytes) -> int | None:
+    """Return the input index of one line of an input file, or None when it names none."""
+    try:
+        line = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    found = line.get("custom_id") if isinstance(line, dict) else None
+    parsed = parse_custom_id(found) if isinstance(found, str) else None
+    return parsed[0] if parsed is not None else None
+
+
+def input_indices(data: bytes) -> list[int]:
+    """Return the input index of every line of an input file that names one."""
+    found = (line_index(raw) for raw in data.splitlines() if raw.strip())
+    return [index for index in found if index is not None]
+
+
+def copy_lines(data: bytes, wanted: set[int], api: str, writer: LineWriter) -> None:
+    """Write the lines of an input file whose input index is in ``wanted`` to ``writer``."""
+    for raw in data.splitlines():
+        if raw.strip() and line_index(raw) in wanted:
+            writer.add(api, raw + b"\n")

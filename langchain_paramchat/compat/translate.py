@@ -118,6 +118,13 @@ def translate_init_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
         raise OptionError(
             "OPENAI_PROXY (environment)", proxy, why, fix=f"{fix}, or unset OPENAI_PROXY"
         )
+    if "model_name" in kwargs and kwargs.get("model", kwargs["model_name"]) != kwargs["model_name"]:
+        raise OptionError(
+            "model_name",
+            kwargs["model_name"],
+            f"disagrees with model={kwargs['model']!r}",
+            fix="pass only one of model and model_name",
+        )
     out: dict[str, Any] = {}
     later: dict[str, Any] = {}
     for key, value in kwargs.items():

@@ -21,6 +21,7 @@ from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import BaseMessage, convert_to_openai_messages
 
 from langchain_paramchat.errors import APIError, OptionError
+from langchain_paramchat.secrets import snippet
 
 if TYPE_CHECKING:
     from langchain_paramchat.transport.protocol import ModelTransport
@@ -274,8 +275,6 @@ def _read_count(reply: Mapping[str, Any], transport: Any) -> int:
     """Return the count in ``reply``; raise ``APIError`` unless it is an integer >= 0."""
     count = reply.get("input_tokens")
     if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-        from langchain_paramchat.secrets import snippet
-
         shown = snippet(repr(dict(reply)), transport.errors.scrub)
         raise APIError(
             "the input-token endpoint answered without a non-negative integer input_tokens: "

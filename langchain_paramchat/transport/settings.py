@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from langchain_paramchat._sdk.http import hx
+from langchain_paramchat.bounds import check_headers
 from langchain_paramchat.errors import OptionError
 from langchain_paramchat.retry import RetryPolicy
-from langchain_paramchat.secrets import redact_headers, redact_url
+from langchain_paramchat.secrets import redact_url
 
-__all__ = ["ClientSettings", "RequestHooks", "as_timeout", "check_headers"]
+__all__ = ["ClientSettings", "RequestHooks", "as_timeout"]
 
 CONNECT_TIMEOUT = 10.0
 _TIMEOUT_ALLOWED = (
@@ -194,24 +195,3 @@ class ClientSettings:
             f"http_async_client={'custom' if self.http_async_client else None}, "
             f"retry={self.retry!r})"
         )
-
-
-def check_headers(headers: Mapping[str, str] | None) -> None:
-    """Raise ``OptionError`` for header names and values HTTP cannot carry (CR/LF would split
-    the header); a credential header's value is not shown."""
-    if headers is None:
-        return
-    if not isinstance(headers, Mapping):
-        raise OptionError("default_headers", headers, "a dict of header name to string value")
-    for name, value in headers.items():
-        if not isinstance(name, str) or not name or any(c in name for c in "\r\n:\0 "):
-            raise OptionError(
-                "default_headers", name, "header names are non-empty strings without CR/LF/:"
-            )
-        if not isinstance(value, str) or any(c in value for c in "\r\n\0"):
-            shown = redact_headers({name: value})[name] if isinstance(value, str) else value
-            raise OptionError(
-                f"default_headers[{name!r}]",
-                shown,
-                "a header value is a string without CR, LF or NUL characters",
-            )
