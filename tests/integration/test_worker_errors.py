@@ -52,3 +52,19 @@ def test_a_spawned_pool_reports_the_workers_401_and_429(
     assert limited.value.status_code == 429 and limited.value.code == "rate_limit_exceeded"
     assert limited.value.body["message"] == "Rate limit reached"  # type: ignore[index]
     assert [r.api for r in fake_openai.requests] == [api, api, api]
+
+
+def test_a_spawned_multiprocessing_pool_returns_the_workers_error_instead_of_hanging(
+    fake_openai: FakeOpenAI, make_model: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # multiprocessing.Pool hung forever on an error it could not unpickle.
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    fake_openai.add(
+        Fault.status(429, message="Rate limit reached", error_code="rate_limit_exceeded")
+    )
+    data = pickle.dumps(make_model())
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        with pytest.raises(RateLimitError) as limited:
+            pool.apply_async(_ask, (data, "first")).get(timeout=120)
+        assert pool.apply_async(_ask, (data, "second")).get(timeout=120) == "Echo: second"
+    assert limited.value.status_code == 429 and limited.value.code == "rate_limit_exceeded"
