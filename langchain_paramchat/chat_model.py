@@ -25,7 +25,6 @@ from langchain_paramchat.compat import translate as compat
 from langchain_paramchat.compat.translate import ChatOpenAISettings
 from langchain_paramchat.errors import (
     APIError,
-    IncompatibleOptionsError,
     MessageConversionError,
     OptionError,
 )
@@ -36,7 +35,7 @@ from langchain_paramchat.options import (
     check_option,
     merge_options,
 )
-from langchain_paramchat.routing import DEFAULT_RESPONSES_ONLY_MODELS, ApiSetting, Route, route
+from langchain_paramchat.routing import DEFAULT_RESPONSES_ONLY_MODELS, ApiSetting, route_call
 from langchain_paramchat.secrets import is_credential_header, redact_headers, redact_url
 from langchain_paramchat.surface.connection import DEFAULT_TIMEOUT, Connected
 from langchain_paramchat.surface.token_count import TokenCounting
@@ -304,13 +303,14 @@ class ParamChat(
             bound_tools = _bound(call["tools"], call.get("strict"))
         check_contradictions(merged, stream=stream, tools=bool(bound_tools))
         choice = _choice(merged.get("tool_choice"), bound_tools)
-        decided = _route(
+        decided = route_call(
             merged,
             model=model,
             api=api,
             unsupported=unsupported(messages, bound_tools),
             responses_only_models=self.responses_only_models,
             websocket=websocket,
+            tools=bool(bound_tools),
         )
         websocket = websocket and decided.api == "responses" and not merged.get("background")
         compat.check_output_version(self.output_version, decided.api)
@@ -594,41 +594,6 @@ def _websocket_setting(value: Any, api: Any) -> bool:
             fix="use api='auto' or 'responses', or websocket=False",
         )
     return value
-
-
-def _route(
-    options: Mapping[str, Any],
-    *,
-    model: str,
-    api: Any,
-    unsupported: Mapping[Any, Any],
-    responses_only_models: tuple[str, ...],
-    websocket: bool,
-) -> Route:
-    """Route the call; ``websocket=True`` asks for Responses unless the call needs Chat."""
-    if websocket and api == "auto":
-        wanting = {**unsupported}
-        wanting["chat_completions"] = [*wanting.get("chat_completions", ()), _WEBSOCKET_NEED]
-        try:
-            return route(
-                options,
-                model=model,
-                api=api,
-                unsupported=wanting,
-                responses_only_models=responses_only_models,
-            )
-        except IncompatibleOptionsError:
-            pass  # the call needs Chat Completions: it goes there, over HTTP
-    return route(
-        options,
-        model=model,
-        api=api,
-        unsupported=unsupported,
-        responses_only_models=responses_only_models,
-    )
-
-
-_WEBSOCKET_NEED = "websocket=True (the Responses API's WebSocket mode)"
 
 
 def _normalize_init(kwargs: dict[str, Any]) -> dict[str, Any]:

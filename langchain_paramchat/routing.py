@@ -1,7 +1,8 @@
-"""Pick the API for one request from the options in play, the bound tools and the model name.
+"""Pick the API for one request from the options in play, the bound tools and the model facts.
 
 Pure and table-driven: an option's support on each API comes from ``options.place``
-(the option table plus the SDK's own param types), never from a list kept here.
+(the option table plus the SDK's own param types), a model's from ``model_facts`` (the
+SDK's model lists, then the family table), never from a list kept here.
 """
 
 from __future__ import annotations
@@ -14,17 +15,19 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from langchain_paramchat.errors import IncompatibleOptionsError
-from langchain_paramchat.model_families import default_responses_only_models
+from langchain_paramchat.model_facts import default_responses_only_models, facts
 from langchain_paramchat.options import API_LABELS, OPTIONS, Api, Unsupported, place
 
-__all__ = ["DEFAULT_RESPONSES_ONLY_MODELS", "Route", "route"]
+__all__ = ["DEFAULT_RESPONSES_ONLY_MODELS", "Route", "route", "route_call"]
 
 logger = logging.getLogger("langchain_paramchat")
 
 ApiSetting = Literal["auto", "chat_completions", "responses"]
 
-# Model families OpenAI serves only through the Responses API (from ``model_families``).
-# Override with ``ParamChat(responses_only_models=...)`` (regular expressions, searched).
+# Model families OpenAI serves only through the Responses API (the family table's rows).
+# While this default is in place, the model facts decide (the SDK's ResponsesModel-only ids
+# too); ``ParamChat(responses_only_models=...)`` replaces them with its own regular
+# expressions, searched in the model name.
 DEFAULT_RESPONSES_ONLY_MODELS: tuple[str, ...] = default_responses_only_models()
 
 
@@ -53,13 +56,15 @@ def route(
     api: ApiSetting = "auto",
     unsupported: Mapping[Api, Iterable[str]] | None = None,
     responses_only_models: Iterable[str] = DEFAULT_RESPONSES_ONLY_MODELS,
+    tools: bool = False,
 ) -> Route:
     """Return the ``Route`` for a request, or raise ``IncompatibleOptionsError``.
 
     ``options`` maps option names to non-None values. ``unsupported`` names, per API, the
     bound tools and message contents that API cannot carry (each adapter says so), so the
     other API must take the request: audio input routes to Chat Completions, a built-in tool
-    or an image by ``file_id`` to Responses.
+    or an image by ``file_id`` to Responses. With no option deciding, the model facts do: a
+    Responses-only model, or ``tools`` bound for a model that takes tools only on Responses.
     """
     needs: list[_Need] = []
     placed: dict[Api, list[tuple[str, dict[str, Any]]]] = {"chat_completions": [], "responses": []}
@@ -84,14 +89,52 @@ def route(
         other: Api = "responses" if lacking == "chat_completions" else "chat_completions"
         needs += [_Need(what, other) for what in whats]
 
-    chosen, reasons = _decide(needs, model, api, tuple(responses_only_models))
+    chosen, reasons = _decide(needs, model, api, tuple(responses_only_models), tools)
     decision = Route(chosen, reasons, assemble(placed[chosen]))
     logger.debug("route: %s because %s", chosen, "; ".join(reasons))
     return decision
 
 
+WEBSOCKET_NEED = "websocket=True (the Responses API's WebSocket mode)"
+
+
+def route_call(
+    options: Mapping[str, Any],
+    *,
+    model: str,
+    api: ApiSetting,
+    unsupported: Mapping[Api, Iterable[str]],
+    responses_only_models: tuple[str, ...],
+    websocket: bool,
+    tools: bool,
+) -> Route:
+    """Route one call; ``websocket=True`` asks for Responses unless the call needs Chat."""
+    if websocket and api == "auto":
+        wanting: dict[Api, list[str]] = {k: list(v) for k, v in unsupported.items()}
+        wanting.setdefault("chat_completions", []).append(WEBSOCKET_NEED)
+        try:
+            return route(
+                options,
+                model=model,
+                api=api,
+                unsupported=wanting,
+                responses_only_models=responses_only_models,
+                tools=tools,
+            )
+        except IncompatibleOptionsError:
+            pass  # the call needs Chat Completions: it goes there, over HTTP
+    return route(
+        options,
+        model=model,
+        api=api,
+        unsupported=unsupported,
+        responses_only_models=responses_only_models,
+        tools=tools,
+    )
+
+
 def _decide(
-    needs: list[_Need], model: str, api: ApiSetting, model_patterns: tuple[str, ...]
+    needs: list[_Need], model: str, api: ApiSetting, model_patterns: tuple[str, ...], tools: bool
 ) -> tuple[Api, tuple[str, ...]]:
     for_chat = [n for n in needs if n.api == "chat_completions"]
     for_resp = [n for n in needs if n.api == "responses"]
@@ -116,11 +159,34 @@ def _decide(
         return "chat_completions", tuple(
             f"{n.what} needs the Chat Completions API" for n in for_chat
         )
-    if _responses_only(model, model_patterns):
-        return "responses", (f"model {model!r} is served only by the Responses API",)
+    by_model = _model_decides(model, model_patterns, tools)
+    if by_model is not None:
+        return "responses", (by_model,)
     return "chat_completions", (
         "no option needs the Responses API; Chat Completions is the default",
     )
+
+
+def _model_decides(model: str, patterns: tuple[str, ...], tools: bool) -> str | None:
+    """Return why the model's facts send the request to Responses, or None."""
+    known = facts(model)
+    if patterns is DEFAULT_RESPONSES_ONLY_MODELS or patterns == DEFAULT_RESPONSES_ONLY_MODELS:
+        if known.responses_only:
+            return (
+                f"model {model!r} is served only by the Responses API "
+                f"({known.responses_only_because})"
+            )
+    elif _responses_only(model, patterns):
+        return (
+            f"model {model!r} is served only by the Responses API "
+            "(it matches responses_only_models)"
+        )
+    if tools and known.tools_need_responses:
+        return (
+            f"model {model!r} takes tools only on the Responses API "
+            f"(family rule {known.family.name!r})"
+        )
+    return None
 
 
 @lru_cache(maxsize=256)

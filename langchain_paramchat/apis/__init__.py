@@ -4,6 +4,6 @@ Owns: ``adapter`` (the ``Adapter`` Protocol and the base both APIs share), ``con
 (message content blocks read into one neutral form), ``request_parts`` and ``reply_parts``
 (pieces both APIs' builders and parsers share), and one package per API.
 May import: ``errors``, ``bounds``, ``options`` (the SDK type checker), ``tools``,
-``model_families``;
+``model_facts``;
 never the transport, the model or ``call``.
 """

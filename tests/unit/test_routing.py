@@ -222,3 +222,31 @@ def test_tool_result_with_an_image_routes_to_responses() -> None:
     assert preview.reasons == (
         "a tool result with images or files in messages[2] needs the Responses API",
     )
+
+
+@pytest.mark.parametrize(
+    ("model", "fact"),
+    [
+        ("gpt-6-cyber", "ResponsesModel, not in ChatModel"),
+        ("gpt-6.2-astra-law", "ResponsesModel, not in ChatModel"),
+        ("gpt-7-pro", "family rule 'gpt-x pro'"),
+    ],
+)
+def test_the_reason_names_the_fact_that_made_a_model_responses_only(model: str, fact: str) -> None:
+    decided = route({}, model=model)
+    assert decided.api == "responses"
+    assert fact in decided.reasons[0]
+
+
+@pytest.mark.parametrize("model", ["gpt-6-sol", "gpt-6.3-luna", "gpt-5.6-terra"])
+def test_tools_send_gpt6_and_gpt56_to_responses(model: str) -> None:
+    assert route({}, model=model).api == "chat_completions"
+    decided = route({}, model=model, tools=True)
+    assert decided.api == "responses"
+    assert "takes tools only on the Responses API" in decided.reasons[0]
+    assert route({}, model="gpt-5.5", tools=True).api == "chat_completions"
+
+
+def test_an_own_responses_only_list_replaces_the_facts_but_not_the_tool_rule() -> None:
+    assert route({}, model="gpt-6-cyber", responses_only_models=()).api == "chat_completions"
+    assert route({}, model="gpt-6-sol", responses_only_models=(), tools=True).api == "responses"

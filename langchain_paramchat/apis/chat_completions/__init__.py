@@ -1,7 +1,7 @@
 """The Chat Completions adapter: ``request`` builds bodies, ``reply`` and ``stream`` parse.
 
 May import: ``apis`` (adapter, content, request and reply parts), ``errors``, ``tools``,
-``model_families``.
+``model_facts``.
 """
 
 from __future__ import annotations

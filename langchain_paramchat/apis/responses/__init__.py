@@ -4,7 +4,7 @@
 at ``/responses/{id}`` until they finish.
 
 May import: ``apis`` (adapter, content, request and reply parts), ``errors``, ``options``,
-``tools``, ``model_families``.
+``tools``, ``model_facts``.
 """
 
 from __future__ import annotations

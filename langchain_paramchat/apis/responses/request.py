@@ -34,7 +34,7 @@ from langchain_paramchat.apis.content import (
 )
 from langchain_paramchat.apis.request_parts import add_call_fields, dump_arguments
 from langchain_paramchat.errors import MessageConversionError
-from langchain_paramchat.model_families import is_reasoning_model, system_role
+from langchain_paramchat.model_facts import is_reasoning_model, system_role
 from langchain_paramchat.options.typecheck import typeddict_fields
 
 if TYPE_CHECKING:  # the tool modules load with the first call that binds tools
