@@ -33,6 +33,7 @@ from langchain_paramchat.options import (
     RequestOptions,
     check_contradictions,
     check_option,
+    drop_rejected_options,
     merge_options,
 )
 from langchain_paramchat.routing import DEFAULT_RESPONSES_ONLY_MODELS, ApiSetting, route_call
@@ -142,6 +143,9 @@ class ParamChat(
     """Ask for token usage on streamed calls (``stream_options.include_usage``)."""
     responses_only_models: tuple[str, ...] = DEFAULT_RESPONSES_ONLY_MODELS
     """Model-name patterns (regex) served only by the Responses API."""
+    strict_options: bool = False
+    """Refuse (``OptionError``) options the model rejects, instead of leaving them out with a
+    ``RejectedOptionWarning`` (e.g. ``temperature`` for reasoning models; see ``model_facts``)."""
     chain_responses: bool = False
     """Continue from the last AIMessage's response id, sending only the newer messages."""
     background_poll_interval: float = 1.0
@@ -302,6 +306,7 @@ class ParamChat(
 
             bound_tools = _bound(call["tools"], call.get("strict"))
         check_contradictions(merged, stream=stream, tools=bool(bound_tools))
+        drop_rejected_options(merged, model, strict=self.strict_options)
         choice = _choice(merged.get("tool_choice"), bound_tools)
         decided = route_call(
             merged,

@@ -9,7 +9,8 @@
 Routing, payload building, validation and the README's option table all read ``OPTIONS``;
 nothing else lists options.
 
-May import: ``errors`` and ``bounds`` only; everything that builds or checks a request imports this.
+May import: ``errors``, ``bounds`` and ``model_facts`` (which imports nothing of the
+package); everything that builds or checks a request imports this.
 """
 
 from langchain_paramchat.options.converters import (
@@ -21,8 +22,10 @@ from langchain_paramchat.options.converters import (
     text_format_to_chat_format,
 )
 from langchain_paramchat.options.rules import (
+    RejectedOptionWarning,
     check_contradictions,
     check_option,
+    drop_rejected_options,
     merge_options,
     resolve_name,
     suggest,
@@ -49,11 +52,13 @@ __all__ = [
     "Opt",
     "OptionSpec",
     "Placement",
+    "RejectedOptionWarning",
     "RequestOptions",
     "Unsupported",
     "chat_format_to_text_format",
     "check_contradictions",
     "check_option",
+    "drop_rejected_options",
     "merge_options",
     "place",
     "resolve_name",

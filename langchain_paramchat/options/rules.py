@@ -7,18 +7,22 @@ rejects or that cannot work), so a rule holds the same way wherever an option is
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from langchain_paramchat.bounds import json_shape_problem
 from langchain_paramchat.errors import OptionError, UnknownOptionError
+from langchain_paramchat.model_facts import facts
 from langchain_paramchat.options.sdk_versions import require_sdk
 from langchain_paramchat.options.table import ALIASES, OPTIONS
 from langchain_paramchat.options.typecheck import find_error
 
 __all__ = [
+    "RejectedOptionWarning",
     "check_contradictions",
     "check_option",
+    "drop_rejected_options",
     "merge_options",
     "resolve_name",
     "suggest",
@@ -209,6 +213,9 @@ def check_contradictions(merged: dict[str, Any], *, stream: bool, tools: bool) -
             fix="pass audio={'voice': 'alloy', 'format': 'wav'}",
         )
     n = merged.get("n") or 1
+    if merged.get("n") == 1:
+        # One choice is what both APIs give anyway, and newer models reject any ``n``.
+        del merged["n"]
     if n > 1 and stream:
         raise OptionError(
             "n",
@@ -253,3 +260,58 @@ def _check_prediction(merged: Mapping[str, Any], tools: bool) -> None:
             "cannot be combined with tools (OpenAI rejects it)",
             fix="drop the tools or prediction",
         )
+
+
+class RejectedOptionWarning(UserWarning):
+    """An option was left out of a request because the model rejects it."""
+
+
+# Values a reasoning model takes as given (they are its fixed defaults): left out silently.
+_HARMLESS: dict[str, Any] = {
+    "temperature": 1,
+    "top_p": 1,
+    "frequency_penalty": 0,
+    "presence_penalty": 0,
+    "logprobs": False,
+}
+
+
+def drop_rejected_options(merged: dict[str, Any], model: str, *, strict: bool) -> None:
+    """Remove from ``merged`` the options ``model`` rejects (its facts say which).
+
+    By default one ``RejectedOptionWarning`` names them and the model; with ``strict``, an
+    ``OptionError`` is raised before anything is sent. gpt-5.1 and later take temperature,
+    top_p and logprobs again at ``reasoning_effort="none"``.
+    """
+    known = facts(model)
+    if not known.family.rejects:
+        return
+    reasoning = merged.get("reasoning")
+    effort = reasoning.get("effort") if isinstance(reasoning, Mapping) else None
+    rejected = [name for name in merged if known.rejects(name, effort)]
+    told: list[str] = []
+    for name in rejected:
+        value = merged.pop(name)
+        if name in _HARMLESS and value == _HARMLESS[name] and value is not True:
+            continue
+        if strict:
+            raise OptionError(
+                name,
+                value,
+                f"model {model!r} rejects it (a reasoning model)",
+                fix=_fix(name, known.family.unless_no_reasoning),
+            )
+        told.append(f"{name}={value!r}")
+    if told:
+        warnings.warn(
+            f"not sent: {', '.join(told)}, which model {model!r} rejects (a reasoning "
+            "model). Pass strict_options=True to make this an error",
+            RejectedOptionWarning,
+            stacklevel=2,
+        )
+
+
+def _fix(name: str, unless: frozenset[str]) -> str:
+    if name in unless:
+        return f"leave {name} out, or pass reasoning_effort='none' (no reasoning) to use it"
+    return f"leave {name} out for this model"

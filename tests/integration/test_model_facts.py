@@ -6,6 +6,7 @@ request body against the SDK's param types (``fake_openai.errors``).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import pytest
@@ -13,6 +14,8 @@ from langchain_core.messages import AIMessageChunk, BaseMessage
 from langchain_core.tools import tool
 
 from langchain_paramchat import ParamChat
+from langchain_paramchat.errors import OptionError
+from langchain_paramchat.options import RejectedOptionWarning
 from langchain_paramchat.testing import FakeOpenAI, Reply, ToolCall
 
 Factory = Callable[..., ParamChat]
@@ -84,3 +87,78 @@ def test_responses_only_models_setting_still_overrides_the_facts(
     make_model(model="gpt-6-cyber", responses_only_models=()).invoke("hi")
     make_model(model="my-model", responses_only_models=("^my-",)).invoke("hi")
     assert [r.api for r in fake_openai.requests] == ["chat_completions", "responses"]
+
+
+# --- options a model rejects --------------------------------------------------------------
+
+APIS = ["chat_completions", "responses"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("api", APIS)
+async def test_rejected_options_are_left_out_with_one_warning(
+    fake_openai: FakeOpenAI, make_model: Factory, api: str, mode: str
+) -> None:
+    fake_openai.add(Reply(text="ok"))
+    model = make_model(model="gpt-5.4-mini", api=api, temperature=0.2, top_p=0.5)
+    with pytest.warns(RejectedOptionWarning) as caught:
+        reply = await _call(model, mode)
+    assert reply.text == "ok"
+    # Only ours: a warning from elsewhere (a socket collected late) may land here too.
+    ours = [w for w in caught if issubclass(w.category, RejectedOptionWarning)]
+    assert len(ours) == 1
+    message = str(ours[0].message)
+    assert "temperature=0.2" in message and "top_p=0.5" in message and "gpt-5.4-mini" in message
+    body = fake_openai.requests[0].body
+    assert "temperature" not in body and "top_p" not in body
+    assert fake_openai.errors == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("api", APIS)
+async def test_strict_options_refuses_before_the_network(
+    fake_openai: FakeOpenAI, make_model: Factory, api: str, mode: str
+) -> None:
+    model = make_model(model="o3", api=api, strict_options=True)
+    with pytest.raises(OptionError, match=r"temperature=0\.3 .*model 'o3' rejects it"):
+        await _call(model.bind(temperature=0.3), mode)
+    assert fake_openai.requests == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("api", APIS)
+async def test_no_reasoning_effort_lets_gpt51_and_later_take_temperature(
+    fake_openai: FakeOpenAI, make_model: Factory, api: str, mode: str
+) -> None:
+    fake_openai.add(Reply(text="ok"))
+    model = make_model(model="gpt-6-sol", api=api, temperature=0.2, reasoning_effort="none")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RejectedOptionWarning)
+        await _call(model, mode)
+    body = fake_openai.requests[0].body
+    assert body["temperature"] == 0.2
+    effort = body["reasoning_effort"] if api == "chat_completions" else body["reasoning"]["effort"]
+    assert effort == "none"
+    assert fake_openai.errors == []
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_models_that_take_sampling_options_get_them(
+    fake_openai: FakeOpenAI, make_model: Factory, api: str
+) -> None:
+    fake_openai.add(Reply(text="ok"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RejectedOptionWarning)
+        make_model(model="gpt-5-chat-latest", api=api, temperature=0.2, top_p=0.5).invoke("hi")
+    body = fake_openai.requests[0].body
+    assert (body["temperature"], body["top_p"]) == (0.2, 0.5)
+
+
+@pytest.mark.parametrize("api", APIS)
+@pytest.mark.parametrize("n", [None, 1])
+def test_n_is_left_out_unless_above_one(
+    fake_openai: FakeOpenAI, make_model: Factory, api: str, n: int | None
+) -> None:
+    fake_openai.add(Reply(text="ok"))
+    make_model(api=api, n=n).invoke("hi")
+    assert "n" not in fake_openai.requests[0].body

@@ -129,3 +129,15 @@ def test_every_converter_in_the_table_says_what_it_writes() -> None:
     ]
     assert converters
     assert all(CONVERTER_NOTES.get(c) for c in converters)
+
+
+def test_values_a_reasoning_model_applies_anyway_are_left_out_silently() -> None:
+    import warnings
+
+    from langchain_paramchat.options import drop_rejected_options
+
+    merged: dict = {"temperature": 1, "top_p": 1, "max_tokens": 5}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        drop_rejected_options(merged, "o3", strict=True)
+    assert merged == {"max_tokens": 5}
