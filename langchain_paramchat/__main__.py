@@ -44,8 +44,10 @@ class _Backend:
 def _backend() -> Iterator[_Backend]:
     """Yield the real API (OPENAI_API_KEY set), else a local model, else the scripted server."""
     if os.environ.get("OPENAI_API_KEY"):
+        # No reasoning, so gpt-5.4-mini takes the demo's temperature=0.
         yield _Backend(
-            "the OpenAI API (OPENAI_API_KEY is set) with gpt-4o-mini", {"model": "gpt-4o-mini"}
+            "the OpenAI API (OPENAI_API_KEY is set) with gpt-5.4-mini",
+            {"model": "gpt-5.4-mini", "reasoning_effort": "none"},
         )
         return
     why_not_local = _local_unavailable()
@@ -80,7 +82,12 @@ def _backend() -> Iterator[_Backend]:
             "the package's scripted OpenAI-compatible server (FakeOpenAI): the replies below "
             f"are scripted, not generated.\nNo real model because {why_not_local}.\n"
             "Set OPENAI_API_KEY to use the OpenAI API.",
-            {"model": "gpt-4o-mini", "base_url": fake.base_url, "api_key": "scripted"},
+            {
+                "model": "gpt-5.4-mini",
+                "reasoning_effort": "none",
+                "base_url": fake.base_url,
+                "api_key": "scripted",
+            },
             scripted=fake,
         )
 

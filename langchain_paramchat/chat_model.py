@@ -9,7 +9,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.language_models import BaseChatModel, LanguageModelInput, ModelProfile
 from langchain_core.language_models.chat_models import LangSmithParams
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
@@ -28,6 +28,7 @@ from langchain_paramchat.errors import (
     MessageConversionError,
     OptionError,
 )
+from langchain_paramchat.model_facts import facts
 from langchain_paramchat.options import (
     OPTIONS,
     RequestOptions,
@@ -35,6 +36,7 @@ from langchain_paramchat.options import (
     check_option,
     drop_rejected_options,
     merge_options,
+    warn_deprecated,
 )
 from langchain_paramchat.routing import DEFAULT_RESPONSES_ONLY_MODELS, ApiSetting, route_call
 from langchain_paramchat.secrets import is_credential_header, redact_headers, redact_url
@@ -90,7 +92,7 @@ class ParamChat(
 
     model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
 
-    model: str = Field(default="gpt-4o-mini", alias="model_name")
+    model: str = Field(default="gpt-5.4-mini", alias="model_name")
     """OpenAI model name."""
     api: ApiSetting = "auto"
     """``auto`` routes per request; ``chat_completions`` / ``responses`` force one API."""
@@ -224,6 +226,10 @@ class ParamChat(
                 value = redact_url(value)
             yield name, value
 
+    def _resolve_model_profile(self) -> ModelProfile | None:
+        """Return the model's LangChain profile from its facts (``profile=`` given wins)."""
+        return facts(self.model).profile()
+
     @property
     def _identifying_params(self) -> dict[str, Any]:
         return {"model": self.model, "api": self.api, **self._field_options}
@@ -307,6 +313,7 @@ class ParamChat(
             bound_tools = _bound(call["tools"], call.get("strict"))
         check_contradictions(merged, stream=stream, tools=bool(bound_tools))
         drop_rejected_options(merged, model, strict=self.strict_options)
+        warn_deprecated(merged, model)
         choice = _choice(merged.get("tool_choice"), bound_tools)
         decided = route_call(
             merged,

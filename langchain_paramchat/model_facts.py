@@ -38,6 +38,7 @@ __all__ = [
     "sdk_chat_models",
     "sdk_responses_only_models",
     "sdk_shutdown_dates",
+    "shutdown_notice",
     "system_role",
 ]
 
@@ -217,8 +218,8 @@ FAMILIES: tuple[Family, ...] = (
         successor="gpt-5.4",
     ),
     Family(
-        "audio",
-        r"gpt-4o(?:-mini)?-audio|gpt-audio",
+        "gpt-4o audio",
+        r"gpt-4o(?:-mini)?-audio",
         context_window=128_000,
         max_output_tokens=16_384,
         image_inputs=False,
@@ -226,6 +227,17 @@ FAMILIES: tuple[Family, ...] = (
         audio_inputs=True,
         structured_output=False,
         successor="gpt-audio-mini",
+    ),
+    # The SDK names no chat model after gpt-audio-mini: the notice points to OpenAI's page.
+    Family(
+        "gpt-audio",
+        r"gpt-audio",
+        context_window=128_000,
+        max_output_tokens=16_384,
+        image_inputs=False,
+        pdf_inputs=False,
+        audio_inputs=True,
+        structured_output=False,
     ),
     Family(
         "search",
@@ -439,6 +451,27 @@ def facts(model: str) -> ModelFacts:
         shutdown=sdk_shutdown_dates().get(name),
         known=family is not None or in_sdk,
     )
+
+
+# How long before a shutdown date calls start warning.
+SHUTDOWN_NOTICE_DAYS = 30
+
+
+@lru_cache(maxsize=256)
+def shutdown_notice(model: str, today: date) -> str | None:
+    """Return a warning for a model past or within 30 days of its shutdown date, else None."""
+    known = facts(model)
+    when = known.shutdown
+    if when is None or (when - today).days > SHUTDOWN_NOTICE_DAYS:
+        return None
+    state = "was shut down" if when <= today else "shuts down"
+    successor = known.family.successor
+    instead = (
+        f"use {successor!r} instead"
+        if successor
+        else "see https://developers.openai.com/api/docs/deprecations for its replacement"
+    )
+    return f"model {model!r} {state} on {when.isoformat()} (announced in the openai SDK); {instead}"
 
 
 def default_responses_only_models() -> tuple[str, ...]:

@@ -36,7 +36,10 @@ def _t(name: str, kind: Kind, paramchat: str, note: str = "") -> Translation:
 # keyword arguments. "same": ParamChat has the name with the same meaning.
 CHAT_OPENAI_NAMES: tuple[Translation, ...] = (
     _t(
-        "model / model_name", "same", "model", "default `gpt-4o-mini` (ChatOpenAI: `gpt-3.5-turbo`)"
+        "model / model_name",
+        "same",
+        "model",
+        "default `gpt-5.4-mini` (ChatOpenAI: `gpt-3.5-turbo`)",
     ),
     _t(
         "openai_api_key / api_key",

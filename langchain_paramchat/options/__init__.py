@@ -22,6 +22,7 @@ from langchain_paramchat.options.converters import (
     text_format_to_chat_format,
 )
 from langchain_paramchat.options.rules import (
+    DEPRECATED_OPTIONS,
     RejectedOptionWarning,
     check_contradictions,
     check_option,
@@ -29,6 +30,7 @@ from langchain_paramchat.options.rules import (
     merge_options,
     resolve_name,
     suggest,
+    warn_deprecated,
 )
 from langchain_paramchat.options.table import (
     ALIASES,
@@ -46,6 +48,7 @@ __all__ = [
     "ALIASES",
     "API_LABELS",
     "CONVERTER_NOTES",
+    "DEPRECATED_OPTIONS",
     "OPTIONS",
     "Api",
     "Converter",
@@ -65,4 +68,5 @@ __all__ = [
     "sdk_type",
     "suggest",
     "text_format_to_chat_format",
+    "warn_deprecated",
 ]

@@ -7,18 +7,21 @@ rejects or that cannot work), so a rule holds the same way wherever an option is
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Callable, Iterable, Mapping
+from datetime import date
 from typing import Any
 
 from langchain_paramchat.bounds import json_shape_problem
 from langchain_paramchat.errors import OptionError, UnknownOptionError
-from langchain_paramchat.model_facts import facts
+from langchain_paramchat.model_facts import facts, shutdown_notice
 from langchain_paramchat.options.sdk_versions import require_sdk
 from langchain_paramchat.options.table import ALIASES, OPTIONS
 from langchain_paramchat.options.typecheck import find_error
 
 __all__ = [
+    "DEPRECATED_OPTIONS",
     "RejectedOptionWarning",
     "check_contradictions",
     "check_option",
@@ -26,6 +29,7 @@ __all__ = [
     "merge_options",
     "resolve_name",
     "suggest",
+    "warn_deprecated",
 ]
 
 # OpenAI's ``metadata`` is ``request_metadata`` here: ``metadata`` is LangChain's run metadata.
@@ -307,7 +311,7 @@ def drop_rejected_options(merged: dict[str, Any], model: str, *, strict: bool) -
             f"not sent: {', '.join(told)}, which model {model!r} rejects (a reasoning "
             "model). Pass strict_options=True to make this an error",
             RejectedOptionWarning,
-            stacklevel=2,
+            stacklevel=_callers_level(),
         )
 
 
@@ -315,3 +319,40 @@ def _fix(name: str, unless: frozenset[str]) -> str:
     if name in unless:
         return f"leave {name} out, or pass reasoning_effort='none' (no reasoning) to use it"
     return f"leave {name} out for this model"
+
+
+# Options the SDK's create() params mark deprecated (their docstrings), with what to do
+# instead; ``tests/unit/test_deprecations.py`` fails when the SDK marks one more.
+DEPRECATED_OPTIONS: dict[str, str] = {
+    "prompt": "OpenAI shuts saved prompts down on 2026-11-30; put the prompt in your messages",
+    "prompt_cache_retention": "use prompt_cache_options={'ttl': ...} instead",
+    "user": "use safety_identifier and prompt_cache_key instead",
+}
+
+
+def warn_deprecated(merged: Mapping[str, Any], model: str) -> None:
+    """Warn (``DeprecationWarning``) for deprecated options and a model near its shutdown."""
+    for name in DEPRECATED_OPTIONS.keys() & merged.keys():
+        warnings.warn(
+            f"option {name!r} is deprecated in the openai SDK: {DEPRECATED_OPTIONS[name]}",
+            DeprecationWarning,
+            stacklevel=_callers_level(),
+        )
+    notice = shutdown_notice(model, date.today())
+    if notice is not None:
+        warnings.warn(notice, DeprecationWarning, stacklevel=_callers_level())
+
+
+# Frames of these packages are skipped, so a warning points at the user's own call (and
+# Python's default filters show a DeprecationWarning raised from ``__main__``).
+_LIBRARY_FRAMES = ("langchain_paramchat", "langchain_core", "langchain.", "langgraph", "asyncio")
+
+
+def _callers_level() -> int:
+    """Return the ``stacklevel`` of the first frame outside the libraries, seen by its caller."""
+    frame = sys._getframe(2)
+    level = 2
+    while frame is not None and frame.f_globals.get("__name__", "").startswith(_LIBRARY_FRAMES):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level

@@ -319,7 +319,11 @@ class RequestOptions(BaseModel):
     prompt_cache_retention: Annotated[
         Literal["in_memory", "24h"] | None,
         Unchecked,
-        Opt("How long cached prefixes live.", "prompt_cache_retention", "prompt_cache_retention"),
+        Opt(
+            "Deprecated: how long cached prefixes live (use prompt_cache_options' ttl).",
+            "prompt_cache_retention",
+            "prompt_cache_retention",
+        ),
     ] = None
     prompt_cache_options: Annotated[
         _resp_params.PromptCacheOptions | None,
@@ -431,7 +435,11 @@ class RequestOptions(BaseModel):
     prompt: Annotated[
         _resp_params.ResponsePromptParam | None,
         Unchecked,
-        Opt("A stored prompt template and its variables.", None, "prompt"),
+        Opt(
+            "Deprecated: a saved prompt and its variables (saved prompts shut down 2026-11-30).",
+            None,
+            "prompt",
+        ),
     ] = None
     access_programs: Annotated[
         _AccessPrograms | None,

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import pytest
 from langchain_core.messages import AIMessageChunk, BaseMessage
 from langchain_core.tools import tool
+from pydantic import BaseModel
 
 from langchain_paramchat import ParamChat
 from langchain_paramchat.errors import OptionError
@@ -162,3 +163,120 @@ def test_n_is_left_out_unless_above_one(
     fake_openai.add(Reply(text="ok"))
     make_model(api=api, n=n).invoke("hi")
     assert "n" not in fake_openai.requests[0].body
+
+
+# --- profile ------------------------------------------------------------------------------
+
+
+class Answer(BaseModel):
+    """The answer and how sure the model is."""
+
+    text: str
+    confidence: float
+
+
+@pytest.mark.parametrize("api", APIS)
+async def test_create_agent_uses_the_providers_structured_output(
+    fake_openai: FakeOpenAI, make_model: Factory, api: str
+) -> None:
+    from langchain.agents import create_agent
+
+    reply = '{"text": "Paris", "confidence": 0.9}'
+    fake_openai.add(Reply(text=reply), Reply(text=reply))
+    model = make_model(model="gpt-5.4-mini", api=api)
+    assert model.profile is not None and model.profile["structured_output"] is True
+    agent = create_agent(model, tools=[get_weather], response_format=Answer)
+    state = agent.invoke({"messages": [("user", "Capital of France?")]})
+    assert state["structured_response"] == Answer(text="Paris", confidence=0.9)
+    astate = await agent.ainvoke({"messages": [("user", "Capital of France?")]})
+    assert astate["structured_response"] == Answer(text="Paris", confidence=0.9)
+    for request in fake_openai.requests:
+        # The provider strategy: a JSON schema response format, no extra "Answer" tool.
+        fmt = (
+            request.body["response_format"]
+            if api == "chat_completions"
+            else request.body["text"]["format"]
+        )
+        assert fmt["type"] == "json_schema"
+        assert [t.get("name") or t["function"]["name"] for t in request.body["tools"]] == [
+            "get_weather"
+        ]
+    assert fake_openai.errors == []
+
+
+def test_summarization_middleware_with_fractional_triggers_starts(make_model: Factory) -> None:
+    from langchain.agents.middleware import SummarizationMiddleware
+
+    model = make_model(model="gpt-5.4-mini")
+    middleware = SummarizationMiddleware(
+        model=model, trigger=("fraction", 0.8), keep=("fraction", 0.3)
+    )
+    assert middleware is not None
+    assert model.profile is not None and model.profile["max_input_tokens"] == 400_000
+
+
+def test_profiles_follow_the_facts_and_a_given_profile_wins(make_model: Factory) -> None:
+    reasoning = make_model(model="gpt-6-sol").profile
+    assert reasoning is not None
+    assert reasoning["reasoning_output"] is True
+    assert "max" in reasoning["reasoning_effort_levels"]
+    assert reasoning["max_input_tokens"] == 1_050_000
+    assert make_model(model="o3").profile["temperature"] is False  # type: ignore[index]
+    assert make_model(model="gpt-4o-audio-preview").profile["audio_inputs"] is True  # type: ignore[index]
+    assert make_model(model="my-local-model").profile is None
+    given = make_model(model="gpt-6-sol", profile={"max_input_tokens": 1000}).profile
+    assert given == {"max_input_tokens": 1000}
+
+
+# --- defaults and deprecations --------------------------------------------------------------
+
+
+def test_the_default_model_is_not_scheduled_for_shutdown() -> None:
+    from langchain_paramchat.model_facts import facts, sdk_chat_models
+
+    default = ParamChat.model_fields["model"].default
+    assert default in sdk_chat_models()
+    assert facts(default).shutdown is None
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("api", APIS)
+async def test_a_shut_down_model_warns_with_its_date_and_successor(
+    fake_openai: FakeOpenAI, make_model: Factory, api: str, mode: str
+) -> None:
+    fake_openai.add(Reply(text="ok"))
+    with pytest.warns(
+        DeprecationWarning, match=r"'o4-mini' was shut down on 2026-10-23.*gpt-5\.4-mini"
+    ):
+        reply = await _call(make_model(model="o4-mini", api=api), mode)
+    assert reply.text == "ok"
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    ("api", "option", "value"),
+    [
+        ("chat_completions", "prompt_cache_retention", "24h"),
+        ("responses", "prompt_cache_retention", "24h"),
+        ("chat_completions", "user", "u-1"),
+        ("responses", "user", "u-1"),
+        ("responses", "prompt", {"id": "pmpt_1"}),
+    ],
+)
+async def test_deprecated_options_warn_and_are_still_sent(
+    fake_openai: FakeOpenAI, make_model: Factory, api: str, option: str, value: object, mode: str
+) -> None:
+    fake_openai.add(Reply(text="ok"))
+    with pytest.warns(DeprecationWarning, match=f"option '{option}' is deprecated"):
+        await _call(make_model(model="gpt-5.4-mini", api=api).bind(**{option: value}), mode)
+    assert fake_openai.requests[0].body[option] == value
+    assert fake_openai.errors == []
+
+
+def test_a_current_model_and_options_do_not_warn(
+    fake_openai: FakeOpenAI, make_model: Factory
+) -> None:
+    fake_openai.add(Reply(text="ok"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        make_model(model="gpt-5.4-mini", safety_identifier="u-1").invoke("hi")

@@ -17,6 +17,8 @@ BASE = "http://127.0.0.1:9/v1"
 
 def chat(**kwargs: Any) -> ParamChat:
     kwargs.setdefault("api_key", "sk-test")
+    # A model that takes every sampling option (the default, a reasoning model, leaves some out).
+    kwargs.setdefault("model", "gpt-4.1")
     return ParamChat(**kwargs)
 
 

@@ -134,8 +134,9 @@ def test_shutdown_dates_come_from_the_sdk() -> None:
 
 
 def test_every_dated_model_has_a_successor() -> None:
+    # Except gpt-audio: no newer audio chat model exists in the SDK to name.
     missing = sorted(m for m in sdk_shutdown_dates() if not facts(m).family.successor)
-    assert not missing
+    assert missing == ["gpt-audio-mini", "gpt-audio-mini-2025-12-15"]
 
 
 def test_every_family_names_its_limits() -> None:
