@@ -17,6 +17,7 @@ from langchain_paramchat.errors import ResponseFormatError
 
 __all__ = [
     "MALFORMED",
+    "METADATA_EXTRAS",
     "MODEL_PROVIDER",
     "array",
     "count",
@@ -31,6 +32,10 @@ __all__ = [
 ]
 
 MODEL_PROVIDER = "openai"
+
+# Reply fields kept in ``response_metadata`` as sent, when present: reasoning inputs the
+# API withheld, prompt-cache diagnostics, and hosted tools' own usage.
+METADATA_EXTRAS = ("input_transformations", "prompt_cache_diagnostics", "tool_usage")
 
 # What reading a reply of an unexpected shape raises; parsers turn it into ResponseFormatError.
 MALFORMED = (AttributeError, TypeError, KeyError, IndexError, ValueError)
@@ -121,28 +126,43 @@ def usage_metadata(
     total_tokens: int | None = None,
     cache_read: int | None = None,
     cache_creation: int | None = None,
+    cache_creation_30m: int | None = None,
+    cache_creation_12h: int | None = None,
     input_audio: int | None = None,
     output_audio: int | None = None,
     reasoning: int | None = None,
     accepted_prediction: int | None = None,
     rejected_prediction: int | None = None,
+    service_tier: str | None = None,
 ) -> UsageMetadata:
-    """Return LangChain ``UsageMetadata`` with the details the API reported (zeros kept)."""
+    """Return LangChain ``UsageMetadata`` with the details the API reported (zeros kept).
+
+    On the flex and priority tiers (priced apart), the cache and reasoning keys carry the
+    tier as a prefix (``flex_cache_read``) and ``flex`` / ``priority`` count the other
+    tokens, as ChatOpenAI reports them. Cache writes split by lifetime go under
+    ``cache_creation_30m`` and ``cache_creation_12h``.
+    """
     usage = UsageMetadata(
         input_tokens=input_tokens,
         output_tokens=output_tokens,
         total_tokens=total_tokens if total_tokens is not None else input_tokens + output_tokens,
     )
+    tier = service_tier if service_tier in _PRICED_TIERS else None
+    prefix = f"{tier}_" if tier else ""
     inp: dict[str, int] = {}
     if cache_read is not None:
-        inp["cache_read"] = cache_read
+        inp[f"{prefix}cache_read"] = cache_read
     if cache_creation is not None:
-        inp["cache_creation"] = cache_creation
+        inp[f"{prefix}cache_creation"] = cache_creation
+    if cache_creation_30m is not None:
+        inp[f"{prefix}cache_creation_30m"] = cache_creation_30m
+    if cache_creation_12h is not None:
+        inp[f"{prefix}cache_creation_12h"] = cache_creation_12h
     if input_audio is not None:
         inp["audio"] = input_audio
     out: dict[str, int] = {}
     if reasoning is not None:
-        out["reasoning"] = reasoning
+        out[f"{prefix}reasoning"] = reasoning
     if output_audio is not None:
         out["audio"] = output_audio
     # Predicted-output token counts have no standard key in langchain-core; kept beside them.
@@ -150,6 +170,10 @@ def usage_metadata(
         out["accepted_prediction"] = accepted_prediction
     if rejected_prediction is not None:
         out["rejected_prediction"] = rejected_prediction
+    if tier:
+        # The tokens billed at the tier's own rate: cache reads and reasoning are counted apart.
+        inp[tier] = input_tokens - (cache_read or 0)
+        out[tier] = output_tokens - (reasoning or 0)
     if inp:
         usage["input_token_details"] = InputTokenDetails(**inp)  # type: ignore[typeddict-item]
     if out:
@@ -157,29 +181,51 @@ def usage_metadata(
     return usage
 
 
-def usage_from(raw: Any, keys: tuple[str, str, str, str]) -> UsageMetadata | None:
+# Service tiers billed at their own rates, whose token counts usage reports apart.
+_PRICED_TIERS = frozenset({"flex", "priority"})
+
+
+def usage_from(
+    raw: Any, keys: tuple[str, str, str, str], service_tier: Any = None
+) -> UsageMetadata | None:
     """Return LangChain ``usage_metadata`` for an API's ``usage`` object, or None.
 
     ``keys`` name the API's input and output counts and their detail objects, in that order
     (``prompt_tokens``... on Chat Completions, ``input_tokens``... on Responses); the detail
-    keys are the same on both. Raises ``ResponseFormatError`` for a field of the wrong type.
+    keys are the same on both. ``service_tier`` is the tier the reply says served it.
+    Raises ``ResponseFormatError`` for a field of the wrong type.
     """
     if not raw:
         return None
     usage = raw if raw.__class__ is dict else obj(raw, "usage")
     inp, out, inp_details, out_details = keys
+    writes = _cache_writes(usage, inp_details)
     return usage_metadata(
         input_tokens=count(usage, inp, "usage") or 0,
         output_tokens=count(usage, out, "usage") or 0,
         total_tokens=count(usage, "total_tokens", "usage"),
         cache_read=detail(usage, inp_details, "cached_tokens", "usage"),
         cache_creation=detail(usage, inp_details, "cache_write_tokens", "usage"),
+        cache_creation_30m=count(writes, "ttl_30m_tokens", _WRITES_AT),
+        cache_creation_12h=count(writes, "ttl_12h_tokens", _WRITES_AT),
         input_audio=detail(usage, inp_details, "audio_tokens", "usage"),
         output_audio=detail(usage, out_details, "audio_tokens", "usage"),
         reasoning=detail(usage, out_details, "reasoning_tokens", "usage"),
         accepted_prediction=detail(usage, out_details, "accepted_prediction_tokens", "usage"),
         rejected_prediction=detail(usage, out_details, "rejected_prediction_tokens", "usage"),
+        service_tier=service_tier if isinstance(service_tier, str) else None,
     )
+
+
+_WRITES_AT = "usage.input_tokens_details.cache_write_tokens_details"
+
+
+def _cache_writes(usage: Mapping[str, Any], details: str) -> Mapping[str, Any] | None:
+    """Return the cache writes split by lifetime (Responses), or None when not reported."""
+    inner = opt_obj(usage.get(details), "usage", details)
+    if not inner:
+        return None
+    return opt_obj(inner.get("cache_write_tokens_details"), f"usage.{details}")
 
 
 def detail(usage: Mapping[str, Any], details: str, key: str, where: str) -> int | None:

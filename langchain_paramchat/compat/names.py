@@ -147,7 +147,13 @@ CHAT_OPENAI_NAMES: tuple[Translation, ...] = (
         'moves any `reasoning` to Responses — pass `api="responses"` for that; a `summary` '
         "routes to Responses in ParamChat too",
     ),
-    _t("temperature / top_p / seed", "same", "temperature / top_p / seed"),
+    _t(
+        "temperature / top_p / seed",
+        "same",
+        "temperature / top_p / seed",
+        "left out with a `RejectedOptionWarning` for reasoning models that reject them (as "
+        "ChatOpenAI drops `temperature`); `strict_options=True` refuses them",
+    ),
     _t("presence_penalty / frequency_penalty", "same", "presence_penalty / frequency_penalty"),
     _t(
         "logprobs / top_logprobs",
@@ -166,7 +172,9 @@ CHAT_OPENAI_NAMES: tuple[Translation, ...] = (
         "service_tier",
         "same",
         "service_tier",
-        "`response_metadata['service_tier']` is the tier that served the call",
+        "`response_metadata['service_tier']` is the tier that served the call; on flex and "
+        "priority, `usage_metadata` details use ChatOpenAI's tier keys (`flex_cache_read`, "
+        "`flex`, ...)",
     ),
     _t(
         "store / include / truncation",

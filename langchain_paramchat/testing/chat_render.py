@@ -75,6 +75,9 @@ def _usage(usage: Usage) -> dict[str, Any]:
         "prompt_tokens_details": {
             "cached_tokens": usage.cached_tokens,
             "audio_tokens": usage.audio_input_tokens,
+            **(
+                {"cache_write_tokens": usage.cache_write_tokens} if usage.cache_write_tokens else {}
+            ),
         },
         "completion_tokens_details": {
             "reasoning_tokens": usage.reasoning_tokens,
@@ -171,6 +174,7 @@ def chat_completion(reply: Reply, body: dict[str, Any]) -> dict[str, Any]:
         )
     completion["choices"] = choices
     completion["usage"] = _usage(reply_usage(reply, body))
+    completion.update(reply.response_fields)
     return completion
 
 
@@ -198,7 +202,15 @@ def chat_chunks(reply: Reply, body: dict[str, Any]) -> list[Event]:
         _answer_chunks(answer, body, chunk)
     if include_usage:
         events.append(
-            Event(None, {**envelope, "choices": [], "usage": _usage(reply_usage(reply, body))})
+            Event(
+                None,
+                {
+                    **envelope,
+                    "choices": [],
+                    "usage": _usage(reply_usage(reply, body)),
+                    **reply.response_fields,
+                },
+            )
         )
     events.append(Event(None, "[DONE]"))
     return events

@@ -39,9 +39,18 @@ class RenderedResponse:
 
 
 def _usage(usage: Usage) -> dict[str, Any]:
+    details: dict[str, Any] = {
+        "cached_tokens": usage.cached_tokens,
+        "cache_write_tokens": usage.cache_write_tokens,
+    }
+    if usage.cache_write_30m_tokens is not None or usage.cache_write_12h_tokens is not None:
+        details["cache_write_tokens_details"] = {
+            "ttl_30m_tokens": usage.cache_write_30m_tokens or 0,
+            "ttl_12h_tokens": usage.cache_write_12h_tokens or 0,
+        }
     return {
         "input_tokens": usage.input_tokens,
-        "input_tokens_details": {"cached_tokens": usage.cached_tokens, "cache_write_tokens": 0},
+        "input_tokens_details": details,
         "output_tokens": usage.output_tokens,
         "output_tokens_details": {"reasoning_tokens": usage.reasoning_tokens},
         "total_tokens": usage.input_tokens + usage.output_tokens,
@@ -131,6 +140,7 @@ def render_response(reply: Reply, body: dict[str, Any]) -> RenderedResponse:
         output.append(_tool_call(_call_item(call), reply.chunk_size, len(output), stream.emit))
     response["output"] = output
     response["usage"] = _usage(reply_usage(reply, body))
+    response.update(reply.response_fields)
     if incomplete:
         response["status"] = "incomplete"
         response["incomplete_details"] = {"reason": incomplete}

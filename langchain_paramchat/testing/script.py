@@ -55,6 +55,10 @@ class Usage:
     audio_output_tokens: int = 0
     accepted_prediction_tokens: int = 0
     rejected_prediction_tokens: int = 0
+    cache_write_tokens: int = 0
+    # Cache writes by lifetime (Responses' ``cache_write_tokens_details``), sent when given.
+    cache_write_30m_tokens: int | None = None
+    cache_write_12h_tokens: int | None = None
 
 
 @dataclass
@@ -87,6 +91,9 @@ class Reply:
     id: str | None = None
     chunk_size: int = 4
     fault: Fault | None = None
+    # Extra top-level reply fields (e.g. ``tool_usage``), on the response / completion and
+    # on the streamed chunk that carries usage.
+    response_fields: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.chunk_size < 1:

@@ -41,7 +41,9 @@ def test_invoke_returns_text_usage_and_metadata(
     assert reply.usage_metadata["input_tokens"] == 10
     assert reply.usage_metadata["output_tokens"] == 3
     assert reply.usage_metadata["total_tokens"] == 13
-    assert reply.usage_metadata["input_token_details"]["cache_read"] == 4
+    # On the flex tier the details carry the tier's name, as ChatOpenAI reports them.
+    assert reply.usage_metadata["input_token_details"]["flex_cache_read"] == 4
+    assert reply.usage_metadata["input_token_details"]["flex"] == 6
     meta = reply.response_metadata
     assert meta["api"] == "chat_completions"
     assert meta["route_reasons"]

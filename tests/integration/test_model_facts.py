@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from langchain_paramchat import ParamChat
 from langchain_paramchat.errors import OptionError
 from langchain_paramchat.options import RejectedOptionWarning
-from langchain_paramchat.testing import FakeOpenAI, Reply, ToolCall
+from langchain_paramchat.testing import FakeOpenAI, Reply, ToolCall, Usage
 
 Factory = Callable[..., ParamChat]
 MODES = ["invoke", "stream", "ainvoke", "astream"]
@@ -280,3 +280,76 @@ def test_a_current_model_and_options_do_not_warn(
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         make_model(model="gpt-5.4-mini", safety_identifier="u-1").invoke("hi")
+
+
+# --- usage and metadata -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("api", APIS)
+@pytest.mark.parametrize("tier", ["flex", "priority"])
+async def test_usage_on_priced_tiers_carries_chatopenais_keys(
+    fake_openai: FakeOpenAI, make_model: Factory, api: str, tier: str, mode: str
+) -> None:
+    usage = Usage(100, 40, cached_tokens=30, reasoning_tokens=10, cache_write_tokens=5)
+    fake_openai.add(Reply(text="ok", usage=usage, service_tier=tier))
+    reply = await _call(make_model(api=api, service_tier=tier), mode)
+    assert reply.usage_metadata is not None  # type: ignore[attr-defined]
+    details = reply.usage_metadata  # type: ignore[attr-defined]
+    assert details["input_token_details"][f"{tier}_cache_read"] == 30
+    assert details["input_token_details"][f"{tier}_cache_creation"] == 5
+    assert details["input_token_details"][tier] == 70  # input less cache reads
+    assert details["output_token_details"][f"{tier}_reasoning"] == 10
+    assert details["output_token_details"][tier] == 30  # output less reasoning
+    assert "cache_read" not in details["input_token_details"]
+    assert (details["input_tokens"], details["output_tokens"]) == (100, 40)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("api", APIS)
+async def test_usage_at_the_default_tier_keeps_plain_keys(
+    fake_openai: FakeOpenAI, make_model: Factory, api: str, mode: str
+) -> None:
+    fake_openai.add(Reply(text="ok", usage=Usage(100, 40, cached_tokens=30, reasoning_tokens=10)))
+    reply = await _call(make_model(api=api), mode)
+    details = reply.usage_metadata  # type: ignore[attr-defined]
+    assert details["input_token_details"]["cache_read"] == 30
+    assert details["output_token_details"]["reasoning"] == 10
+    assert "default" not in details["input_token_details"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_cache_writes_are_split_by_lifetime(
+    fake_openai: FakeOpenAI, make_model: Factory, mode: str
+) -> None:
+    usage = Usage(
+        500, 10, cache_write_tokens=300, cache_write_30m_tokens=100, cache_write_12h_tokens=200
+    )
+    fake_openai.add(Reply(text="ok", usage=usage))
+    reply = await _call(make_model(api="responses"), mode)
+    details = reply.usage_metadata["input_token_details"]  # type: ignore[attr-defined]
+    assert details["cache_creation"] == 300
+    assert (details["cache_creation_30m"], details["cache_creation_12h"]) == (100, 200)
+
+
+EXTRAS = {
+    "input_transformations": [
+        {"id": "rs_1", "action": "removed", "reason": "model_mismatch", "type": "reasoning"}
+    ],
+    "prompt_cache_diagnostics": {"type": "cache_hit"},
+    "tool_usage": {"web_search": {"num_requests": 2}},
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("api", APIS)
+async def test_reply_extras_are_kept_in_response_metadata(
+    fake_openai: FakeOpenAI, make_model: Factory, api: str, mode: str
+) -> None:
+    fake_openai.add(Reply(text="ok", response_fields=EXTRAS))
+    reply = await _call(make_model(api=api), mode)
+    for key, value in EXTRAS.items():
+        assert reply.response_metadata[key] == value
+    fake_openai.add(Reply(text="ok"))
+    plain = await _call(make_model(api=api), mode)
+    assert not set(EXTRAS) & set(plain.response_metadata)

@@ -11,6 +11,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 
 from langchain_paramchat.apis.reply_parts import (
     MALFORMED,
+    METADATA_EXTRAS,
     MODEL_PROVIDER,
     array,
     malformed,
@@ -33,12 +34,12 @@ _USAGE_KEYS = (
 )
 
 
-def parse_usage(raw: Any) -> UsageMetadata | None:
+def parse_usage(raw: Any, service_tier: Any = None) -> UsageMetadata | None:
     """Return LangChain ``usage_metadata`` for a Chat Completions ``usage`` object, or None.
 
     Raises ``ResponseFormatError`` when ``usage`` or a count in it has the wrong type.
     """
-    return usage_from(raw, _USAGE_KEYS)
+    return usage_from(raw, _USAGE_KEYS, service_tier)
 
 
 def base_metadata(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -50,6 +51,7 @@ def base_metadata(body: Mapping[str, Any]) -> dict[str, Any]:
         ("service_tier", "service_tier"),
         ("system_fingerprint", "system_fingerprint"),
         ("created", "created"),
+        *((extra, extra) for extra in METADATA_EXTRAS),
     ):
         if body.get(source) is not None:
             meta[target] = body[source]
@@ -167,7 +169,7 @@ def _parse(body: Mapping[str, Any], blocks: bool) -> ChatResult:
             f"object (keys: {sorted(body)[:10]})"
         )
     array(choices, "choices")
-    usage = parse_usage(body.get("usage"))
+    usage = parse_usage(body.get("usage"), body.get("service_tier"))
     generations = []
     ordered = (
         [(0, choices[0])]

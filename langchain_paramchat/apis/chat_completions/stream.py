@@ -13,7 +13,7 @@ from langchain_paramchat.apis.chat_completions.reply import (
     parse_usage,
     text_block,
 )
-from langchain_paramchat.apis.reply_parts import MALFORMED, array, malformed, obj
+from langchain_paramchat.apis.reply_parts import MALFORMED, METADATA_EXTRAS, array, malformed, obj
 from langchain_paramchat.errors import APIError, ParamChatError, ResponseFormatError
 
 __all__ = ["StreamParser"]
@@ -61,7 +61,10 @@ class StreamParser:
             meta = base_metadata(data)
             self._meta_sent = True
         raw_usage = data.get("usage")
-        usage = None if raw_usage is None else parse_usage(raw_usage)
+        usage = None if raw_usage is None else parse_usage(raw_usage, data.get("service_tier"))
+        if usage is not None:
+            # Reply-wide extras, if any, come with the usage at the end of the stream.
+            meta.update((k, data[k]) for k in METADATA_EXTRAS if data.get(k) is not None)
         choices = data.get("choices")
         if choices is None and usage is None:
             raise ResponseFormatError(

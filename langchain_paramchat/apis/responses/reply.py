@@ -29,6 +29,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 
 from langchain_paramchat.apis.reply_parts import (
     MALFORMED,
+    METADATA_EXTRAS,
     MODEL_PROVIDER,
     array,
     malformed,
@@ -95,7 +96,7 @@ def _parse(body: Mapping[str, Any]) -> ChatResult:
         content=content,  # type: ignore[arg-type]
         tool_calls=tool_calls,
         invalid_tool_calls=invalid,
-        usage_metadata=parse_usage(body.get("usage")),
+        usage_metadata=parse_usage(body.get("usage"), body.get("service_tier")),
         response_metadata=response_metadata(body),
         id=body.get("id"),
     )
@@ -209,6 +210,8 @@ def response_metadata(body: Mapping[str, Any]) -> dict[str, Any]:
         "service_tier": body.get("service_tier"),
         "created_at": body.get("created_at"),
     }
+    for extra in METADATA_EXTRAS:
+        metadata[extra] = body.get(extra)
     logprobs = [
         logprob
         for item in body.get("output") or []
@@ -226,12 +229,12 @@ def response_metadata(body: Mapping[str, Any]) -> dict[str, Any]:
 _USAGE_KEYS = ("input_tokens", "output_tokens", "input_tokens_details", "output_tokens_details")
 
 
-def parse_usage(raw: Any) -> UsageMetadata | None:
+def parse_usage(raw: Any, service_tier: Any = None) -> UsageMetadata | None:
     """Return LangChain ``usage_metadata`` for a Responses ``usage`` object, or None.
 
     Raises ``ResponseFormatError`` when ``usage`` or a count in it has the wrong type.
     """
-    return usage_from(raw, _USAGE_KEYS)
+    return usage_from(raw, _USAGE_KEYS, service_tier)
 
 
 def api_error(error: Any, fallback: str) -> APIError:

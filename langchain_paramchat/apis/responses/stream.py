@@ -355,7 +355,7 @@ class StreamParser:
         message = AIMessageChunk(
             content=fragments,  # type: ignore[arg-type]
             tool_call_chunks=chunks,
-            usage_metadata=parse_usage(response.get("usage")),
+            usage_metadata=parse_usage(response.get("usage"), response.get("service_tier")),
             response_metadata=response_metadata(response),
             id=response.get("id") or self._response_id,
             chunk_position="last",
