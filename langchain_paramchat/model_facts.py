@@ -71,8 +71,8 @@ class Family:
     """One row of the family table: a name pattern (matched at the start) and its facts.
 
     ``rejects``: request options the family refuses; ``unless_no_reasoning``: those of them
-    it accepts when ``reasoning.effort`` is ``"none"``. ``successor``: what OpenAI's
-    deprecations page recommends instead, named when the model nears its shutdown.
+    it accepts when ``reasoning.effort`` is ``"none"``. ``successor``: the current model a
+    shutdown notice suggests instead.
     """
 
     name: str
@@ -117,8 +117,9 @@ def _reasoning(
     )
 
 
-# First match wins, so specific rows come before the broad ones. Limits are OpenAI's model
-# pages' (input context, output tokens); successors are its deprecations page's advice.
+# First match wins, so specific rows come before the broad ones. Limits are the published
+# input-context and output-token limits; a successor is the current model of the same size
+# and kind that a shutdown notice suggests (OpenAI's deprecations page has the full advice).
 FAMILIES: tuple[Family, ...] = (
     Family(
         "computer-use",
