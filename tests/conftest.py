@@ -11,7 +11,8 @@ import pytest
 from langchain_paramchat import ParamChat
 from langchain_paramchat.testing import FakeOpenAI
 
-pytest_plugins = ["langchain_paramchat.testing.pytest_plugin"]
+# tests.fuzz.profiles registers the hypothesis profiles before --hypothesis-profile is read.
+pytest_plugins = ["langchain_paramchat.testing.pytest_plugin", "tests.fuzz.profiles"]
 
 
 @pytest.fixture

@@ -22,7 +22,8 @@ _FINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "respons
 
 
 def _raw_usage(event: str | None, data: Mapping[str, Any]) -> dict[str, Any] | None:
-    if event in _FINAL_EVENTS or data.get("type") in _FINAL_EVENTS:
+    kind = data.get("type")
+    if event in _FINAL_EVENTS or (kind.__class__ is str and kind in _FINAL_EVENTS):
         response = data.get("response")
         usage = response.get("usage") if isinstance(response, Mapping) else None
     else:

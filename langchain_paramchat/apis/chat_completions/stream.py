@@ -13,7 +13,14 @@ from langchain_paramchat.apis.chat_completions.reply import (
     parse_usage,
     text_block,
 )
-from langchain_paramchat.apis.reply_parts import MALFORMED, METADATA_EXTRAS, array, malformed, obj
+from langchain_paramchat.apis.reply_parts import (
+    MALFORMED,
+    METADATA_EXTRAS,
+    array,
+    malformed,
+    obj,
+    opt_text,
+)
 from langchain_paramchat.errors import APIError, ParamChatError, ResponseFormatError
 
 __all__ = ["StreamParser"]
@@ -82,11 +89,14 @@ class StreamParser:
             delta = choice.get("delta") or _NO_DELTA
             if delta.__class__ is not dict:
                 obj(delta, "choices[0].delta")
+            # Chunks merge field by field: a value of the wrong type cannot merge with the rest.
             if choice.get("finish_reason"):
-                meta["finish_reason"] = choice["finish_reason"]
+                meta["finish_reason"] = opt_text(
+                    choice["finish_reason"], "choices[0]", "finish_reason"
+                )
                 info = {"finish_reason": choice["finish_reason"]}
             if choice.get("logprobs"):
-                meta["logprobs"] = choice["logprobs"]
+                meta["logprobs"] = _logprobs(choice["logprobs"])
         content = delta.get("content")
         if content is None:
             content = ""
@@ -103,7 +113,7 @@ class StreamParser:
         elif annotations:
             additional["annotations"] = flatten_annotations(annotations, "choices[0].delta")
         if delta.get("refusal"):
-            additional["refusal"] = delta["refusal"]
+            additional["refusal"] = opt_text(delta["refusal"], "choices[0].delta", "refusal")
         audio = delta.get("audio")
         if isinstance(audio, dict):
             piece = {}
@@ -111,7 +121,7 @@ class StreamParser:
                 if value is None:
                     continue
                 if key in ("data", "transcript"):
-                    piece[key] = value
+                    piece[key] = opt_text(value, "choices[0].delta.audio", key)
                 elif key not in self._audio_keys_sent:
                     piece[key] = value
                     self._audio_keys_sent.add(key)
@@ -119,17 +129,22 @@ class StreamParser:
                 additional["audio"] = piece
         tool_chunks = []
         raw_calls = delta.get("tool_calls")
-        for raw in array(raw_calls, "choices[0].delta.tool_calls") if raw_calls else ():
+        for i, raw in enumerate(
+            array(raw_calls, "choices[0].delta.tool_calls") if raw_calls else ()
+        ):
+            at = f"choices[0].delta.tool_calls[{i}]"
             index = raw.get("index", 0)
+            if index.__class__ is not int:
+                raise ResponseFormatError(f"{at}.index must be an integer, got {index!r:.60}")
             fn = raw.get("function") or raw.get("custom") or {}
             first = index not in self._tool_seen
             self._tool_seen.add(index)
             tool_chunks.append(
                 ToolCallChunk(
                     type="tool_call_chunk",
-                    name=fn.get("name") if first else None,
-                    args=fn.get("arguments") or fn.get("input") or "",
-                    id=raw.get("id") if first else None,
+                    name=opt_text(fn.get("name"), at, "name") if first else None,
+                    args=opt_text(fn.get("arguments") or fn.get("input"), at, "arguments") or "",
+                    id=opt_text(raw.get("id"), at, "id") if first else None,
                     index=index,
                 )
             )
@@ -157,6 +172,13 @@ class StreamParser:
 
 
 _NO_DELTA: dict[str, Any] = {}
+
+
+def _logprobs(value: Any) -> Any:
+    """Return a choice's ``logprobs`` when its token lists are arrays (they merge by appending)."""
+    for key, tokens in obj(value, "choices[0]", "logprobs").items():
+        array(tokens, "choices[0].logprobs", key)
+    return value
 
 
 def _choice_zero(choices: Any) -> dict[str, Any] | None:

@@ -46,7 +46,7 @@ class ResponsesAdapter(PackageAdapter):
         Raises ``ResponseFormatError`` when such a reply carries no plain id to poll.
         """
         status = body.get("status")
-        if body.get("object") == "response" and status in _PENDING:
+        if body.get("object") == "response" and status.__class__ is str and status in _PENDING:
             response_id = body.get("id")
             problem = plain_id_problem(response_id)
             if problem is not None:

@@ -12,7 +12,7 @@ from langchain_core.messages import AIMessageChunk, ToolCallChunk
 from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.outputs import ChatGenerationChunk
 
-from langchain_paramchat.apis.reply_parts import MALFORMED, MODEL_PROVIDER, malformed, obj
+from langchain_paramchat.apis.reply_parts import MALFORMED, MODEL_PROVIDER, malformed, obj, opt_text
 from langchain_paramchat.apis.responses.reply import (
     api_error,
     item_blocks,
@@ -53,10 +53,12 @@ class _Item:
     call_sent: bool = False
 
     def learn(self, item: Mapping[str, Any], item_id: Any = None) -> None:
-        """Fill in identifiers the stream had not shown yet."""
-        self.id = self.id or item.get("id") or item_id or None
-        self.call_id = self.call_id or item.get("call_id") or None
-        self.phase = self.phase or item.get("phase") or None
+        """Fill in identifiers the stream had not shown yet (each a string, or malformed)."""
+        where = f"output item {self.position}"
+        self.id = self.id or opt_text(item.get("id"), where, "id") or opt_text(item_id, where)
+        self.id = self.id or None
+        self.call_id = self.call_id or opt_text(item.get("call_id"), where, "call_id") or None
+        self.phase = self.phase or opt_text(item.get("phase"), where, "phase") or None
 
 
 _Fragments = tuple[list[dict[str, Any]], list[ToolCallChunk]]
@@ -96,6 +98,8 @@ class StreamParser:
         if not isinstance(data, Mapping):
             raise ResponseFormatError(f"stream event {event!r} is not a JSON object: {data!r}")
         kind = data.get("type") or event
+        if kind is not None and kind.__class__ is not str:
+            raise ResponseFormatError(f"stream event {event!r} has a 'type' that is not a string")
         if kind == "error":
             nested = data.get("error")
             flat = {k: v for k, v in data.items() if k != "type"}
@@ -410,6 +414,13 @@ def _absorb(sent: dict[str, Any], fragment: Mapping[str, Any]) -> None:
     """Merge ``fragment`` into ``sent`` the way langchain-core merges chunk content."""
     streamed = _STREAMED_FIELD.get(str(fragment.get("type")))
     for key, value in fragment.items():
+        prior = sent.get(key)
+        if prior is not None and value is not None and prior.__class__ is not value.__class__:
+            # Chunks merge field by field; a field that changes type cannot merge.
+            raise ResponseFormatError(
+                f"Responses stream sent {fragment.get('type')!r:.40} field {key!r} as "
+                f"{type(value).__name__} after {type(prior).__name__}"
+            )
         if key not in sent:
             sent[key] = copy.deepcopy(value)
         elif key == streamed and isinstance(value, str):
