@@ -86,6 +86,37 @@ def parse_parts(content: str | Iterable[Any], *, where: str) -> list[Part]:
     return parts
 
 
+# Block fields that hold text; a number, list or dict there would be sent (or formatted into
+# a data: URL) as garbage, or break building the request later.
+_TEXT_FIELDS = (
+    "mime_type",
+    "base64",
+    "data",
+    "url",
+    "file_id",
+    "id",
+    "filename",
+    "detail",
+    "source_type",
+    "format",
+    "file_data",
+    "file_url",
+)
+
+
+def _check_text_fields(block: dict[str, Any], where: str) -> None:
+    for key in _TEXT_FIELDS:
+        value = block.get(key)
+        if value is not None and not isinstance(value, str):
+            raise MessageConversionError(
+                f"{where}: {block.get('type') or 'content'} block field {key!r} must be a "
+                f"string, got {type(value).__name__}"
+            )
+    for nested in ("image_url", "input_audio", "file"):
+        if isinstance(block.get(nested), dict):
+            _check_text_fields(block[nested], f"{where}.{nested}")
+
+
 def _audio_format(mime: str | None) -> str:
     sub = (mime or "audio/wav").split("/", 1)[-1].lower()
     return {"mpeg": "mp3", "x-wav": "wav", "wave": "wav"}.get(sub, sub)
@@ -98,6 +129,7 @@ def _parse_block(block: Any, where: str) -> Part | None:
         raise MessageConversionError(
             f"{where}: expected a str or dict content block, got {block!r}"
         )
+    _check_text_fields(block, where)
     kind = block.get("type")
     if kind in ("text", "input_text", "output_text"):
         return TextPart(block.get("text", ""))
