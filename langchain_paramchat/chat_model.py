@@ -20,6 +20,7 @@ from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_serializer
 from langchain_paramchat.apis.adapter import Adapter, adapter_for, unsupported
 from langchain_paramchat.binding import Bindable
 from langchain_paramchat.bounds import check_settings
+from langchain_paramchat.call.prepare import websocket_setting
 from langchain_paramchat.call.prepared import Prepared
 from langchain_paramchat.compat import translate as compat
 from langchain_paramchat.compat.translate import ChatOpenAISettings
@@ -41,6 +42,7 @@ from langchain_paramchat.options import (
 from langchain_paramchat.routing import DEFAULT_RESPONSES_ONLY_MODELS, ApiSetting, route_call
 from langchain_paramchat.secrets import is_credential_header, redact_headers, redact_url
 from langchain_paramchat.surface.connection import DEFAULT_TIMEOUT, Connected
+from langchain_paramchat.surface.model_class import register_model_class
 from langchain_paramchat.surface.token_count import TokenCounting
 
 if TYPE_CHECKING:
@@ -291,7 +293,7 @@ class ParamChat(
     ) -> Prepared:
         merged, call = self._call_options(stop, kwargs)
         api = call.get("api", self.api)
-        websocket = _websocket_setting(call.get("websocket", self.websocket), api)
+        websocket = websocket_setting(call.get("websocket", self.websocket), api)
         # Over a socket the transport continues the last response itself (store=False too).
         if call.get("chain_responses", self.chain_responses) and not websocket:
             from langchain_paramchat.apis.responses.chaining import chain_from_last_response
@@ -586,26 +588,15 @@ class ParamChat(
         return self.bind(**bound)
 
 
+register_model_class(ParamChat)
+
+
 def _choice(choice: Any, tools: tuple[NeutralTool, ...] | None) -> NeutralChoice | None:
     if choice is None:
         return None
     from langchain_paramchat.tools.tool_choice import normalize_tool_choice
 
     return normalize_tool_choice(choice, tools or ())
-
-
-def _websocket_setting(value: Any, api: Any) -> bool:
-    """Return the call's ``websocket`` flag; refuse a non-bool and ``api='chat_completions'``."""
-    if not isinstance(value, bool):
-        raise OptionError("websocket", value, "True or False")
-    if value and api == "chat_completions":
-        raise OptionError(
-            "websocket",
-            True,
-            "is the Responses API's WebSocket mode, but api='chat_completions'",
-            fix="use api='auto' or 'responses', or websocket=False",
-        )
-    return value
 
 
 def _normalize_init(kwargs: dict[str, Any]) -> dict[str, Any]:

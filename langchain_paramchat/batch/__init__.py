@@ -13,16 +13,21 @@ May import: ``apis``, ``bounds``, ``call``, ``errors``, ``retry``, ``routing``, 
 model and should import nothing above it (``chat_model`` is still imported to rebuild one).
 """
 
-from langchain_paramchat.batch.errors import (
-    BatchError,
-    BatchInputError,
-    BatchItemError,
-    BatchNotFinishedError,
-    BatchTimeoutError,
-    BatchUnsupportedError,
-)
-from langchain_paramchat.batch.job import BatchJob, BatchPart, BatchProgress
-from langchain_paramchat.batch.submit import asubmit_batch, submit_batch
+from typing import TYPE_CHECKING
+
+from langchain_paramchat.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from langchain_paramchat.batch.errors import (
+        BatchError,
+        BatchInputError,
+        BatchItemError,
+        BatchNotFinishedError,
+        BatchTimeoutError,
+        BatchUnsupportedError,
+    )
+    from langchain_paramchat.batch.job import BatchJob, BatchPart, BatchProgress
+    from langchain_paramchat.batch.submit import asubmit_batch, submit_batch
 
 __all__ = [
     "BatchError",
@@ -37,3 +42,6 @@ __all__ = [
     "asubmit_batch",
     "submit_batch",
 ]
+
+# Loaded on first use: importing the package costs nothing until a job is made.
+__getattr__ = lazy_exports(__name__, ("errors", "job", "submit"))

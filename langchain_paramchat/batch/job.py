@@ -39,6 +39,7 @@ from langchain_paramchat.batch.remote import Remote, Snapshot
 from langchain_paramchat.batch.results import Finisher, Outcome, read_line
 from langchain_paramchat.errors import APIError, ParamChatError
 from langchain_paramchat.secrets import redact_url
+from langchain_paramchat.surface.model_class import model_class
 
 __all__ = ["BatchJob", "BatchPart", "BatchProgress", "Entry"]
 
@@ -495,10 +496,8 @@ class BatchJob:
         data = read_reference(text, frozenset(f.name for f in fields(BatchPart)))
         parts = [BatchPart(**p) for p in data["parts"]]
         if model is None:
-            from langchain_paramchat.chat_model import ParamChat
-
             try:
-                chat = ParamChat(**{k: v for k, v in data["model"].items() if v is not None})
+                chat = model_class()(**{k: v for k, v in data["model"].items() if v is not None})
                 tools = _tools.normalize_tools(data["tools"]) if data["tools"] else None
             except ParamChatError as exc:
                 raise BatchError(

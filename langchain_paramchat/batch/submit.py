@@ -18,6 +18,7 @@ from langchain_paramchat.batch.job import (
 )
 from langchain_paramchat.batch.lines import Written, write_lines
 from langchain_paramchat.batch.remote import Remote
+from langchain_paramchat.surface.model_class import model_class
 
 __all__ = ["asubmit_batch", "submit_batch", "unwrap"]
 
@@ -30,7 +31,6 @@ def unwrap(runnable: Any) -> tuple[Any, dict[str, Any], Any]:
     """
     from langchain_core.runnables import RunnableBinding, RunnableSequence
 
-    from langchain_paramchat.chat_model import ParamChat
     from langchain_paramchat.tools.structured import StructuredParser
 
     parser = None
@@ -45,7 +45,7 @@ def unwrap(runnable: Any) -> tuple[Any, dict[str, Any], Any]:
     while isinstance(runnable, RunnableBinding):
         options = {**runnable.kwargs, **options}
         runnable = runnable.bound
-    if not isinstance(runnable, ParamChat):
+    if not isinstance(runnable, model_class()):
         raise BatchError(
             f"submit_batch needs a ParamChat, a model bound from one (bind, bind_tools) or "
             f"with_structured_output(...) without include_raw, not {type(runnable).__name__}"

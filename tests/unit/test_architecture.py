@@ -12,15 +12,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = "langchain_paramchat"
 
 # Function-level imports of the package's own modules left, each with a reason on its line
 # (a ``# lazy:`` comment). Everything else imports at the top; laziness lives in the
 # ``__init__``s of packages (PEP 562 ``__getattr__``).
-MAX_FUNCTION_LEVEL_IMPORTS = 66
+MAX_FUNCTION_LEVEL_IMPORTS = 64
 MAX_PRIVATE_CROSSINGS = 3
 MAX_MODULE_LINES = 650
 # Modules over the limit today, with the most lines each may have until it is split.
@@ -183,7 +181,6 @@ def private_crossings() -> list[Import]:
     ]
 
 
-@pytest.mark.xfail(strict=True, reason="batch/ still imports ParamChat")
 def test_no_import_circles_between_packages() -> None:
     assert cycles(package_graph()) == []
 
