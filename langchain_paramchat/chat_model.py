@@ -29,17 +29,17 @@ from langchain_paramchat.errors import (
     MessageConversionError,
     OptionError,
 )
-from langchain_paramchat.model_facts import facts
 from langchain_paramchat.options import (
     OPTIONS,
     RequestOptions,
     check_contradictions,
     check_option,
-    drop_rejected_options,
     merge_options,
-    warn_deprecated,
+    warn_deprecated_options,
 )
-from langchain_paramchat.routing import DEFAULT_RESPONSES_ONLY_MODELS, ApiSetting, route_call
+from langchain_paramchat.routing.decide import DEFAULT_RESPONSES_ONLY_MODELS, ApiSetting, route_call
+from langchain_paramchat.routing.model_checks import drop_rejected_options, warn_model_shutdown
+from langchain_paramchat.routing.model_facts import facts
 from langchain_paramchat.secrets import is_credential_header, redact_headers, redact_url
 from langchain_paramchat.surface.connection import DEFAULT_TIMEOUT, Connected
 from langchain_paramchat.surface.model_class import register_model_class
@@ -315,7 +315,8 @@ class ParamChat(
             bound_tools = _bound(call["tools"], call.get("strict"))
         check_contradictions(merged, stream=stream, tools=bool(bound_tools))
         drop_rejected_options(merged, model, strict=self.strict_options)
-        warn_deprecated(merged, model)
+        warn_deprecated_options(merged)
+        warn_model_shutdown(model)
         choice = _choice(merged.get("tool_choice"), bound_tools)
         decided = route_call(
             merged,

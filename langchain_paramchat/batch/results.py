@@ -36,7 +36,7 @@ class Finisher:
     ) -> None:
         from langchain_paramchat.apis.adapter import adapter_for
         from langchain_paramchat.call.finish import Finish
-        from langchain_paramchat.routing import Route
+        from langchain_paramchat.routing.decide import Route
 
         self._model = model
         self._parse = adapter_for(api).parse_reply  # type: ignore[arg-type]

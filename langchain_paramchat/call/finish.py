@@ -31,7 +31,7 @@ from langchain_paramchat.apis.adapter import StreamParser
 from langchain_paramchat.apis.reply_parts import parse_tool_call
 from langchain_paramchat.call.reply_fields import ReplyFields
 from langchain_paramchat.errors import APIError, StreamInterruptedError
-from langchain_paramchat.routing import Route
+from langchain_paramchat.routing.decide import Route
 
 if TYPE_CHECKING:  # tools load with the first call that binds tools
     from langchain_paramchat.tools.normalize import NeutralTool

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.outputs import ChatResult
 
 from langchain_paramchat.apis.adapter import Adapter
-from langchain_paramchat.routing import Route
+from langchain_paramchat.routing.decide import Route
 
 if TYPE_CHECKING:
     from langchain_paramchat.call.finish import Finish, FinishedStream

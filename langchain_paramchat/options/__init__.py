@@ -9,8 +9,8 @@
 Routing, payload building, validation and the README's option table all read ``OPTIONS``;
 nothing else lists options.
 
-May import: ``errors``, ``bounds`` and ``model_facts`` (which imports nothing of the
-package); everything that builds or checks a request imports this.
+May import: ``errors`` and ``bounds``; everything that builds or checks a request imports
+this. What a model's facts mean for options lives in ``routing.model_checks``.
 """
 
 from langchain_paramchat.options.converters import (
@@ -24,13 +24,13 @@ from langchain_paramchat.options.converters import (
 from langchain_paramchat.options.rules import (
     DEPRECATED_OPTIONS,
     RejectedOptionWarning,
+    callers_stacklevel,
     check_contradictions,
     check_option,
-    drop_rejected_options,
     merge_options,
     resolve_name,
     suggest,
-    warn_deprecated,
+    warn_deprecated_options,
 )
 from langchain_paramchat.options.table import (
     ALIASES,
@@ -58,15 +58,15 @@ __all__ = [
     "RejectedOptionWarning",
     "RequestOptions",
     "Unsupported",
+    "callers_stacklevel",
     "chat_format_to_text_format",
     "check_contradictions",
     "check_option",
-    "drop_rejected_options",
     "merge_options",
     "place",
     "resolve_name",
     "sdk_type",
     "suggest",
     "text_format_to_chat_format",
-    "warn_deprecated",
+    "warn_deprecated_options",
 ]

@@ -10,12 +10,10 @@ from __future__ import annotations
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date
 from typing import Any
 
 from langchain_paramchat.bounds import json_shape_problem
 from langchain_paramchat.errors import OptionError, UnknownOptionError
-from langchain_paramchat.model_facts import facts, shutdown_notice
 from langchain_paramchat.options.sdk_versions import require_sdk
 from langchain_paramchat.options.table import ALIASES, OPTIONS
 from langchain_paramchat.options.typecheck import find_error
@@ -23,13 +21,13 @@ from langchain_paramchat.options.typecheck import find_error
 __all__ = [
     "DEPRECATED_OPTIONS",
     "RejectedOptionWarning",
+    "callers_stacklevel",
     "check_contradictions",
     "check_option",
-    "drop_rejected_options",
     "merge_options",
     "resolve_name",
     "suggest",
-    "warn_deprecated",
+    "warn_deprecated_options",
 ]
 
 # OpenAI's ``metadata`` is ``request_metadata`` here: ``metadata`` is LangChain's run metadata.
@@ -270,57 +268,6 @@ class RejectedOptionWarning(UserWarning):
     """An option was left out of a request because the model rejects it."""
 
 
-# Values a reasoning model takes as given (they are its fixed defaults): left out silently.
-_HARMLESS: dict[str, Any] = {
-    "temperature": 1,
-    "top_p": 1,
-    "frequency_penalty": 0,
-    "presence_penalty": 0,
-    "logprobs": False,
-}
-
-
-def drop_rejected_options(merged: dict[str, Any], model: str, *, strict: bool) -> None:
-    """Remove from ``merged`` the options ``model`` rejects (its facts say which).
-
-    By default one ``RejectedOptionWarning`` names them and the model; with ``strict``, an
-    ``OptionError`` is raised before anything is sent. gpt-5.1 and later take temperature,
-    top_p and logprobs again at ``reasoning_effort="none"``.
-    """
-    known = facts(model)
-    if not known.family.rejects:
-        return
-    reasoning = merged.get("reasoning")
-    effort = reasoning.get("effort") if isinstance(reasoning, Mapping) else None
-    rejected = [name for name in merged if known.rejects(name, effort)]
-    told: list[str] = []
-    for name in rejected:
-        value = merged.pop(name)
-        if name in _HARMLESS and value == _HARMLESS[name] and value is not True:
-            continue
-        if strict:
-            raise OptionError(
-                name,
-                value,
-                f"model {model!r} rejects it (a reasoning model)",
-                fix=_fix(name, known.family.unless_no_reasoning),
-            )
-        told.append(f"{name}={value!r}")
-    if told:
-        warnings.warn(
-            f"not sent: {', '.join(told)}, which model {model!r} rejects (a reasoning "
-            "model). Pass strict_options=True to make this an error",
-            RejectedOptionWarning,
-            stacklevel=_callers_level(),
-        )
-
-
-def _fix(name: str, unless: frozenset[str]) -> str:
-    if name in unless:
-        return f"leave {name} out, or pass reasoning_effort='none' (no reasoning) to use it"
-    return f"leave {name} out for this model"
-
-
 # Options the SDK's create() params mark deprecated (their docstrings), with what to do
 # instead; ``tests/unit/test_deprecations.py`` fails when the SDK marks one more.
 DEPRECATED_OPTIONS: dict[str, str] = {
@@ -330,17 +277,14 @@ DEPRECATED_OPTIONS: dict[str, str] = {
 }
 
 
-def warn_deprecated(merged: Mapping[str, Any], model: str) -> None:
-    """Warn (``DeprecationWarning``) for deprecated options and a model near its shutdown."""
+def warn_deprecated_options(merged: Mapping[str, Any]) -> None:
+    """Warn (``DeprecationWarning``) for each deprecated option in ``merged``."""
     for name in DEPRECATED_OPTIONS.keys() & merged.keys():
         warnings.warn(
             f"option {name!r} is deprecated in the openai SDK: {DEPRECATED_OPTIONS[name]}",
             DeprecationWarning,
-            stacklevel=_callers_level(),
+            stacklevel=callers_stacklevel(),
         )
-    notice = shutdown_notice(model, date.today())
-    if notice is not None:
-        warnings.warn(notice, DeprecationWarning, stacklevel=_callers_level())
 
 
 # Frames of these packages are skipped, so a warning points at the user's own call (and
@@ -348,7 +292,7 @@ def warn_deprecated(merged: Mapping[str, Any], model: str) -> None:
 _LIBRARY_FRAMES = ("langchain_paramchat", "langchain_core", "langchain.", "langgraph", "asyncio")
 
 
-def _callers_level() -> int:
+def callers_stacklevel() -> int:
     """Return the ``stacklevel`` of the first frame outside the libraries, seen by its caller."""
     frame = sys._getframe(2)
     level = 2

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from langchain_paramchat.apis.adapter import APIS, adapter_for
 from langchain_paramchat.call.finish import Finish
 from langchain_paramchat.errors import ResponseFormatError
-from langchain_paramchat.routing import Route
+from langchain_paramchat.routing.decide import Route
 from tests.fuzz.fixtures import BODIES, RESPONSES_REQUEST
 from tests.fuzz.profiles import fuzz_settings
 from tests.fuzz.strategies import JSON, deep, json_values, mutated, outcome

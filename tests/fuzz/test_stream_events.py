@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from langchain_paramchat.apis.adapter import APIS, adapter_for
 from langchain_paramchat.call.finish import Finish, result_of_stream
 from langchain_paramchat.errors import ResponseFormatError
-from langchain_paramchat.routing import Route
+from langchain_paramchat.routing.decide import Route
 from tests.fuzz.fixtures import EVENT_NAMES, EVENTS, RESPONSES_REQUEST
 from tests.fuzz.profiles import fuzz_settings
 from tests.fuzz.strategies import JSON, json_values, mutated, outcome

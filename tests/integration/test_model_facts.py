@@ -232,7 +232,7 @@ def test_profiles_follow_the_facts_and_a_given_profile_wins(make_model: Factory)
 
 
 def test_the_default_model_is_not_scheduled_for_shutdown() -> None:
-    from langchain_paramchat.model_facts import facts, sdk_chat_models
+    from langchain_paramchat.routing.model_facts import facts, sdk_chat_models
 
     default = ParamChat.model_fields["model"].default
     assert default in sdk_chat_models()

@@ -14,8 +14,8 @@ import pytest
 from openai.types.chat import completion_create_params
 from openai.types.responses import response_create_params
 
-from langchain_paramchat.model_facts import shutdown_notice
 from langchain_paramchat.options import DEPRECATED_OPTIONS, OPTIONS
+from langchain_paramchat.routing.model_facts import shutdown_notice
 
 # Deprecated SDK fields ParamChat never writes: max_tokens (it sends max_completion_tokens),
 # functions / function_call (tools and tool_choice replace them).

@@ -220,7 +220,7 @@ def test_malformed_responses_stream_event(event: str, data: Any, message: str) -
 def test_the_finishing_step_lets_the_parser_reject_a_malformed_event(api: str, data: Any) -> None:
     from langchain_paramchat.apis.adapter import adapter_for
     from langchain_paramchat.call.finish import Finish
-    from langchain_paramchat.routing import Route
+    from langchain_paramchat.routing.decide import Route
 
     adapter = adapter_for(api)  # type: ignore[arg-type]
     stream = Finish(Route(adapter.api, ("test",)), None).stream(adapter.stream_parser())

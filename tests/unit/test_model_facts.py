@@ -11,7 +11,8 @@ from datetime import date
 import pytest
 
 from langchain_paramchat.apis.responses.request import needs_encrypted_reasoning
-from langchain_paramchat.model_facts import (
+from langchain_paramchat.routing.decide import DEFAULT_RESPONSES_ONLY_MODELS
+from langchain_paramchat.routing.model_facts import (
     FAMILIES,
     default_responses_only_models,
     facts,
@@ -22,7 +23,6 @@ from langchain_paramchat.model_facts import (
     sdk_shutdown_dates,
     system_role,
 )
-from langchain_paramchat.routing import DEFAULT_RESPONSES_ONLY_MODELS
 
 # ChatModel ids OpenAI serves only through Responses all the same (its model pages say so,
 # and ChatOpenAI routes them there): the family row wins over the SDK's ChatModel listing.

@@ -134,7 +134,7 @@ def test_every_converter_in_the_table_says_what_it_writes() -> None:
 def test_values_a_reasoning_model_applies_anyway_are_left_out_silently() -> None:
     import warnings
 
-    from langchain_paramchat.options import drop_rejected_options
+    from langchain_paramchat.routing.model_checks import drop_rejected_options
 
     merged: dict = {"temperature": 1, "top_p": 1, "max_tokens": 5}
     with warnings.catch_warnings():

@@ -42,7 +42,7 @@ from langchain_paramchat.errors import (
     ResponseFormatError,
 )
 from langchain_paramchat.options.typecheck import find_error
-from langchain_paramchat.routing import route
+from langchain_paramchat.routing.decide import route
 
 INPUT_TYPE = typing.get_type_hints(ResponseCreateParamsBase)["input"]
 EVENT = TypeAdapter(ResponseStreamEvent)

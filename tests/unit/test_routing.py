@@ -8,7 +8,7 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
 from langchain_paramchat import IncompatibleOptionsError, ParamChat
-from langchain_paramchat.routing import route
+from langchain_paramchat.routing.decide import route
 
 
 def test_neither_kind_goes_to_chat_completions() -> None:

@@ -24,7 +24,7 @@ from langchain_paramchat.errors import (
     MessageConversionError,
     ToolSchemaError,
 )
-from langchain_paramchat.model_facts import system_role
+from langchain_paramchat.routing.model_facts import system_role
 
 if TYPE_CHECKING:  # the tool modules load with the first call that binds tools
     from langchain_paramchat.tools.normalize import NeutralTool

@@ -34,8 +34,8 @@ from langchain_paramchat.apis.content import (
 )
 from langchain_paramchat.apis.request_parts import add_call_fields, dump_arguments
 from langchain_paramchat.errors import MessageConversionError
-from langchain_paramchat.model_facts import is_reasoning_model, system_role
 from langchain_paramchat.options.typecheck import typeddict_fields
+from langchain_paramchat.routing.model_facts import is_reasoning_model, system_role
 
 if TYPE_CHECKING:  # the tool modules load with the first call that binds tools
     from langchain_paramchat.tools.normalize import NeutralTool

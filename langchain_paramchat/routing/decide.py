@@ -15,8 +15,8 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from langchain_paramchat.errors import IncompatibleOptionsError
-from langchain_paramchat.model_facts import default_responses_only_models, facts
 from langchain_paramchat.options import API_LABELS, OPTIONS, Api, Unsupported, place
+from langchain_paramchat.routing.model_facts import default_responses_only_models, facts
 
 __all__ = ["DEFAULT_RESPONSES_ONLY_MODELS", "Route", "route", "route_call"]
 
