@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, TypeAlias, get_args
 
-from langchain_core.tools import BaseTool
+from langchain_core.tools import BaseTool, Tool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.pydantic import is_pydantic_v1_subclass, is_pydantic_v2_subclass
 from openai.types.chat.chat_completion_custom_tool_param import ChatCompletionCustomToolParam
@@ -399,6 +399,10 @@ def _langchain_function(tool: Callable[..., Any] | BaseTool, name: str) -> dict[
 
 
 def _base_tool_parameters(tool: BaseTool) -> dict[str, Any]:
+    if isinstance(tool, Tool) and not tool.args_schema:
+        # langchain-core gives a plain Tool one string argument (``__arg1``), and
+        # ``Tool.run`` hands the tool that string; its signature would ask for something else.
+        return _without_titles(_langchain_function(tool, tool.name)["parameters"])
     schema = tool.tool_call_schema
     if isinstance(schema, type) and is_pydantic_v2_subclass(schema):
         # Read the model directly: langchain-core's conversion inlines $refs, which loses
