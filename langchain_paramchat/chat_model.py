@@ -28,6 +28,7 @@ from langchain_paramchat.errors import (
     APIError,
     MessageConversionError,
     OptionError,
+    ParamChatError,
 )
 from langchain_paramchat.options import (
     OPTIONS,
@@ -566,6 +567,7 @@ class ParamChat(
         tool_choice: Any = None,
         strict: bool | None = None,
         parallel_tool_calls: bool | None = None,
+        response_format: Any = None,
         **kwargs: Any,
     ) -> Runnable[LanguageModelInput, AIMessage]:
         """Bind tools for every call of the result; ``strict`` is always sent explicitly.
@@ -574,12 +576,25 @@ class ParamChat(
         function/custom tool dicts of either API and built-in tool dicts (which route the
         call to the Responses API). ``strict=True`` compiles each schema to OpenAI's strict
         subset; ``strict=None`` keeps a tool dict's own ``strict``, else sends ``False``.
+
+        ``response_format`` (a Pydantic class, TypedDict or JSON schema) is the answer's
+        shape when the model calls no tool; a class parses it into
+        ``additional_kwargs["parsed"]``. As in ChatOpenAI, it makes ``strict`` default to
+        ``True`` unless the call is certain to go to the Responses API.
         """
         from langchain_paramchat.tools import normalize as _tools
         from langchain_paramchat.tools.tool_choice import normalize_tool_choice
 
         neutral = _tools.normalize_tools(tools, strict=strict)
         bound: dict[str, Any] = {"tools": neutral, **kwargs}
+        if response_format is not None:
+            from langchain_paramchat.tools.structured import tools_response_format
+
+            if strict is None and not self._goes_to_responses(neutral):
+                strict = True
+                neutral = _tools.normalize_tools(tools, strict=True)
+                bound["tools"] = neutral
+            bound["response_format"] = tools_response_format(response_format, strict)
         if tool_choice is not None:
             # Fail now, not at the first call, when the choice names no bound tool.
             normalize_tool_choice(tool_choice, neutral)
@@ -587,6 +602,20 @@ class ParamChat(
         if parallel_tool_calls is not None:
             bound["parallel_tool_calls"] = parallel_tool_calls
         return self.bind(**bound)
+
+    def _goes_to_responses(self, tools: Sequence[NeutralTool]) -> bool:
+        """Return True when every call with these tools is routed to the Responses API."""
+        try:
+            decided = route(
+                self._field_options,
+                model=self.model,
+                api=self.api,
+                unsupported=unsupported((), tools),
+                responses_only_models=self.responses_only_models,
+            )
+        except ParamChatError:
+            return False
+        return decided.api == "responses"
 
 
 register_model_class(ParamChat)

@@ -71,7 +71,10 @@ class ReplyFields:
         if self.parse_as is not None:
             from langchain_paramchat.tools.structured import parse_reply_as
 
-            message.additional_kwargs["parsed"] = parse_reply_as(self.parse_as, message)
+            # With tools bound, a tool call is a valid answer too: only the text is parsed.
+            answered = not getattr(message, "tool_calls", None) or message.text.strip()
+            parsed = parse_reply_as(self.parse_as, message) if answered else None
+            message.additional_kwargs["parsed"] = parsed
 
     def chunk(self, message: BaseMessage) -> None:
         """Add the fields to a streamed chunk (headers go on the first one only)."""

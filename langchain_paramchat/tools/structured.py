@@ -38,6 +38,7 @@ __all__ = [
     "json_schema_format",
     "parse_reply_as",
     "structured_runnable",
+    "tools_response_format",
 ]
 
 Method = Literal["json_schema", "function_calling", "json_mode"]
@@ -278,6 +279,31 @@ def json_schema_format(schema: Any, *, strict: bool) -> dict[str, Any]:
     if description:
         spec["description"] = description
     return {"type": "json_schema", "json_schema": spec}
+
+
+def tools_response_format(value: Any, strict: bool | None) -> Any:
+    """Return ``bind_tools(response_format=...)`` as the call option ChatOpenAI makes of it.
+
+    A Pydantic class or TypedDict stays as given: each call sends it as a strict JSON schema
+    and parses the answer into it. A JSON schema with a ``title`` becomes a ``json_schema``
+    format, strict when ``strict`` (else its own ``strict``) says so. LangChain agents'
+    ``{"type": "json_schema", "json_schema": {"name", "schema", "strict"?}}`` is compiled to
+    strict mode when it asks for it. Any other value is left for the option check.
+    """
+    if is_schema_class(value) or not isinstance(value, Mapping):
+        return value
+    if value.get("type") == "json_schema" and isinstance(value.get("json_schema"), Mapping):
+        spec = value["json_schema"]
+        schema = spec.get("schema")
+        if spec.get("strict") is not True or not isinstance(schema, Mapping):
+            return value
+        titled = {**schema, "title": spec.get("name") or schema.get("title") or "response"}
+        return json_schema_format(titled, strict=True)
+    if value.get("type") in ("json_schema", "json_object", "text"):
+        return value
+    own = value.get("strict")
+    use_strict = strict if strict is not None else own is True
+    return json_schema_format({k: v for k, v in value.items() if k != "strict"}, strict=use_strict)
 
 
 def parse_reply_as(schema: Any, message: BaseMessage) -> Any:
