@@ -16,6 +16,7 @@ from langchain_core.exceptions import (
     ModelNotFoundError,
     ModelPermissionDeniedError,
     ModelRateLimitError,
+    ModelRefusalError,
     ModelTimeoutError,
 )
 
@@ -86,12 +87,33 @@ class StructuredOutputError(ParamChatError, ValueError):
     """Raise when structured output was refused, cut short, or does not parse."""
 
 
-class RefusalError(StructuredOutputError):
-    """Raise when the model refused to produce the requested structured output."""
+class RefusalError(StructuredOutputError, ModelRefusalError):
+    """Raise when the model refused to produce the requested structured output.
 
-    def __init__(self, refusal: str) -> None:
+    Also langchain-core's ``ModelRefusalError`` (as ChatOpenAI's refusal error is): the
+    message is the model's refusal text, ``raw_message`` the reply that carried it.
+    """
+
+    def __init__(self, refusal: str, *, raw_message: Any = None) -> None:
         self.refusal = refusal
-        super().__init__(f"The model refused to answer: {refusal}")
+        self.raw_message = raw_message
+        super().__init__(refusal or "The model refused to produce the requested output")
+
+
+class ContentFilterError(RefusalError):
+    """Raise when structured output was stopped by a content filter (``content_filter``).
+
+    ``refusal`` is empty: the filter, not the model, withheld the answer.
+    """
+
+    def __init__(
+        self,
+        message: str = "Model output was stopped by a content filter",
+        *,
+        raw_message: Any = None,
+    ) -> None:
+        super().__init__(message, raw_message=raw_message)
+        self.refusal = ""
 
 
 class LengthLimitError(StructuredOutputError):
@@ -153,6 +175,63 @@ class StreamInterruptedError(APIError):
     def __init__(self, message: str, *, received: Any = None, **kwargs: Any) -> None:
         self.received = received
         super().__init__(message, **kwargs)
+
+
+class ResponseFailedError(APIError, ValueError):
+    """Raise when the API reports that a response failed, rather than an HTTP error status.
+
+    That is a ``response.failed`` or ``error`` stream event, an error chunk in a Chat
+    Completions stream, or a Responses reply with ``status: "failed"``. Also a
+    ``ValueError``, which is what ChatOpenAI raises for these.
+    """
+
+
+class FailedContextOverflowError(ResponseFailedError, _CoreContextOverflowError):
+    """Raise when a response failed because its input exceeds the context window.
+
+    Also langchain-core's ``ContextOverflowError``, as the HTTP 400 form
+    (``ContextOverflowError``) is; OpenAI reports it this way on Responses streams.
+    """
+
+
+class StreamFailedError(StreamInterruptedError, ResponseFailedError):
+    """Raise when the API reports a failure after output was yielded; carries what arrived."""
+
+
+# How OpenAI (and servers that copy it) say the input does not fit: a code or error type,
+# or one of these phrases in the message.
+_OVERFLOW_CODES = frozenset({"context_length_exceeded", "exceed_context_size_error"})
+_OVERFLOW_PHRASES = (
+    "context_length_exceeded",
+    "context window",
+    "contextwindowexceedederror",
+    "prompt is too long",
+    "maximum context length",
+    "input tokens exceed the configured limit",
+)
+
+
+def is_context_overflow(code: object, error_type: object, message: object) -> bool:
+    """Return True when an API error's code, type or message says the input is too long."""
+    if code in _OVERFLOW_CODES or error_type in _OVERFLOW_CODES:
+        return True
+    text = str(message or "").lower()
+    return any(phrase in text for phrase in _OVERFLOW_PHRASES)
+
+
+def response_failed(
+    message: str, *, code: str | None = None, error_type: str | None = None, **kwargs: Any
+) -> ResponseFailedError:
+    """Return the error for a response the API reports as failed (see ``ResponseFailedError``).
+
+    ``FailedContextOverflowError`` when the input did not fit the context window.
+    """
+    cls = (
+        FailedContextOverflowError
+        if is_context_overflow(code, error_type, message)
+        else ResponseFailedError
+    )
+    return cls(message, code=code, error_type=error_type, **kwargs)
 
 
 class StreamTimeoutError(APIError, TimeoutError, openai.APITimeoutError):

@@ -22,6 +22,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from langchain_core.exceptions import ContextOverflowError as CoreContextOverflowError
 from langchain_core.messages import AIMessage, AIMessageChunk, InvalidToolCall, ToolCall
 from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.messages.utils import message_chunk_to_message
@@ -30,7 +31,12 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from langchain_paramchat.apis.adapter import StreamParser
 from langchain_paramchat.apis.reply_parts import parse_tool_call
 from langchain_paramchat.call.reply_fields import ReplyFields
-from langchain_paramchat.errors import APIError, StreamInterruptedError
+from langchain_paramchat.errors import (
+    APIError,
+    ResponseFailedError,
+    StreamFailedError,
+    StreamInterruptedError,
+)
 from langchain_paramchat.routing.decide import Route
 
 if TYPE_CHECKING:  # tools load with the first call that binds tools
@@ -133,9 +139,10 @@ class FinishedStream:
         if isinstance(exc, StreamInterruptedError):
             exc.received = _merge(self.received)
             return exc
-        if not self.received:
+        if not self.received or isinstance(exc, CoreContextOverflowError):
             return exc
-        return StreamInterruptedError(
+        cls = StreamFailedError if isinstance(exc, ResponseFailedError) else StreamInterruptedError
+        return cls(
             f"the stream failed after output was yielded: {exc}",
             received=_merge(self.received),
             status_code=exc.status_code,

@@ -2,10 +2,12 @@
 
 ``json_schema`` (default) sends the schema as ``response_format`` (``text.format`` on
 Responses) and parses the reply text; ``function_calling`` forces one tool and parses its
-arguments; ``json_mode`` asks for any JSON object. A refusal raises ``RefusalError`` and a
-reply cut by the token limit raises ``LengthLimitError``. Streaming yields only complete,
-validated objects (as ChatOpenAI does), the last equal to the non-streaming result; with
-``stream_partial=True`` it first yields the partial JSON as plain dicts while it grows.
+arguments; ``json_mode`` asks for any JSON object. A refusal raises ``RefusalError``, a
+reply a content filter stopped ``ContentFilterError`` (both also langchain-core's
+``ModelRefusalError``) and a reply cut by the token limit ``LengthLimitError``. Streaming
+yields only complete, validated objects (as ChatOpenAI does), the last equal to the
+non-streaming result; with ``stream_partial=True`` it first yields the partial JSON as plain
+dicts while it grows.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pydantic.v1 import BaseModel as V1BaseModel
 from pydantic.v1 import ValidationError as V1ValidationError
 
 from langchain_paramchat.errors import (
+    ContentFilterError,
     LengthLimitError,
     OptionError,
     RefusalError,
@@ -69,6 +72,11 @@ def _refusal(message: BaseMessage) -> str | None:
     return None
 
 
+def _filtered(message: BaseMessage) -> bool:
+    # Both APIs' parsers report a content filter as this finish reason.
+    return message.response_metadata.get("finish_reason") == "content_filter"
+
+
 def _cut_short(message: BaseMessage) -> bool:
     return message.response_metadata.get("finish_reason") == "length"
 
@@ -106,7 +114,9 @@ class StructuredParser(BaseCumulativeTransformOutputParser[Any]):
         message = generation.message
         refusal = _refusal(message)
         if refusal and not partial:
-            raise RefusalError(refusal)
+            raise RefusalError(refusal, raw_message=message)
+        if not partial and _filtered(message):
+            raise ContentFilterError(raw_message=message)
         raw = self._raw_json(message)
         if partial:
             data = parse_partial_json(raw) if raw.strip() else None
@@ -307,11 +317,11 @@ def tools_response_format(value: Any, strict: bool | None) -> Any:
 
 
 def parse_reply_as(schema: Any, message: BaseMessage) -> Any:
-    """Return ``message``'s JSON text validated into ``schema``, or None for a refusal.
+    """Return ``message``'s JSON text validated into ``schema``; None for a refusal or filter.
 
     Raise ``StructuredOutputError`` when the text is not JSON or does not match.
     """
-    if _refusal(message):
+    if _refusal(message) or _filtered(message):
         return None
     return StructuredParser(target=schema).parse_result([ChatGeneration(message=message)])
 

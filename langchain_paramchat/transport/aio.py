@@ -160,7 +160,10 @@ class AsyncTransport(TransportBase):
                     failures += 1
                     wait = None if stream.committed else self._restart_wait(exc, failures, started)
                     if wait is None:
-                        raise interrupted(exc, received) from exc
+                        error = interrupted(exc, received)
+                        if error is exc:
+                            raise
+                        raise error from exc
                 await events.aclose()
                 await response.aclose()
                 await self._policy.async_sleep(wait)

@@ -11,12 +11,15 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 import openai
+from langchain_core.exceptions import ContextOverflowError as CoreContextOverflowError
 
 from langchain_paramchat._sdk.http import hx
 from langchain_paramchat.errors import (
     APIError,
     DeadlineExceededError,
+    ResponseFailedError,
     ResponseFormatError,
+    StreamFailedError,
     StreamInterruptedError,
     StreamStalledError,
     StreamTimeoutError,
@@ -294,9 +297,20 @@ class TransportBase:
         )
 
 
-def interrupted(exc: APIError, received: int) -> StreamInterruptedError:
-    """Return the error for a stream that failed after ``received`` events were yielded."""
-    cls = StreamStalledError if isinstance(exc, StreamTimeoutError) else StreamInterruptedError
+def interrupted(exc: APIError, received: int) -> APIError:
+    """Return the error for a stream that failed after ``received`` events were yielded.
+
+    A context overflow is returned as it is: it comes before any output.
+    """
+    if isinstance(exc, CoreContextOverflowError):
+        return exc
+    cls: type[StreamInterruptedError]
+    if isinstance(exc, StreamTimeoutError):
+        cls = StreamStalledError
+    elif isinstance(exc, ResponseFailedError):
+        cls = StreamFailedError
+    else:
+        cls = StreamInterruptedError
     err = cls(f"The stream broke off after {received} event(s): {exc}")
     err.status_code = exc.status_code
     err.code = exc.code

@@ -30,10 +30,13 @@ from langchain_paramchat.errors import (
     ParamChatError,
     PermissionDeniedError,
     RateLimitError,
+    ResponseFailedError,
     ResponseFormatError,
     ServerError,
     StreamTimeoutError,
     UnprocessableEntityError,
+    is_context_overflow,
+    response_failed,
 )
 from langchain_paramchat.retry import retry_reason
 from langchain_paramchat.secrets import (
@@ -66,8 +69,6 @@ STATUS_ERRORS: dict[int, type[APIStatusError]] = {
 }
 """The package error per HTTP status; other 5xx are ``ServerError``, the rest ``APIStatusError``."""
 
-# OpenAI says so in error.code; llama.cpp's server in error.type (its code is the HTTP status).
-_CONTEXT_OVERFLOW = frozenset({"context_length_exceeded", "exceed_context_size_error"})
 # A server's own error message is quoted whole up to this many characters (OpenAI's longest
 # are a few hundred); a hostile or broken server's megabyte stays out of logs and traces.
 MESSAGE_LIMIT = 2000
@@ -253,7 +254,8 @@ class ErrorMap:
             message = f"HTTP {status} from {where(exc.request)}" + (f": {text}" if text else "")
         message = snippet(message, self.scrub, MESSAGE_LIMIT)
         code = exc.code
-        if code in _CONTEXT_OVERFLOW or getattr(exc, "type", None) in _CONTEXT_OVERFLOW:
+        # Only a 400 is read for the message's wording ("prompt is too long", ...).
+        if is_context_overflow(code, exc.type, message if status == 400 else None):
             cls: type[APIStatusError] = ContextOverflowError
         else:
             cls = STATUS_ERRORS.get(status) or (ServerError if status >= 500 else APIStatusError)
@@ -270,13 +272,13 @@ class ErrorMap:
             param=param if isinstance(param, str) else None,
         )
 
-    def stream_error(self, info: Mapping[str, Any], response: hx.Response) -> APIError:
+    def stream_error(self, info: Mapping[str, Any], response: hx.Response) -> ResponseFailedError:
         """Return the package error for an error the API reported inside a stream."""
         message = info.get("message")
         code = info.get("code")
         kind = info.get("type")
         param = info.get("param")
-        return APIError(
+        return response_failed(
             snippet(
                 message if isinstance(message, str) and message else "The stream reported an error",
                 self.scrub,

@@ -169,7 +169,10 @@ class SyncTransport(TransportBase):
                     failures += 1
                     wait = None if stream.committed else self._restart_wait(exc, failures, started)
                     if wait is None:
-                        raise interrupted(exc, received) from exc
+                        error = interrupted(exc, received)
+                        if error is exc:
+                            raise
+                        raise error from exc
                 events.close()
                 response.close()
                 self._policy.sleep(wait)

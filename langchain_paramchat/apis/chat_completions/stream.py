@@ -21,7 +21,7 @@ from langchain_paramchat.apis.reply_parts import (
     obj,
     opt_text,
 )
-from langchain_paramchat.errors import APIError, ParamChatError, ResponseFormatError
+from langchain_paramchat.errors import ParamChatError, ResponseFormatError, response_failed
 
 __all__ = ["StreamParser"]
 
@@ -42,9 +42,9 @@ class StreamParser:
     def feed(self, event: str | None, data: dict[str, Any]) -> ChatGenerationChunk | None:
         """Return the chunk for one SSE event, or None when it carries nothing.
 
-        Raises ``APIError`` for an error event and ``ResponseFormatError`` for a chunk that is not
-        a ``chat.completion.chunk`` (or has a field of the wrong type). Only choice 0 is read:
-        chunks of other choices (a server streaming several) never mix into it.
+        Raises ``ResponseFailedError`` for an error event and ``ResponseFormatError`` for a
+        chunk that is not a ``chat.completion.chunk`` (or has a field of the wrong type). Only
+        choice 0 is read: chunks of other choices (a server streaming several) never mix in.
         """
         try:
             return self._feed(data)
@@ -62,7 +62,12 @@ class StreamParser:
                 if isinstance(data["error"], dict)
                 else {"message": str(data["error"])}
             )
-            raise APIError(err.get("message", "stream error"), code=err.get("code"))
+            code = err.get("code")
+            raise response_failed(
+                str(err.get("message") or "stream error"),
+                code=None if code is None else str(code),
+                error_type=err.get("type") if isinstance(err.get("type"), str) else None,
+            )
         meta: dict[str, Any] = {}
         if not self._meta_sent:
             meta = base_metadata(data)

@@ -39,7 +39,12 @@ from langchain_paramchat.apis.reply_parts import (
     usage_from,
 )
 from langchain_paramchat.apis.responses.request import TOOL_CALL_ITEMS
-from langchain_paramchat.errors import APIError, ParamChatError, ResponseFormatError
+from langchain_paramchat.errors import (
+    ParamChatError,
+    ResponseFailedError,
+    ResponseFormatError,
+    response_failed,
+)
 
 __all__ = [
     "api_error",
@@ -237,12 +242,15 @@ def parse_usage(raw: Any, service_tier: Any = None) -> UsageMetadata | None:
     return usage_from(raw, _USAGE_KEYS, service_tier)
 
 
-def api_error(error: Any, fallback: str) -> APIError:
-    """Return the package ``APIError`` for a Responses ``error`` object, else ``fallback``."""
+def api_error(error: Any, fallback: str) -> ResponseFailedError:
+    """Return the package error for a Responses ``error`` object, else ``fallback``.
+
+    A ``ResponseFailedError`` (also a ``ValueError``), or ``FailedContextOverflowError``.
+    """
     if not isinstance(error, Mapping):
-        return APIError(fallback)
+        return response_failed(fallback)
     code = error.get("code")
-    return APIError(
+    return response_failed(
         str(error.get("message") or fallback),
         code=None if code is None else str(code),
         error_type=error.get("type") if isinstance(error.get("type"), str) else None,
