@@ -348,7 +348,12 @@ class ParamChat(
             payload.update(extra)
         from langchain_paramchat.call.finish import Finish
 
-        finish = Finish(decided, bound_tools, compat.parse_target(kwargs))
+        finish = Finish(
+            decided,
+            bound_tools,
+            compat.parse_target(kwargs),
+            standard_blocks=self.output_version == "v1",
+        )
         finish.transport = "websocket" if websocket else "http"
         return Prepared(decided, payload, adapter, merged, finish, websocket)
 

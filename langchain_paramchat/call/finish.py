@@ -58,11 +58,18 @@ class Finish:
     """The finishing step for one call: its route and bound tools."""
 
     def __init__(
-        self, route: Route, tools: Sequence[NeutralTool] | None, parse_as: Any = None
+        self,
+        route: Route,
+        tools: Sequence[NeutralTool] | None,
+        parse_as: Any = None,
+        *,
+        standard_blocks: bool = False,
     ) -> None:
         self.route = route
         self.parse_as = parse_as
         self.transport = "http"
+        # output_version="v1": langchain-core turns content into standard blocks itself.
+        self.standard_blocks = standard_blocks
         self.tools: Sequence[NeutralTool] = tools or ()
         # Tools whose streamed arguments wait for the fix-up (strict, with optional args).
         self.held_tools = _held_tools(tools) if tools else _NO_TOOLS
@@ -88,7 +95,7 @@ class Finish:
         headers: Mapping[str, str] | None = None,
     ) -> ChatResult:
         """Finish an invoke result parsed from ``body`` in place and return it."""
-        fields = ReplyFields(headers)
+        fields = ReplyFields(headers, copy_refusal=not self.standard_blocks)
         fields.parse_as = self.parse_as
         for generation in result.generations:
             message = generation.message
@@ -118,7 +125,7 @@ class FinishedStream:
     ) -> None:
         self.finish = finish
         self.parser = parser
-        self.fields = ReplyFields(headers)
+        self.fields = ReplyFields(headers, copy_refusal=not finish.standard_blocks)
         self.received: list[ChatGenerationChunk] = []
         self._names: dict[int, str] = {}
         self._held: dict[int, str] = {}

@@ -44,8 +44,13 @@ def _refusal(message: BaseMessage) -> str:
 class ReplyFields:
     """Adds ChatOpenAI's reply fields to one call's reply or stream chunks."""
 
-    def __init__(self, headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, headers: Mapping[str, str] | None = None, *, copy_refusal: bool = True
+    ) -> None:
         self.headers = dict(headers) if headers is not None else None
+        # Off for output_version="v1": langchain-core reads a refusal both from a content
+        # block and from additional_kwargs, and would show it twice.
+        self.copy_refusal = copy_refusal
         self.headers_from: Any = None
         """An open stream whose ``headers`` (set at its first event) go on the first chunk."""
         self.parse_as: Any = None
@@ -67,7 +72,8 @@ class ReplyFields:
         usage = _raw_usage(None, body)
         if usage is not None:
             meta["token_usage"] = usage
-        _copy_refusal(message)
+        if self.copy_refusal:
+            _copy_refusal(message)
         if self.parse_as is not None:
             from langchain_paramchat.tools.structured import parse_reply_as
 
@@ -89,7 +95,8 @@ class ReplyFields:
         if self._usage is not None and getattr(message, "usage_metadata", None):
             meta["token_usage"] = self._usage
             self._usage = None
-        _copy_refusal(message)
+        if self.copy_refusal:
+            _copy_refusal(message)
 
 
 def _copy_refusal(message: BaseMessage) -> None:

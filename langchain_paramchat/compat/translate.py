@@ -127,6 +127,7 @@ def translate_init_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
         )
     out: dict[str, Any] = {}
     later: dict[str, Any] = {}
+    kwargs = {**_from_environment(kwargs), **kwargs}
     for key, value in kwargs.items():
         if key in _REFUSED:
             if value is None:  # ChatOpenAI's default: nothing asked for
@@ -141,7 +142,9 @@ def translate_init_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
                 fix="pass the key string (or set OPENAI_API_KEY); build a new model when it "
                 "rotates",
             )
-        if key in _RENAMED:
+        if key == "stream_chunk_timeout":
+            _put(out, "stream_idle_timeout", _chunk_timeout(value, key), key)
+        elif key in _RENAMED:
             _put(out, _RENAMED[key], value, key)
         elif key in ("model_kwargs", "use_responses_api", "use_previous_response_id"):
             later[key] = value
@@ -169,6 +172,40 @@ def translate_init_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     if later.get("use_previous_response_id"):
         _put(out, "chain_responses", True, "use_previous_response_id")
     return out
+
+
+_CHUNK_TIMEOUT_ENV = "LANGCHAIN_OPENAI_STREAM_CHUNK_TIMEOUT_S"
+
+
+def _from_environment(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the settings ChatOpenAI reads from the environment that ``kwargs`` leave unset."""
+    out: dict[str, Any] = {}
+    version = os.environ.get("LC_OUTPUT_VERSION")
+    if version and "output_version" not in kwargs:
+        if version not in _OUTPUT_VERSIONS:
+            raise OptionError(
+                "LC_OUTPUT_VERSION (environment)", version, f"must be one of {_OUTPUT_VERSIONS}"
+            )
+        out["output_version"] = version
+    timeout = os.environ.get(_CHUNK_TIMEOUT_ENV)
+    if timeout and not {"stream_chunk_timeout", "stream_idle_timeout"} & kwargs.keys():
+        source = f"{_CHUNK_TIMEOUT_ENV} (environment)"
+        try:
+            seconds = float(timeout)
+        except ValueError:
+            raise OptionError(source, timeout, "must be a number of seconds") from None
+        out["stream_chunk_timeout"] = seconds
+    return out
+
+
+def _chunk_timeout(value: Any, source: str) -> Any:
+    """Return ``stream_idle_timeout`` for ChatOpenAI's ``stream_chunk_timeout``: 0 is none."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if value < 0:
+            raise OptionError(source, value, "must not be negative", fix="use 0 or None for none")
+        if value == 0:
+            return None
+    return value
 
 
 def _disabled(value: Any) -> dict[str, Any]:

@@ -173,8 +173,8 @@ def test_chain_responses_sends_only_new_messages(
     body = fake_openai.requests[1].body
     assert body["previous_response_id"] == first.id
     assert body["input"] == [
-        {"role": "user", "content": [{"type": "input_text", "text": "two"}]}
-    ] or body["input"] == [{"role": "user", "content": "two"}]
+        {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "two"}]}
+    ]
 
 
 def test_background_response_is_polled_until_done(
@@ -261,4 +261,4 @@ def test_system_messages_stay_in_order_on_responses(
         [SystemMessage("Be terse."), HumanMessage("hi")]
     )
     sent = fake_openai.requests[0].body["input"]
-    assert sent[0] == {"role": "developer", "content": "Be terse."}
+    assert sent[0] == {"type": "message", "role": "developer", "content": "Be terse."}

@@ -835,8 +835,9 @@ def test_round_trip_replays_reasoning_messages_and_calls_intact_and_in_order() -
     ai = parsed(response([REASONING, WEB_SEARCH, MESSAGE, CALL, BAD_CALL]))
     items = convert_messages(history(ai), model="gpt-5")
     assert_valid_input(items)
-    assert items[0] == {"role": "developer", "content": "You are a weather bot."}
+    assert items[0] == {"type": "message", "role": "developer", "content": "You are a weather bot."}
     assert items[1] == {
+        "type": "message",
         "role": "user",
         "content": [{"type": "input_text", "text": "Weather in Paris?"}],
     }
@@ -1050,8 +1051,8 @@ def test_system_messages_take_the_models_role_and_keep_their_place(model: str, r
     ]
     items = convert_messages(messages, model=model)
     assert_valid_input(items)
-    assert items[1] == {"role": role, "content": "Be brief."}
-    assert items[2] == {"role": "developer", "content": "Use metric."}
+    assert items[1] == {"type": "message", "role": role, "content": "Be brief."}
+    assert items[2] == {"type": "message", "role": "developer", "content": "Use metric."}
 
 
 def test_audio_input_is_refused_and_reported_for_routing() -> None:

@@ -102,6 +102,9 @@ def _message_from_choice(
     audio = message.get("audio")
     if audio is not None and opt_obj(audio, where, "audio"):
         additional["audio"] = dict(audio)
+    function_call = message.get("function_call")
+    if function_call is not None and opt_obj(function_call, where, "function_call"):
+        additional["function_call"] = dict(function_call)  # a legacy function-call reply
     tool_calls: list[ToolCall] = []
     invalid: list[InvalidToolCall] = []
     raw_calls = message.get("tool_calls")
@@ -141,6 +144,8 @@ def _message_from_choice(
         usage_metadata=usage,
         response_metadata=meta,
         id=body.get("id"),
+        # OpenAI-compatible servers may name the speaker; ChatOpenAI keeps it.
+        name=opt_text(message.get("name"), where, "name") or None,
     )
 
 

@@ -55,11 +55,19 @@ def convert_messages(messages: Sequence[BaseMessage], *, model: str) -> list[dic
     for i, message in enumerate(messages):
         where = f"messages[{i}]"
         if isinstance(message, SystemMessage):
-            out.append({"role": system_role(model), "content": _text_only(message, where)})
+            out.append(
+                {
+                    "role": system_role(model),
+                    "content": _text_only(message, where),
+                    **_name(message),
+                }
+            )
         elif isinstance(message, HumanMessage):
-            out.append({"role": "user", "content": _user_content(message.content, where)})
+            out.append(
+                {"role": "user", "content": _user_content(message.content, where), **_name(message)}
+            )
         elif isinstance(message, AIMessage):
-            out.append(_assistant(message, where))
+            out.append({**_assistant(message, where), **_name(message)})
         elif isinstance(message, ToolMessage):
             out.append(
                 {
@@ -77,6 +85,12 @@ def convert_messages(messages: Sequence[BaseMessage], *, model: str) -> list[dic
                 f"{where}: unsupported message type {type(message).__name__}"
             )
     return out
+
+
+def _name(message: BaseMessage) -> dict[str, Any]:
+    """Return the ``name`` field a message sends (its name, as ChatOpenAI sends it), if any."""
+    name = message.name or message.additional_kwargs.get("name")
+    return {"name": name} if isinstance(name, str) and name else {}
 
 
 def _text_only(message: BaseMessage, where: str) -> str:
@@ -154,13 +168,16 @@ def _assistant(message: AIMessage, where: str) -> dict[str, Any]:
     ]
     if calls:
         out["tool_calls"] = calls
+    elif isinstance(message.additional_kwargs.get("function_call"), dict):
+        # A legacy function-call turn; OpenAI rejects it next to tool_calls.
+        out["function_call"] = message.additional_kwargs["function_call"]
     audio = message.additional_kwargs.get("audio")
     if isinstance(audio, dict) and audio.get("id"):
         out["audio"] = {"id": audio["id"]}
     refusal = message.additional_kwargs.get("refusal")
     if refusal and not text:
         out["refusal"] = refusal
-    if out["content"] is None and "tool_calls" not in out and "audio" not in out:
+    if out["content"] is None and not {"tool_calls", "function_call", "audio"} & out.keys():
         out["content"] = ""
     return out
 

@@ -119,6 +119,13 @@ class StreamParser:
             additional["annotations"] = flatten_annotations(annotations, "choices[0].delta")
         if delta.get("refusal"):
             additional["refusal"] = opt_text(delta["refusal"], "choices[0].delta", "refusal")
+        function_call = delta.get("function_call")
+        if isinstance(function_call, dict):
+            # A legacy function call; its pieces merge like the other additional_kwargs.
+            additional["function_call"] = {
+                k: opt_text(v, "choices[0].delta.function_call", str(k)) or ""
+                for k, v in function_call.items()
+            }
         audio = delta.get("audio")
         if isinstance(audio, dict):
             piece = {}

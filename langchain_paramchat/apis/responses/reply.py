@@ -77,7 +77,7 @@ def parse_response(body: Any) -> ChatResult:
 
 def _parse(body: Mapping[str, Any]) -> ChatResult:
     if body.get("status") == "failed":
-        raise api_error(body.get("error"), f"response {body.get('id')} failed")
+        raise api_error(body.get("error"), f"Response {body.get('id')} failed.")
     output = body.get("output")
     if not isinstance(output, list):
         raise ResponseFormatError(

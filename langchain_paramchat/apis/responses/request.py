@@ -143,19 +143,17 @@ def convert_messages(messages: Sequence[BaseMessage], *, model: str) -> list[dic
     for i, message in enumerate(messages):
         where = f"messages[{i}]"
         if isinstance(message, SystemMessage):
-            items.append(
-                {"role": system_role(model), "content": _instruction(message.content, where)}
-            )
+            items.append(_message(system_role(model), _instruction(message.content, where)))
         elif isinstance(message, HumanMessage):
-            items.append({"role": "user", "content": _input_parts(message.content, where)})
+            items.append(_message("user", _input_parts(message.content, where)))
         elif isinstance(message, AIMessage):
             items.extend(_assistant_items(message, where, custom_call_ids))
         elif isinstance(message, ToolMessage):
             items.append(_tool_output(message, where, custom_call_ids))
         elif isinstance(message, ChatMessage) and message.role in ("system", "developer"):
-            items.append({"role": message.role, "content": _instruction(message.content, where)})
+            items.append(_message(message.role, _instruction(message.content, where)))
         elif isinstance(message, ChatMessage) and message.role == "user":
-            items.append({"role": "user", "content": _input_parts(message.content, where)})
+            items.append(_message("user", _input_parts(message.content, where)))
         elif isinstance(message, ChatMessage) and message.role == "assistant":
             assistant = AIMessage(content=message.content)
             items.extend(_assistant_items(assistant, where, custom_call_ids))
@@ -165,6 +163,12 @@ def convert_messages(messages: Sequence[BaseMessage], *, model: str) -> list[dic
                 "cannot be sent to the Responses API; use system, human, AI or tool messages"
             )
     return items
+
+
+def _message(role: str, content: str | list[dict[str, Any]]) -> dict[str, Any]:
+    # ``type`` is optional for an input message, but ChatOpenAI sends it (and so its users'
+    # recorded payloads and proxies expect it).
+    return {"type": "message", "role": role, "content": content}
 
 
 def needs_encrypted_reasoning(options: Mapping[str, Any], *, model: str) -> bool:

@@ -106,7 +106,7 @@ class StreamParser:
             raise api_error(nested if isinstance(nested, Mapping) else flat, "stream error")
         if kind == "response.failed":
             response = obj(data.get("response") or {}, f"{kind}.response")
-            raise api_error(response.get("error"), f"response {response.get('id')} failed")
+            raise api_error(response.get("error"), f"Response {response.get('id')} failed.")
         if self._finished:
             return None
         if kind in ("response.created", "response.in_progress", "response.queued"):
@@ -207,7 +207,12 @@ class StreamParser:
         if not delta:
             return [], []
         entry = {"type": kind, "text": delta, "index": index}
-        return [self._emit(it, 0, {"type": "reasoning", key: [entry]})], []
+        fragment: dict[str, Any] = {"type": "reasoning", key: [entry]}
+        if it.id:
+            # Every piece names its item: output_version="v1" turns each chunk into standard
+            # blocks on its own, and a block without the id would lose it.
+            fragment["id"] = it.id
+        return [self._emit(it, 0, fragment)], []
 
     def _on_arguments_delta(self, data: Mapping[str, Any]) -> _Fragments:
         delta = _delta(data)
@@ -243,6 +248,13 @@ class StreamParser:
         if isinstance(position, int):
             self._indexed = True
             found = self._items.get(position)
+            keys = {item_id, item.get("id"), item.get("call_id")} - {None, ""}
+            if keys and (found is None or not _is(found, keys)):
+                # Some servers' output_index drifts (a .done event one higher than its
+                # .added): the item's id says which item it is.
+                found = self._by_identity(keys)
+                if found is None and position in self._items:
+                    position = None  # a new item whose index another item holds
         else:
             position = None
             found = self._by_identity({item_id, item.get("id"), item.get("call_id")})
@@ -369,9 +381,13 @@ class StreamParser:
     def _final_item(self, position: int, item: Mapping[str, Any], claimed: set[int]) -> _Item:
         """Return the streamed item a final output item is, matched by index, id or order."""
         kind = str(item.get("type"))
+        keys = {item.get("id"), item.get("call_id")} - {None, ""}
         if self._indexed:
-            return self._items.get(position) or self._new_item(position, kind)
-        found = self._by_identity({item.get("id"), item.get("call_id")})
+            found = self._items.get(position)
+            if keys and (found is None or not _is(found, keys)):
+                found = self._by_identity(keys) or found
+            return found or self._new_item(position, kind)
+        found = self._by_identity(keys)
         if found is None or found.position in claimed:
             found = next(
                 (
@@ -476,6 +492,12 @@ def _call_chunk(fragment: Mapping[str, Any], position: int) -> ToolCallChunk:
         id=fragment.get("call_id"),
         index=position,
     )
+
+
+def _is(it: _Item, keys: set[Any]) -> bool:
+    """Return True unless ``it`` has an id or call id and ``keys`` names neither."""
+    own = {it.id, it.call_id} - {None}
+    return not own or bool(own & keys)
 
 
 def _entry(entries: list[dict[str, Any]], index: Any) -> dict[str, Any] | None:
