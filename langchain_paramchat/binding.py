@@ -81,7 +81,7 @@ class BoundParamChat(StructuredOutput, _Binding):
 
     @property
     def lc_attributes(self) -> dict[str, Any]:
-        """Return bound tools as OpenAI tool dicts, so ``dumpd`` can save them."""
+        """Return bound tools as OpenAI tool dicts (MCP credentials redacted) for ``dumpd``."""
         tools = self.kwargs.get("tools")
         if not tools:
             return {}
@@ -89,6 +89,8 @@ class BoundParamChat(StructuredOutput, _Binding):
 
         neutral = (_tools.FunctionTool, _tools.CustomTool, _tools.BuiltinTool)
         specs = [_tools.tool_spec(t) if isinstance(t, neutral) else t for t in tools]
+        # Tracers see this too: an MCP tool's credentials are not saved (pass them again).
+        specs = [_tools.redacted_spec(s) if isinstance(s, dict) else s for s in specs]
         return {"kwargs": {**self.kwargs, "tools": specs}}
 
     def _merged(self, kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -237,6 +237,17 @@ class ParamChat(
     def _identifying_params(self) -> dict[str, Any]:
         return {"model": self.model, "api": self.api, **self._field_options}
 
+    def _get_invocation_params(
+        self, stop: list[str] | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        params = super()._get_invocation_params(stop=stop, **kwargs)
+        if params.get("tools"):
+            # Callbacks and tracers see OpenAI tool dicts, never an MCP tool's credentials.
+            from langchain_paramchat.tools.normalize import traced_tool
+
+            params["tools"] = [traced_tool(t) for t in params["tools"]]
+        return params
+
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
         params = LangSmithParams(
             ls_provider="openai",

@@ -208,7 +208,11 @@ def assemble(placements: Iterable[tuple[str, Mapping[str, Any]]]) -> dict[str, A
             *parents, leaf = path.split(".")
             node = payload
             for part in parents:
-                node = node.setdefault(part, {})
+                # A copy: the dict there may be an option's own value (``text``), which a
+                # call's ``text.format`` must not change for the model or later calls.
+                child = node.get(part)
+                node[part] = child = dict(child) if isinstance(child, dict) else {}
+                node = child
             if isinstance(value, dict) and isinstance(node.get(leaf), dict):
                 clash = [k for k in value if k in node[leaf] and node[leaf][k] != value[k]]
                 if clash:

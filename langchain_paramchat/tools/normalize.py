@@ -41,6 +41,7 @@ from langchain_paramchat.options.typecheck import find_error, typeddict_fields
 from langchain_paramchat.strict.compile import check_depth, inline_root_ref, make_strict
 
 __all__ = [
+    "REDACTED",
     "BuiltinTool",
     "CustomTool",
     "FunctionTool",
@@ -49,7 +50,9 @@ __all__ = [
     "drop_default_nulls",
     "normalize_tool",
     "normalize_tools",
+    "redacted_spec",
     "tool_spec",
+    "traced_tool",
 ]
 
 
@@ -211,6 +214,40 @@ def tool_spec(tool: NeutralTool) -> dict[str, Any]:
             out["format"] = copy.deepcopy(tool.format)
     out.update(copy.deepcopy(tool.responses_only))
     return out
+
+
+REDACTED = "**REDACTED**"
+"""What callbacks, tracers and serialized models see instead of an MCP tool's credentials."""
+
+# MCP tool fields that carry credentials for the MCP server.
+_CREDENTIAL_KEYS = ("headers", "authorization")
+
+
+def redacted_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """Return a tool dict with an MCP tool's ``headers`` and ``authorization`` redacted."""
+    if spec.get("type") != "mcp" or not any(spec.get(k) is not None for k in _CREDENTIAL_KEYS):
+        return spec
+    return {k: REDACTED if k in _CREDENTIAL_KEYS and v is not None else v for k, v in spec.items()}
+
+
+def traced_tool(tool: Any) -> Any:
+    """Return a bound tool as callbacks and tracers see it: an OpenAI tool dict, redacted.
+
+    Function tools take ChatOpenAI's (Chat Completions) shape, other tools their Responses
+    shape; an MCP tool's credentials are replaced by ``**REDACTED**``.
+    """
+    if isinstance(tool, FunctionTool):
+        function: dict[str, Any] = {"name": tool.name}
+        if tool.description:
+            function["description"] = tool.description
+        function["parameters"] = copy.deepcopy(tool.parameters)
+        function["strict"] = tool.strict
+        return {"type": "function", "function": function, **copy.deepcopy(tool.responses_only)}
+    if isinstance(tool, CustomTool | BuiltinTool):
+        return redacted_spec(tool_spec(tool))
+    if isinstance(tool, dict):
+        return redacted_spec(tool)
+    return tool
 
 
 def _function(
