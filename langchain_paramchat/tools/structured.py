@@ -73,8 +73,12 @@ def _refusal(message: BaseMessage) -> str | None:
 
 
 def _filtered(message: BaseMessage) -> bool:
-    # Both APIs' parsers report a content filter as this finish reason.
-    return message.response_metadata.get("finish_reason") == "content_filter"
+    # Both APIs' parsers report a content filter as this finish reason; a Responses reply
+    # built elsewhere (ChatOpenAI's) may say so only in its incomplete_details.
+    meta = message.response_metadata
+    details = meta.get("incomplete_details")
+    reason = details.get("reason") if isinstance(details, dict) else None
+    return "content_filter" in (meta.get("finish_reason"), reason)
 
 
 def _cut_short(message: BaseMessage) -> bool:

@@ -216,3 +216,20 @@ async def test_a_stream_failing_after_output_is_a_value_error_keeping_the_output
     assert isinstance(err, StreamInterruptedError)
     assert err.received is not None
     assert err.received.text  # what arrived before the failure
+
+
+def test_a_filter_said_only_in_incomplete_details_is_a_refusal() -> None:
+    # A Responses reply built by other code (ChatOpenAI's) may carry only incomplete_details.
+    from langchain_core.outputs import ChatGeneration
+
+    from langchain_paramchat.tools.structured import StructuredParser
+
+    message = AIMessage(
+        content=[],
+        response_metadata={
+            "status": "incomplete",
+            "incomplete_details": {"reason": "content_filter"},
+        },
+    )
+    with pytest.raises(ContentFilterError):
+        StructuredParser(target=Answer).parse_result([ChatGeneration(message=message)])
