@@ -73,7 +73,13 @@ CHAT_OPENAI_NAMES: tuple[Translation, ...] = (
         "timeout",
         "finite by default (600 s); streams also stop after `stream_idle_timeout` of silence",
     ),
-    _t("stream_chunk_timeout", "renamed", "stream_idle_timeout"),
+    _t(
+        "stream_chunk_timeout",
+        "renamed",
+        "stream_idle_timeout",
+        "`0` or `None` means none, as in ChatOpenAI, and so does "
+        "`LANGCHAIN_OPENAI_STREAM_CHUNK_TIMEOUT_S=0`; it bounds sync streams too",
+    ),
     _t("max_retries", "same", "max_retries", "ParamChat retries with tenacity, SDK retries off"),
     _t("default_headers / default_query", "same", "default_headers / default_query"),
     _t("http_client / http_async_client", "same", "http_client / http_async_client"),
@@ -108,7 +114,8 @@ CHAT_OPENAI_NAMES: tuple[Translation, ...] = (
         "output_version",
         '`"responses/v1"` also selects the Responses API (as in ChatOpenAI); `"v1"` gives '
         'standard content blocks; `None` the provider format; `"v0"` (the legacy layout of '
-        "Responses output) is refused on calls that go to Responses",
+        "Responses output) is refused on calls that go to Responses; `LC_OUTPUT_VERSION` sets "
+        "it too",
     ),
     _t(
         "use_previous_response_id",
@@ -200,10 +207,11 @@ CHAT_OPENAI_NAMES: tuple[Translation, ...] = (
     # Call keyword arguments (invoke / stream / batch / bind).
     _t("stop= (call)", "same", "stop"),
     _t(
-        "tools / tool_choice / parallel_tool_calls / strict (bind_tools)",
+        "tools / tool_choice / parallel_tool_calls / strict / response_format (bind_tools)",
         "same",
         "bind_tools(...)",
-        "built-in tool dicts route to the Responses API",
+        "built-in tool dicts route to the Responses API; with `response_format`, `strict` "
+        "defaults to `True` unless the call surely goes to Responses (as in ChatOpenAI)",
     ),
     _t(
         "response_format (call)",
