@@ -143,6 +143,8 @@ def chat_completion(reply: Reply, body: dict[str, Any]) -> dict[str, Any]:
             "refusal": one.refusal,
             "annotations": _annotations(one),
         }
+        if one.name:
+            message["name"] = one.name
         if one.tool_calls:
             message["tool_calls"] = [
                 _tool_call(c, cid) for c, cid in zip(one.tool_calls, answer.call_ids, strict=True)

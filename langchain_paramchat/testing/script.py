@@ -65,7 +65,8 @@ class Usage:
 class Reply:
     """Script one model answer; the server renders it for whichever API the request used.
 
-    ``audio`` and ``choices`` apply to Chat Completions only; reasoning, ``output_items`` and
+    ``audio``, ``choices`` and ``name`` (a speaker name, as some OpenAI-compatible servers
+    send) apply to Chat Completions only; reasoning, ``output_items`` and
     ``encrypted_content`` (sent when the request's ``include`` asks) to Responses only.
     ``text``, ``refusal`` and tool-call arguments stream in pieces of ``chunk_size`` characters.
 
@@ -86,6 +87,7 @@ class Reply:
     finish_reason: str | None = None
     choices: list[Reply] | None = None
     model: str | None = None
+    name: str | None = None
     service_tier: str | None = None
     system_fingerprint: str | None = "fp_test"
     id: str | None = None

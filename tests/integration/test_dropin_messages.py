@@ -84,6 +84,19 @@ async def test_names_are_left_out_on_responses(
     assert fake_openai.errors == []
 
 
+@pytest.mark.parametrize("mode", ["invoke", "ainvoke"])
+async def test_a_reply_name_reaches_the_ai_message(
+    fake_openai: FakeOpenAI, make_model: Factory, mode: str
+) -> None:
+    # OpenAI-compatible servers may name the speaker; ChatOpenAI keeps that name.
+    fake_openai.add(Reply(text="Bar Baz", name="Erick"), Reply(text="Anonymous"))
+    model = make_model(api="chat_completions")
+    named = await run(model, mode, [HumanMessage("Foo", name="Katie")])
+    assert named.name == "Erick"
+    assert named.text == "Bar Baz"
+    assert (await run(model, mode)).name is None
+
+
 @pytest.mark.parametrize("mode", MODES)
 async def test_a_legacy_function_call_turn_is_sent_back(
     fake_openai: FakeOpenAI, make_model: Factory, mode: str
