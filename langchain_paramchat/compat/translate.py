@@ -9,6 +9,7 @@ the README's migration table is checked against) live in
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -39,6 +40,8 @@ __all__ = [
     "translate_init_kwargs",
 ]
 
+
+logger = logging.getLogger("langchain_paramchat")
 
 # ChatOpenAI names refused at construction, with the fix.
 _REFUSED = {
@@ -143,7 +146,8 @@ def translate_init_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
                 "rotates",
             )
         if key == "stream_chunk_timeout":
-            _put(out, "stream_idle_timeout", _chunk_timeout(value, key), key)
+            if (seconds := _chunk_timeout(value)) is not _KEEP:
+                _put(out, "stream_idle_timeout", seconds, key)
         elif key in _RENAMED:
             _put(out, _RENAMED[key], value, key)
         elif key in ("model_kwargs", "use_responses_api", "use_previous_response_id"):
@@ -189,23 +193,42 @@ def _from_environment(kwargs: Mapping[str, Any]) -> dict[str, Any]:
         out["output_version"] = version
     timeout = os.environ.get(_CHUNK_TIMEOUT_ENV)
     if timeout and not {"stream_chunk_timeout", "stream_idle_timeout"} & kwargs.keys():
-        source = f"{_CHUNK_TIMEOUT_ENV} (environment)"
         try:
             seconds = float(timeout)
         except ValueError:
-            raise OptionError(source, timeout, "must be a number of seconds") from None
-        out["stream_chunk_timeout"] = seconds
+            seconds = -1.0
+        if seconds < 0:
+            # As ChatOpenAI: a typo falls back to the default, visibly, rather than failing.
+            logger.warning(
+                "Invalid %s=%r (not a number of seconds >= 0); keeping the default "
+                "stream_idle_timeout. Set it to 0 for no chunk timeout.",
+                _CHUNK_TIMEOUT_ENV,
+                timeout,
+            )
+        else:
+            out["stream_chunk_timeout"] = seconds
     return out
 
 
-def _chunk_timeout(value: Any, source: str) -> Any:
-    """Return ``stream_idle_timeout`` for ChatOpenAI's ``stream_chunk_timeout``: 0 is none."""
+def _chunk_timeout(value: Any) -> Any:
+    """Return ``stream_idle_timeout`` for ChatOpenAI's ``stream_chunk_timeout``: 0 is none.
+
+    A negative value falls back to the default with a warning, as in ChatOpenAI (``_KEEP``).
+    """
     if isinstance(value, int | float) and not isinstance(value, bool):
         if value < 0:
-            raise OptionError(source, value, "must not be negative", fix="use 0 or None for none")
+            logger.warning(
+                "Invalid `stream_chunk_timeout=%r` (negative); keeping the default "
+                "stream_idle_timeout. Pass None or 0 for no chunk timeout.",
+                value,
+            )
+            return _KEEP
         if value == 0:
             return None
     return value
+
+
+_KEEP = object()
 
 
 def _disabled(value: Any) -> dict[str, Any]:

@@ -342,6 +342,21 @@ def test_the_chunk_timeout_environment_variable(monkeypatch: pytest.MonkeyPatch)
     assert ParamChat(api_key="x", stream_idle_timeout=3).stream_idle_timeout == 3
 
 
+@pytest.mark.parametrize("kwargs", [{"stream_chunk_timeout": -10}, {}])
+def test_a_bad_chunk_timeout_keeps_the_default_and_says_so(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, kwargs: dict[str, Any]
+) -> None:
+    # As ChatOpenAI: a typo in a config must neither fail nor silently disable the timeout.
+    monkeypatch.setenv("LANGCHAIN_OPENAI_STREAM_CHUNK_TIMEOUT_S", "nonsense")
+    with caplog.at_level("WARNING", logger="langchain_paramchat"):
+        model = ParamChat(api_key="x", **kwargs)
+    assert model.stream_idle_timeout == ParamChat.model_fields["stream_idle_timeout"].default
+    said = " ".join(r.getMessage() for r in caplog.records)
+    assert (
+        "stream_chunk_timeout=-10" if kwargs else "LANGCHAIN_OPENAI_STREAM_CHUNK_TIMEOUT_S"
+    ) in said
+
+
 @pytest.mark.parametrize("mode", ["stream", "astream"])
 async def test_a_stream_without_chunk_timeout_waits_for_slow_events(
     make_model: Factory, fake_openai: FakeOpenAI, mode: str
