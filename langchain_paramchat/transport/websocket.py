@@ -290,7 +290,10 @@ class WebSocketTransport(WebSocketSteps):
                     failures += 1
                     wait = None if stream.committed else self._restart_wait(exc, failures, started)
                     if wait is None:
-                        raise interrupted(exc, received) from exc
+                        error = interrupted(exc, received)
+                        if error is exc:
+                            raise
+                        raise error from exc
                 events.close()
                 self._policy.sleep(wait)
                 events = self._run(attempt, attempts)
@@ -411,7 +414,10 @@ class WebSocketTransport(WebSocketSteps):
                     failures += 1
                     wait = None if stream.committed else self._restart_wait(exc, failures, started)
                     if wait is None:
-                        raise interrupted(exc, received) from exc
+                        error = interrupted(exc, received)
+                        if error is exc:
+                            raise
+                        raise error from exc
                 await events.aclose()
                 await self._policy.async_sleep(wait)
                 events = await self._arun(attempt, attempts)

@@ -233,3 +233,17 @@ def test_a_filter_said_only_in_incomplete_details_is_a_refusal() -> None:
     )
     with pytest.raises(ContentFilterError):
         StructuredParser(target=Answer).parse_result([ChatGeneration(message=message)])
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("code", ["context_length_exceeded", "server_error"])
+async def test_a_failed_response_over_the_websocket_mode_raises_the_same(
+    fake_openai: FakeOpenAI, make_model: Factory, code: str, mode: str
+) -> None:
+    message = WINDOW if code == "context_length_exceeded" else "It broke."
+    fake_openai.add(Reply(text="x", fault=Fault.stream_error(code, message, event="error")))
+    expected = CoreContextOverflowError if code == "context_length_exceeded" else ValueError
+    with pytest.raises(expected) as info:
+        await run(make_model(api="responses", websocket=True), mode)
+    assert isinstance(info.value, openai.APIError)
+    assert message in str(info.value)
