@@ -288,7 +288,7 @@ def test_reasoning_with_tools_and_summaries_round_trips(
         "encrypted_content": "enc",
     }
     kinds = [i.get("type", i.get("role")) for i in second["input"]]
-    assert kinds == ["user", "reasoning", "function_call", "function_call_output"]
+    assert kinds == ["message", "reasoning", "function_call", "function_call_output"]
     assert fake_openai.errors == []
 
 
