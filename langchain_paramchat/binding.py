@@ -15,6 +15,10 @@ from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import AIMessage
 from langchain_core.runnables import Runnable, RunnableBinding, RunnableConfig
 
+from langchain_paramchat.apis.adapter import unsupported
+from langchain_paramchat.errors import ParamChatError
+from langchain_paramchat.routing import route
+
 if TYPE_CHECKING:
     from langchain_core.language_models.chat_models import _ChatModelBinding as _Binding
 else:
@@ -23,7 +27,7 @@ else:
     except ImportError:
         _Binding = RunnableBinding
 
-__all__ = ["FORWARDED", "Bindable", "BoundParamChat", "StructuredOutput"]
+__all__ = ["FORWARDED", "Bindable", "BoundParamChat", "StructuredOutput", "with_response_format"]
 
 # Model methods that take (input, **call kwargs) and must see the bound kwargs too.
 FORWARDED = frozenset(
@@ -85,8 +89,7 @@ class BoundParamChat(StructuredOutput, _Binding):
         tools = self.kwargs.get("tools")
         if not tools:
             return {}
-        from langchain_paramchat.tools import normalize as _tools
-
+        _tools, _ = _tool_modules()
         neutral = (_tools.FunctionTool, _tools.CustomTool, _tools.BuiltinTool)
         specs = [_tools.tool_spec(t) if isinstance(t, neutral) else t for t in tools]
         # Tracers see this too: an MCP tool's credentials are not saved (pass them again).
@@ -141,3 +144,53 @@ class Bindable(StructuredOutput):
         """Return this model with ``config`` bound (tags, callbacks, ...), keeping its methods."""
         merged: RunnableConfig = {**(config or {}), **kwargs}  # type: ignore[typeddict-item]
         return BoundParamChat(bound=self, kwargs={}, config=merged)  # type: ignore[arg-type]
+
+    def _get_invocation_params(self, stop: list[str] | None = None, **kwargs: Any) -> Any:
+        params = super()._get_invocation_params(stop=stop, **kwargs)  # type: ignore[misc]
+        if params.get("tools"):
+            # Callbacks and tracers see OpenAI tool dicts, never an MCP tool's credentials.
+            normalize, _ = _tool_modules()
+            params["tools"] = [normalize.traced_tool(t) for t in params["tools"]]
+        return params
+
+
+def with_response_format(
+    model: Any, tools: Sequence[Any], neutral: Sequence[Any], response_format: Any, strict: Any
+) -> dict[str, Any]:
+    """Return what ``bind_tools(..., response_format=...)`` adds to the bound kwargs.
+
+    ``response_format`` (a Pydantic class, TypedDict or JSON schema) shapes the answer when
+    the model calls no tool; a class parses it into ``additional_kwargs["parsed"]``. As in
+    ChatOpenAI it makes ``strict`` default to ``True`` (the tools compiled again), unless every
+    call goes to the Responses API, which does not need it. Nothing without one.
+    """
+    if response_format is None:
+        return {}
+    normalize, structured = _tool_modules()
+    out: dict[str, Any] = {}
+    if strict is None and not _goes_to_responses(model, neutral):
+        strict = True
+        out["tools"] = normalize.normalize_tools(tools, strict=True)
+    out["response_format"] = structured.tools_response_format(response_format, strict)
+    return out
+
+
+def _tool_modules() -> tuple[Any, Any]:
+    # lazy: a plain call loads no tool or schema code
+    from langchain_paramchat.tools import normalize, structured
+
+    return normalize, structured
+
+
+def _goes_to_responses(model: Any, tools: Sequence[Any]) -> bool:
+    try:
+        decided = route(
+            model._field_options,
+            model=model.model,
+            api=model.api,
+            unsupported=unsupported((), tools),
+            responses_only_models=model.responses_only_models,
+        )
+    except ParamChatError:
+        return False
+    return decided.api == "responses"

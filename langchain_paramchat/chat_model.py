@@ -18,7 +18,7 @@ from langchain_core.utils import from_env, secret_from_env
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_serializer
 
 from langchain_paramchat.apis.adapter import Adapter, adapter_for, unsupported
-from langchain_paramchat.binding import Bindable
+from langchain_paramchat.binding import Bindable, with_response_format
 from langchain_paramchat.bounds import check_settings
 from langchain_paramchat.call.prepare import websocket_setting
 from langchain_paramchat.call.prepared import Prepared
@@ -28,7 +28,6 @@ from langchain_paramchat.errors import (
     APIError,
     MessageConversionError,
     OptionError,
-    ParamChatError,
 )
 from langchain_paramchat.options import (
     OPTIONS,
@@ -237,17 +236,6 @@ class ParamChat(
     def _identifying_params(self) -> dict[str, Any]:
         return {"model": self.model, "api": self.api, **self._field_options}
 
-    def _get_invocation_params(
-        self, stop: list[str] | None = None, **kwargs: Any
-    ) -> dict[str, Any]:
-        params = super()._get_invocation_params(stop=stop, **kwargs)
-        if params.get("tools"):
-            # Callbacks and tracers see OpenAI tool dicts, never an MCP tool's credentials.
-            from langchain_paramchat.tools.normalize import traced_tool
-
-            params["tools"] = [traced_tool(t) for t in params["tools"]]
-        return params
-
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
         params = LangSmithParams(
             ls_provider="openai",
@@ -359,12 +347,8 @@ class ParamChat(
             payload.update(extra)
         from langchain_paramchat.call.finish import Finish
 
-        finish = Finish(
-            decided,
-            bound_tools,
-            compat.parse_target(kwargs),
-            standard_blocks=self.output_version == "v1",
-        )
+        finish = Finish(decided, bound_tools, compat.parse_target(kwargs))
+        finish.standard_blocks = self.output_version == "v1"
         finish.transport = "websocket" if websocket else "http"
         return Prepared(decided, payload, adapter, merged, finish, websocket)
 
@@ -588,29 +572,17 @@ class ParamChat(
     ) -> Runnable[LanguageModelInput, AIMessage]:
         """Bind tools for every call of the result; ``strict`` is always sent explicitly.
 
-        Accepts Pydantic models, TypedDicts, dataclasses, functions, ``BaseTool``s, OpenAI
-        function/custom tool dicts of either API and built-in tool dicts (which route the
-        call to the Responses API). ``strict=True`` compiles each schema to OpenAI's strict
-        subset; ``strict=None`` keeps a tool dict's own ``strict``, else sends ``False``.
-
-        ``response_format`` (a Pydantic class, TypedDict or JSON schema) is the answer's
-        shape when the model calls no tool; a class parses it into
-        ``additional_kwargs["parsed"]``. As in ChatOpenAI, it makes ``strict`` default to
-        ``True`` unless the call is certain to go to the Responses API.
+        Accepts Pydantic models, TypedDicts, dataclasses, functions, ``BaseTool``s and OpenAI
+        tool dicts of either API (built-in ones route to Responses). ``strict=True`` compiles
+        schemas to OpenAI's strict subset; ``None`` keeps a dict's own ``strict``, else False
+        (True next to a ``response_format``, as ChatOpenAI: see ``with_response_format``).
         """
         from langchain_paramchat.tools import normalize as _tools
         from langchain_paramchat.tools.tool_choice import normalize_tool_choice
 
         neutral = _tools.normalize_tools(tools, strict=strict)
         bound: dict[str, Any] = {"tools": neutral, **kwargs}
-        if response_format is not None:
-            from langchain_paramchat.tools.structured import tools_response_format
-
-            if strict is None and not self._goes_to_responses(neutral):
-                strict = True
-                neutral = _tools.normalize_tools(tools, strict=True)
-                bound["tools"] = neutral
-            bound["response_format"] = tools_response_format(response_format, strict)
+        bound.update(with_response_format(self, tools, neutral, response_format, strict))
         if tool_choice is not None:
             # Fail now, not at the first call, when the choice names no bound tool.
             normalize_tool_choice(tool_choice, neutral)
@@ -618,20 +590,6 @@ class ParamChat(
         if parallel_tool_calls is not None:
             bound["parallel_tool_calls"] = parallel_tool_calls
         return self.bind(**bound)
-
-    def _goes_to_responses(self, tools: Sequence[NeutralTool]) -> bool:
-        """Return True when every call with these tools is routed to the Responses API."""
-        try:
-            decided = route(
-                self._field_options,
-                model=self.model,
-                api=self.api,
-                unsupported=unsupported((), tools),
-                responses_only_models=self.responses_only_models,
-            )
-        except ParamChatError:
-            return False
-        return decided.api == "responses"
 
 
 register_model_class(ParamChat)
