@@ -15,9 +15,7 @@ from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import AIMessage
 from langchain_core.runnables import Runnable, RunnableBinding, RunnableConfig
 
-from langchain_paramchat.apis.adapter import unsupported
 from langchain_paramchat.errors import ParamChatError
-from langchain_paramchat.routing import route
 
 if TYPE_CHECKING:
     from langchain_core.language_models.chat_models import _ChatModelBinding as _Binding
@@ -184,13 +182,6 @@ def _tool_modules() -> tuple[Any, Any]:
 
 def _goes_to_responses(model: Any, tools: Sequence[Any]) -> bool:
     try:
-        decided = route(
-            model._field_options,
-            model=model.model,
-            api=model.api,
-            unsupported=unsupported((), tools),
-            responses_only_models=model.responses_only_models,
-        )
+        return bool(model.preview_request("?", tools=list(tools)).api == "responses")
     except ParamChatError:
         return False
-    return decided.api == "responses"
