@@ -58,18 +58,13 @@ class Finish:
     """The finishing step for one call: its route and bound tools."""
 
     def __init__(
-        self,
-        route: Route,
-        tools: Sequence[NeutralTool] | None,
-        parse_as: Any = None,
-        *,
-        standard_blocks: bool = False,
+        self, route: Route, tools: Sequence[NeutralTool] | None, parse_as: Any = None
     ) -> None:
         self.route = route
         self.parse_as = parse_as
         self.transport = "http"
         # output_version="v1": langchain-core turns content into standard blocks itself.
-        self.standard_blocks = standard_blocks
+        self.standard_blocks = False
         self.tools: Sequence[NeutralTool] = tools or ()
         # Tools whose streamed arguments wait for the fix-up (strict, with optional args).
         self.held_tools = _held_tools(tools) if tools else _NO_TOOLS
