@@ -25,7 +25,7 @@ else:
     except ImportError:
         _Binding = RunnableBinding
 
-__all__ = ["FORWARDED", "Bindable", "BoundParamChat", "StructuredOutput", "with_response_format"]
+__all__ = ["FORWARDED", "Bindable", "BoundParamChat", "StructuredOutput", "tools_binding"]
 
 # Model methods that take (input, **call kwargs) and must see the bound kwargs too.
 FORWARDED = frozenset(
@@ -152,25 +152,28 @@ class Bindable(StructuredOutput):
         return params
 
 
-def with_response_format(
-    model: Any, tools: Sequence[Any], neutral: Sequence[Any], response_format: Any, strict: Any
+def tools_binding(
+    model: Any, tools: Sequence[Any], strict: Any, response_format: Any, kwargs: dict[str, Any]
 ) -> dict[str, Any]:
-    """Return what ``bind_tools(..., response_format=...)`` adds to the bound kwargs.
+    """Return the kwargs ``bind_tools`` binds: the tools read into neutral values, and more.
 
-    ``response_format`` (a Pydantic class, TypedDict or JSON schema) shapes the answer when
-    the model calls no tool; a class parses it into ``additional_kwargs["parsed"]``. As in
-    ChatOpenAI it makes ``strict`` default to ``True`` (the tools compiled again), unless every
-    call goes to the Responses API, which does not need it. Nothing without one.
+    ``strict=True`` compiles each schema to OpenAI's strict subset; ``strict=None`` keeps a
+    tool dict's own ``strict``, else sends ``False``. ``response_format`` (a Pydantic class,
+    TypedDict or JSON schema) shapes the answer when the model calls no tool; a class parses
+    it into ``additional_kwargs["parsed"]``. As in ChatOpenAI it makes ``strict`` default to
+    ``True``, unless every call goes to the Responses API, which does not need it.
+
+    Raises ``ToolSchemaError`` for a tool it cannot read or make strict.
     """
-    if response_format is None:
-        return {}
     normalize, structured = _tool_modules()
-    out: dict[str, Any] = {}
-    if strict is None and not _goes_to_responses(model, neutral):
+    bound: dict[str, Any] = {"tools": normalize.normalize_tools(tools, strict=strict), **kwargs}
+    if response_format is None:
+        return bound
+    if strict is None and not _goes_to_responses(model, bound["tools"]):
         strict = True
-        out["tools"] = normalize.normalize_tools(tools, strict=True)
-    out["response_format"] = structured.tools_response_format(response_format, strict)
-    return out
+        bound["tools"] = normalize.normalize_tools(tools, strict=True)
+    bound["response_format"] = structured.tools_response_format(response_format, strict)
+    return bound
 
 
 def _tool_modules() -> tuple[Any, Any]:

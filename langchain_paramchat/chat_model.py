@@ -18,7 +18,7 @@ from langchain_core.utils import from_env, secret_from_env
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_serializer
 
 from langchain_paramchat.apis.adapter import Adapter, adapter_for, unsupported
-from langchain_paramchat.binding import Bindable, with_response_format
+from langchain_paramchat.binding import Bindable, tools_binding
 from langchain_paramchat.bounds import check_settings
 from langchain_paramchat.call.prepare import websocket_setting
 from langchain_paramchat.call.prepared import Prepared
@@ -347,8 +347,7 @@ class ParamChat(
             payload.update(extra)
         from langchain_paramchat.call.finish import Finish
 
-        finish = Finish(decided, bound_tools, compat.parse_target(kwargs))
-        finish.standard_blocks = self.output_version == "v1"
+        finish = Finish(decided, bound_tools, compat.parse_target(kwargs), self.output_version)
         finish.transport = "websocket" if websocket else "http"
         return Prepared(decided, payload, adapter, merged, finish, websocket)
 
@@ -572,17 +571,14 @@ class ParamChat(
     ) -> Runnable[LanguageModelInput, AIMessage]:
         """Bind tools for every call of the result; ``strict`` is always sent explicitly.
 
-        Accepts Pydantic models, TypedDicts, dataclasses, functions, ``BaseTool``s and OpenAI
-        tool dicts of either API (built-in ones route to Responses). ``strict=True`` compiles
-        schemas to OpenAI's strict subset; ``None`` keeps a dict's own ``strict``, else False
-        (True next to a ``response_format``, as ChatOpenAI: see ``with_response_format``).
+        Takes Pydantic models, TypedDicts, dataclasses, functions, ``BaseTool``s and OpenAI
+        tool dicts of either API (built-in ones route to Responses); see ``tools_binding`` for
+        ``strict`` and ``response_format`` (the answer's shape when no tool is called).
         """
-        from langchain_paramchat.tools import normalize as _tools
         from langchain_paramchat.tools.tool_choice import normalize_tool_choice
 
-        neutral = _tools.normalize_tools(tools, strict=strict)
-        bound: dict[str, Any] = {"tools": neutral, **kwargs}
-        bound.update(with_response_format(self, tools, neutral, response_format, strict))
+        bound = tools_binding(self, tools, strict, response_format, kwargs)
+        neutral = bound["tools"]
         if tool_choice is not None:
             # Fail now, not at the first call, when the choice names no bound tool.
             normalize_tool_choice(tool_choice, neutral)

@@ -58,13 +58,17 @@ class Finish:
     """The finishing step for one call: its route and bound tools."""
 
     def __init__(
-        self, route: Route, tools: Sequence[NeutralTool] | None, parse_as: Any = None
+        self,
+        route: Route,
+        tools: Sequence[NeutralTool] | None,
+        parse_as: Any = None,
+        output_version: str | None = None,
     ) -> None:
         self.route = route
         self.parse_as = parse_as
         self.transport = "http"
         # output_version="v1": langchain-core turns content into standard blocks itself.
-        self.standard_blocks = False
+        self.standard_blocks = output_version == "v1"
         self.tools: Sequence[NeutralTool] = tools or ()
         # Tools whose streamed arguments wait for the fix-up (strict, with optional args).
         self.held_tools = _held_tools(tools) if tools else _NO_TOOLS
