@@ -214,3 +214,8 @@ def test_retry_waits_never_exceed_max_retry_after(
     assert attempts <= 3
     assert all(0 <= s <= max(max_retry_after, policy.max_backoff) for s in slept)
     assert all(math.isfinite(s) for s in slept)
+
+
+@pytest.mark.parametrize("text", ["1sx", "2m1", "1s 5"])
+def test_a_reset_with_anything_after_its_units_is_unreadable(text: str) -> None:
+    assert parse_duration(text) is None

@@ -68,3 +68,12 @@ def test_a_long_tail_after_a_line_ending_is_capped_too() -> None:
 
 def test_lines_up_to_the_cap_are_fine() -> None:
     assert decode(b"data: " + b"z" * 58, b"\n\n", max_line=64) == [(None, b"z" * 58)]
+
+
+def test_after_an_over_long_line_the_decoder_starts_clean() -> None:
+    decoder = SSEDecoder(max_line=8)
+    with pytest.raises(ResponseFormatError):
+        decoder.feed(b"data: 0123456789")
+    # Nothing of the refused line is kept: a full-length line fits again, and events flow.
+    assert decoder.feed(b"data: 12") == []
+    assert decoder.feed(b"\n\n") == [(None, b"12")]
