@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -18,6 +19,10 @@ def lazy_exports(package: str, submodules: Sequence[str]) -> Callable[[str], Any
     """
 
     def __getattr__(name: str) -> Any:
+        if importlib.util.find_spec(f"{package}.{name}") is not None:
+            # A submodule (``from package import submodule``): the import system loads it;
+            # searching the others here could start a circle of half-loaded modules.
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
         namespace = importlib.import_module(package).__dict__
         for submodule in submodules:
             module = importlib.import_module(f"{package}.{submodule}")

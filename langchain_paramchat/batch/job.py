@@ -22,6 +22,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessage
 
+from langchain_paramchat.batch import lines as batch_lines
 from langchain_paramchat.batch.checks import (
     check_metadata,
     checked_batch,
@@ -37,9 +38,12 @@ from langchain_paramchat.batch.errors import (
 from langchain_paramchat.batch.lines import LineWriter, copy_lines, input_indices
 from langchain_paramchat.batch.remote import Remote, Snapshot
 from langchain_paramchat.batch.results import Finisher, Outcome, read_line
+from langchain_paramchat.batch.runnable import bound_tools_of, unwrap
 from langchain_paramchat.errors import APIError, ParamChatError
 from langchain_paramchat.secrets import redact_url
 from langchain_paramchat.surface.model_class import model_class
+from langchain_paramchat.tools.normalize import normalize_tools, tool_spec
+from langchain_paramchat.tools.structured import StructuredParser
 
 __all__ = ["BatchJob", "BatchPart", "BatchProgress", "Entry"]
 
@@ -409,13 +413,13 @@ class BatchJob:
         check_metadata(metadata)
         failed = self._failed(self.results())
         with tempfile.TemporaryDirectory(prefix="paramchat-batch-") as directory:
-            writer = LineWriter(directory, *_limits())
+            writer = LineWriter(directory, batch_lines.MAX_LINES, batch_lines.MAX_FILE_BYTES)
             for part in self.parts:
                 if _may_hold_failures(part, failed):
                     copy_lines(self._remote.content(part.input_file_id), failed, part.api, writer)
             writer.close()
             parts = [
-                _upload_and_create(self._remote, f.api, f.endpoint, f.path, f.lines, metadata)
+                upload_and_create(self._remote, f.api, f.endpoint, f.path, f.lines, metadata)
                 for f in writer.files
             ]
         return self._retry_job(parts, failed)
@@ -425,16 +429,14 @@ class BatchJob:
         check_metadata(metadata)
         failed = self._failed(await self.aresults())
         with tempfile.TemporaryDirectory(prefix="paramchat-batch-") as directory:
-            writer = LineWriter(directory, *_limits())
+            writer = LineWriter(directory, batch_lines.MAX_LINES, batch_lines.MAX_FILE_BYTES)
             for part in self.parts:
                 if _may_hold_failures(part, failed):
                     data = await self._remote.acontent(part.input_file_id)
                     copy_lines(data, failed, part.api, writer)
             writer.close()
             parts = [
-                await _aupload_and_create(
-                    self._remote, f.api, f.endpoint, f.path, f.lines, metadata
-                )
+                await aupload_and_create(self._remote, f.api, f.endpoint, f.path, f.lines, metadata)
                 for f in writer.files
             ]
         return self._retry_job(parts, failed)
@@ -458,8 +460,6 @@ class BatchJob:
 
     def to_json(self) -> str:
         """Return a reference any process can resume with ``from_json``; it holds no secret."""
-        from langchain_paramchat.tools import normalize as _tools
-
         model = self.model
         data = {
             "format": _FORMAT,
@@ -473,7 +473,7 @@ class BatchJob:
             "count": self.count,
             "indices": self.indices,
             "reasons": self.reasons,
-            "tools": [_tools.tool_spec(t) for t in self._tools] if self._tools else None,
+            "tools": [tool_spec(t) for t in self._tools] if self._tools else None,
             "structured": (
                 {"tool_name": self._parser.tool_name} if self._parser is not None else None
             ),
@@ -490,27 +490,22 @@ class BatchJob:
         the job was submitted with to get parsed objects and schema-aware tool arguments.
         Raises ``BatchError`` when ``text`` is not a job reference.
         """
-        from langchain_paramchat.batch.submit import unwrap
-        from langchain_paramchat.tools import normalize as _tools
-
         data = read_reference(text, frozenset(f.name for f in fields(BatchPart)))
         parts = [BatchPart(**p) for p in data["parts"]]
         if model is None:
             try:
                 chat = model_class()(**{k: v for k, v in data["model"].items() if v is not None})
-                tools = _tools.normalize_tools(data["tools"]) if data["tools"] else None
+                tools = normalize_tools(data["tools"]) if data["tools"] else None
             except ParamChatError as exc:
                 raise BatchError(
                     f"the job reference's model or tools are not valid: {exc}"
                 ) from exc
             parser = None
             if data["structured"] is not None:
-                from langchain_paramchat.tools.structured import StructuredParser
-
                 parser = StructuredParser(tool_name=data["structured"]["tool_name"])
         else:
             chat, options, parser = unwrap(model)
-            tools = _bound_tools(options)
+            tools = bound_tools_of(options)
         return cls(
             model=chat,
             parts=parts,
@@ -602,19 +597,7 @@ def _may_hold_failures(part: BatchPart, failed: set[int]) -> bool:
     return bool(failed)
 
 
-def _limits() -> tuple[int, int]:
-    from langchain_paramchat.batch.lines import MAX_FILE_BYTES, MAX_LINES
-
-    return MAX_LINES, MAX_FILE_BYTES
-
-
-def _bound_tools(options: dict[str, Any]) -> Any:
-    from langchain_paramchat.tools.normalize import bound_tools
-
-    return bound_tools(options.get("tools"), options.get("strict"))
-
-
-def _upload_and_create(
+def upload_and_create(
     remote: Remote,
     api: str,
     endpoint: str,
@@ -626,7 +609,7 @@ def _upload_and_create(
     return _new_part(api, endpoint, file_id, lines, remote.create(file_id, endpoint, metadata))
 
 
-async def _aupload_and_create(
+async def aupload_and_create(
     remote: Remote,
     api: str,
     endpoint: str,

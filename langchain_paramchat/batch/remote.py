@@ -15,6 +15,7 @@ import openai
 
 from langchain_paramchat.batch.errors import BatchUnsupportedError
 from langchain_paramchat.errors import APIStatusError
+from langchain_paramchat.retry import parse_retry_after
 
 if TYPE_CHECKING:
     from langchain_paramchat.transport.protocol import ModelTransport
@@ -180,8 +181,6 @@ class Remote:
 
 
 def _retry_after(headers: Any) -> float | None:
-    from langchain_paramchat.retry import parse_retry_after
-
     return parse_retry_after(headers)
 
 

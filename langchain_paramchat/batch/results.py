@@ -15,8 +15,11 @@ from typing import Any
 
 from langchain_core.messages import AIMessage
 
+from langchain_paramchat.apis.adapter import adapter_for
 from langchain_paramchat.batch.errors import BatchItemError
 from langchain_paramchat.batch.lines import parse_custom_id
+from langchain_paramchat.call.finish import Finish
+from langchain_paramchat.routing.decide import Route
 from langchain_paramchat.secrets import Scrubber, scrub_json, snippet
 from langchain_paramchat.transport.errors import MESSAGE_LIMIT
 
@@ -34,10 +37,6 @@ class Finisher:
         tools: Any,
         parser: Any = None,
     ) -> None:
-        from langchain_paramchat.apis.adapter import adapter_for
-        from langchain_paramchat.call.finish import Finish
-        from langchain_paramchat.routing.decide import Route
-
         self._model = model
         self._parse = adapter_for(api).parse_reply  # type: ignore[arg-type]
         self._finish = [

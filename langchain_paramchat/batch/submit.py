@@ -8,49 +8,17 @@ from collections.abc import Iterable
 from typing import Any
 
 from langchain_paramchat.batch.checks import check_metadata
-from langchain_paramchat.batch.errors import BatchError
 from langchain_paramchat.batch.job import (
     BatchJob,
     BatchPart,
-    _aupload_and_create,
-    _bound_tools,
-    _upload_and_create,
+    aupload_and_create,
+    upload_and_create,
 )
 from langchain_paramchat.batch.lines import Written, write_lines
 from langchain_paramchat.batch.remote import Remote
-from langchain_paramchat.surface.model_class import model_class
+from langchain_paramchat.batch.runnable import bound_tools_of, unwrap
 
-__all__ = ["asubmit_batch", "submit_batch", "unwrap"]
-
-
-def unwrap(runnable: Any) -> tuple[Any, dict[str, Any], Any]:
-    """Return ``(ParamChat, bound kwargs, structured-output parser or None)`` for a runnable.
-
-    Accepts a ``ParamChat``, one bound with ``bind``/``bind_tools``, or the result of
-    ``with_structured_output`` (without ``include_raw``); raises ``BatchError`` otherwise.
-    """
-    from langchain_core.runnables import RunnableBinding, RunnableSequence
-
-    from langchain_paramchat.tools.structured import StructuredParser
-
-    parser = None
-    if (
-        isinstance(runnable, RunnableSequence)
-        and len(runnable.steps) == 2
-        and isinstance(runnable.last, StructuredParser)
-    ):
-        parser = runnable.last
-        runnable = runnable.first
-    options: dict[str, Any] = {}
-    while isinstance(runnable, RunnableBinding):
-        options = {**runnable.kwargs, **options}
-        runnable = runnable.bound
-    if not isinstance(runnable, model_class()):
-        raise BatchError(
-            f"submit_batch needs a ParamChat, a model bound from one (bind, bind_tools) or "
-            f"with_structured_output(...) without include_raw, not {type(runnable).__name__}"
-        )
-    return runnable, options, parser
+__all__ = ["asubmit_batch", "submit_batch"]
 
 
 def _prepare(
@@ -82,7 +50,7 @@ def submit_batch(
         try:
             for f in written.files:
                 parts.append(
-                    _upload_and_create(remote, f.api, f.endpoint, f.path, f.lines, metadata)
+                    upload_and_create(remote, f.api, f.endpoint, f.path, f.lines, metadata)
                 )
         except BaseException:
             _undo(remote, parts)
@@ -92,7 +60,7 @@ def submit_batch(
         parts=parts,
         count=written.count,
         reasons=written.reasons,
-        tools=_bound_tools(options),
+        tools=bound_tools_of(options),
         parser=parser,
     )
 
@@ -115,7 +83,7 @@ async def asubmit_batch(
         try:
             for f in written.files:
                 parts.append(
-                    await _aupload_and_create(remote, f.api, f.endpoint, f.path, f.lines, metadata)
+                    await aupload_and_create(remote, f.api, f.endpoint, f.path, f.lines, metadata)
                 )
         except BaseException:
             await asyncio.to_thread(_undo, remote, parts)
@@ -125,7 +93,7 @@ async def asubmit_batch(
         parts=parts,
         count=written.count,
         reasons=written.reasons,
-        tools=_bound_tools(options),
+        tools=bound_tools_of(options),
         parser=parser,
     )
 
