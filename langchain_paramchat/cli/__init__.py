@@ -1,5 +1,7 @@
-"""The ``paramchat`` command's helpers: the README's generated tables.
+"""The ``paramchat`` command: the demo and the README's generated tables.
 
-Owns: ``readme`` (the option table and migration table rendered from their single sources).
-May import: ``compat``, ``options``.
+Owns: ``main`` (the command line and the demo: the OpenAI API, a real local model, or the
+scripted server) and ``readme`` (the option and migration tables rendered from their single
+sources). Nothing else in the package imports it.
+May import: anything (it is the top of the graph).
 """

@@ -8,7 +8,7 @@
         ...
         assert server.errors == []
 
-Nothing here is imported by ``langchain_paramchat`` itself; only tests import this package.
+Only tests and the ``paramchat demo`` command (``cli``) import this package.
 It owns the fake server: ``server`` (its life and connections), ``routes`` (the routing
 table), ``state`` (script, record, stored responses), ``batches``, ``websocket``, the
 renderers and the body checks.
