@@ -480,10 +480,10 @@ class ParamChat(
                         yield chunk
                 held, last = relay.close()
             except APIError as exc:
-                error = relay.state.failed(exc)
+                error = relay.failed(exc)
                 if error is exc:
                     raise
-                raise error from exc
+                raise error from error.__cause__
         for chunk in held:  # a stream that ended without content
             if run_manager:
                 run_manager.on_llm_new_token(chunk.text, chunk=chunk)
@@ -512,10 +512,10 @@ class ParamChat(
                         yield chunk
                 held, last = relay.close()
             except APIError as exc:
-                error = relay.state.failed(exc)
+                error = relay.failed(exc)
                 if error is exc:
                     raise
-                raise error from exc
+                raise error from error.__cause__
         for chunk in held:  # a stream that ended without content
             if run_manager:
                 await run_manager.on_llm_new_token(chunk.text, chunk=chunk)

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.outputs import ChatGenerationChunk
 
+from langchain_paramchat.errors import APIError, StreamInterruptedError
+
 if TYPE_CHECKING:
     from langchain_paramchat.call.finish import FinishedStream
     from langchain_paramchat.call.prepared import Prepared
@@ -55,6 +57,25 @@ class Relay:
         events.commit()  # from here a break is never retried
         out, self.held = self.held, []
         return out
+
+    def failed(self, exc: APIError) -> APIError:
+        """Return the error to raise for a stream that failed with ``exc``.
+
+        The transport counts the events it yielded, but events without content never reach
+        the caller: while nothing was committed the call failed before any output, so the
+        caller gets the error that ended it (a ``DeadlineExceededError``, an ``APIError``),
+        not an interruption. After output, the interruption carries what was yielded. The
+        returned error's ``__cause__`` is set; raise it ``from`` that.
+        """
+        if not self.events.committed:
+            cause = exc.__cause__
+            if isinstance(exc, StreamInterruptedError) and isinstance(cause, APIError):
+                return cause
+            return exc
+        error = self.state.failed(exc)
+        if error is not exc:
+            error.__cause__ = exc
+        return error
 
     def close(self) -> tuple[list[ChatGenerationChunk], ChatGenerationChunk | None]:
         """Return the chunks still held (a stream without content) and the closing chunk."""
