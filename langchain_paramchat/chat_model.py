@@ -161,7 +161,6 @@ class ParamChat(
     with only the new items (``pip install 'langchain-paramchat[websocket]'``); see README."""
 
     _transport: Any = PrivateAttr(default=None)
-    _flex_transport: Any = PrivateAttr(default=None)
     _websocket_transport: Any = PrivateAttr(default=None)
     _field_options: dict[str, Any] = PrivateAttr(default_factory=dict)
 

@@ -26,8 +26,9 @@ class Connected:
 
     if TYPE_CHECKING:  # fields and private attributes ParamChat declares
         _transport: ModelTransport | None
-        _flex_transport: ModelTransport | None
         _websocket_transport: WebSocketTransport | None
+        model_fields_set: set[str]
+        flex_fallback: bool
         api_key: Any
         base_url: str | None
         organization: str | None
@@ -55,10 +56,13 @@ class Connected:
 
     def _client_settings(self) -> ClientSettings:
         """Return the transport settings; bad ones (timeout, retries) raise ``OptionError``."""
+        from langchain_paramchat.flex import FLEX_TIMEOUT
         from langchain_paramchat.retry import RetryPolicy
         from langchain_paramchat.transport import ClientSettings
 
         policy = self.retry_policy or RetryPolicy(max_retries=self.max_retries)
+        # Flex requests get OpenAI's longer timeout unless the model's was set explicitly.
+        flex_timeout = None if "timeout" in self.model_fields_set else FLEX_TIMEOUT
         return ClientSettings(
             api_key=self.api_key.get_secret_value() if self.api_key else None,
             base_url=self.base_url,
@@ -73,6 +77,8 @@ class Connected:
             http_async_client=self.http_async_client,
             retry=policy,
             hooks=self._pacer(),
+            flex_timeout=flex_timeout,
+            flex_fallback=self.flex_fallback,
         )
 
     def _pacer(self) -> Any:
@@ -101,14 +107,11 @@ class Connected:
     def _transport_for(
         self, options: Mapping[str, Any], *, websocket: bool = False
     ) -> ModelTransport:
-        """Return the transport for one call: flex calls get flex's timeout and fallback."""
+        """Return the transport for one call: the WebSocket one for calls over a socket.
+
+        Flex calls use the HTTP transport too: its send loop gives them flex's timeout and
+        fallback (``transport/resend.py``).
+        """
         if websocket:
             return self.websocket_transport
-        if options.get("service_tier") != "flex":
-            return self.transport
-        flex = self._flex_transport
-        if flex is None:
-            from langchain_paramchat.flex import flex_transport
-
-            flex = self._flex_transport = flex_transport(self)
-        return flex
+        return self.transport

@@ -11,13 +11,9 @@ import openai
 
 from langchain_paramchat._sdk.http import hx
 from langchain_paramchat.errors import APIError, ResponseFormatError
-from langchain_paramchat.transport.base import (
-    Attempts,
-    TransportBase,
-    interrupted,
-    not_event_stream,
-)
+from langchain_paramchat.transport.base import TransportBase, interrupted, not_event_stream
 from langchain_paramchat.transport.fastpath import afinish_body, direct_request, pool_is_full
+from langchain_paramchat.transport.resend import Attempts
 from langchain_paramchat.transport.sse import SSEDecoder
 from langchain_paramchat.transport.streams import AsyncEventStream, Event, JSONReply
 
@@ -46,10 +42,10 @@ class AsyncTransport(TransportBase):
         self, path: str, body: Mapping[str, Any], *, extra_headers: Mapping[str, str] | None = None
     ) -> dict[str, Any]:
         """Async twin of ``post_json``."""
-        attempts = Attempts(self._total)
+        attempts = self._attempts(body)
 
         async def attempt() -> dict[str, Any]:
-            response, content = await self._apost(path, body, extra_headers, attempts)
+            response, content = await self._apost(path, attempts.body, extra_headers, attempts)
             return self._json_object(response, content)
 
         return await self._arun(attempt, attempts)
@@ -58,18 +54,18 @@ class AsyncTransport(TransportBase):
         self, path: str, body: Mapping[str, Any], *, extra_headers: Mapping[str, str] | None = None
     ) -> JSONReply:
         """Async twin of ``post_json_reply``."""
-        attempts = Attempts(self._total)
+        attempts = self._attempts(body)
 
         async def attempt() -> JSONReply:
-            response, content = await self._apost(path, body, extra_headers, attempts)
+            response, content = await self._apost(path, attempts.body, extra_headers, attempts)
             return JSONReply(self._json_object(response, content), response.headers)
 
         return await self._arun(attempt, attempts)
 
-    async def aget_json(self, path: str) -> dict[str, Any]:
+    async def aget_json(self, path: str, *, deadline: float | None = None) -> dict[str, Any]:
         """Async twin of ``get_json``."""
         self._check_get_path(path)
-        attempts = Attempts(self._total)
+        attempts = self._attempts({}, deadline)
 
         async def attempt() -> dict[str, Any]:
             client = self.async_client
@@ -125,10 +121,12 @@ class AsyncTransport(TransportBase):
         body: Mapping[str, Any],
         extra_headers: Mapping[str, str] | None,
     ) -> AsyncGenerator[Event, None]:
-        attempts = Attempts(self._total)
+        attempts = self._attempts(body)
 
         async def attempt() -> tuple[hx.Response, AsyncGenerator[Event, None], Event | None]:
-            response = await self._asend(path, body, extra_headers, stream=True, attempts=attempts)
+            response = await self._asend(
+                path, attempts.body, extra_headers, stream=True, attempts=attempts
+            )
             events = self._aread_events(response, stream, attempts)
             try:
                 if not_event_stream(response):
@@ -158,7 +156,7 @@ class AsyncTransport(TransportBase):
                     raise
                 except APIError as exc:
                     failures += 1
-                    wait = None if stream.committed else self._restart_wait(exc, failures, started)
+                    wait = self._resend_wait(exc, stream, attempts, failures, started)
                     if wait is None:
                         error = interrupted(exc, received)
                         if error is exc:
@@ -270,7 +268,7 @@ class AsyncTransport(TransportBase):
         clients = self.clients
         client = clients.for_running_loop()
         n = attempts.next()
-        timeout = self._attempt_timeout(self._stream_timeout if stream else self._timeout, attempts)
+        timeout = self._attempt_timeout(self._timeout_for(body, stream), attempts)
         template = None if extra_headers else clients.template(client, path)
         hooks = self._hooks
         if template is None:

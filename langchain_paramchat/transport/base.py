@@ -28,32 +28,18 @@ from langchain_paramchat.secrets import SNIPPET, Scrubber, redact_url, scrub_jso
 from langchain_paramchat.transport.clients import SDKClients, shared_clients
 from langchain_paramchat.transport.errors import ErrorMap, where
 from langchain_paramchat.transport.fastpath import RETRY_COUNT_HEADER, encode
+from langchain_paramchat.transport.resend import Attempts, resend_wait
 from langchain_paramchat.transport.settings import ClientSettings
 from langchain_paramchat.transport.sse import TERMINAL_EVENTS
 from langchain_paramchat.transport.streams import Event
 
-__all__ = ["Attempts", "TransportBase", "interrupted", "not_event_stream"]
+__all__ = ["TransportBase", "interrupted", "not_event_stream"]
 
 T = TypeVar("T")
 # Socket timeouts may fire this much before the deadline they were shortened to.
 _DEADLINE_SLACK = 0.02
 # A path segment the server may put in a URL (an id): unreserved and sub-delim characters.
 _SAFE_SEGMENT = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=:@-]+")
-
-
-class Attempts:
-    """Count the attempts of one call (for ``x-stainless-retry-count``) and hold its deadline."""
-
-    __slots__ = ("deadline", "n")
-
-    def __init__(self, total_timeout: float | None) -> None:
-        self.n = -1
-        self.deadline = None if total_timeout is None else time.monotonic() + total_timeout
-
-    def next(self) -> int:
-        """Start the next attempt; return how many came before it."""
-        self.n += 1
-        return self.n
 
 
 class TransportBase:
@@ -81,13 +67,10 @@ class TransportBase:
         timeout: hx.Timeout = settings.timeout
         self._timeout = timeout
         idle = settings.stream_idle_timeout
-        self._stream_timeout = (
-            timeout
-            if idle is None
-            else hx.Timeout(
-                connect=timeout.connect, read=idle, write=timeout.write, pool=timeout.pool
-            )
-        )
+        self._stream_timeout = _for_streams(timeout, idle)
+        flex: hx.Timeout = settings.flex_timeout or timeout
+        self._flex_timeout = flex
+        self._flex_stream_timeout = _for_streams(flex, idle)
         self._scrub = Scrubber(
             self._clients._scrub.secret, settings.default_headers, settings.base_url
         )
@@ -117,6 +100,18 @@ class TransportBase:
 
     # --- per-attempt pieces ---------------------------------------------------------------
 
+    def _attempts(self, body: Mapping[str, Any], deadline: float | None = None) -> Attempts:
+        """Return the state of one call sending ``body``, bounded by ``total_timeout``."""
+        return Attempts(
+            self._total, body, flex_fallback=self.settings.flex_fallback, deadline=deadline
+        )
+
+    def _timeout_for(self, body: Mapping[str, Any], stream: bool) -> hx.Timeout:
+        """Return the per-phase timeout for one request: flex bodies get the flex one."""
+        if body.get("service_tier") == "flex":
+            return self._flex_stream_timeout if stream else self._flex_timeout
+        return self._stream_timeout if stream else self._timeout
+
     def _attempt_timeout(self, base: hx.Timeout, attempts: Attempts) -> hx.Timeout:
         """Return ``base``, shortened to what is left of the call's ``total_timeout``."""
         deadline = attempts.deadline
@@ -133,18 +128,30 @@ class TransportBase:
         )
 
     def _run(self, fn: Callable[[], T], attempts: Attempts) -> T:
-        """Run ``fn`` under the retry policy; a timeout at the call's deadline says so."""
-        try:
-            return self._policy.call(fn)
-        except TimeoutError as exc:
-            raise self._timed_out(exc, attempts) from exc.__cause__
+        """Run ``fn`` under the retry policy, then the flex fallback; say so at the deadline.
+
+        ``fn`` sends ``attempts.body``; when the retries end in flex's "Resource
+        Unavailable" and the fallback applies, the body switches tier and ``fn`` runs again.
+        """
+        while True:
+            try:
+                return self._policy.call(fn)
+            except TimeoutError as exc:
+                raise self._timed_out(exc, attempts) from exc.__cause__
+            except APIError as exc:
+                if not attempts.fall_back(exc):
+                    raise
 
     async def _arun(self, fn: Callable[[], Awaitable[T]], attempts: Attempts) -> T:
         """Async twin of ``_run``."""
-        try:
-            return await self._policy.acall(fn)
-        except TimeoutError as exc:
-            raise self._timed_out(exc, attempts) from exc.__cause__
+        while True:
+            try:
+                return await self._policy.acall(fn)
+            except TimeoutError as exc:
+                raise self._timed_out(exc, attempts) from exc.__cause__
+            except APIError as exc:
+                if not attempts.fall_back(exc):
+                    raise
 
     def _timed_out(self, exc: TimeoutError, attempts: Attempts) -> BaseException:
         """Return ``exc``, or a ``DeadlineExceededError`` when it fired at ``total_timeout``.
@@ -163,9 +170,18 @@ class TransportBase:
         err.__context__ = exc
         return err
 
-    def _restart_wait(self, exc: APIError, failures: int, started: float) -> float | None:
-        """Return the wait before resending a stream that broke before any content."""
-        return self._policy.restart_wait(exc, failures, started)
+    def _resend_wait(
+        self, exc: APIError, stream: Any, attempts: Attempts, failures: int, started: float
+    ) -> float | None:
+        """Return the wait before resending a broken stream, or None to raise (see resend)."""
+        return resend_wait(
+            self._policy,
+            exc,
+            attempts,
+            committed=stream.committed,
+            failures=failures,
+            started=started,
+        )
 
     def _check_deadline(self, attempts: Attempts) -> None:
         if attempts.deadline is not None and time.monotonic() > attempts.deadline:
@@ -325,6 +341,13 @@ def not_event_stream(response: hx.Response) -> bool:
     """Return True when the response says it is something other than an event stream."""
     content_type = response.headers.get("content-type", "")
     return bool(content_type) and not content_type.startswith("text/event-stream")
+
+
+def _for_streams(timeout: hx.Timeout, idle: float | None) -> hx.Timeout:
+    """Return ``timeout`` with its read phase replaced by the stream idle timeout."""
+    if idle is None:
+        return timeout
+    return hx.Timeout(connect=timeout.connect, read=idle, write=timeout.write, pool=timeout.pool)
 
 
 def _shorter(value: float | None, left: float) -> float:

@@ -3,8 +3,9 @@
 A transport sends a request and returns the reply body, or opens a stream and yields its
 events; it owns retries, timeouts, pacing hooks and the mapping of failures to package
 errors. The HTTP transport (``client.Transport``) and the Responses WebSocket transport
-(``websocket.WebSocketTransport``) both satisfy ``ModelTransport``; ``flex.FlexTransport``
-wraps one. Code above the transport types against these Protocols, never a class.
+(``websocket.WebSocketTransport``) both satisfy ``ModelTransport``; their send loops share
+one set of decisions (``resend.py``: resend, flex fallback). Code above the transport types
+against these Protocols, never a class.
 """
 
 from __future__ import annotations

@@ -123,7 +123,10 @@ class ClientSettings:
     retries and a trickling reply included (None: no bound). ``http_client``/``http_async_client``
     take httpx2 or httpx clients. ``retry`` and ``hooks`` belong to the model using these
     settings; the SDK clients (and their connection pools) are shared between models whose
-    other settings are equal, per process and per event loop. ``repr`` never shows the key or
+    other settings are equal, per process and per event loop. ``flex_timeout`` replaces
+    ``timeout`` for requests whose body says ``service_tier="flex"`` (None: ``timeout``);
+    ``flex_fallback`` sends such a request once more at the default tier when flex turns it
+    away before any content (``transport/resend.py``). ``repr`` never shows the key or
     header values.
 
     Raises ``OptionError`` for a timeout, retry policy or other setting out of range.
@@ -142,9 +145,15 @@ class ClientSettings:
     http_async_client: Any = None
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     hooks: RequestHooks | None = None
+    flex_timeout: Any = None
+    flex_fallback: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "timeout", as_timeout(self.timeout))
+        if self.flex_timeout is not None:
+            object.__setattr__(self, "flex_timeout", as_timeout(self.flex_timeout, "timeout"))
+        if not isinstance(self.flex_fallback, bool):
+            raise OptionError("flex_fallback", self.flex_fallback, "True or False")
         idle = self.stream_idle_timeout
         if idle is not None and not _seconds(idle):
             raise OptionError("stream_idle_timeout", idle, "seconds > 0, or None")

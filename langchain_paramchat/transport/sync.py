@@ -10,13 +10,9 @@ import openai
 
 from langchain_paramchat._sdk.http import hx
 from langchain_paramchat.errors import APIError, ResponseFormatError
-from langchain_paramchat.transport.base import (
-    Attempts,
-    TransportBase,
-    interrupted,
-    not_event_stream,
-)
+from langchain_paramchat.transport.base import TransportBase, interrupted, not_event_stream
 from langchain_paramchat.transport.fastpath import direct_request, finish_body
+from langchain_paramchat.transport.resend import Attempts
 from langchain_paramchat.transport.sse import SSEDecoder
 from langchain_paramchat.transport.streams import Event, EventStream, JSONReply
 
@@ -41,10 +37,10 @@ class SyncTransport(TransportBase):
         self, path: str, body: Mapping[str, Any], *, extra_headers: Mapping[str, str] | None = None
     ) -> dict[str, Any]:
         """POST ``body`` as JSON to ``path`` (relative to the base URL); return the reply object."""
-        attempts = Attempts(self._total)
+        attempts = self._attempts(body)
 
         def attempt() -> dict[str, Any]:
-            response, content = self._post(path, body, extra_headers, attempts)
+            response, content = self._post(path, attempts.body, extra_headers, attempts)
             return self._json_object(response, content)
 
         return self._run(attempt, attempts)
@@ -53,22 +49,24 @@ class SyncTransport(TransportBase):
         self, path: str, body: Mapping[str, Any], *, extra_headers: Mapping[str, str] | None = None
     ) -> JSONReply:
         """Like :meth:`post_json`, with the reply's HTTP headers (``JSONReply(body, headers)``)."""
-        attempts = Attempts(self._total)
+        attempts = self._attempts(body)
 
         def attempt() -> JSONReply:
-            response, content = self._post(path, body, extra_headers, attempts)
+            response, content = self._post(path, attempts.body, extra_headers, attempts)
             return JSONReply(self._json_object(response, content), response.headers)
 
         return self._run(attempt, attempts)
 
-    def get_json(self, path: str) -> dict[str, Any]:
+    def get_json(self, path: str, *, deadline: float | None = None) -> dict[str, Any]:
         """GET ``path`` (e.g. ``responses/{id}`` to poll a background response); return it.
 
         Each segment of ``path`` must be a plain id (no ``..``, ``?``, ``#``, spaces, ...),
         since ids come from server replies; anything else raises ``ResponseFormatError``.
+        ``deadline`` (a ``time.monotonic()`` time) ends it earlier than ``total_timeout``
+        would, for a caller bounding a longer operation.
         """
         self._check_get_path(path)
-        attempts = Attempts(self._total)
+        attempts = self._attempts({}, deadline)
 
         def attempt() -> dict[str, Any]:
             client = self.client
@@ -134,10 +132,12 @@ class SyncTransport(TransportBase):
         body: Mapping[str, Any],
         extra_headers: Mapping[str, str] | None,
     ) -> Generator[Event, None, None]:
-        attempts = Attempts(self._total)
+        attempts = self._attempts(body)
 
         def attempt() -> tuple[hx.Response, Generator[Event, None, None], Event | None]:
-            response = self._send(path, body, extra_headers, stream=True, attempts=attempts)
+            response = self._send(
+                path, attempts.body, extra_headers, stream=True, attempts=attempts
+            )
             events = self._read_events(response, stream, attempts)
             try:
                 if not_event_stream(response):
@@ -167,7 +167,7 @@ class SyncTransport(TransportBase):
                     raise
                 except APIError as exc:
                     failures += 1
-                    wait = None if stream.committed else self._restart_wait(exc, failures, started)
+                    wait = self._resend_wait(exc, stream, attempts, failures, started)
                     if wait is None:
                         error = interrupted(exc, received)
                         if error is exc:
@@ -230,7 +230,7 @@ class SyncTransport(TransportBase):
         clients = self.clients
         client = clients.sync
         n = attempts.next()
-        timeout = self._attempt_timeout(self._stream_timeout if stream else self._timeout, attempts)
+        timeout = self._attempt_timeout(self._timeout_for(body, stream), attempts)
         template = None if extra_headers else clients.template(client, path)
         hooks = self._hooks
         if template is None:

@@ -288,7 +288,7 @@ class WebSocketTransport(WebSocketSteps):
                     raise
                 except APIError as exc:
                     failures += 1
-                    wait = None if stream.committed else self._restart_wait(exc, failures, started)
+                    wait = self._resend_wait(exc, stream, attempts, failures, started)
                     if wait is None:
                         error = interrupted(exc, received)
                         if error is exc:
@@ -412,7 +412,7 @@ class WebSocketTransport(WebSocketSteps):
                     raise
                 except APIError as exc:
                     failures += 1
-                    wait = None if stream.committed else self._restart_wait(exc, failures, started)
+                    wait = self._resend_wait(exc, stream, attempts, failures, started)
                     if wait is None:
                         error = interrupted(exc, received)
                         if error is exc:

@@ -11,9 +11,15 @@ import pytest
 
 from langchain_paramchat import ParamChat
 from langchain_paramchat.call.background import schedule
-from langchain_paramchat.errors import APITimeoutError, RateLimitError
+from langchain_paramchat.errors import (
+    APITimeoutError,
+    DeadlineExceededError,
+    RateLimitError,
+    StreamInterruptedError,
+)
 from langchain_paramchat.flex import FLEX_TIMEOUT, resource_unavailable
-from langchain_paramchat.testing import FakeOpenAI, Fault
+from langchain_paramchat.retry import RetryPolicy
+from langchain_paramchat.testing import FakeOpenAI, Fault, Reply
 
 Factory = Callable[..., ParamChat]
 APIS = ["chat_completions", "responses"]
@@ -27,12 +33,16 @@ def _invoke(model: Any, use_async: bool, **kwargs: Any) -> Any:
 
 
 def test_flex_calls_get_openais_15_minute_timeout_unless_one_was_set(make_model: Factory) -> None:
-    model = make_model()
-    assert model._transport_for({}).settings.timeout.read == 600
-    assert model._transport_for({"service_tier": "flex"}).settings.timeout.read == FLEX_TIMEOUT
+    transport = make_model().transport
+    flex = {"service_tier": "flex"}
+    assert transport._timeout_for({}, False).read == 600
+    assert transport._timeout_for(flex, False).read == FLEX_TIMEOUT
+    assert transport._timeout_for({"service_tier": "default"}, False).read == 600
     assert FLEX_TIMEOUT == 900
-    mine = make_model(timeout=30)
-    assert mine._transport_for({"service_tier": "flex"}).settings.timeout.read == 30
+    assert transport._timeout_for(flex, True).read == 120  # streams: stream_idle_timeout
+    assert transport._timeout_for(flex, True).write == FLEX_TIMEOUT
+    mine = make_model(timeout=30).transport
+    assert mine._timeout_for(flex, False).read == 30
 
 
 @pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
@@ -81,6 +91,141 @@ def test_without_fallback_or_for_a_rate_limit_the_429_is_raised(
     with pytest.raises(RateLimitError, match="Rate limit reached"):
         _invoke(make_model(flex_fallback=True), use_async, service_tier="flex")
     assert [r.body["service_tier"] for r in fake_openai.requests] == ["flex", "flex"]
+
+
+async def _collect(model: Any, use_async: bool) -> tuple[list[str], BaseException | None]:
+    """Return the chunk texts a caller saw and the error that ended the stream, if any."""
+    texts: list[str] = []
+    try:
+        if use_async:
+            async for chunk in model.astream("hi"):
+                texts.append(chunk.text)
+        else:
+            for chunk in model.stream("hi"):
+                texts.append(chunk.text)
+    except Exception as exc:
+        return texts, exc
+    return texts, None
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+@pytest.mark.parametrize("api", APIS)
+async def test_a_flex_stream_broken_after_content_is_never_resent(
+    fake_openai: FakeOpenAI, make_model: Factory, api: str, use_async: bool
+) -> None:
+    # The old fallback wrapped the stream, so the transport never saw the caller's commit:
+    # the break was resent and the caller got "Alpha beta gamma dSECOND ANSWER", no error.
+    first = Reply(text="Alpha beta gamma delta epsilon", chunk_size=6)
+    before_text = {"chat_completions": 1, "responses": 4}[api]
+    fake_openai.add(Fault.drop_mid_stream(before_text + 3, reply=first), "SECOND ANSWER")
+    policy = RetryPolicy(max_retries=2, initial_backoff=0.01, max_backoff=0.02)
+    model = make_model(api=api, service_tier="flex", flex_fallback=True, retry_policy=policy)
+    texts, error = await _collect(model, use_async)
+    assert isinstance(error, StreamInterruptedError), error
+    assert "".join(texts) == "Alpha beta gamma d"
+    assert error.received is not None and error.received.text == "Alpha beta gamma d"
+    assert "SECOND" not in "".join(texts)
+    assert [r.body["service_tier"] for r in fake_openai.requests] == ["flex"]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+@pytest.mark.parametrize("api", APIS)
+async def test_a_flex_stream_broken_after_content_raises_like_a_plain_stream(
+    fake_openai: FakeOpenAI, make_model: Factory, api: str, use_async: bool
+) -> None:
+    outcomes = []
+    before_text = {"chat_completions": 1, "responses": 4}[api]
+    for options in ({}, {"service_tier": "flex", "flex_fallback": True}):
+        fake_openai.reset()
+        first = Reply(text="Alpha beta gamma delta epsilon", chunk_size=6)
+        fake_openai.add(Fault.drop_mid_stream(before_text + 3, reply=first), "SECOND ANSWER")
+        texts, error = await _collect(make_model(api=api, max_retries=2, **options), use_async)
+        outcomes.append((texts, type(error), len(fake_openai.requests)))
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][1] is not None and issubclass(outcomes[0][1], StreamInterruptedError)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+@pytest.mark.parametrize("api", APIS)
+async def test_a_flex_stream_dropped_before_content_is_retried_at_flex_first(
+    fake_openai: FakeOpenAI, make_model: Factory, api: str, use_async: bool
+) -> None:
+    before_text = {"chat_completions": 1, "responses": 4}[api]
+    drop = Fault.drop_mid_stream(before_text, reply=Reply(text="lost"))
+    fake_openai.add(drop, "kept answer")
+    policy = RetryPolicy(max_retries=1, initial_backoff=0.01, max_backoff=0.02)
+    model = make_model(api=api, service_tier="flex", flex_fallback=True, retry_policy=policy)
+    texts, error = await _collect(model, use_async)
+    assert error is None and "".join(texts) == "kept answer"
+    assert [r.body["service_tier"] for r in fake_openai.requests] == ["flex", "flex"]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("mode", ["invoke", "ainvoke", "stream", "astream"])
+@pytest.mark.parametrize("api", APIS)
+async def test_total_timeout_bounds_the_flex_fallback(
+    fake_openai: FakeOpenAI, make_model: Factory, api: str, mode: str
+) -> None:
+    # Flex turns the call away twice (0.4 s apart, as told), and the default tier then
+    # answers after 0.7 s: the fallback shares the call's 1 s (it used to start a fresh
+    # call with a fresh total_timeout, and answered).
+    busy = Fault.status(
+        429,
+        message="Resource Unavailable",
+        error_code="resource_unavailable",
+        headers={"retry-after-ms": "400"},
+        times=2,
+    )
+    fake_openai.add(busy, Fault.slow(0.7, reply=Reply(text="late")))
+    model = make_model(
+        api=api,
+        service_tier="flex",
+        flex_fallback=True,
+        total_timeout=1.0,
+        timeout=30,
+        retry_policy=RetryPolicy(max_retries=1),
+    )
+    with pytest.raises(DeadlineExceededError, match=r"total_timeout"):
+        if mode == "invoke":
+            model.invoke("hi")
+        elif mode == "ainvoke":
+            await model.ainvoke("hi")
+        else:
+            _, error = await _collect(model, mode == "astream")
+            assert error is not None
+            raise error
+    # On a busy machine the retry may not fit the deadline, and the fallback starts sooner.
+    tiers = [r.body["service_tier"] for r in fake_openai.requests]
+    assert tiers[0] == "flex" and tiers.count("default") <= 1 and len(tiers) <= 3
+
+
+def test_a_flex_model_pickles_after_a_call_and_the_copy_answers(
+    fake_openai: FakeOpenAI, make_model: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pickle
+
+    secret = "sk-flex-pickled-secret-808"
+    model = make_model(api_key=secret, service_tier="flex", flex_fallback=True)
+    fake_openai.add(UNAVAILABLE)
+    assert model.invoke("first").text == "Echo: first"  # fell back: the model is used
+    data = pickle.dumps(model)
+    assert secret.encode() not in data
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-worker-key-1")
+    copy = pickle.loads(data)
+    assert copy.service_tier == "flex" and copy.flex_fallback is True
+    fake_openai.add(UNAVAILABLE)
+    assert copy.invoke("again").text == "Echo: again"
+    assert [r.body["service_tier"] for r in fake_openai.requests] == [
+        "flex",
+        "default",
+        "flex",
+        "default",
+    ]
+    assert fake_openai.requests[-1].headers["authorization"] == "Bearer sk-worker-key-1"
+    assert pickle.loads(pickle.dumps(copy)).invoke("third").text == "Echo: third"
 
 
 def test_resource_unavailable_is_told_apart_from_rate_and_quota_limits() -> None:

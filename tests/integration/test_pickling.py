@@ -51,10 +51,10 @@ def test_a_used_model_deep_copies_with_its_key_and_answers(
     import copy
 
     model = make_model(api_key="sk-explicit-key-42", service_tier="flex")
-    model.invoke("warm up")  # its flex transport (SDK client, locks) now exists
+    model.invoke("warm up")  # its transport (SDK client, locks) now exists
     twin = copy.deepcopy(model)
     assert twin.api_key is not None and twin.api_key.get_secret_value() == "sk-explicit-key-42"
-    assert twin._flex_transport is None and model._flex_transport is not None
+    assert twin._transport is None and model._transport is not None
     assert twin.invoke("again").text == "Echo: again"
 
 
