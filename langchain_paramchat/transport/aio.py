@@ -70,9 +70,8 @@ class AsyncTransport(TransportBase):
         async def attempt() -> dict[str, Any]:
             client = self.async_client
             n = attempts.next()
+            await self._await_to_send(path, {}, attempts)
             timeout = self._attempt_timeout(self._timeout, attempts)
-            if self._hooks is not None:
-                await self._hooks.abefore_send(path, {})
             with self.errors.sending:
                 response: hx.Response = await client.get(
                     path, cast_to=hx.Response, options=self._generic_options(timeout, None, n)
@@ -268,13 +267,12 @@ class AsyncTransport(TransportBase):
         clients = self.clients
         client = clients.for_running_loop()
         n = attempts.next()
-        timeout = self._attempt_timeout(self._timeout_for(body, stream), attempts)
         template = None if extra_headers else clients.template(client, path)
         hooks = self._hooks
         if template is None:
             self._check_generic_body(body)
-            if hooks is not None:
-                await hooks.abefore_send(path, body)
+            await self._await_to_send(path, body, attempts)
+            timeout = self._attempt_timeout(self._timeout_for(body, stream), attempts)
             with self.errors.sending_stream if stream else self.errors.sending:
                 response: hx.Response = await client.post(
                     path,
@@ -285,9 +283,9 @@ class AsyncTransport(TransportBase):
                 )
         else:
             http = client._client
+            await self._await_to_send(path, body, attempts)
+            timeout = self._attempt_timeout(self._timeout_for(body, stream), attempts)
             request = direct_request(http, template, body, timeout, n)
-            if hooks is not None:
-                await hooks.abefore_send(path, body)
             if pool_is_full(http):
                 response = await self._send_connecting(clients, http, request, stream)
             else:

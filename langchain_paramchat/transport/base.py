@@ -29,7 +29,7 @@ from langchain_paramchat.transport.clients import SDKClients, shared_clients
 from langchain_paramchat.transport.errors import ErrorMap, where
 from langchain_paramchat.transport.fastpath import RETRY_COUNT_HEADER, encode
 from langchain_paramchat.transport.resend import Attempts, resend_wait
-from langchain_paramchat.transport.settings import ClientSettings
+from langchain_paramchat.transport.settings import CALL_DEADLINE, ClientSettings
 from langchain_paramchat.transport.sse import TERMINAL_EVENTS
 from langchain_paramchat.transport.streams import Event
 
@@ -126,6 +126,28 @@ class TransportBase:
             write=_shorter(base.write, left),
             pool=_shorter(base.pool, left),
         )
+
+    def _wait_to_send(self, path: str, body: Mapping[str, Any], attempts: Attempts) -> None:
+        """Run the ``before_send`` hook (the pacer) with the call's deadline in reach."""
+        hooks = self._hooks
+        if hooks is None:
+            return
+        token = CALL_DEADLINE.set(attempts.deadline)
+        try:
+            hooks.before_send(path, body)
+        finally:
+            CALL_DEADLINE.reset(token)
+
+    async def _await_to_send(self, path: str, body: Mapping[str, Any], attempts: Attempts) -> None:
+        """Async twin of ``_wait_to_send``."""
+        hooks = self._hooks
+        if hooks is None:
+            return
+        token = CALL_DEADLINE.set(attempts.deadline)
+        try:
+            await hooks.abefore_send(path, body)
+        finally:
+            CALL_DEADLINE.reset(token)
 
     def _run(self, fn: Callable[[], T], attempts: Attempts) -> T:
         """Run ``fn`` under the retry policy, then the flex fallback; say so at the deadline.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Awaitable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -14,7 +15,7 @@ from langchain_paramchat.errors import OptionError
 from langchain_paramchat.retry import RetryPolicy
 from langchain_paramchat.secrets import redact_url
 
-__all__ = ["ClientSettings", "RequestHooks", "as_timeout"]
+__all__ = ["CALL_DEADLINE", "ClientSettings", "RequestHooks", "as_timeout", "call_deadline"]
 
 CONNECT_TIMEOUT = 10.0
 _TIMEOUT_ALLOWED = (
@@ -87,6 +88,19 @@ def _check_http_client(value: object, option: str, *, is_async: bool) -> None:
     raise OptionError(option, value, f"an {names}", fix=hint)
 
 
+CALL_DEADLINE: ContextVar[float | None] = ContextVar("paramchat_call_deadline", default=None)
+"""The ``time.monotonic()`` time the current call must end by, while request hooks run."""
+
+
+def call_deadline() -> float | None:
+    """Return when the call a request hook runs for must end (``time.monotonic()``), or None.
+
+    Set by the transport around ``before_send``/``abefore_send`` from the call's
+    ``total_timeout``: a hook that waits must not wait past it.
+    """
+    return CALL_DEADLINE.get()
+
+
 @runtime_checkable
 class RequestHooks(Protocol):
     """Pace requests: called around every HTTP request a transport sends (retries included).
@@ -98,6 +112,8 @@ class RequestHooks(Protocol):
     ``responses``, ...) and ``body`` the JSON body about to be sent (``{}`` for a GET); never
     change it. Set it with ``ClientSettings(hooks=...)``; it is per model, never
     shared through the transport registry. Keep the callbacks quick: they run on every call.
+    A hook that waits reads :func:`call_deadline` and raises ``DeadlineExceededError`` rather
+    than wait past the call's ``total_timeout``.
     """
 
     def before_send(self, path: str, body: Mapping[str, Any]) -> None:

@@ -71,9 +71,8 @@ class SyncTransport(TransportBase):
         def attempt() -> dict[str, Any]:
             client = self.client
             n = attempts.next()
+            self._wait_to_send(path, {}, attempts)
             timeout = self._attempt_timeout(self._timeout, attempts)
-            if self._hooks is not None:
-                self._hooks.before_send(path, {})
             with self.errors.sending:
                 response: hx.Response = client.get(
                     path, cast_to=hx.Response, options=self._generic_options(timeout, None, n)
@@ -230,13 +229,12 @@ class SyncTransport(TransportBase):
         clients = self.clients
         client = clients.sync
         n = attempts.next()
-        timeout = self._attempt_timeout(self._timeout_for(body, stream), attempts)
         template = None if extra_headers else clients.template(client, path)
         hooks = self._hooks
         if template is None:
             self._check_generic_body(body)
-            if hooks is not None:
-                hooks.before_send(path, body)
+            self._wait_to_send(path, body, attempts)
+            timeout = self._attempt_timeout(self._timeout_for(body, stream), attempts)
             with self.errors.sending_stream if stream else self.errors.sending:
                 response: hx.Response = client.post(
                     path,
@@ -247,9 +245,9 @@ class SyncTransport(TransportBase):
                 )
         else:
             http = client._client
+            self._wait_to_send(path, body, attempts)
+            timeout = self._attempt_timeout(self._timeout_for(body, stream), attempts)
             request = direct_request(http, template, body, timeout, n)
-            if hooks is not None:
-                hooks.before_send(path, body)
             with self.errors.sending_stream if stream else self.errors.sending:
                 response = http.send(request, stream=stream)
             if response.status_code >= 400:

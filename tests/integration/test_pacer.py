@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import pytest
 
 from langchain_paramchat import ParamChat
+from langchain_paramchat.errors import DeadlineExceededError
+from langchain_paramchat.pacer import MAX_WAIT
 from langchain_paramchat.testing import FakeOpenAI
-from langchain_paramchat.testing.ratelimit import RateLimit
+from langchain_paramchat.testing.ratelimit import Admission, RateLimit
 
 Factory = Callable[..., ParamChat]
 _keys = itertools.count()
@@ -26,7 +29,9 @@ def _fresh_key() -> str:
 def test_a_burst_over_the_limit_is_paced_instead_of_answered_429(
     fake_openai: FakeOpenAI, make_model: Factory, api: str, use_async: bool
 ) -> None:
-    fake_openai.rate_limit = RateLimit(requests=40, period=0.5)
+    # 20 requests a second: slow enough that even a busy machine sends the burst faster
+    # (at 80 a second a loaded machine stayed under the limit, and nothing needed pacing).
+    fake_openai.rate_limit = RateLimit(requests=20, period=1.0)
     model = make_model(api=api, api_key=_fresh_key(), max_retries=2)
     model.invoke("warm up")  # the first answer's headers tell the pacer the limit
     inputs = [f"q{i}" for i in range(100)]
@@ -69,3 +74,72 @@ def test_models_with_the_same_key_and_url_share_the_pacer(make_model: Factory) -
     a, b = make_model(api_key=key, temperature=0), make_model(api_key=key, model="gpt-4o")
     assert a._pacer() is b._pacer()
     assert make_model(api_key=_fresh_key())._pacer() is not a._pacer()
+
+
+class HostileHeaders(RateLimit):
+    """Admit everything, and say the bucket is empty with the given reset header (or none)."""
+
+    def __init__(self, reset: str | None) -> None:
+        super().__init__(requests=1, period=60)
+        self.reset_header = reset
+
+    def admit(self, body: Mapping[str, Any]) -> Admission:
+        self.admitted += 1
+        headers = {"x-ratelimit-limit-requests": "1", "x-ratelimit-remaining-requests": "0"}
+        if self.reset_header is not None:
+            headers["x-ratelimit-reset-requests"] = self.reset_header
+        return Admission(headers)
+
+
+RESETS = ["abc", "-5s", "inf", "1e308", None]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("reset", RESETS)
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+@pytest.mark.parametrize("api", ["chat_completions", "responses"])
+def test_an_empty_bucket_with_an_unusable_reset_waits_a_bounded_time(
+    fake_openai: FakeOpenAI, make_model: Factory, api: str, use_async: bool, reset: str | None
+) -> None:
+    # Such a response used to make the next call wait forever.
+    fake_openai.rate_limit = HostileHeaders(reset)
+    model = make_model(api=api, api_key=_fresh_key())
+    model.invoke("first")
+    slept: list[float] = []
+
+    async def no_wait(seconds: float) -> None:
+        slept.append(seconds)
+
+    pacer = model._pacer()
+    pacer.sleep, pacer.async_sleep = slept.append, no_wait
+    reply = asyncio.run(model.ainvoke("second")) if use_async else model.invoke("second")
+    assert reply.text == "Echo: second"
+    assert 0 < sum(slept) <= MAX_WAIT
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("mode", ["invoke", "ainvoke", "stream", "astream"])
+@pytest.mark.parametrize("api", ["chat_completions", "responses"])
+def test_total_timeout_bounds_the_pacers_wait(
+    fake_openai: FakeOpenAI, make_model: Factory, api: str, mode: str
+) -> None:
+    fake_openai.rate_limit = HostileHeaders("59s")  # the next call must wait about a minute
+    model = make_model(api=api, api_key=_fresh_key(), total_timeout=1.0)
+    model.invoke("first")
+
+    async def run() -> None:
+        if mode == "ainvoke":
+            await model.ainvoke("second")
+        else:
+            async for _ in model.astream("second"):
+                pass
+
+    with pytest.raises(DeadlineExceededError, match="total_timeout"):
+        if mode == "invoke":
+            model.invoke("second")
+        elif mode == "stream":
+            list(model.stream("second"))
+        else:
+            asyncio.run(run())
+    assert fake_openai.rate_limit.admitted == 1  # the second call was never sent
+    assert model._pacer().stats.waited == 0

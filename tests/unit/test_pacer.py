@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+import gc
+import logging
+import time
+from contextvars import copy_context
+
 import pytest
 
-from langchain_paramchat.pacer import Pacer, estimate_tokens, parse_duration, shared_pacer
+from langchain_paramchat import pacer as pacer_module
+from langchain_paramchat.errors import DeadlineExceededError, OptionError
+from langchain_paramchat.pacer import (
+    MAX_WAIT,
+    RECENT,
+    Pacer,
+    estimate_tokens,
+    parse_duration,
+    shared_pacer,
+)
 from langchain_paramchat.testing.ratelimit import RateLimit
+from langchain_paramchat.transport.settings import CALL_DEADLINE
 
 BODY = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
 
@@ -108,3 +123,148 @@ def test_fake_rate_limit_is_a_continuously_refilled_bucket_with_openai_headers()
     assert (limit.admitted, limit.rejected) == (2, 1)
     with pytest.raises(ValueError, match="requests="):
         RateLimit()
+
+
+# --- every wait bounded and following the server ------------------------------------------------
+
+
+class FakeTime:
+    """A clock that only moves when slept on, and a record of the sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        assert 0 < seconds <= MAX_WAIT
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    async def async_sleep(self, seconds: float) -> None:
+        self.sleep(seconds)
+
+
+def _paced(fake: FakeTime, **headers: str) -> Pacer:
+    pacer = Pacer(sleep=fake.sleep, async_sleep=fake.async_sleep, clock=fake.clock)
+    pacer.before_send("chat/completions", BODY)  # the probe
+    pacer.after_response("chat/completions", 200, headers)
+    return pacer
+
+
+@pytest.mark.parametrize("text", ["inf", "nan", "-5", "-5s", "-1ms", "Infinity", "1e309"])
+def test_parse_duration_refuses_negative_and_infinite_values(text: str) -> None:
+    assert parse_duration(text) is None
+
+
+@pytest.mark.parametrize("reset", ["abc", "-5s", "inf", "1e308", "6m0s", None])
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_an_unusable_reset_with_nothing_left_waits_at_most_the_cap(
+    reset: str | None, use_async: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    # It used to wait forever: no refill rate was known, so the bucket never refilled.
+    fake = FakeTime()
+    headers = {"x-ratelimit-limit-requests": "1", "x-ratelimit-remaining-requests": "0"}
+    if reset is not None:
+        headers["x-ratelimit-reset-requests"] = reset
+    with caplog.at_level(logging.WARNING, logger="langchain_paramchat"):
+        pacer = _paced(fake, **headers)
+        for _ in range(3):
+            if use_async:
+                await pacer.abefore_send("chat/completions", BODY)
+            else:
+                pacer.before_send("chat/completions", BODY)
+            pacer.after_response("chat/completions", 200, headers)
+    assert pacer.stats.sent == 4
+    assert 0 < sum(fake.sleeps) <= 3 * MAX_WAIT
+    assert all(wait <= MAX_WAIT for wait in fake.sleeps)
+    warnings = [
+        r.getMessage() for r in caplog.records if "x-ratelimit-reset-requests" in r.getMessage()
+    ]
+    assert len(warnings) == 1  # once per pacer and header, not per response
+    assert f"{MAX_WAIT:g} s" in warnings[0]
+
+
+def test_one_call_waits_at_most_the_cap_in_all_then_is_sent() -> None:
+    fake = FakeTime()
+    pacer = _paced(fake, **_headers(limit=10, remaining=0, reset="1s"))
+    pacer.sleep = fake.sleeps.append  # time stands still
+    pacer.before_send("chat/completions", BODY)
+    assert sum(fake.sleeps) == pytest.approx(MAX_WAIT)
+    assert pacer.stats.sent == 2 and pacer.stats.delayed == 1
+
+
+def test_the_refill_rate_follows_the_last_reading_up_as_well_as_down() -> None:
+    fake = FakeTime()
+    # One slow reading: half the bucket gone, full again in 30 minutes (capped at 60 s).
+    pacer = _paced(fake, **_headers(limit=100, remaining=50, reset="30m0s"))
+    assert pacer._requests.rate == pytest.approx(100 / MAX_WAIT)
+    # Every later response says the limit is nearly untouched: calls go at once.
+    for _ in range(200):
+        pacer.before_send("chat/completions", BODY)
+        pacer.after_response(
+            "chat/completions", 200, _headers(limit=100, remaining=98, reset="20ms")
+        )
+    assert fake.sleeps == []
+    pacer.after_response("chat/completions", 200, _headers(limit=100, remaining=0, reset="1s"))
+    assert pacer._requests.rate == pytest.approx(100.0)
+    assert 0 < pacer._delay(1) <= 0.011
+
+
+def test_a_raised_limit_takes_effect_and_a_lowered_one_too() -> None:
+    fake = FakeTime()
+    pacer = _paced(fake, **_headers(limit=10, remaining=0, reset="1s"))
+    assert pacer._delay(1) > 0
+    pacer.after_response("chat/completions", 200, _headers(limit=1000, remaining=999, reset="1ms"))
+    assert all(pacer._delay(1) == 0 for _ in range(500))
+    pacer.after_response("chat/completions", 200, _headers(limit=5, remaining=0, reset="1s"))
+    assert pacer._delay(1) > 0
+
+
+def test_calls_sent_after_a_reply_are_taken_from_what_it_says_is_left() -> None:
+    fake = FakeTime()
+    pacer = _paced(fake, **_headers(limit=10, remaining=9, reset="100ms"))
+    pacer.before_send("chat/completions", BODY)  # this call's reply comes last
+    call = copy_context()
+    for _ in range(5):
+        pacer.before_send("chat/completions", BODY)  # in flight
+    # The first call's reply counts only itself: the five sent after it are still taken out.
+    call.run(pacer.after_response, "chat/completions", 200, _headers(10, 8, "200ms"))
+    assert pacer._requests.level == pytest.approx(3)
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_a_wait_past_the_calls_deadline_is_not_started(use_async: bool) -> None:
+    fake = FakeTime()
+    pacer = _paced(fake, **_headers(limit=10, remaining=0, reset="10s"))
+    token = CALL_DEADLINE.set(time.monotonic() + 0.5)
+    try:
+        with pytest.raises(DeadlineExceededError, match="total_timeout"):
+            if use_async:
+                await pacer.abefore_send("chat/completions", BODY)
+            else:
+                pacer.before_send("chat/completions", BODY)
+    finally:
+        CALL_DEADLINE.reset(token)
+    assert fake.sleeps == []
+    assert pacer.stats.sent == 1  # only the probe
+
+
+@pytest.mark.parametrize("bad", [0, -1, float("nan"), float("inf"), 3600, "2", True])
+def test_probe_timeout_must_be_a_short_positive_number(bad: object) -> None:
+    with pytest.raises(OptionError, match="probe_timeout"):
+        Pacer(probe_timeout=bad)  # type: ignore[arg-type]
+
+
+def test_a_multi_tenant_process_keeps_a_bounded_number_of_pacers() -> None:
+    held = shared_pacer("sk-tenant-held", "http://127.0.0.1:9/v1")
+    for i in range(20_000):
+        shared_pacer(f"sk-tenant-{i}", "http://127.0.0.1:9/v1")
+    gc.collect()
+    assert len(pacer_module._RECENT) <= RECENT
+    assert len(pacer_module._LIVE) <= RECENT + 10  # the held one, and other tests' models
+    assert shared_pacer("sk-tenant-held", "http://127.0.0.1:9/v1") is held  # still in use
+    recent = shared_pacer("sk-tenant-19999", "http://127.0.0.1:9/v1")
+    assert shared_pacer("sk-tenant-19999", "http://127.0.0.1:9/v1") is recent
