@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -168,6 +169,9 @@ class ParamChat(
         super().__init__(**_normalize_init(compat.translate_init_kwargs(kwargs)))
         # Outside pydantic's validation, so a bad setting raises OptionError itself.
         self._client_settings()
+        from langchain_paramchat.call.background import check_schedule
+
+        check_schedule(self.background_timeout, self.background_poll_interval)
 
     def model_post_init(self, context: Any, /) -> None:
         """Check option fields once and cache them for every call."""
@@ -360,17 +364,19 @@ class ParamChat(
         """
         from langchain_paramchat.call.background import checked_id
 
+        started = time.monotonic()
         adapter = adapter_for("responses")
         body = self.transport.get_json(f"{adapter.path}/{checked_id(response_id)}")
-        return self._resumed(adapter, self._poll(adapter, body, {}))
+        return self._resumed(adapter, self._poll(adapter, body, {}, started))
 
     async def aresume_response(self, response_id: str) -> AIMessage:
         """Async twin of :meth:`resume_response`."""
         from langchain_paramchat.call.background import checked_id
 
+        started = time.monotonic()
         adapter = adapter_for("responses")
         body = await self.transport.aget_json(f"{adapter.path}/{checked_id(response_id)}")
-        return self._resumed(adapter, await self._apoll(adapter, body, {}))
+        return self._resumed(adapter, await self._apoll(adapter, body, {}, started))
 
     def _resumed(self, adapter: Adapter, body: dict[str, Any]) -> AIMessage:
         from langchain_paramchat.batch.results import Finisher
@@ -404,6 +410,7 @@ class ParamChat(
             from langchain_paramchat.call.finish import result_of_stream
 
             return result_of_stream(list(self._stream(messages, stop, run_manager, **kwargs)))
+        started = time.monotonic()
         prepared = self._prepare(messages, stop, kwargs, stream=False)
         transport = self._transport_for(prepared.options, websocket=prepared.websocket)
         headers = None
@@ -411,7 +418,7 @@ class ParamChat(
             body, headers = transport.post_json_reply(prepared.adapter.path, prepared.payload)
         else:
             body = transport.post_json(prepared.adapter.path, prepared.payload)
-        body = self._poll(prepared.adapter, body, prepared.options)
+        body = self._poll(prepared.adapter, body, prepared.options, started)
         return prepared.result(body, headers)
 
     async def _agenerate(
@@ -427,6 +434,7 @@ class ParamChat(
             return result_of_stream(
                 [chunk async for chunk in self._astream(messages, stop, run_manager, **kwargs)]
             )
+        started = time.monotonic()
         prepared = self._prepare(messages, stop, kwargs, stream=False)
         transport = self._transport_for(prepared.options, websocket=prepared.websocket)
         headers = None
@@ -435,28 +443,29 @@ class ParamChat(
             body, headers = reply
         else:
             body = await transport.apost_json(prepared.adapter.path, prepared.payload)
-        body = await self._apoll(prepared.adapter, body, prepared.options)
+        body = await self._apoll(prepared.adapter, body, prepared.options, started)
         return prepared.result(body, headers)
 
     def _poll(
-        self, adapter: Adapter, body: dict[str, Any], options: Mapping[str, Any]
+        self, adapter: Adapter, body: dict[str, Any], options: Mapping[str, Any], started: float
     ) -> dict[str, Any]:
-        """Poll a background reply until it finishes, within ``background_timeout``."""
+        """Poll a background reply until it finishes, within ``background_timeout`` and
+        the ``total_timeout`` of the call that began at ``started`` (``time.monotonic()``)."""
         if adapter.poll_path(body) is None:
             return body
         from langchain_paramchat.call.background import poll
 
-        return poll(self, adapter, body, options)
+        return poll(self, adapter, body, options, started)
 
     async def _apoll(
-        self, adapter: Adapter, body: dict[str, Any], options: Mapping[str, Any]
+        self, adapter: Adapter, body: dict[str, Any], options: Mapping[str, Any], started: float
     ) -> dict[str, Any]:
         """Async twin of ``_poll``."""
         if adapter.poll_path(body) is None:
             return body
         from langchain_paramchat.call.background import apoll
 
-        return await apoll(self, adapter, body, options)
+        return await apoll(self, adapter, body, options, started)
 
     def _stream(
         self,

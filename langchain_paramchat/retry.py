@@ -29,7 +29,14 @@ from langchain_paramchat.errors import (
 if TYPE_CHECKING:  # imported on the first retry: most calls never need tenacity
     import tenacity
 
-__all__ = ["RetryPolicy", "is_retryable", "parse_retry_after", "retry_reason"]
+__all__ = [
+    "MAX_RETRY_AFTER",
+    "RetryPolicy",
+    "capped_retry_after",
+    "is_retryable",
+    "parse_retry_after",
+    "retry_reason",
+]
 
 logger = logging.getLogger("langchain_paramchat")
 
@@ -39,6 +46,9 @@ T = TypeVar("T")
 _RETRYABLE_STATUS = frozenset({408, 409, 429})
 # A 429 with this code is a billing limit: waiting does not help.
 _NO_RETRY_CODES = frozenset({"insufficient_quota"})
+
+MAX_RETRY_AFTER = 60.0
+"""Seconds: the longest server-requested wait honoured by default (``max_retry_after``)."""
 
 
 def retry_reason(exc: BaseException) -> str | None:
@@ -107,6 +117,18 @@ def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None) -
     return seconds if math.isfinite(seconds) and seconds >= 0 else None
 
 
+def capped_retry_after(
+    headers: Mapping[str, str], cap: float = MAX_RETRY_AFTER, *, now: float | None = None
+) -> float | None:
+    """Return :func:`parse_retry_after`'s wait, at most ``cap`` seconds (None: none given).
+
+    For waits that are not retries (polling a batch): a server asking for ``1e300`` seconds
+    gets ``cap``, never a sleep that overflows or never ends.
+    """
+    requested = parse_retry_after(headers, now=now)
+    return None if requested is None else min(requested, cap)
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """Retry transient OpenAI failures with capped exponential backoff, under a deadline.
@@ -133,7 +155,7 @@ class RetryPolicy:
     max_backoff: float = 8.0
     jitter: float = 0.25
     deadline: float | None = 120.0
-    max_retry_after: float = 60.0
+    max_retry_after: float = MAX_RETRY_AFTER
     retrying: tenacity.Retrying | tenacity.AsyncRetrying | None = field(default=None, repr=False)
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
     async_sleep: Callable[[float], Awaitable[None]] = field(
@@ -146,14 +168,14 @@ class RetryPolicy:
             raise OptionError("max_retries", self.max_retries, "an int >= 0")
         for name in ("initial_backoff", "max_backoff", "max_retry_after"):
             value = getattr(self, name)
-            if not isinstance(value, int | float) or not value >= 0:
-                raise OptionError(name, value, "a number of seconds >= 0")
-        if not isinstance(self.jitter, int | float) or not 0 <= self.jitter <= 1:
+            if not _finite(value) or not value >= 0:
+                raise OptionError(name, value, "a finite number of seconds >= 0 (0: no wait)")
+        if not _finite(self.jitter) or not 0 <= self.jitter <= 1:
             raise OptionError("jitter", self.jitter, "a fraction between 0 and 1")
-        if self.deadline is not None and (
-            not isinstance(self.deadline, int | float) or not self.deadline > 0
-        ):
-            raise OptionError("deadline", self.deadline, "seconds > 0, or None for no deadline")
+        if self.deadline is not None and (not _finite(self.deadline) or not self.deadline > 0):
+            raise OptionError(
+                "deadline", self.deadline, "a finite number of seconds > 0, or None for no deadline"
+            )
         if self.retrying is not None and not _is_tenacity(self.retrying):
             raise OptionError(
                 "retrying", self.retrying, "a tenacity.Retrying or tenacity.AsyncRetrying"
@@ -399,3 +421,8 @@ class _AsyncReplay(Generic[T]):
             first, self._first = self._first, None
             raise first
         return await self._fn()
+
+
+def _finite(value: object) -> bool:
+    """Return True for a finite int or float (not a bool, NaN or an infinity)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

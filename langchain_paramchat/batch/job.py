@@ -12,6 +12,7 @@ import contextlib
 import itertools
 import json
 import logging
+import math
 import os
 import sys
 import tempfile
@@ -521,10 +522,10 @@ class _Poller:
     """Decide how long to sleep between polls, report progress, enforce the timeout."""
 
     def __init__(self, poll_interval: float, timeout: float | None, progress: Progress) -> None:
-        if not poll_interval > 0:
-            raise ValueError(f"poll_interval={poll_interval!r} must be > 0 seconds")
-        if timeout is not None and not timeout > 0:
-            raise ValueError(f"timeout={timeout!r} must be > 0 seconds, or None")
+        if not 0 < poll_interval < math.inf:
+            raise ValueError(f"poll_interval={poll_interval!r} must be finite seconds > 0")
+        if timeout is not None and not 0 < timeout < math.inf:
+            raise ValueError(f"timeout={timeout!r} must be finite seconds > 0, or None")
         self.base = poll_interval
         self.interval = poll_interval
         self.deadline = None if timeout is None else time.monotonic() + timeout

@@ -15,7 +15,7 @@ import openai
 
 from langchain_paramchat.batch.errors import BatchUnsupportedError
 from langchain_paramchat.errors import APIStatusError
-from langchain_paramchat.retry import parse_retry_after
+from langchain_paramchat.retry import capped_retry_after
 
 if TYPE_CHECKING:
     from langchain_paramchat.transport.protocol import ModelTransport
@@ -181,7 +181,8 @@ class Remote:
 
 
 def _retry_after(headers: Any) -> float | None:
-    return parse_retry_after(headers)
+    # Capped like a retry's wait: a server asking for 1e300 s must not stop the polling.
+    return capped_retry_after(headers)
 
 
 def _unsupported(error: Exception, what: str) -> BatchUnsupportedError | None:

@@ -203,6 +203,15 @@ class FakeOpenAI:
         return f"http://{self._host}:{self.port}/v1"
 
     @property
+    def background_polls(self) -> int:
+        """Return how many polls find a ``background=True`` response ``in_progress`` (1)."""
+        return self._state.background_polls
+
+    @background_polls.setter
+    def background_polls(self, value: int) -> None:
+        self._state.background_polls = value
+
+    @property
     def requests(self) -> list[RecordedRequest]:
         """Return a snapshot of every request received, oldest first."""
         return self._state.requests

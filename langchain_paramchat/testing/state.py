@@ -51,6 +51,7 @@ class ScriptState:
         self._errors: list[str] = []
         self._stored: dict[str, _Stored] = {}
         self._http_bytes = 0
+        self.background_polls = 1
 
     # --- the script -------------------------------------------------------------------------
 
@@ -115,10 +116,11 @@ class ScriptState:
     # --- stored responses -------------------------------------------------------------------
 
     def store(self, response: dict[str, Any], *, background: bool = False) -> None:
-        """Keep a response by id; a background one reads ``in_progress`` on its first poll."""
+        """Keep a response by id; a background one reads ``in_progress`` on its first
+        ``background_polls`` polls."""
         with self._lock:
             self._stored[response["id"]] = _Stored(
-                response, polls_in_progress=1 if background else 0
+                response, polls_in_progress=self.background_polls if background else 0
             )
 
     def is_stored(self, response_id: str) -> bool:

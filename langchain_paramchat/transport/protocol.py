@@ -51,8 +51,11 @@ class Transport(Protocol):
         """Like ``post_json``, with the reply's headers."""
         ...
 
-    def get_json(self, path: str) -> dict[str, Any]:
-        """Fetch ``path`` (a stored or background response); return the reply object."""
+    def get_json(self, path: str, *, deadline: float | None = None) -> dict[str, Any]:
+        """Fetch ``path`` (a stored or background response); return the reply object.
+
+        ``deadline`` (``time.monotonic()``) ends it earlier than ``total_timeout`` would.
+        """
         ...
 
     def stream_events(
@@ -91,7 +94,7 @@ class AsyncTransport(Protocol):
         """Async twin of ``Transport.post_json_reply``."""
         ...
 
-    async def aget_json(self, path: str) -> dict[str, Any]:
+    async def aget_json(self, path: str, *, deadline: float | None = None) -> dict[str, Any]:
         """Async twin of ``Transport.get_json``."""
         ...
 

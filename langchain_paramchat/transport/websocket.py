@@ -118,13 +118,13 @@ class WebSocketTransport(WebSocketSteps):
         """Return the HTTP transport's async SDK client for the running loop."""
         return self._http.async_client
 
-    def get_json(self, path: str) -> dict[str, Any]:
+    def get_json(self, path: str, *, deadline: float | None = None) -> dict[str, Any]:
         """GET over HTTP (polls and stored responses have no socket form)."""
-        return self._http.get_json(path)
+        return self._http.get_json(path, deadline=deadline)
 
-    async def aget_json(self, path: str) -> dict[str, Any]:
+    async def aget_json(self, path: str, *, deadline: float | None = None) -> dict[str, Any]:
         """Async twin of :meth:`get_json`."""
-        return await self._http.aget_json(path)
+        return await self._http.aget_json(path, deadline=deadline)
 
     def post_json(
         self, path: str, body: Mapping[str, Any], *, extra_headers: Mapping[str, str] | None = None
