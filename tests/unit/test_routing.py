@@ -250,3 +250,66 @@ def test_tools_send_gpt6_and_gpt56_to_responses(model: str) -> None:
 def test_an_own_responses_only_list_replaces_the_facts_but_not_the_tool_rule() -> None:
     assert route({}, model="gpt-6-cyber", responses_only_models=()).api == "chat_completions"
     assert route({}, model="gpt-6-sol", responses_only_models=(), tools=True).api == "responses"
+
+
+def _reasoning_values() -> list[tuple[str, str]]:
+    """Return (key, a value the SDK allows) for every key of the SDK's ``Reasoning``."""
+    import typing
+
+    from openai.types.shared_params import Reasoning
+
+    pairs = []
+    for key, hint in typing.get_type_hints(Reasoning).items():
+        literals = [
+            value
+            for arg in (typing.get_args(hint) or (hint,))
+            for value in typing.get_args(arg)
+            if typing.get_origin(arg) is typing.Literal and isinstance(value, str)
+        ]
+        pairs.append((key, literals[-1] if literals else "auto"))
+    return pairs
+
+
+REASONING_VALUES = _reasoning_values()
+
+
+def _nullable_reasoning_keys() -> set[str]:
+    import typing
+
+    from openai.types.shared_params import Reasoning
+
+    hints = typing.get_type_hints(Reasoning)
+    return {key for key, hint in hints.items() if type(None) in typing.get_args(hint)}
+
+
+NULLABLE_REASONING_KEYS = _nullable_reasoning_keys()
+
+
+def test_every_reasoning_key_of_the_sdk_is_covered() -> None:
+    # A new key in the SDK's Reasoning gets a routing case below without editing this file.
+    assert {"effort", "summary", "generate_summary", "context", "mode"} <= {
+        key for key, _ in REASONING_VALUES
+    }
+
+
+@pytest.mark.parametrize(("key", "value"), REASONING_VALUES)
+def test_routing_for_every_reasoning_key(key: str, value: str) -> None:
+    model = ParamChat(api_key="sk-routing-test", model="gpt-5", reasoning={key: value})
+    preview = model.preview_request("hi")
+    if key == "effort":  # the one key Chat Completions carries, as reasoning_effort
+        assert preview.api == "chat_completions"
+        assert preview.payload["reasoning_effort"] == value
+        assert "reasoning" not in preview.payload
+    else:
+        assert preview.api == "responses"
+        assert any(f"reasoning.{key}" in reason for reason in preview.reasons)
+        assert preview.payload["reasoning"] == {key: value}
+        with pytest.raises(IncompatibleOptionsError, match=f"reasoning.{key}"):
+            model.preview_request("hi", api="chat_completions")
+    # Together with effort, the key decides alone; set to None (where allowed) it routes
+    # nowhere.
+    both = model.preview_request("hi", reasoning={"effort": "low", key: value})
+    assert both.api == preview.api
+    if key in NULLABLE_REASONING_KEYS:
+        unset = ParamChat(api_key="sk-routing-test", model="gpt-5", reasoning={key: None})
+        assert unset.preview_request("hi").api == "chat_completions"
