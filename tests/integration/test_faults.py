@@ -970,9 +970,12 @@ async def test_total_timeout_bounds_the_retries_too(
 ROOT = Path(__file__).resolve().parents[2]
 DOC_PREFIXES = {
     "faults": "tests/integration/test_faults.py",
+    "flex": "tests/integration/test_flex_background.py",
     "hostile": "tests/integration/test_hostile_inputs.py",
     "load": "tests/integration/test_load.py",
     "malformed": "tests/integration/test_malformed_replies.py",
+    "pacer": "tests/integration/test_pacer.py",
+    "pacing": "tests/unit/test_pacer.py",
     "secrets": "tests/integration/test_secrets.py",
     "sdk": "tests/integration/test_sdk_exceptions.py",
     "sharing": "tests/integration/test_sharing.py",
@@ -987,6 +990,7 @@ DOC_PREFIXES = {
     "workers": "tests/integration/test_worker_errors.py",
     "pickled": "tests/unit/test_error_pickling.py",
     "suggest": "tests/unit/test_suggestions.py",
+    "waits": "tests/integration/test_waits.py",
 }
 
 
