@@ -169,9 +169,6 @@ class ParamChat(
         super().__init__(**_normalize_init(compat.translate_init_kwargs(kwargs)))
         # Outside pydantic's validation, so a bad setting raises OptionError itself.
         self._client_settings()
-        from langchain_paramchat.call.background import check_schedule
-
-        check_schedule(self.background_timeout, self.background_poll_interval)
 
     def model_post_init(self, context: Any, /) -> None:
         """Check option fields once and cache them for every call."""
@@ -364,8 +361,7 @@ class ParamChat(
         """
         from langchain_paramchat.call.background import checked_id
 
-        started = time.monotonic()
-        adapter = adapter_for("responses")
+        started, adapter = time.monotonic(), adapter_for("responses")
         body = self.transport.get_json(f"{adapter.path}/{checked_id(response_id)}")
         return self._resumed(adapter, self._poll(adapter, body, {}, started))
 
@@ -373,8 +369,7 @@ class ParamChat(
         """Async twin of :meth:`resume_response`."""
         from langchain_paramchat.call.background import checked_id
 
-        started = time.monotonic()
-        adapter = adapter_for("responses")
+        started, adapter = time.monotonic(), adapter_for("responses")
         body = await self.transport.aget_json(f"{adapter.path}/{checked_id(response_id)}")
         return self._resumed(adapter, await self._apoll(adapter, body, {}, started))
 
@@ -449,8 +444,7 @@ class ParamChat(
     def _poll(
         self, adapter: Adapter, body: dict[str, Any], options: Mapping[str, Any], started: float
     ) -> dict[str, Any]:
-        """Poll a background reply until it finishes, within ``background_timeout`` and
-        the ``total_timeout`` of the call that began at ``started`` (``time.monotonic()``)."""
+        """Poll a background reply until done, within the timeouts of a call from ``started``."""
         if adapter.poll_path(body) is None:
             return body
         from langchain_paramchat.call.background import poll

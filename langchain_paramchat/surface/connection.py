@@ -29,6 +29,8 @@ class Connected:
         _websocket_transport: WebSocketTransport | None
         model_fields_set: set[str]
         flex_fallback: bool
+        background_timeout: float
+        background_poll_interval: float
         api_key: Any
         base_url: str | None
         organization: str | None
@@ -55,10 +57,14 @@ class Connected:
         return transport
 
     def _client_settings(self) -> ClientSettings:
-        """Return the transport settings; bad ones (timeout, retries) raise ``OptionError``."""
+        """Return the transport settings; bad ones (timeouts, retries, background polling's
+        timeout and interval) raise ``OptionError``."""
+        from langchain_paramchat.call.background import check_schedule
         from langchain_paramchat.flex import FLEX_TIMEOUT
         from langchain_paramchat.retry import RetryPolicy
         from langchain_paramchat.transport import ClientSettings
+
+        check_schedule(self.background_timeout, self.background_poll_interval)
 
         policy = self.retry_policy or RetryPolicy(max_retries=self.max_retries)
         # Flex requests get OpenAI's longer timeout unless the model's was set explicitly.
