@@ -204,9 +204,7 @@ class WebSocketTransport(WebSocketSteps):
             except self._ws.exceptions.ConnectionClosed as exc:
                 raise self._closed(exc) from exc
         if isinstance(step, BeforeSend):
-            if self._hooks is not None:
-                self._hooks.before_send(PATH, step.frame)
-            return None
+            return self._wait_to_send(PATH, step.frame, step.attempts)
         if isinstance(step, Acquire):
             return pool.acquire(step.prefer, step.wait)
         if isinstance(step, Release):
@@ -317,9 +315,7 @@ class WebSocketTransport(WebSocketSteps):
             except self._ws.exceptions.ConnectionClosed as exc:
                 raise self._closed(exc) from exc
         if isinstance(step, BeforeSend):
-            if self._hooks is not None:
-                await self._hooks.abefore_send(PATH, step.frame)
-            return None
+            return await self._await_to_send(PATH, step.frame, step.attempts)
         if isinstance(step, Acquire):
             return await pool.acquire(step.prefer, step.wait)
         if isinstance(step, Release):

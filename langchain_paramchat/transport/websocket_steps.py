@@ -77,9 +77,10 @@ class Connect:
 
 @dataclass(frozen=True, slots=True)
 class BeforeSend:
-    """Run the ``before_send`` hook (the pacer) for ``frame``."""
+    """Run the ``before_send`` hook (the pacer) for ``frame``, within the call's deadline."""
 
     frame: Mapping[str, Any]
+    attempts: Attempts
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,7 +277,7 @@ class WebSocketSteps(TransportBase):
             try:
                 frame, continued = turn.frame(sock.record)
                 sock.record = None  # the server's cache now belongs to this turn (or is evicted)
-                yield BeforeSend(frame)
+                yield BeforeSend(frame, attempts)
                 yield Send(sock, encode(frame).decode())
                 first = yield from self.receive_steps(sock, attempts, stream)
             except GeneratorExit:

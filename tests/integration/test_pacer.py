@@ -143,3 +143,43 @@ def test_total_timeout_bounds_the_pacers_wait(
             asyncio.run(run())
     assert fake_openai.rate_limit.admitted == 1  # the second call was never sent
     assert model._pacer().stats.waited == 0
+
+
+class RefuseOnce(RateLimit):
+    """Refuse the first request with a 429 saying the bucket is empty for 59 s; admit the rest."""
+
+    def __init__(self) -> None:
+        super().__init__(requests=1, period=60)
+
+    def admit(self, body: Mapping[str, Any]) -> Admission:
+        headers = {
+            "x-ratelimit-limit-requests": "1",
+            "x-ratelimit-remaining-requests": "0",
+            "x-ratelimit-reset-requests": "59s",
+        }
+        if self.rejected:
+            self.admitted += 1
+            return Admission(headers)
+        self.rejected += 1
+        return Admission(headers, "requests", "Rate limit reached for requests")
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+def test_total_timeout_bounds_the_pacers_wait_over_a_websocket(
+    fake_openai: FakeOpenAI, use_async: bool
+) -> None:
+    pytest.importorskip("websockets")
+    fake_openai.rate_limit = RefuseOnce()
+    model = ParamChat(
+        base_url=fake_openai.base_url,
+        api_key=_fresh_key(),
+        model="gpt-4o",
+        store=False,
+        websocket=True,
+        max_retries=1,
+        total_timeout=2.0,
+    )
+    with pytest.raises(DeadlineExceededError, match="rate limit"):
+        asyncio.run(model.ainvoke("hi")) if use_async else model.invoke("hi")
+    assert fake_openai.rate_limit.admitted == 0  # the retry was never sent
