@@ -4,17 +4,50 @@ Accepted: plain strings, LangChain standard blocks (``text``, ``image``, ``file`
 with ``url`` / ``base64`` + ``mime_type`` / ``file_id``; and the v0 ``source_type`` form),
 and OpenAI-native blocks of either API (``image_url``, ``input_audio``, ``file``,
 ``input_text``, ``input_image``, ``input_file``).
+
+A ``prompt_cache_breakpoint`` on a block (or in its ``extras``) travels with the part in
+``marks`` and reaches the wire on either API, whatever its value. Blocks that are Responses
+input items of their own (``INPUT_ITEM_TYPES``: ``mcp_approval_response``, ``shell_call_output``,
+...) become an ``ItemPart``; the Responses adapter sends each as a top-level input item in
+place, and Chat Completions cannot carry them (routing reads that). A
+``custom_tool_call_output`` block (langchain-openai's ``custom_tool`` result) reads as its
+``output``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from langchain_paramchat.errors import MessageConversionError
 
-__all__ = ["AudioPart", "FilePart", "ImagePart", "Part", "TextPart", "parse_parts"]
+__all__ = [
+    "INPUT_ITEM_TYPES",
+    "MARK_KEYS",
+    "AudioPart",
+    "FilePart",
+    "ImagePart",
+    "ItemPart",
+    "Part",
+    "TextPart",
+    "parse_parts",
+    "unwrap",
+]
+
+# Content blocks that are Responses input items of their own, sent at the top level.
+INPUT_ITEM_TYPES = frozenset(
+    {
+        "additional_tools",
+        "configuration_update",
+        "mcp_approval_response",
+        "tool_search_output",
+        "apply_patch_call_output",
+        "shell_call_output",
+    }
+)
+# Keys copied from a block (or its ``extras``) onto the rendered part, falsy values included.
+MARK_KEYS = ("prompt_cache_breakpoint",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +55,7 @@ class TextPart:
     """Plain text."""
 
     text: str
+    marks: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +65,7 @@ class ImagePart:
     url: str | None = None
     file_id: str | None = None
     detail: str | None = None
+    marks: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +77,7 @@ class FilePart:
     filename: str | None = None
     file_id: str | None = None
     url: str | None = None
+    marks: dict[str, Any] = field(default_factory=dict)
 
     def data_url(self) -> str | None:
         """Return the file as a ``data:`` URL, when it carries data."""
@@ -56,9 +92,31 @@ class AudioPart:
 
     data_b64: str
     format: str
+    marks: dict[str, Any] = field(default_factory=dict)
 
 
-Part = TextPart | ImagePart | FilePart | AudioPart
+@dataclass(frozen=True, slots=True)
+class ItemPart:
+    """A block that is a Responses input item of its own (``INPUT_ITEM_TYPES``), as given."""
+
+    item: dict[str, Any]
+
+    @property
+    def type(self) -> str:
+        """Return the item's ``type``."""
+        return str(self.item["type"])
+
+
+Part = TextPart | ImagePart | FilePart | AudioPart | ItemPart
+
+
+def unwrap(block: Any) -> Any:
+    """Return the OpenAI item inside langchain-core's ``non_standard`` wrapper, else ``block``."""
+    if isinstance(block, dict) and block.get("type") == "non_standard":
+        value = block.get("value")
+        if isinstance(value, dict):
+            return value
+    return block
 
 
 def parse_parts(content: str | Iterable[Any], *, where: str) -> list[Part]:
@@ -69,9 +127,13 @@ def parse_parts(content: str | Iterable[Any], *, where: str) -> list[Part]:
     if isinstance(content, str):
         return [TextPart(content)] if content else []
     parts: list[Part] = []
-    for i, block in enumerate(content):
+    for i, raw in enumerate(content):
         place = f"{where}.content[{i}]"
+        block = unwrap(raw)
         try:
+            if isinstance(block, dict) and block.get("type") == "custom_tool_call_output":
+                parts.extend(_custom_output(block, place))
+                continue
             part = _parse_block(block, place)
         except (KeyError, AttributeError, TypeError) as exc:
             raise MessageConversionError(
@@ -82,6 +144,9 @@ def parse_parts(content: str | Iterable[Any], *, where: str) -> list[Part]:
         if isinstance(part, TextPart) and not isinstance(part.text, str):
             raise MessageConversionError(f"{place}: text must be a string, got {part.text!r}")
         if part is not None:
+            marks = _marks(block)
+            if marks and not isinstance(part, ItemPart):
+                part = replace(part, marks=marks)
             parts.append(part)
     return parts
 
@@ -117,6 +182,28 @@ def _check_text_fields(block: dict[str, Any], where: str) -> None:
             _check_text_fields(block[nested], f"{where}.{nested}")
 
 
+def _marks(block: Any) -> dict[str, Any]:
+    if not isinstance(block, dict) or block.get("type") in INPUT_ITEM_TYPES:
+        return {}
+    extras = block.get("extras")
+    found = {k: extras[k] for k in MARK_KEYS if isinstance(extras, dict) and k in extras}
+    # A key on the block itself wins over the same key in its extras.
+    found.update((k, block[k]) for k in MARK_KEYS if k in block)
+    return found
+
+
+def _custom_output(block: dict[str, Any], where: str) -> list[Part]:
+    output = block.get("output")
+    if output is None:
+        return []
+    if isinstance(output, str | list):
+        return parse_parts(output, where=where)
+    raise MessageConversionError(
+        f"{where}: custom_tool_call_output needs an output string or a list of content blocks, "
+        f"got {type(output).__name__}"
+    )
+
+
 def _audio_format(mime: str | None) -> str:
     sub = (mime or "audio/wav").split("/", 1)[-1].lower()
     return {"mpeg": "mp3", "x-wav": "wav", "wave": "wav"}.get(sub, sub)
@@ -129,8 +216,11 @@ def _parse_block(block: Any, where: str) -> Part | None:
         raise MessageConversionError(
             f"{where}: expected a str or dict content block, got {block!r}"
         )
-    _check_text_fields(block, where)
     kind = block.get("type")
+    if kind in INPUT_ITEM_TYPES:
+        # An input item of its own: sent as given, checked against the SDK's types by OpenAI.
+        return ItemPart({k: v for k, v in block.items() if k != "index"})
+    _check_text_fields(block, where)
     if kind in ("text", "input_text", "output_text"):
         return TextPart(block.get("text", ""))
     if kind in ("reasoning", "thinking", "refusal", "tool_call", "tool_call_chunk"):

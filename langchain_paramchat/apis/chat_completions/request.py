@@ -17,7 +17,16 @@ from langchain_core.messages import (
     ToolMessage,
 )
 
-from langchain_paramchat.apis.content import AudioPart, FilePart, ImagePart, TextPart, parse_parts
+from langchain_paramchat.apis.content import (
+    AudioPart,
+    FilePart,
+    ImagePart,
+    ItemPart,
+    Part,
+    TextPart,
+    parse_parts,
+)
+from langchain_paramchat.apis.history import responses_only_history
 from langchain_paramchat.apis.request_parts import add_call_fields, dump_arguments
 from langchain_paramchat.errors import (
     IncompatibleOptionsError,
@@ -58,7 +67,7 @@ def convert_messages(messages: Sequence[BaseMessage], *, model: str) -> list[dic
             out.append(
                 {
                     "role": system_role(model),
-                    "content": _text_only(message, where),
+                    "content": _instruction(message, where),
                     **_name(message),
                 }
             )
@@ -93,14 +102,30 @@ def _name(message: BaseMessage) -> dict[str, Any]:
     return {"name": name} if isinstance(name, str) and name else {}
 
 
-def _text_only(message: BaseMessage, where: str) -> str:
+def _instruction(message: BaseMessage, where: str) -> str | list[dict[str, Any]]:
     parts = parse_parts(message.content, where=where)
     texts = []
     for part in parts:
+        if isinstance(part, ItemPart):
+            raise _needs_responses(part, where)
         if not isinstance(part, TextPart):
             raise MessageConversionError(f"{where}: {type(message).__name__} accepts only text")
-        texts.append(part.text)
-    return "".join(texts)
+        texts.append(part)
+    if any(p.marks for p in texts):
+        # Text parts keep their cache breakpoints; a joined string would lose them.
+        return [_text_part(p) for p in texts]
+    return "".join(p.text for p in texts)
+
+
+def _text_part(part: TextPart) -> dict[str, Any]:
+    return {"type": "text", "text": part.text, **part.marks}
+
+
+def _needs_responses(part: ItemPart, where: str) -> MessageConversionError:
+    return MessageConversionError(
+        f"{where}: a {part.type} item needs the Responses API; Chat Completions has no such "
+        "input. Use api='auto' or api='responses'"
+    )
 
 
 def _user_content(content: Any, where: str) -> str | list[dict[str, Any]]:
@@ -109,7 +134,9 @@ def _user_content(content: Any, where: str) -> str | list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     for part in parse_parts(content, where=where):
         if isinstance(part, TextPart):
-            blocks.append({"type": "text", "text": part.text})
+            blocks.append(_text_part(part))
+        elif isinstance(part, ItemPart):
+            raise _needs_responses(part, where)
         elif isinstance(part, ImagePart):
             if part.url is None:
                 raise MessageConversionError(
@@ -118,16 +145,17 @@ def _user_content(content: Any, where: str) -> str | list[dict[str, Any]]:
             spec: dict[str, Any] = {"url": part.url}
             if part.detail:
                 spec["detail"] = part.detail
-            blocks.append({"type": "image_url", "image_url": spec})
+            blocks.append({"type": "image_url", "image_url": spec, **part.marks})
         elif isinstance(part, AudioPart):
             blocks.append(
                 {
                     "type": "input_audio",
                     "input_audio": {"data": part.data_b64, "format": part.format},
+                    **part.marks,
                 }
             )
         elif isinstance(part, FilePart):
-            blocks.append({"type": "file", "file": _file_spec(part, where)})
+            blocks.append({"type": "file", "file": _file_spec(part, where), **part.marks})
     return blocks
 
 
@@ -146,8 +174,11 @@ def _tool_content(content: Any, where: str) -> str | list[dict[str, Any]]:
     if isinstance(content, str):
         return content
     parts = parse_parts(content, where=where)
+    for part in parts:
+        if isinstance(part, ItemPart):
+            raise _needs_responses(part, where)
     if all(isinstance(p, TextPart) for p in parts):
-        return [{"type": "text", "text": p.text} for p in parts if isinstance(p, TextPart)]
+        return [_text_part(p) for p in parts if isinstance(p, TextPart)]
     raise MessageConversionError(
         f"{where}: tool results with images or files need the Responses API (api='responses')"
     )
@@ -202,13 +233,21 @@ def _is_custom(call: ToolCall) -> bool:
 
 
 def unsupported_inputs(messages: Sequence[BaseMessage]) -> list[str]:
-    """Name message contents Chat Completions cannot carry (the Responses API can)."""
-    found = []
+    """Name message contents Chat Completions cannot carry (the Responses API can).
+
+    That is images by file_id, files by URL, tool results with images or files, input item
+    blocks (``mcp_approval_response``, ...) and assistant turns holding Responses-only items
+    (compaction, tool search, encrypted reasoning, MCP, shell, apply_patch).
+    """
+    found = responses_only_history(messages)
     for i, message in enumerate(messages):
-        if message.content.__class__ is str or not isinstance(message, HumanMessage | ToolMessage):
+        if message.content.__class__ is str or not isinstance(
+            message, HumanMessage | ToolMessage | SystemMessage
+        ):
             continue
         where = f"messages[{i}]"
         parts = parse_parts(message.content, where=where)
+        found.extend(_item_part_names(parts, where))
         if isinstance(message, ToolMessage):
             if not all(isinstance(p, TextPart) for p in parts):
                 found.append(f"a tool result with images or files in {where}")
@@ -219,6 +258,10 @@ def unsupported_inputs(messages: Sequence[BaseMessage]) -> list[str]:
             elif isinstance(part, FilePart) and not part.file_id and part.data_url() is None:
                 found.append(f"a file by URL in {where}")
     return found
+
+
+def _item_part_names(parts: list[Part], where: str) -> list[str]:
+    return [f"a {p.type} item in {where}" for p in parts if isinstance(p, ItemPart)]
 
 
 def unsupported_tools(tools: Sequence[NeutralTool]) -> list[str]:

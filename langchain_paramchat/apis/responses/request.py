@@ -28,9 +28,11 @@ from langchain_paramchat.apis.content import (
     AudioPart,
     FilePart,
     ImagePart,
+    ItemPart,
     Part,
     TextPart,
     parse_parts,
+    unwrap,
 )
 from langchain_paramchat.apis.request_parts import add_call_fields, dump_arguments
 from langchain_paramchat.errors import MessageConversionError
@@ -55,6 +57,12 @@ __all__ = [
 PATH = "/responses"
 _ENCRYPTED_REASONING = "reasoning.encrypted_content"
 TOOL_CALL_ITEMS = frozenset({"function_call", "custom_tool_call"})
+# Calls a ToolMessage may answer whose output item is not ``function_call_output``.
+_CALLS_WITH_OWN_OUTPUT = frozenset(
+    {"custom_tool_call", "shell_call", "apply_patch_call", "computer_call"}
+)
+# Output items a ToolMessage may hold ready-made; sent as given, with its call_id filled in.
+_OWN_OUTPUT_ITEMS = frozenset({"shell_call_output", "apply_patch_call_output"})
 _OPENAI_ANNOTATIONS = frozenset(
     {"url_citation", "file_citation", "container_file_citation", "file_path"}
 )
@@ -113,7 +121,11 @@ def build_payload(
     reasoning model, ``include`` gains ``reasoning.encrypted_content`` so the reasoning items
     of this reply can be sent back next turn.
     """
-    payload: dict[str, Any] = {"model": model, "input": convert_messages(messages, model=model)}
+    store = placements.get("store")
+    payload: dict[str, Any] = {
+        "model": model,
+        "input": convert_messages(messages, model=model, store=store is not False),
+    }
     payload.update(placements)
     if needs_encrypted_reasoning(placements, model=model):
         payload["include"] = [*(placements.get("include") or []), _ENCRYPTED_REASONING]
@@ -129,34 +141,40 @@ def build_payload(
 # --- LangChain messages -> Responses input ----------------------------------------------------
 
 
-def convert_messages(messages: Sequence[BaseMessage], *, model: str) -> list[dict[str, Any]]:
+def convert_messages(
+    messages: Sequence[BaseMessage], *, model: str, store: bool = True
+) -> list[dict[str, Any]]:
     """Return the Responses ``input`` items for ``messages``, in order.
 
     Assistant turns replay their reasoning, message, tool-call and built-in tool items as the
     API produced them (ids, encrypted reasoning and summaries intact); assistant turns from
-    Chat Completions (plain text plus ``tool_calls``) convert too.
+    Chat Completions (plain text plus ``tool_calls``) convert too. With ``store=False``
+    OpenAI keeps nothing to look ids up in, so message ids and reasoning items without
+    ``encrypted_content`` are left out. Input item blocks in a message (``INPUT_ITEM_TYPES``)
+    become top-level items where they stand, and a ``ToolMessage`` answering a shell,
+    apply_patch, computer or custom tool call becomes that call's ``*_output`` item.
 
     Raises ``MessageConversionError`` for a message or content block Responses cannot carry.
     """
     items: list[dict[str, Any]] = []
-    custom_call_ids: set[str] = set()
+    calls: dict[str, str] = {}
     for i, message in enumerate(messages):
         where = f"messages[{i}]"
         if isinstance(message, SystemMessage):
-            items.append(_message(system_role(model), _instruction(message.content, where)))
+            items.extend(_instruction_items(system_role(model), message.content, where))
         elif isinstance(message, HumanMessage):
-            items.append(_message("user", _input_parts(message.content, where)))
+            items.extend(_message_items("user", message.content, where))
         elif isinstance(message, AIMessage):
-            items.extend(_assistant_items(message, where, custom_call_ids))
+            items.extend(_assistant_items(message, where, calls, store))
         elif isinstance(message, ToolMessage):
-            items.append(_tool_output(message, where, custom_call_ids))
+            items.extend(_tool_output(message, where, calls))
         elif isinstance(message, ChatMessage) and message.role in ("system", "developer"):
-            items.append(_message(message.role, _instruction(message.content, where)))
+            items.extend(_instruction_items(message.role, message.content, where))
         elif isinstance(message, ChatMessage) and message.role == "user":
-            items.append(_message("user", _input_parts(message.content, where)))
+            items.extend(_message_items("user", message.content, where))
         elif isinstance(message, ChatMessage) and message.role == "assistant":
             assistant = AIMessage(content=message.content)
-            items.extend(_assistant_items(assistant, where, custom_call_ids))
+            items.extend(_assistant_items(assistant, where, calls, store))
         else:
             raise MessageConversionError(
                 f"{where}: {type(message).__name__} (role {getattr(message, 'role', None)!r}) "
@@ -188,23 +206,66 @@ def needs_encrypted_reasoning(options: Mapping[str, Any], *, model: str) -> bool
     return options.get("reasoning") is not None or is_reasoning_model(model)
 
 
-def _instruction(content: str | list[Any], where: str) -> str | list[dict[str, Any]]:
-    return content if isinstance(content, str) else _input_parts(content, where)
+def _instruction_items(role: str, content: str | list[Any], where: str) -> list[dict[str, Any]]:
+    if isinstance(content, str):
+        return [_message(role, content)]
+    return _message_items(role, content, where)
+
+
+def _message_items(role: str, content: str | list[Any], where: str) -> list[dict[str, Any]]:
+    """Return one message per run of content parts, and each input item block where it stands."""
+    items: list[dict[str, Any]] = []
+    run: list[dict[str, Any]] = []
+    for part in parse_parts(content, where=where):
+        if isinstance(part, ItemPart):
+            if run:
+                items.append(_message(role, run))
+                run = []
+            items.append(_input_item(part))
+        else:
+            run.append(_input_part(part, where))
+    if run or not items:
+        items.append(_message(role, run))
+    return items
+
+
+def _input_item(part: ItemPart) -> dict[str, Any]:
+    item = dict(part.item)
+    if item["type"] == "additional_tools":
+        # OpenAI takes tools added mid-conversation only as developer input.
+        item.setdefault("role", "developer")
+        item["tools"] = _item_tools(item.get("tools"))
+    return item
+
+
+def _item_tools(tools: Any) -> Any:
+    """Return ``additional_tools`` tools as tool dicts; LangChain tools and models convert."""
+    if not isinstance(tools, list) or all(isinstance(t, dict) for t in tools):
+        return tools
+    return [t if isinstance(t, dict) else render_tool(t) for t in tools]
 
 
 def _input_parts(content: str | list[Any], where: str) -> list[dict[str, Any]]:
-    return [_input_part(part, where) for part in parse_parts(content, where=where)]
+    parts = parse_parts(content, where=where)
+    for part in parts:
+        if isinstance(part, ItemPart):
+            raise MessageConversionError(
+                f"{where}: a {part.type} block cannot stand inside a tool result; put it in a "
+                "HumanMessage (or SystemMessage) of its own, where it is sent as an input item"
+            )
+    return [_input_part(part, where) for part in parts]
 
 
 def _input_part(part: Part, where: str) -> dict[str, Any]:
     if isinstance(part, TextPart):
-        return {"type": "input_text", "text": part.text}
+        return {"type": "input_text", "text": part.text, **part.marks}
     if isinstance(part, ImagePart):
         image: dict[str, Any] = {"type": "input_image", "detail": part.detail or "auto"}
         if part.file_id is not None:
             image["file_id"] = part.file_id
         if part.url is not None:
             image["image_url"] = part.url
+        image.update(part.marks)
         return image
     if isinstance(part, FilePart):
         file: dict[str, Any] = {"type": "input_file"}
@@ -219,6 +280,7 @@ def _input_part(part: Part, where: str) -> dict[str, Any]:
             file["file_id"] = part.file_id
         if part.url is not None:
             file["file_url"] = part.url
+        file.update(part.marks)
         return file
     raise MessageConversionError(
         f"{where}: audio input needs Chat Completions; the Responses API takes no audio "
@@ -231,15 +293,65 @@ def _default_filename(mime_type: str | None) -> str:
     return f"document.{subtype}"
 
 
-def _tool_output(message: ToolMessage, where: str, custom_call_ids: set[str]) -> dict[str, Any]:
-    output: str | list[dict[str, Any]] = (
-        message.content
-        if isinstance(message.content, str)
-        else _input_parts(message.content, where)
-    )
+def _tool_output(
+    message: ToolMessage, where: str, calls: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """Return the output item(s) answering the call ``message.tool_call_id`` names.
+
+    The call's kind (from the history, or a ``*_output`` block in the message) picks the
+    item: OpenAI pairs ``function_call_output`` only with function calls.
+    """
     call_id = message.tool_call_id
-    kind = "custom_tool_call_output" if call_id in custom_call_ids else "function_call_output"
-    return {"type": kind, "call_id": call_id, "output": output}
+    content = message.content
+    blocks = [] if isinstance(content, str) else [unwrap(b) for b in content]
+    given = [b for b in blocks if isinstance(b, dict) and b.get("type") in _OWN_OUTPUT_ITEMS]
+    if given:
+        return [{**_without_index(b), "call_id": b.get("call_id") or call_id} for b in given]
+    kind = calls.get(call_id)
+    if kind is None and any(
+        isinstance(b, dict) and b.get("type") == "custom_tool_call_output" for b in blocks
+    ):
+        kind = "custom_tool_call"
+    failed = message.status == "error"
+    if kind == "shell_call":
+        outcome = {"type": "exit", "exit_code": 1 if failed else 0}
+        stdout, stderr = ("", message.text) if failed else (message.text, "")
+        result = [{"stdout": stdout, "stderr": stderr, "outcome": outcome}]
+        return [{"type": "shell_call_output", "call_id": call_id, "output": result}]
+    if kind == "apply_patch_call":
+        status = "failed" if failed else "completed"
+        item = {"type": "apply_patch_call_output", "call_id": call_id, "status": status}
+        return [{**item, "output": message.text}]
+    if kind == "computer_call":
+        return [_computer_output(message, where)]
+    output: str | list[dict[str, Any]] = (
+        content if isinstance(content, str) else _input_parts(content, where)
+    )
+    out_kind = "custom_tool_call_output" if kind == "custom_tool_call" else "function_call_output"
+    return [{"type": out_kind, "call_id": call_id, "output": output}]
+
+
+def _computer_output(message: ToolMessage, where: str) -> dict[str, Any]:
+    images = [
+        p
+        for p in parse_parts(message.content, where=where)
+        if isinstance(p, ImagePart) and (p.url or p.file_id)
+    ]
+    if len(images) != 1:
+        raise MessageConversionError(
+            f"{where}: the answer to computer call {message.tool_call_id!r} must hold exactly one "
+            f"screenshot (an image block), got {len(images)}"
+        )
+    shot: dict[str, Any] = {"type": "computer_screenshot"}
+    if images[0].file_id:
+        shot["file_id"] = images[0].file_id
+    else:
+        shot["image_url"] = images[0].url
+    item = {"type": "computer_call_output", "call_id": message.tool_call_id, "output": shot}
+    checks = message.additional_kwargs.get("acknowledged_safety_checks")
+    if checks:
+        item["acknowledged_safety_checks"] = checks
+    return item
 
 
 def _usable_id(value: Any) -> str | None:
@@ -249,7 +361,7 @@ def _usable_id(value: Any) -> str | None:
 
 
 def _assistant_items(
-    message: AIMessage, where: str, custom_call_ids: set[str]
+    message: AIMessage, where: str, calls: dict[str, str], store: bool
 ) -> list[dict[str, Any]]:
     valid = {str(tc["id"]): tc for tc in message.tool_calls if tc.get("id")}
     invalid = {str(tc["id"]): tc for tc in message.invalid_tool_calls if tc.get("id")}
@@ -268,15 +380,14 @@ def _assistant_items(
             block = block["value"]  # langchain-core's wrapper for items it has no type for
         kind = block.get("type")
         if kind in ("text", "output_text", "refusal"):
-            _add_message_part(items, block)
+            _add_message_part(items, block, store)
         elif kind == "reasoning":
-            _add_reasoning(items, block)
+            _add_reasoning(items, block, store)
         elif kind in TOOL_CALL_ITEMS:
             call_id = str(block.get("call_id"))
             items.append(_call_item(block, valid.get(call_id), invalid.get(call_id)))
             replayed.add(call_id)
-            if kind == "custom_tool_call":
-                custom_call_ids.add(call_id)
+            calls[call_id] = str(kind)
         elif kind in _SKIPPED_AI_BLOCKS:
             continue
         elif kind in _DATA_BLOCKS or not isinstance(kind, str):
@@ -285,7 +396,9 @@ def _assistant_items(
                 "Responses API; keep text, reasoning and tool-call blocks"
             )
         else:
-            items.append(_without_index(block))  # built-in tool items, replayed as produced
+            items.append(_replayed(block))  # built-in tool items, replayed as produced
+            if kind in _CALLS_WITH_OWN_OUTPUT and isinstance(block.get("call_id"), str):
+                calls[block["call_id"]] = str(kind)
     for call_id, tc in valid.items():
         if call_id not in replayed:
             arguments = dump_arguments(tc["args"], name=tc["name"])
@@ -306,6 +419,31 @@ def _assistant_items(
     return items
 
 
+def _replayed(block: Mapping[str, Any]) -> dict[str, Any]:
+    """Return an output item as input: without the keys its input type lacks (``created_by``)."""
+    fields = _input_item_fields().get(str(block.get("type")))
+    if fields is None:
+        return _without_index(block)
+    return {k: v for k, v in block.items() if k in fields}
+
+
+@cache
+def _input_item_fields() -> dict[str, frozenset[str]]:
+    """Return, per input item ``type``, the keys the SDK's input item type allows."""
+    from openai.types.responses.response_input_item_param import ResponseInputItemParam
+
+    out: dict[str, frozenset[str]] = {}
+    for option in get_args(ResponseInputItemParam):
+        if not is_typeddict(option):
+            continue
+        hints, _ = typeddict_fields(option)
+        tag = hints.get("type")
+        for arg in get_args(tag) if get_origin(tag) is Literal else ():
+            # Two input types may share a tag (messages); keep every key either allows.
+            out[str(arg)] = out.get(str(arg), frozenset()) | frozenset(hints)
+    return out
+
+
 def _function_call(call_id: str, name: str, arguments: str) -> dict[str, Any]:
     return {"type": "function_call", "call_id": call_id, "name": name, "arguments": arguments}
 
@@ -314,8 +452,9 @@ def _without_index(block: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in block.items() if k != "index"}
 
 
-def _add_message_part(items: list[dict[str, Any]], block: Mapping[str, Any]) -> None:
-    msg_id = _usable_id(block.get("id"))
+def _add_message_part(items: list[dict[str, Any]], block: Mapping[str, Any], store: bool) -> None:
+    # Without storage the id names nothing OpenAI kept; the message is replayed by content.
+    msg_id = _usable_id(block.get("id")) if store else None
     if block.get("type") == "refusal":
         text = block.get("refusal") or ""
         part: dict[str, Any] = {"type": "refusal", "refusal": text}
@@ -348,11 +487,14 @@ def _add_message_part(items: list[dict[str, Any]], block: Mapping[str, Any]) -> 
     items.append(item)
 
 
-def _add_reasoning(items: list[dict[str, Any]], block: Mapping[str, Any]) -> None:
+def _add_reasoning(items: list[dict[str, Any]], block: Mapping[str, Any], store: bool) -> None:
     reasoning_id = _usable_id(block.get("id"))
     if reasoning_id is None:
         return  # a reasoning item without an id cannot be referenced by the API
     extras: Mapping[str, Any] = block.get("extras") or {}
+    if not store and not (block.get("encrypted_content") or extras.get("encrypted_content")):
+        # Nothing kept it: replayed by id alone, OpenAI answers 404.
+        return
     if "summary" in block:
         summary = [s.get("text", "") for s in block.get("summary") or [] if isinstance(s, dict)]
     else:
@@ -416,11 +558,14 @@ def _loads(text: Any) -> Any:
 # --- tools ------------------------------------------------------------------------------------
 
 
-def render_tool(tool: NeutralTool) -> dict[str, Any]:
-    """Render a tool in the Responses API shape; built-in tools pass through unchanged."""
-    from langchain_paramchat.tools.normalize import tool_spec
+def render_tool(tool: NeutralTool | Any) -> dict[str, Any]:
+    """Render a tool in the Responses API shape; built-in tools pass through unchanged.
 
-    return tool_spec(tool)
+    A tool not read yet (a LangChain tool, a model, a function) is read first.
+    """
+    from langchain_paramchat.tools.normalize import normalize_tool, tool_spec
+
+    return tool_spec(normalize_tool(tool))
 
 
 def render_tool_choice(choice: NeutralChoice) -> str | dict[str, Any]:
