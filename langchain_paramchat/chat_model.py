@@ -42,6 +42,7 @@ from langchain_paramchat.routing.decide import DEFAULT_RESPONSES_ONLY_MODELS, Ap
 from langchain_paramchat.routing.model_checks import drop_rejected_options, warn_model_shutdown
 from langchain_paramchat.routing.model_facts import facts
 from langchain_paramchat.secrets import is_credential_header, redact_headers, redact_url
+from langchain_paramchat.surface.compaction import Compactor
 from langchain_paramchat.surface.connection import DEFAULT_TIMEOUT, Connected
 from langchain_paramchat.surface.model_class import register_model_class
 from langchain_paramchat.surface.token_count import TokenCounting
@@ -66,8 +67,7 @@ class RequestPreview:
     path: str
 
 
-# Keyword arguments a call may carry besides options.
-_CALL_ARGS = frozenset(
+_CALL_ARGS = frozenset(  # keyword arguments a call may carry besides options
     {
         "tools",
         "api",
@@ -84,7 +84,7 @@ _CALL_ARGS = frozenset(
 
 
 class ParamChat(
-    Connected, TokenCounting, Bindable, BaseChatModel, RequestOptions, ChatOpenAISettings
+    Connected, TokenCounting, Compactor, Bindable, BaseChatModel, RequestOptions, ChatOpenAISettings
 ):
     """Chat model for OpenAI models with every request option, on Chat Completions or Responses.
 

@@ -2,7 +2,8 @@
 
 Creates consume a scripted item from the ``ScriptState`` and are answered as JSON or SSE with
 the item's fault applied; ``GET /v1/responses`` upgrades go to the WebSocket endpoint; Files
-and Batches go to ``FakeBatches``; input-token counts are computed; anything else is a 404.
+and Batches go to ``FakeBatches``; input-token counts and compactions are computed; anything
+else is a 404.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from langchain_paramchat.testing import input_tokens
+from langchain_paramchat.testing import compact, input_tokens
 from langchain_paramchat.testing.batches import FakeBatches
 from langchain_paramchat.testing.body_check import CREATE_PATHS, Api
 from langchain_paramchat.testing.chat_render import chat_chunks, chat_completion
@@ -93,9 +94,13 @@ class HttpRoutes:
         writer: asyncio.StreamWriter,
     ) -> bool:
         path, keep = request.path, request.keep_alive
-        if request.method == "POST" and path == input_tokens.PATH:
-            status, answer = input_tokens.input_tokens_reply(body, body_error)
-            if status == 200 and self.input_tokens_answer is not None:
+        computed = {
+            input_tokens.PATH: input_tokens.input_tokens_reply,
+            compact.PATH: compact.compact_reply,
+        }
+        if request.method == "POST" and path in computed:
+            status, answer = computed[path](body, body_error)
+            if path == input_tokens.PATH and status == 200 and self.input_tokens_answer is not None:
                 answer = self.input_tokens_answer
             if status != 200:
                 self._state.record_error(f"{request.method} {path}: {answer}")

@@ -1,7 +1,8 @@
 """The Responses adapter: ``request`` builds bodies, ``reply`` and ``stream`` parse.
 
 ``chaining`` continues a conversation from a stored response; background replies are polled
-at ``/responses/{id}`` until they finish.
+at ``/responses/{id}`` until they finish; ``compaction`` builds and reads the compact
+endpoint's calls (``ParamChat.compact``).
 
 May import: ``apis`` (adapter, content, request and reply parts), ``errors``, ``options``,
 ``tools``, ``model_facts``.
@@ -13,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from langchain_paramchat.apis.adapter import Adapter, PackageAdapter
-from langchain_paramchat.apis.responses import reply, request, stream
+from langchain_paramchat.apis.responses import compaction, reply, request, stream
 from langchain_paramchat.bounds import plain_id_problem
 from langchain_paramchat.errors import ResponseFormatError
 
@@ -33,6 +34,7 @@ class ResponsesAdapter(PackageAdapter):
     _request = request
     _reply = reply
     _stream = stream
+    compaction = compaction
 
     def stream_options(
         self, options: Mapping[str, Any] | None, stream_usage: bool
