@@ -41,6 +41,7 @@ from langchain_paramchat.options.typecheck import find_error, typeddict_fields
 from langchain_paramchat.strict.compile import check_depth, inline_root_ref, make_strict
 
 __all__ = [
+    "CUSTOM_TOOL_MARKER",
     "REDACTED",
     "BuiltinTool",
     "CustomTool",
@@ -135,7 +136,7 @@ def normalize_tool(tool: Any, *, strict: bool | None = None) -> NeutralTool:
         check_depth(tool, path="tools")
         return _from_dict(tool, strict)
     if isinstance(tool, BaseTool):
-        return _function(tool.name, tool.description or None, _base_tool_parameters(tool), strict)
+        return _from_base_tool(tool, strict)
     if isinstance(tool, type) and is_pydantic_v2_subclass(tool):
         description, parameters = _split_description(tool.model_json_schema())
         return _function(tool.__name__, description, parameters, strict)
@@ -330,14 +331,19 @@ def drop_default_nulls(
 def _from_dict(spec: dict[str, Any], strict: bool | None) -> NeutralTool:
     kind = spec.get("type")
     if kind == "function" and "function" in spec:
-        _check(spec, ChatCompletionFunctionToolParam, _name_in(spec["function"]))
+        # Keys only Responses' function tool has (async, defer_loading) may sit beside the
+        # Chat Completions shape, as langchain-openai writes them.
+        core = {"type", "function", "name", "description", "parameters", "strict"}
+        outer = _known(spec, FunctionToolParam, core)
+        inner = {k: v for k, v in spec.items() if k not in outer}
+        _check(inner, ChatCompletionFunctionToolParam, _name_in(spec["function"]))
         fn = spec["function"]
         return _make_function(
             fn["name"],
             fn.get("description"),
             fn.get("parameters"),
             _strict(strict, fn.get("strict")),
-            {},
+            outer,
         )
     if kind == "function":
         filled = {"parameters": None, "strict": None, **spec}
@@ -361,12 +367,14 @@ def _from_dict(spec: dict[str, Any], strict: bool | None) -> NeutralTool:
             {},
         )
     if kind == "custom" and "custom" in spec:
-        _check(spec, ChatCompletionCustomToolParam, _name_in(spec["custom"]))
+        outer = _known(spec, CustomToolParam, {"type", "custom", "name", "description", "format"})
+        inner = {k: v for k, v in spec.items() if k not in outer}
+        _check(inner, ChatCompletionCustomToolParam, _name_in(spec["custom"]))
         custom = spec["custom"]
         fmt = custom.get("format")
         if fmt is not None and fmt.get("type") == "grammar":
             fmt = {"type": "grammar", **fmt["grammar"]}
-        return CustomTool(custom["name"], custom.get("description"), copy.deepcopy(fmt))
+        return CustomTool(custom["name"], custom.get("description"), copy.deepcopy(fmt), outer)
     if kind == "custom":
         _check(spec, CustomToolParam, spec.get("name"))
         return CustomTool(
@@ -384,6 +392,32 @@ def _from_dict(spec: dict[str, Any], strict: bool | None) -> NeutralTool:
         )
     _check(spec, _responses_tool_type(), spec.get("server_label") or spec.get("name") or kind)
     return BuiltinTool(copy.deepcopy(spec))
+
+
+# The marker langchain-openai's ``custom_tool`` (and ParamChat's) leave in a tool's metadata.
+CUSTOM_TOOL_MARKER = "custom_tool"
+
+
+def _from_base_tool(tool: BaseTool, strict: bool | None) -> NeutralTool:
+    """Read a LangChain tool; its ``extras`` keys the Responses tool type has are kept."""
+    metadata = tool.metadata or {}
+    extras = tool.extras if isinstance(tool.extras, dict) else {}
+    if metadata.get("type") == CUSTOM_TOOL_MARKER:
+        fmt = metadata.get("format")
+        spec = {"type": "custom", "name": tool.name, **({"format": fmt} if fmt else {})}
+        if tool.description:
+            spec["description"] = tool.description
+        spec.update(_known(extras, CustomToolParam, spec))
+        return _from_dict(spec, strict)
+    parameters = _base_tool_parameters(tool)
+    responses_only = _known(extras, FunctionToolParam, {"type", "name", "description"})
+    return _make_function(tool.name, tool.description or None, parameters, strict, responses_only)
+
+
+def _known(extras: dict[str, Any], td: type, core: Any) -> dict[str, Any]:
+    """Return the ``extras`` keys the tool type ``td`` has, besides ``core`` ones."""
+    hints, _ = typeddict_fields(td)
+    return {k: copy.deepcopy(v) for k, v in extras.items() if k in hints and k not in core}
 
 
 def _from_json_schema(schema: dict[str, Any], strict: bool | None) -> FunctionTool:

@@ -120,6 +120,7 @@ def test_a_compacted_conversation_feeds_straight_back_to_invoke(
         "encrypted_content": block["encrypted_content"],
     }
     assert sent[-1] == {
+        "type": "message",
         "role": "user",
         "content": [{"type": "input_text", "text": "And tomorrow?"}],
     }

@@ -55,8 +55,13 @@ PATH = "/chat/completions"
 # --- messages in ----------------------------------------------------------------------------
 
 
-def convert_messages(messages: Sequence[BaseMessage], *, model: str) -> list[dict[str, Any]]:
+def convert_messages(
+    messages: Sequence[BaseMessage], *, model: str, custom_tools: frozenset[str] = frozenset()
+) -> list[dict[str, Any]]:
     """Return the Chat Completions ``messages`` list for LangChain messages.
+
+    A tool call to one of ``custom_tools`` (the bound custom tools' names) is sent back as
+    a custom tool call, its ``args["input"]`` as the raw input.
 
     Raises ``MessageConversionError`` for a message or content block Chat Completions cannot carry.
     """
@@ -76,7 +81,7 @@ def convert_messages(messages: Sequence[BaseMessage], *, model: str) -> list[dic
                 {"role": "user", "content": _user_content(message.content, where), **_name(message)}
             )
         elif isinstance(message, AIMessage):
-            out.append({**_assistant(message, where), **_name(message)})
+            out.append({**_assistant(message, custom_tools), **_name(message)})
         elif isinstance(message, ToolMessage):
             out.append(
                 {
@@ -184,11 +189,11 @@ def _tool_content(content: Any, where: str) -> str | list[dict[str, Any]]:
     )
 
 
-def _assistant(message: AIMessage, where: str) -> dict[str, Any]:
+def _assistant(message: AIMessage, custom_tools: frozenset[str]) -> dict[str, Any]:
     out: dict[str, Any] = {"role": "assistant"}
     text = message.text
     out["content"] = text or None
-    calls = [_tool_call_out(tc) for tc in message.tool_calls]
+    calls = [_tool_call_out(tc, custom_tools) for tc in message.tool_calls]
     calls += [
         {
             "id": bad["id"],
@@ -213,9 +218,10 @@ def _assistant(message: AIMessage, where: str) -> dict[str, Any]:
     return out
 
 
-def _tool_call_out(call: ToolCall) -> dict[str, Any]:
+def _tool_call_out(call: ToolCall, custom_tools: frozenset[str]) -> dict[str, Any]:
     args = call["args"]
-    if set(args) == {"input"} and call.get("id", "") and _is_custom(call):
+    custom = call["name"] in custom_tools or _is_custom(call)
+    if set(args) == {"input"} and isinstance(args["input"], str) and call.get("id") and custom:
         return {
             "id": call["id"],
             "type": "custom",
@@ -290,7 +296,11 @@ def build_payload(
     stream_options: dict[str, Any] | None,
 ) -> dict[str, Any]:
     """Return the exact JSON body for ``POST /chat/completions``."""
-    payload: dict[str, Any] = {"model": model, "messages": convert_messages(messages, model=model)}
+    custom = frozenset(t["custom"]["name"] for t in tools or () if t.get("type") == "custom")
+    payload: dict[str, Any] = {
+        "model": model,
+        "messages": convert_messages(messages, model=model, custom_tools=custom),
+    }
     payload.update(placements)
     return add_call_fields(
         payload,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from langchain_core.messages import AIMessageChunk, ToolCallChunk
@@ -38,6 +39,9 @@ class StreamParser:
         self._meta_sent = False
         self._audio_keys_sent: set[str] = set()
         self._tool_seen: set[int] = set()
+        # Custom tool calls still open: their input streams as raw text, sent on as the
+        # pieces of one JSON object {"input": ...} so merged args parse like invoke's.
+        self._custom_open: set[int] = set()
 
     def feed(self, event: str | None, data: dict[str, Any]) -> ChatGenerationChunk | None:
         """Return the chunk for one SSE event, or None when it carries nothing.
@@ -148,18 +152,29 @@ class StreamParser:
             index = raw.get("index", 0)
             if index.__class__ is not int:
                 raise ResponseFormatError(f"{at}.index must be an integer, got {index!r:.60}")
-            fn = raw.get("function") or raw.get("custom") or {}
+            custom = raw.get("custom")
+            fn = raw.get("function") or custom or {}
             first = index not in self._tool_seen
             self._tool_seen.add(index)
+            if first and (raw.get("type") == "custom" or isinstance(custom, dict)):
+                self._custom_open.add(index)
+            if index in self._custom_open:
+                raw_input = opt_text(fn.get("input"), at, "input")
+                args = json.dumps(raw_input or "", ensure_ascii=False)[1:-1]
+                args = '{"input": "' + args if first else args
+            else:
+                args = opt_text(fn.get("arguments"), at, "arguments") or ""
             tool_chunks.append(
                 ToolCallChunk(
                     type="tool_call_chunk",
                     name=opt_text(fn.get("name"), at, "name") if first else None,
-                    args=opt_text(fn.get("arguments") or fn.get("input"), at, "arguments") or "",
+                    args=args,
                     id=opt_text(raw.get("id"), at, "id") if first else None,
                     index=index,
                 )
             )
+        if info is not None:
+            tool_chunks.extend(self._close_custom())
         if not (message_content or additional or tool_chunks or usage or meta):
             return None
         message = AIMessageChunk(
@@ -179,8 +194,20 @@ class StreamParser:
                 "Chat Completions stream ended before 'data: [DONE]': the reply is incomplete"
             )
         return ChatGenerationChunk(
-            message=AIMessageChunk(content=[] if self._blocks else "", chunk_position="last")
+            message=AIMessageChunk(
+                content=[] if self._blocks else "",
+                tool_call_chunks=self._close_custom(),
+                chunk_position="last",
+            )
         )
+
+    def _close_custom(self) -> list[ToolCallChunk]:
+        closing = [
+            ToolCallChunk(type="tool_call_chunk", name=None, args='"}', id=None, index=index)
+            for index in sorted(self._custom_open)
+        ]
+        self._custom_open.clear()
+        return closing
 
 
 _NO_DELTA: dict[str, Any] = {}

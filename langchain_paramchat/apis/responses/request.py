@@ -121,10 +121,11 @@ def build_payload(
     reasoning model, ``include`` gains ``reasoning.encrypted_content`` so the reasoning items
     of this reply can be sent back next turn.
     """
-    store = placements.get("store")
+    store = placements.get("store") is not False
+    custom = frozenset(t["name"] for t in tools or () if t.get("type") == "custom")
     payload: dict[str, Any] = {
         "model": model,
-        "input": convert_messages(messages, model=model, store=store is not False),
+        "input": convert_messages(messages, model=model, store=store, custom_tools=custom),
     }
     payload.update(placements)
     if needs_encrypted_reasoning(placements, model=model):
@@ -142,7 +143,11 @@ def build_payload(
 
 
 def convert_messages(
-    messages: Sequence[BaseMessage], *, model: str, store: bool = True
+    messages: Sequence[BaseMessage],
+    *,
+    model: str,
+    store: bool = True,
+    custom_tools: frozenset[str] = frozenset(),
 ) -> list[dict[str, Any]]:
     """Return the Responses ``input`` items for ``messages``, in order.
 
@@ -152,7 +157,9 @@ def convert_messages(
     OpenAI keeps nothing to look ids up in, so message ids and reasoning items without
     ``encrypted_content`` are left out. Input item blocks in a message (``INPUT_ITEM_TYPES``)
     become top-level items where they stand, and a ``ToolMessage`` answering a shell,
-    apply_patch, computer or custom tool call becomes that call's ``*_output`` item.
+    apply_patch, computer or custom tool call becomes that call's ``*_output`` item. A tool
+    call to one of ``custom_tools`` (bound custom tools' names) that the turn holds no item
+    for (a Chat Completions turn) is sent as a ``custom_tool_call``.
 
     Raises ``MessageConversionError`` for a message or content block Responses cannot carry.
     """
@@ -165,7 +172,7 @@ def convert_messages(
         elif isinstance(message, HumanMessage):
             items.extend(_message_items("user", message.content, where))
         elif isinstance(message, AIMessage):
-            items.extend(_assistant_items(message, where, calls, store))
+            items.extend(_assistant_items(message, where, calls, store, custom_tools))
         elif isinstance(message, ToolMessage):
             items.extend(_tool_output(message, where, calls))
         elif isinstance(message, ChatMessage) and message.role in ("system", "developer"):
@@ -174,7 +181,7 @@ def convert_messages(
             items.extend(_message_items("user", message.content, where))
         elif isinstance(message, ChatMessage) and message.role == "assistant":
             assistant = AIMessage(content=message.content)
-            items.extend(_assistant_items(assistant, where, calls, store))
+            items.extend(_assistant_items(assistant, where, calls, store, custom_tools))
         else:
             raise MessageConversionError(
                 f"{where}: {type(message).__name__} (role {getattr(message, 'role', None)!r}) "
@@ -361,7 +368,11 @@ def _usable_id(value: Any) -> str | None:
 
 
 def _assistant_items(
-    message: AIMessage, where: str, calls: dict[str, str], store: bool
+    message: AIMessage,
+    where: str,
+    calls: dict[str, str],
+    store: bool,
+    custom_tools: frozenset[str] = frozenset(),
 ) -> list[dict[str, Any]]:
     valid = {str(tc["id"]): tc for tc in message.tool_calls if tc.get("id")}
     invalid = {str(tc["id"]): tc for tc in message.invalid_tool_calls if tc.get("id")}
@@ -400,7 +411,14 @@ def _assistant_items(
             if kind in _CALLS_WITH_OWN_OUTPUT and isinstance(block.get("call_id"), str):
                 calls[block["call_id"]] = str(kind)
     for call_id, tc in valid.items():
-        if call_id not in replayed:
+        if call_id in replayed:
+            continue
+        raw = tc["args"].get("input")
+        if tc["name"] in custom_tools and set(tc["args"]) == {"input"} and isinstance(raw, str):
+            item = {"type": "custom_tool_call", "call_id": call_id, "name": tc["name"]}
+            items.append({**item, "input": raw})
+            calls[call_id] = "custom_tool_call"
+        else:
             arguments = dump_arguments(tc["args"], name=tc["name"])
             items.append(_function_call(call_id, tc["name"], arguments))
     for call_id, bad in invalid.items():
