@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, SystemMessage
@@ -15,9 +13,7 @@ from langchain_paramchat.apis.responses.compaction import compacted_messages
 from langchain_paramchat.errors import OptionError, ResponseFormatError
 from langchain_paramchat.testing import FakeOpenAI, Reply
 from langchain_paramchat.testing.compact import OUTPUT_TOKENS
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from openapi_spec import spec_errors
+from tests.openapi_spec import spec_errors
 
 Factory = Callable[..., ParamChat]
 

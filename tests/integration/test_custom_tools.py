@@ -10,9 +10,7 @@ their results go back as custom tool outputs.
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,9 +21,7 @@ from langchain_paramchat import ParamChat
 from langchain_paramchat.errors import ToolSchemaError
 from langchain_paramchat.testing import FakeOpenAI, Reply, ToolCall
 from langchain_paramchat.tools import Grammar, custom_tool
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from openapi_spec import spec_errors
+from tests.openapi_spec import spec_errors
 
 Factory = Callable[..., ParamChat]
 APIS = ["chat_completions", "responses"]

@@ -7,9 +7,7 @@ spec when a copy is at hand (``tests/openapi_spec.py``).
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,9 +23,7 @@ from langchain_core.messages import (
 from langchain_paramchat import ParamChat
 from langchain_paramchat.errors import IncompatibleOptionsError
 from langchain_paramchat.testing import FakeOpenAI, Reply
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from openapi_spec import spec_errors
+from tests.openapi_spec import spec_errors
 
 Factory = Callable[..., ParamChat]
 APIS = ["chat_completions", "responses"]
