@@ -44,6 +44,8 @@ INPUT_ITEM_TYPES = frozenset(
         "tool_search_output",
         "apply_patch_call_output",
         "shell_call_output",
+        # compact()'s output item, should a caller put it in a user or system turn.
+        "compaction",
     }
 )
 # Keys copied from a block (or its ``extras``) onto the rendered part, falsy values included.

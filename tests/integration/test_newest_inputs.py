@@ -199,6 +199,7 @@ ITEM_BLOCKS: dict[str, dict[str, Any]] = {
         "output": [{"stdout": "a.txt", "stderr": "", "outcome": {"type": "exit", "exit_code": 0}}],
     },
     "additional_tools": {"type": "additional_tools", "tools": [FUNCTION_TOOL]},
+    "compaction": {"type": "compaction", "encrypted_content": "gAAA"},
 }
 
 
