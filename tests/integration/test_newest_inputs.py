@@ -23,7 +23,7 @@ from langchain_core.messages import (
 from langchain_paramchat import ParamChat
 from langchain_paramchat.errors import IncompatibleOptionsError
 from langchain_paramchat.testing import FakeOpenAI, Reply
-from tests.openapi_spec import spec_errors
+from tests.openapi_spec import spec_available, spec_errors
 
 Factory = Callable[..., ParamChat]
 APIS = ["chat_completions", "responses"]
@@ -58,6 +58,22 @@ def _checked(server: FakeOpenAI) -> dict[str, Any]:
     assert request.body is not None
     assert spec_errors(request.path, request.body) == []
     return request.body
+
+
+def test_the_spec_check_rejects_what_the_spec_rejects() -> None:
+    if not spec_available():
+        pytest.skip("OpenAI's OpenAPI spec (../shared/openai-openapi) or jsonschema is absent")
+    good = {
+        "model": "m",
+        "input": [{"role": "user", "content": [{"type": "input_text", "text": "x"}]}],
+    }
+    bad = {
+        "model": "m",
+        "input": [{"role": "user", "content": [{"type": "input_txt", "text": "x"}]}],
+    }
+    assert spec_errors("/v1/responses", good) == []
+    assert spec_errors("/v1/responses", bad) != []
+    assert spec_errors("/v1/chat/completions", {"model": "m", "messages": "x"}) != []
 
 
 # --- prompt_cache_breakpoint -------------------------------------------------------------------
