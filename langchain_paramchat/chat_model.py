@@ -42,10 +42,10 @@ from langchain_paramchat.routing.decide import DEFAULT_RESPONSES_ONLY_MODELS, Ap
 from langchain_paramchat.routing.model_checks import drop_rejected_options, warn_model_shutdown
 from langchain_paramchat.routing.model_facts import facts
 from langchain_paramchat.secrets import is_credential_header, redact_headers, redact_url
-from langchain_paramchat.surface.compaction import Compactor
-from langchain_paramchat.surface.connection import DEFAULT_TIMEOUT, Connected
+from langchain_paramchat.surface.connection import DEFAULT_TIMEOUT
+from langchain_paramchat.surface.model import ModelSurface
 from langchain_paramchat.surface.model_class import register_model_class
-from langchain_paramchat.surface.token_count import TokenCounting
+from langchain_paramchat.surface.sdk_objects import give_sdk_objects, take_sdk_objects
 
 if TYPE_CHECKING:
     from langchain_paramchat.batch import BatchJob
@@ -83,9 +83,7 @@ _CALL_ARGS = frozenset(  # keyword arguments a call may carry besides options
 )
 
 
-class ParamChat(
-    Connected, TokenCounting, Compactor, Bindable, BaseChatModel, RequestOptions, ChatOpenAISettings
-):
+class ParamChat(ModelSurface, Bindable, BaseChatModel, RequestOptions, ChatOpenAISettings):
     """Chat model for OpenAI models with every request option, on Chat Completions or Responses.
 
     Each field below the client settings is a request option (see the README's option
@@ -163,15 +161,20 @@ class ParamChat(
 
     _transport: Any = PrivateAttr(default=None)
     _websocket_transport: Any = PrivateAttr(default=None)
+    _sdk: Any = PrivateAttr(default=None)
     _field_options: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**_normalize_init(compat.translate_init_kwargs(kwargs)))
+        sdk = take_sdk_objects(kwargs)  # ChatOpenAI's client objects: used as given
+        super().__init__(**_normalize_init(type(self), compat.translate_init_kwargs(kwargs)))
         # Outside pydantic's validation, so a bad setting raises OptionError itself.
         self._client_settings()
+        give_sdk_objects(self, sdk)
 
     def model_post_init(self, context: Any, /) -> None:
-        """Check option fields once and cache them for every call."""
+        """Check option fields once and cache them for every call; record versions for tracing."""
+        super().model_post_init(context)  # langchain-core's metadata["lc_versions"]
+        self._record_version()
         for name in OPTIONS:
             value = getattr(self, name)
             if value is not None:
@@ -260,7 +263,7 @@ class ParamChat(
         messages = self._convert_input(input).to_messages()
         stop = kwargs.pop("stop", None)
         stream = bool(kwargs.pop("stream", False))
-        prepared = self._prepare(messages, stop, kwargs, stream=stream)
+        prepared = self._prepare_call(messages, stop, kwargs, stream=stream)
         return RequestPreview(
             api=prepared.route.api,
             payload=prepared.payload,
@@ -406,15 +409,15 @@ class ParamChat(
 
             return result_of_stream(list(self._stream(messages, stop, run_manager, **kwargs)))
         started = time.monotonic()
-        prepared = self._prepare(messages, stop, kwargs, stream=False)
-        transport = self._transport_for(prepared.options, websocket=prepared.websocket)
+        prepared = self._prepare_call(messages, stop, kwargs, stream=False)
+        transport = self._transport_of(prepared)
         headers = None
         if self.include_response_headers:
             body, headers = transport.post_json_reply(prepared.adapter.path, prepared.payload)
         else:
             body = transport.post_json(prepared.adapter.path, prepared.payload)
         body = self._poll(prepared.adapter, body, prepared.options, started)
-        return prepared.result(body, headers)
+        return self._finish_reply(prepared, body, headers)
 
     async def _agenerate(
         self,
@@ -430,8 +433,8 @@ class ParamChat(
                 [chunk async for chunk in self._astream(messages, stop, run_manager, **kwargs)]
             )
         started = time.monotonic()
-        prepared = self._prepare(messages, stop, kwargs, stream=False)
-        transport = self._transport_for(prepared.options, websocket=prepared.websocket)
+        prepared = self._prepare_call(messages, stop, kwargs, stream=False)
+        transport = self._transport_of(prepared)
         headers = None
         if self.include_response_headers:
             reply = await transport.apost_json_reply(prepared.adapter.path, prepared.payload)
@@ -439,7 +442,7 @@ class ParamChat(
         else:
             body = await transport.apost_json(prepared.adapter.path, prepared.payload)
         body = await self._apoll(prepared.adapter, body, prepared.options, started)
-        return prepared.result(body, headers)
+        return self._finish_reply(prepared, body, headers)
 
     def _poll(
         self, adapter: Adapter, body: dict[str, Any], options: Mapping[str, Any], started: float
@@ -470,8 +473,8 @@ class ParamChat(
     ) -> Iterator[ChatGenerationChunk]:
         from langchain_paramchat.call.stream_relay import Relay
 
-        prepared = self._prepare(messages, stop, kwargs, stream=True)
-        transport = self._transport_for(prepared.options, websocket=prepared.websocket)
+        prepared = self._prepare_call(messages, stop, kwargs, stream=True)
+        transport = self._transport_of(prepared)
         with transport.stream_events(prepared.adapter.path, prepared.payload) as events:
             relay = Relay(prepared, events, self.include_response_headers)
             try:
@@ -502,8 +505,8 @@ class ParamChat(
     ) -> AsyncIterator[ChatGenerationChunk]:
         from langchain_paramchat.call.stream_relay import Relay
 
-        prepared = self._prepare(messages, stop, kwargs, stream=True)
-        transport = self._transport_for(prepared.options, websocket=prepared.websocket)
+        prepared = self._prepare_call(messages, stop, kwargs, stream=True)
+        transport = self._transport_of(prepared)
         async with transport.astream_events(prepared.adapter.path, prepared.payload) as events:
             relay = Relay(prepared, events, self.include_response_headers)
             try:
@@ -524,26 +527,6 @@ class ParamChat(
             yield chunk
         if last is not None:
             yield last
-
-    # --- pickling (Dask, Ray, Spark workers) ------------------------------------------------
-
-    def __getstate__(self) -> dict[Any, Any]:
-        """Return the pickle state: settings and options, no transport, no API key."""
-        from langchain_paramchat.surface.pickling import shippable_state
-
-        return shippable_state(self, super().__getstate__())
-
-    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> ParamChat:
-        """Deep-copy settings and options (key included); the copy builds its own transport."""
-        from langchain_paramchat.surface.pickling import without_transports
-
-        return super().__deepcopy__(without_transports(self.__pydantic_private__, memo))
-
-    def __setstate__(self, state: dict[Any, Any]) -> None:
-        """Restore a pickled model; it reads ``OPENAI_API_KEY`` here, builds a transport lazily."""
-        from langchain_paramchat.surface.pickling import restore_state
-
-        super().__setstate__(restore_state(state))
 
     # --- bulk jobs -------------------------------------------------------------------------
 
@@ -577,10 +560,13 @@ class ParamChat(
         tool dicts of either API (built-in ones route to Responses); see ``tools_binding`` for
         ``strict`` and ``response_format`` (the answer's shape when no tool is called).
         """
+        from langchain_paramchat.tools.normalize import BoundTool  # lazy: tool code on use
         from langchain_paramchat.tools.tool_choice import normalize_tool_choice
 
         bound = tools_binding(self, tools, strict, response_format, kwargs)
         neutral = bound["tools"]
+        # Shown as OpenAI tool dicts (kwargs, invocation params, traces), as ChatOpenAI's.
+        bound["tools"] = [BoundTool(t) for t in neutral]
         if tool_choice is not None:
             # Fail now, not at the first call, when the choice names no bound tool.
             normalize_tool_choice(tool_choice, neutral)
@@ -601,17 +587,19 @@ def _choice(choice: Any, tools: tuple[NeutralTool, ...] | None) -> NeutralChoice
     return normalize_tool_choice(choice, tools or ())
 
 
-def _normalize_init(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Resolve option aliases and reject unknown keywords before pydantic sees them."""
-    settings = {k: v for k, v in kwargs.items() if k in _settings()}
-    given = {k: v for k, v in kwargs.items() if k not in _settings()}
+def _normalize_init(cls: type[ParamChat], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Resolve option aliases and reject unknown keywords (a subclass's fields are settings)."""
+    known = _settings(cls)
+    settings = {k: v for k, v in kwargs.items() if k in known}
+    given = {k: v for k, v in kwargs.items() if k not in known}
     check_settings(settings)  # before pydantic and langchain-core walk them (recursively)
     return {**settings, **merge_options({}, given, _keywords())}
 
 
 @cache
-def _settings() -> frozenset[str]:
-    return frozenset(ParamChat.model_fields) - set(OPTIONS) | {"model_name"}
+def _settings(cls: type[ParamChat]) -> frozenset[str]:
+    aliases = {f.alias for n, f in cls.model_fields.items() if f.alias and n not in OPTIONS}
+    return frozenset(cls.model_fields) - set(OPTIONS) | aliases
 
 
 @cache

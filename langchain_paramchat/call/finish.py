@@ -96,6 +96,12 @@ class Finish:
         """Finish an invoke result parsed from ``body`` in place and return it."""
         fields = ReplyFields(headers, copy_refusal=not self.standard_blocks)
         fields.parse_as = self.parse_as
+        if body is not None:  # ChatOpenAI's llm_output (what the reply has), for callbacks
+            output = dict(result.llm_output or {})
+            for key, field in _LLM_OUTPUT.items():
+                if body.get(field) is not None:
+                    output[key] = body[field]
+            result.llm_output = output
         for generation in result.generations:
             message = generation.message
             if body is not None:
@@ -111,6 +117,15 @@ class Finish:
     ) -> FinishedStream:
         """Return the finishing state for one stream read by ``parser``."""
         return FinishedStream(self, parser, headers)
+
+
+# llm_output key -> reply field, as ChatOpenAI fills it.
+_LLM_OUTPUT = {
+    "token_usage": "usage",
+    "model_name": "model",
+    "system_fingerprint": "system_fingerprint",
+    "id": "id",
+}
 
 
 class FinishedStream:

@@ -91,15 +91,20 @@ CHAT_OPENAI_NAMES: tuple[Translation, ...] = (
     ),
     _t(
         "client / async_client / root_client / root_async_client",
-        "refused",
-        "base_url / http_client",
-        "ParamChat builds and shares its own SDK clients; pass their settings instead",
+        "same",
+        "client / async_client / root_client / root_async_client",
+        "openai SDK objects, built on first read over ParamChat's shared connection pool; "
+        "pass or assign one, or patch its `create` (or the SDK class's "
+        "`Completions.create` / `Responses.create`), and calls go through it, called once as "
+        "ChatOpenAI calls it (its own retries, not ParamChat's)",
     ),
     _t(
         "model_kwargs",
         "translated",
-        "the options themselves",
-        "each key is validated as an option; unknown keys are refused (use `extra_body`)",
+        "the options themselves, else `extra_body`",
+        "each key is taken under OpenAI's name: an option's value is checked like the option's "
+        "(`metadata` is OpenAI's request metadata, ParamChat's `request_metadata`); a key "
+        "ParamChat has no option for is sent as is (through `extra_body`), as in ChatOpenAI",
     ),
     _t("extra_body", "same", "extra_body"),
     _t(

@@ -14,7 +14,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from langchain_paramchat._sdk.http import hx
 from langchain_paramchat.compat.names import (
@@ -22,12 +22,13 @@ from langchain_paramchat.compat.names import (
     Translation,
     migration_table_markdown,
 )
-from langchain_paramchat.errors import OptionError
+from langchain_paramchat.errors import OptionError, UnknownOptionError
 from langchain_paramchat.options import resolve_name
 
 __all__ = [
     "ACCEPTED",
     "CHAT_OPENAI_NAMES",
+    "FIELD_NAMES",
     "ChatOpenAISettings",
     "Translation",
     "apply_disabled_params",
@@ -55,13 +56,6 @@ _REFUSED = {
         f"pass http_client={hx.__name__}.Client("
         f"transport={hx.__name__}.HTTPTransport(socket_options=...))",
     ),
-    **{
-        name: (
-            "ParamChat builds and shares its own openai SDK clients",
-            "pass the client's settings instead (api_key, base_url, timeout, http_client)",
-        )
-        for name in ("client", "async_client", "root_client", "root_async_client")
-    },
 }
 
 _RENAMED = {
@@ -75,6 +69,30 @@ _RENAMED = {
 
 _OUTPUT_VERSIONS = (None, "v0", "v1", "responses/v1")
 
+# OpenAI request keys whose ParamChat option has another name (the LangChain field took it).
+_OPENAI_REQUEST_NAMES = {"metadata": "request_metadata"}
+
+# ChatOpenAI's attribute names -> ParamChat's fields (for configurable_fields and reading).
+FIELD_NAMES = {
+    **_RENAMED,
+    "model_name": "model",
+    "max_completion_tokens": "max_tokens",
+    "use_previous_response_id": "chain_responses",
+}
+
+
+def _renamed(name: str) -> Any:
+    """Return a property that reads and writes the ParamChat field ``name`` under another name."""
+
+    def read(model: Any) -> Any:
+        return getattr(model, name)
+
+    def write(model: Any, value: Any) -> None:
+        setattr(model, name, value)
+
+    read.__doc__ = f"Return ``{name}`` (ChatOpenAI's name for it)."
+    return property(read, write, doc=read.__doc__)
+
 
 class ChatOpenAISettings(BaseModel):
     """Settings ParamChat takes from ChatOpenAI that are not request options."""
@@ -87,6 +105,37 @@ class ChatOpenAISettings(BaseModel):
     values only (for OpenAI-compatible servers that reject a parameter)."""
     tiktoken_model_name: str | None = None
     """Model name whose tiktoken encoding ``get_num_tokens_from_messages`` uses."""
+    model_kwargs: dict[str, Any] = Field(default_factory=dict, exclude=True)
+    """ChatOpenAI's ``model_kwargs`` as given: each key already went to its option (OpenAI's
+    ``metadata`` to ``request_metadata``), or into ``extra_body`` when ParamChat has none."""
+    openai_proxy: str | None = Field(default=None, exclude=True)
+    """ChatOpenAI's ``openai_proxy``; ParamChat refuses a proxy it would have to build itself."""
+    http_socket_options: Any = Field(default=None, exclude=True)
+    """ChatOpenAI's ``http_socket_options``; refused unless ``()`` or None (see README)."""
+
+    # ChatOpenAI's attribute names, readable (and settable) with ChatOpenAI's meaning; each
+    # reads the ParamChat setting or option the constructor turned it into.
+    model_name = _renamed("model")
+    openai_api_key = _renamed("api_key")
+    openai_api_base = _renamed("base_url")
+    openai_organization = _renamed("organization")
+    request_timeout = _renamed("timeout")
+    stream_chunk_timeout = _renamed("stream_idle_timeout")
+    max_completion_tokens = _renamed("max_tokens")
+    stop_sequences = _renamed("stop")
+    use_previous_response_id = _renamed("chain_responses")
+
+    @property
+    def use_responses_api(self) -> bool | None:
+        """ChatOpenAI's ``use_responses_api``: True/False when ``api`` forces one, else None."""
+        return {"responses": True, "chat_completions": False}.get(getattr(self, "api", "auto"))
+
+    @property
+    def reasoning_effort(self) -> str | None:
+        """ChatOpenAI's ``reasoning_effort``: the effort in ``reasoning``, if any."""
+        reasoning = getattr(self, "reasoning", None)
+        effort = reasoning.get("effort") if isinstance(reasoning, Mapping) else None
+        return effort if isinstance(effort, str) else None
 
 
 # ChatOpenAI settings whose default is None ("the SDK's default"); ParamChat's own default
@@ -164,12 +213,23 @@ def translate_init_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
             _put(out, key, value, key)
     if "model_kwargs" in later and not isinstance(later["model_kwargs"], Mapping | None):
         raise OptionError("model_kwargs", later["model_kwargs"], "must be a dict of options")
+    passthrough: dict[str, Any] = {}
     for key, value in (later.get("model_kwargs") or {}).items():
-        # Each key must be an option (or an alias); its value is checked like any option's.
-        resolve_name(key, None)
-        if key == "logit_bias":
+        # As in ChatOpenAI, model_kwargs are request keys under OpenAI's names: an option's
+        # value is checked like any option's; a key ParamChat has no option for is sent as is.
+        name = _OPENAI_REQUEST_NAMES.get(key, key)
+        try:
+            resolve_name(name, None)
+        except UnknownOptionError:
+            passthrough[key] = value
+            continue
+        if name == "logit_bias":
             value = logit_bias_keys(value)
-        _put(out, key, value, f"model_kwargs[{key!r}]")
+        _put(out, name, value, f"model_kwargs[{key!r}]")
+    if passthrough:
+        out["extra_body"] = {**passthrough, **(out.get("extra_body") or {})}
+    if later.get("model_kwargs"):
+        out["model_kwargs"] = dict(later["model_kwargs"])
     api = _api_from(later, out)
     if api is not None:
         _put(out, "api", api, _api_source(later, out))
@@ -295,7 +355,15 @@ _PER_CALL_SDK = {
 }
 
 # Names ParamChat accepts only because ChatOpenAI has them (for "did you mean" suggestions).
-ACCEPTED = frozenset({*_RENAMED, "model_kwargs", "use_responses_api", "use_previous_response_id"})
+ACCEPTED = frozenset(
+    {
+        *_RENAMED,
+        "model_kwargs",
+        "use_responses_api",
+        "use_previous_response_id",
+        *("client", "async_client", "root_client", "root_async_client"),
+    }
+)
 
 
 def translate_call_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:

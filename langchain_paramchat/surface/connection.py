@@ -10,8 +10,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from langchain_paramchat.secrets import is_credential_header, redact_headers
+from langchain_paramchat.surface.sdk_objects import create_is_patched, sdk_property, sdk_route_for
 
 if TYPE_CHECKING:
+    from langchain_paramchat.surface.sdk_objects import SDKObjects
     from langchain_paramchat.transport.protocol import ModelTransport
     from langchain_paramchat.transport.settings import ClientSettings
     from langchain_paramchat.transport.websocket import WebSocketTransport
@@ -25,6 +27,8 @@ class Connected:
     """The transport of a model: shared by models with the same client settings."""
 
     if TYPE_CHECKING:  # fields and private attributes ParamChat declares
+        __pydantic_private__: dict[str, Any] | None
+        _sdk: SDKObjects | None
         _transport: ModelTransport | None
         _websocket_transport: WebSocketTransport | None
         model_fields_set: set[str]
@@ -110,14 +114,46 @@ class Connected:
             self._websocket_transport = transport
         return transport
 
+    client = sdk_property(
+        "client",
+        "ChatOpenAI's ``client``: the openai SDK's ``chat.completions`` resource (built on "
+        "first read). Replace it, or patch its ``create``, and Chat Completions calls go "
+        "through the replacement.",
+    )
+    async_client = sdk_property(
+        "async_client", "Async twin of ``client`` (``AsyncOpenAI().chat.completions``)."
+    )
+    root_client = sdk_property(
+        "root_client",
+        "ChatOpenAI's ``root_client``: an ``openai.OpenAI`` over this model's connection pool "
+        "(built on first read). Replace it and calls of both APIs go through it.",
+    )
+    root_async_client = sdk_property(
+        "root_async_client", "Async twin of ``root_client`` (an ``openai.AsyncOpenAI``)."
+    )
+
+    def _transport_of(self, prepared: Any) -> ModelTransport:
+        """Return the transport for one prepared call (see ``_transport_for``)."""
+        return self._transport_for(
+            prepared.options, websocket=prepared.websocket, path=prepared.adapter.path
+        )
+
     def _transport_for(
-        self, options: Mapping[str, Any], *, websocket: bool = False
+        self, options: Mapping[str, Any], *, websocket: bool = False, path: str | None = None
     ) -> ModelTransport:
         """Return the transport for one call: the WebSocket one for calls over a socket.
 
         Flex calls use the HTTP transport too: its send loop gives them flex's timeout and
-        fallback (``transport/resend.py``).
+        fallback (``transport/resend.py``). A call to ``path`` goes through the openai SDK's
+        ``create`` instead when user code replaced or patched it (``surface/sdk_objects.py``);
+        checking costs a dict lookup.
         """
+        if path is not None and (
+            create_is_patched(path) or self.__pydantic_private__["_sdk"] is not None  # type: ignore[index]
+        ):
+            route = sdk_route_for(self, self._sdk, path)
+            if route is not None:
+                return route
         if websocket:
             return self.websocket_transport
         return self.transport

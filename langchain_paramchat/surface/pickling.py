@@ -23,6 +23,7 @@ from langchain_paramchat.secrets import is_credential_header
 
 __all__ = [
     "KEY_VARIABLE",
+    "Picklable",
     "header_variable",
     "restore_state",
     "shippable_state",
@@ -60,7 +61,7 @@ def shippable_state(model: Any, state: dict[str, Any]) -> dict[str, Any]:
         fields["default_headers"] = {k: v for k, v in headers.items() if k not in dropped}
     private = dict(state.get("__pydantic_private__") or {})
     for name in private:
-        if name.endswith("_transport"):  # the transport and the flex transport
+        if name.endswith("_transport") or name == "_sdk":  # transports, SDK client objects
             private[name] = None
     return {**state, "__dict__": fields, "__pydantic_private__": private, _HEADERS: dropped}
 
@@ -92,9 +93,30 @@ def restore_state(state: dict[str, Any]) -> dict[str, Any]:
 def without_transports(
     private: dict[str, Any] | None, memo: dict[int, Any] | None
 ) -> dict[int, Any]:
-    """Return a ``deepcopy`` memo that copies each transport in ``private`` as None."""
+    """Return a ``deepcopy`` memo that copies each transport (and SDK objects) as None."""
     memo = {} if memo is None else memo
     for name, value in (private or {}).items():
-        if name.endswith("_transport") and value is not None:
+        if (name.endswith("_transport") or name == "_sdk") and value is not None:
             memo[id(value)] = None
     return memo
+
+
+class Picklable:
+    """``ParamChat``'s pickling and deep copy: settings and options, never a transport."""
+
+    __pydantic_private__: dict[str, Any] | None
+
+    def __getstate__(self) -> dict[Any, Any]:
+        """Return the pickle state: settings and options, no transport, no API key."""
+        state: dict[str, Any] = super().__getstate__()  # type: ignore[assignment]
+        return shippable_state(self, state)
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Any:
+        """Deep-copy settings and options (key included); the copy builds its own transport."""
+        return super().__deepcopy__(  # type: ignore[misc]
+            without_transports(self.__pydantic_private__, memo)
+        )
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        """Restore a pickled model; it reads ``OPENAI_API_KEY`` here, builds a transport lazily."""
+        super().__setstate__(restore_state(state))  # type: ignore[misc]

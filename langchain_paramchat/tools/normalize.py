@@ -43,6 +43,7 @@ from langchain_paramchat.strict.compile import check_depth, inline_root_ref, mak
 __all__ = [
     "CUSTOM_TOOL_MARKER",
     "REDACTED",
+    "BoundTool",
     "BuiltinTool",
     "CustomTool",
     "FunctionTool",
@@ -180,6 +181,37 @@ def normalize_tools(tools: Sequence[Any], *, strict: bool | None = None) -> tupl
     return tuple(out)
 
 
+class BoundTool(dict[str, Any]):
+    """A bound tool as ChatOpenAI shows it: an OpenAI tool dict (Chat Completions shape).
+
+    ``bind_tools(...).kwargs["tools"]`` and invocation params hold these, as with ChatOpenAI;
+    ``neutral`` is what ParamChat renders for whichever API the call goes to.
+    """
+
+    __slots__ = ("neutral",)
+
+    def __init__(self, neutral: NeutralTool) -> None:
+        super().__init__(_chat_shape(neutral))
+        self.neutral = neutral
+
+    def __reduce__(self) -> Any:
+        return (BoundTool, (self.neutral,))
+
+
+def _chat_shape(tool: NeutralTool) -> dict[str, Any]:
+    """Return a neutral tool as ChatOpenAI's bound tool dict (Chat Completions shape)."""
+    spec = tool_spec(tool)
+    if not isinstance(tool, FunctionTool):  # custom and built-in tools: the Responses shape
+        return spec
+    kind = spec.pop("type")
+    inner = {
+        k: spec.pop(k)
+        for k in ("name", "description", "parameters", "strict", "format")
+        if k in spec
+    }
+    return {"type": kind, kind: inner, **spec}
+
+
 def bound_tools(tools: Sequence[Any] | None, strict: bool | None) -> tuple[NeutralTool, ...] | None:
     """Return a call's tools as neutral values, re-compiled when the call sets ``strict``.
 
@@ -188,6 +220,7 @@ def bound_tools(tools: Sequence[Any] | None, strict: bool | None) -> tuple[Neutr
     """
     if not tools:
         return None
+    tools = [t.neutral if isinstance(t, BoundTool) else t for t in tools]
     neutral = (FunctionTool, CustomTool, BuiltinTool)
     if strict is None and all(isinstance(t, neutral) for t in tools):
         return tuple(tools)

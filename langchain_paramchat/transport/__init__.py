@@ -22,6 +22,7 @@ from langchain_paramchat.transport.settings import ClientSettings, RequestHooks,
 
 if TYPE_CHECKING:
     from langchain_paramchat.transport.client import Transport, shared_transport
+    from langchain_paramchat.transport.sdk_route import SDKRoute, as_json
     from langchain_paramchat.transport.sse import SSEDecoder
     from langchain_paramchat.transport.streams import (
         AsyncEventStream,
@@ -37,8 +38,10 @@ __all__ = [
     "EventStream",
     "JSONReply",
     "RequestHooks",
+    "SDKRoute",
     "SSEDecoder",
     "Transport",
+    "as_json",
     "as_timeout",
     "shared_transport",
 ]
@@ -53,6 +56,8 @@ _LAZY = {
     "Event": "streams",
     "EventStream": "streams",
     "JSONReply": "streams",
+    "SDKRoute": "sdk_route",
+    "as_json": "sdk_route",
 }
 
 

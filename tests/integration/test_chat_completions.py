@@ -340,7 +340,8 @@ def test_openai_metadata_is_request_metadata(fake_openai: FakeOpenAI, make_model
     model = make_model(request_metadata={"k": "v"}, metadata={"run": "tracing"})
     model.invoke("x")
     assert fake_openai.requests[0].body["metadata"] == {"k": "v"}
-    assert model.metadata == {"run": "tracing"}
+    assert model.metadata is not None and model.metadata["run"] == "tracing"
+    assert "k" not in model.metadata  # the request metadata is not tracing metadata
     with pytest.raises(UnknownOptionError, match="request_metadata"):
         model.preview_request("x", metadata={"k": "v"})
 

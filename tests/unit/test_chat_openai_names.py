@@ -86,14 +86,21 @@ def test_call_names_reach_the_request(kwargs: dict[str, Any], key: str, sent: An
 
 
 def test_model_kwargs_keys_are_checked_like_options() -> None:
-    with pytest.raises(UnknownOptionError, match="extra_body"):
-        chat(model_kwargs={"not_an_option": 1})
     with pytest.raises(OptionError, match="temperature"):
         chat(model_kwargs={"temperature": 9})
     with pytest.raises(OptionError, match="disagrees"):
         chat(temperature=0.1, model_kwargs={"temperature": 0.2})
     with pytest.raises(OptionError, match="model_kwargs"):
         chat(model_kwargs=["seed"])
+
+
+def test_model_kwargs_go_to_the_api_under_openai_names_as_in_chatopenai() -> None:
+    model = chat(model_kwargs={"metadata": {"team": "a"}, "custom_param": 1, "seed": 3})
+    payload = model.preview_request("hi").payload
+    assert payload["metadata"] == {"team": "a"}  # OpenAI's request metadata, not tracing's
+    assert (payload["custom_param"], payload["seed"]) == (1, 3)
+    assert model.model_kwargs == {"metadata": {"team": "a"}, "custom_param": 1, "seed": 3}
+    assert model.metadata is None or "team" not in model.metadata
 
 
 @pytest.mark.parametrize(
@@ -149,8 +156,6 @@ def test_disabled_params_never_send_what_they_name() -> None:
     [
         ("openai_proxy", f"{hx.__name__}.Client(proxy="),
         ("http_socket_options", "socket_options"),
-        ("client", "http_client"),
-        ("root_async_client", "http_client"),
     ],
 )
 def test_names_paramchat_cannot_honour_fail_at_construction_with_the_fix(

@@ -94,3 +94,15 @@ def test_chatopenai_defaults_for_every_argument_construct_a_paramchat() -> None:
     model = ParamChat(api_key="sk-test", **defaults)
     assert model.model == defaults["model_name"]
     assert model.preview_request("hi").api == "chat_completions"
+
+
+def test_every_chatopenai_attribute_is_readable() -> None:
+    langchain_openai = pytest.importorskip("langchain_openai")
+    model = ParamChat(api_key="sk-test", model="gpt-5-mini", reasoning_effort="low")
+    fields = langchain_openai.ChatOpenAI.model_fields
+    names = set(fields) | {f.alias for f in fields.values() if f.alias}
+    unreadable = [n for n in sorted(names) if not hasattr(model, n)]
+    assert unreadable == []
+    assert (model.model_name, model.reasoning_effort) == ("gpt-5-mini", "low")
+    assert model.openai_api_key.get_secret_value() == "sk-test"
+    assert model.use_responses_api is None
