@@ -53,7 +53,8 @@ class Connected:
     @property
     def transport(self) -> ModelTransport:
         """Return the (lazily built, reused) transport for this model's client settings."""
-        transport = self._transport
+        # Read from pydantic's private dict: attribute access to it costs microseconds.
+        transport = self.__pydantic_private__["_transport"]  # type: ignore[index]
         if transport is None:
             from langchain_paramchat.transport import shared_transport
 
