@@ -16,7 +16,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.utils import from_env, secret_from_env
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_serializer
+from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, field_serializer
 
 from langchain_paramchat.apis.adapter import Adapter, adapter_for, unsupported
 from langchain_paramchat.binding import Bindable, tools_binding
@@ -29,6 +29,7 @@ from langchain_paramchat.errors import (
     APIError,
     MessageConversionError,
     OptionError,
+    setting_error,
 )
 from langchain_paramchat.options import (
     OPTIONS,
@@ -89,6 +90,8 @@ class ParamChat(ModelSurface, Bindable, BaseChatModel, RequestOptions, ChatOpenA
     Each field below the client settings is a request option (see the README's option
     table). Fields are defaults; keyword arguments to ``invoke``/``stream``/``bind`` override
     them per call. The API is chosen per request from the options in play (``api="auto"``).
+    Building one raises ``OptionError`` for a bad value, ``UnknownOptionError`` for an unknown
+    keyword.
     """
 
     model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
@@ -166,7 +169,10 @@ class ParamChat(ModelSurface, Bindable, BaseChatModel, RequestOptions, ChatOpenA
 
     def __init__(self, **kwargs: Any) -> None:
         sdk = take_sdk_objects(kwargs)  # ChatOpenAI's client objects: used as given
-        super().__init__(**_normalize_init(type(self), compat.translate_init_kwargs(kwargs)))
+        try:
+            super().__init__(**_normalize_init(type(self), compat.translate_init_kwargs(kwargs)))
+        except ValidationError as exc:
+            raise setting_error(exc) from None
         # Outside pydantic's validation, so a bad setting raises OptionError itself.
         self._client_settings()
         give_sdk_objects(self, sdk)
@@ -344,7 +350,10 @@ class ParamChat(ModelSurface, Bindable, BaseChatModel, RequestOptions, ChatOpenA
             stream_usage=call.get("stream_usage", self.stream_usage),
         )
         compat.drop_disabled_keys(payload, self.disabled_params)
-        extra = {**(self.extra_body or {}), **(call.get("extra_body") or {})}
+        call_extra = call.get("extra_body") or {}
+        if not isinstance(call_extra, Mapping):
+            raise OptionError("extra_body", call_extra, "a dict of extra body fields")
+        extra = {**(self.extra_body or {}), **call_extra}
         if extra:
             check_settings({"extra_body": extra})
             payload.update(extra)

@@ -50,6 +50,19 @@ class OptionError(ParamChatError, ValueError):
         super().__init__(message)
 
 
+def setting_error(exc: Any) -> OptionError:
+    """Return an ``OptionError`` for the first problem in a pydantic ``ValidationError``.
+
+    A credential field's value is never repeated in the message.
+    """
+    problems = exc.errors(include_url=False)
+    first = problems[0] if problems else {}
+    loc = tuple(str(part) for part in first.get("loc", ())) or ("settings",)
+    secret = any(word in loc[0].lower() for word in ("key", "secret", "token", "header", "auth"))
+    value = "**********" if secret else first.get("input")
+    return OptionError(".".join(loc), value, str(first.get("msg", "a value of its declared type")))
+
+
 class UnknownOptionError(ParamChatError, TypeError):
     """Raise when a keyword is not an option ParamChat knows."""
 

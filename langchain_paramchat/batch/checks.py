@@ -205,7 +205,7 @@ def _check_parts(parts: Any, names: frozenset[str], bad: Any) -> list[dict[str, 
         where = f"parts[{number}]"
         if not isinstance(part, dict) or set(part) != names:
             raise bad(f"field {where!r} does not hold exactly the fields of a BatchPart")
-        if ENDPOINTS.get(part["api"]) != part["endpoint"]:
+        if not isinstance(part["api"], str) or ENDPOINTS.get(part["api"]) != part["endpoint"]:
             raise bad(f"field '{where}.endpoint' does not match its api")
         for key in ("input_file_id", "batch_id", "output_file_id", "error_file_id"):
             value = part[key]
@@ -214,7 +214,7 @@ def _check_parts(parts: Any, names: frozenset[str], bad: Any) -> list[dict[str, 
             problem = plain_id_problem(value)
             if problem is not None:
                 raise bad(f"field '{where}.{key}' {problem}")
-        if part["status"] not in STATUSES:
+        if not isinstance(part["status"], str) or part["status"] not in STATUSES:
             raise bad(f"field '{where}.status' is not a batch status")
         for key in ("lines", "completed", "failed"):
             if not _count(part[key]) or part[key] > _MAX_LINES:

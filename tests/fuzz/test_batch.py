@@ -133,7 +133,6 @@ def saved_job() -> dict[str, Any]:
 SAVED = saved_job()
 
 
-@pytest.mark.xfail(strict=True, reason="batch/ (batchsec): from_json does not validate every field")
 @fuzz_settings(scale=2)
 @given(data=st.one_of(mutated(SAVED), JSON))
 @example(data={**SAVED, "parts": [{}]})
