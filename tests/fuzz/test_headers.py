@@ -57,9 +57,6 @@ def test_parse_duration_never_raises_nor_goes_negative(text: str | None) -> None
     assert seconds is None or (isinstance(seconds, float) and not seconds < 0)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="pacer (waits): inf/nan/huge reset values are returned as they are"
-)
 @fuzz_settings()
 @given(text=DURATION_TEXT)
 @example("inf")
@@ -150,10 +147,6 @@ def test_readable_rate_limit_headers_keep_waits_under_the_cap(
     assert waits_after(responses) <= PACER_CAP
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pacer (waits): remaining 0 without a usable reset, or an unreadable one, waits forever",
-)
 @fuzz_settings()
 @given(responses=HOSTILE)
 @example([(200, {"x-ratelimit-limit-requests": "10", "x-ratelimit-remaining-requests": "0"})])
