@@ -15,7 +15,7 @@ import openai
 
 from langchain_paramchat.batch.errors import BatchUnsupportedError
 from langchain_paramchat.errors import APIStatusError
-from langchain_paramchat.retry import capped_retry_after
+from langchain_paramchat.transport.retry import capped_retry_after
 
 if TYPE_CHECKING:
     from langchain_paramchat.transport.protocol import ModelTransport

@@ -65,9 +65,9 @@ class Connected:
         """Return the transport settings; bad ones (timeouts, retries, background polling's
         timeout and interval) raise ``OptionError``."""
         from langchain_paramchat.call.background import check_schedule
-        from langchain_paramchat.flex import FLEX_TIMEOUT
-        from langchain_paramchat.retry import RetryPolicy
         from langchain_paramchat.transport import ClientSettings
+        from langchain_paramchat.transport.flex import FLEX_TIMEOUT
+        from langchain_paramchat.transport.retry import RetryPolicy
 
         check_schedule(self.background_timeout, self.background_poll_interval)
 
@@ -96,7 +96,7 @@ class Connected:
         """Return the pacer shared by every model with this key and base URL, if pacing."""
         if not self.pace:
             return None
-        from langchain_paramchat.pacer import shared_pacer
+        from langchain_paramchat.transport.pacer import shared_pacer
 
         key = self.api_key.get_secret_value() if self.api_key else None
         return shared_pacer(key, self.base_url)

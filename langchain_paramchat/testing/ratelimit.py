@@ -6,7 +6,7 @@ Every create answer carries ``x-ratelimit-limit-*``, ``x-ratelimit-remaining-*``
 each limit is a bucket refilled continuously: ``requests`` per ``period`` seconds, so a full
 bucket allows a burst of ``requests`` and then one request every ``period / requests``
 seconds; ``reset`` is the time until the bucket is full. Tokens are estimated the way
-``langchain_paramchat.pacer.estimate_tokens`` does.
+``langchain_paramchat.transport.pacer.estimate_tokens`` does.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from langchain_paramchat.pacer import estimate_tokens
+from langchain_paramchat.transport.pacer import estimate_tokens
 
 __all__ = ["Admission", "RateLimit"]
 

@@ -38,7 +38,6 @@ from langchain_paramchat.errors import (
     is_context_overflow,
     response_failed,
 )
-from langchain_paramchat.retry import retry_reason
 from langchain_paramchat.secrets import (
     CREDENTIAL_HEADER,
     SNIPPET,
@@ -46,6 +45,7 @@ from langchain_paramchat.secrets import (
     scrub_json,
     snippet,
 )
+from langchain_paramchat.transport.retry import retry_reason
 
 __all__ = [
     "CREDENTIAL_HEADER",

@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from langchain_paramchat.errors import APIError
-from langchain_paramchat.flex import fallback_body
-from langchain_paramchat.retry import RetryPolicy
+from langchain_paramchat.transport.flex import fallback_body
+from langchain_paramchat.transport.retry import RetryPolicy
 
 __all__ = ["Attempts", "resend_wait"]
 

@@ -12,8 +12,8 @@ from typing import Any, Protocol, runtime_checkable
 from langchain_paramchat._sdk.http import hx
 from langchain_paramchat.bounds import check_headers
 from langchain_paramchat.errors import OptionError
-from langchain_paramchat.retry import RetryPolicy
 from langchain_paramchat.secrets import redact_url
+from langchain_paramchat.transport.retry import RetryPolicy
 
 __all__ = ["CALL_DEADLINE", "ClientSettings", "RequestHooks", "as_timeout", "call_deadline"]
 

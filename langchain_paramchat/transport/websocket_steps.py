@@ -23,10 +23,10 @@ from langchain_paramchat.errors import (
     APITimeoutError,
     ResponseFormatError,
 )
-from langchain_paramchat.retry import retry_reason
 from langchain_paramchat.transport.base import Attempts, TransportBase
 from langchain_paramchat.transport.errors import SNIPPET, scrub_json, where
 from langchain_paramchat.transport.fastpath import encode
+from langchain_paramchat.transport.retry import retry_reason
 from langchain_paramchat.transport.sse import TERMINAL_EVENTS
 from langchain_paramchat.transport.streams import Event
 from langchain_paramchat.transport.websocket_chain import Record, Turn

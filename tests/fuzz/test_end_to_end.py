@@ -17,8 +17,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from langchain_paramchat import ParamChat
-from langchain_paramchat.retry import RetryPolicy
 from langchain_paramchat.testing import FakeOpenAI, Fault
+from langchain_paramchat.transport.retry import RetryPolicy
 from tests.fuzz.fixtures import BODIES, EVENTS
 from tests.fuzz.profiles import fuzz_settings
 from tests.fuzz.strategies import (

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 from langchain_paramchat import pacer as pacer_module
 from langchain_paramchat.errors import RateLimitError, ServerError
-from langchain_paramchat.pacer import Pacer, parse_duration
-from langchain_paramchat.retry import RetryPolicy, parse_retry_after
+from langchain_paramchat.transport.pacer import Pacer, parse_duration
+from langchain_paramchat.transport.retry import RetryPolicy, parse_retry_after
 from tests.fuzz.profiles import fuzz_settings
 from tests.fuzz.strategies import check_error, no_key_in_logs
 

@@ -45,8 +45,8 @@ from langchain_paramchat.errors import (
     ToolSchemaError,
     UnknownOptionError,
 )
-from langchain_paramchat.retry import RetryPolicy, is_retryable
 from langchain_paramchat.testing import FakeOpenAI, Fault, Reply
+from langchain_paramchat.transport.retry import RetryPolicy, is_retryable
 
 Factory = Callable[..., ParamChat]
 

@@ -17,9 +17,9 @@ from langchain_paramchat.errors import (
     RateLimitError,
     StreamInterruptedError,
 )
-from langchain_paramchat.flex import FLEX_TIMEOUT, resource_unavailable
-from langchain_paramchat.retry import RetryPolicy
 from langchain_paramchat.testing import FakeOpenAI, Fault, Reply
+from langchain_paramchat.transport.flex import FLEX_TIMEOUT, resource_unavailable
+from langchain_paramchat.transport.retry import RetryPolicy
 
 Factory = Callable[..., ParamChat]
 APIS = ["chat_completions", "responses"]

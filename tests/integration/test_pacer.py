@@ -11,9 +11,9 @@ import pytest
 
 from langchain_paramchat import ParamChat
 from langchain_paramchat.errors import DeadlineExceededError
-from langchain_paramchat.pacer import MAX_WAIT
 from langchain_paramchat.testing import FakeOpenAI
 from langchain_paramchat.testing.ratelimit import Admission, RateLimit
+from langchain_paramchat.transport.pacer import MAX_WAIT
 
 Factory = Callable[..., ParamChat]
 _keys = itertools.count()

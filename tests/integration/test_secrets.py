@@ -22,8 +22,8 @@ from langchain_core.messages import BaseMessage
 
 from langchain_paramchat import ParamChat
 from langchain_paramchat.errors import APIConnectionError, AuthenticationError
-from langchain_paramchat.retry import RetryPolicy
 from langchain_paramchat.testing import FakeOpenAI, Fault, Reply
+from langchain_paramchat.transport.retry import RetryPolicy
 
 Factory = Callable[..., ParamChat]
 

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 from langchain_paramchat import ParamChat
-from langchain_paramchat.retry import RetryPolicy
 from langchain_paramchat.testing import FakeOpenAI, Fault
+from langchain_paramchat.transport.retry import RetryPolicy
 
 API_KEY = "sk-sharing-test-key-0123456789"
 APIS = ["chat_completions", "responses"]

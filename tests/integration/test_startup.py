@@ -55,7 +55,7 @@ def test_building_a_model_only_checks_its_settings() -> None:
     names = set(_loaded()["init"])
     # The send machinery (sync/async halves, SSE, the SDK fast path) waits for the first call;
     # tenacity waits for the first retry.
-    for part in ("transport.client", "transport.aio", "transport.sync", "transport.sse"):
+    for part in ("transport.http_transport", "transport.aio", "transport.sync", "transport.sse"):
         assert f"langchain_paramchat.{part}" not in names, part
     assert "tenacity" not in names
 

@@ -34,11 +34,11 @@ from langchain_paramchat.errors import (
     StreamStalledError,
     StreamTimeoutError,
 )
-from langchain_paramchat.retry import RetryPolicy
 from langchain_paramchat.testing import FakeOpenAI, Fault, Reply
 from langchain_paramchat.testing.chat_render import chat_chunks
 from langchain_paramchat.testing.responses_render import render_response
 from langchain_paramchat.transport import ClientSettings, SSEDecoder, Transport, sse
+from langchain_paramchat.transport.retry import RetryPolicy
 
 API_KEY = "sk-transport-SECRET-7f3a9c"
 CHAT = "chat/completions"

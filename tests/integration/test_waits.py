@@ -18,8 +18,8 @@ import pytest
 from langchain_paramchat import ParamChat
 from langchain_paramchat.call.background import MIN_POLL_INTERVAL
 from langchain_paramchat.errors import DeadlineExceededError, OptionError
-from langchain_paramchat.retry import MAX_RETRY_AFTER, RetryPolicy, capped_retry_after
 from langchain_paramchat.testing import FakeOpenAI
+from langchain_paramchat.transport.retry import MAX_RETRY_AFTER, RetryPolicy, capped_retry_after
 
 Factory = Callable[..., ParamChat]
 KEY = "sk-waits-test-key-1"

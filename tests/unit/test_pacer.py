@@ -11,7 +11,8 @@ import pytest
 
 from langchain_paramchat import pacer as pacer_module
 from langchain_paramchat.errors import DeadlineExceededError, OptionError
-from langchain_paramchat.pacer import (
+from langchain_paramchat.testing.ratelimit import RateLimit
+from langchain_paramchat.transport.pacer import (
     MAX_WAIT,
     RECENT,
     Pacer,
@@ -19,7 +20,6 @@ from langchain_paramchat.pacer import (
     parse_duration,
     shared_pacer,
 )
-from langchain_paramchat.testing.ratelimit import RateLimit
 from langchain_paramchat.transport.settings import CALL_DEADLINE
 
 BODY = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}

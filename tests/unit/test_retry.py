@@ -28,7 +28,12 @@ from langchain_paramchat.errors import (
     StreamStalledError,
     StreamTimeoutError,
 )
-from langchain_paramchat.retry import RetryPolicy, is_retryable, parse_retry_after, retry_reason
+from langchain_paramchat.transport.retry import (
+    RetryPolicy,
+    is_retryable,
+    parse_retry_after,
+    retry_reason,
+)
 
 SECRET = "sk-unit-SECRET-4242"
 

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from langchain_paramchat.errors import BadRequestError, RateLimitError
-from langchain_paramchat.retry import RetryPolicy
+from langchain_paramchat.transport.retry import RetryPolicy
 
 
 def policy(sleeps: list[float]) -> RetryPolicy:

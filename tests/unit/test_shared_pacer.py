@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from langchain_paramchat.pacer import shared_pacer
+from langchain_paramchat.transport.pacer import shared_pacer
 
 
 def test_a_model_without_key_or_url_shares_the_pacer_of_the_environments(
