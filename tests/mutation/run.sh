@@ -28,11 +28,11 @@ git init -q && git add -A && git -c user.name=m -c user.email=m@localhost commit
 if [ "$#" -eq 0 ]; then
     set -- 'langchain_paramchat.routing.*' 'langchain_paramchat.options.rules.*' \
         'langchain_paramchat.transport.sse.*' 'langchain_paramchat.batch.*' \
-        'langchain_paramchat.retry.x_parse_retry_after*' 'langchain_paramchat.retry.x_retry_reason*' \
-        'langchain_paramchat.retry.xǁRetryPolicyǁwait_for*' 'langchain_paramchat.retry.xǁRetryPolicyǁbackoff*' \
-        'langchain_paramchat.pacer.x_parse_duration*' 'langchain_paramchat.pacer.x__int*' \
-        'langchain_paramchat.pacer.x_shared_pacer*' 'langchain_paramchat.pacer.xǁ_Bucketǁ*' \
-        'langchain_paramchat.pacer.xǁPacerǁafter_response*'
+        'langchain_paramchat.transport.retry.x_parse_retry_after*' 'langchain_paramchat.transport.retry.x_retry_reason*' \
+        'langchain_paramchat.transport.retry.xǁRetryPolicyǁwait_for*' 'langchain_paramchat.transport.retry.xǁRetryPolicyǁbackoff*' \
+        'langchain_paramchat.transport.pacer.x_parse_duration*' 'langchain_paramchat.transport.pacer.x__int*' \
+        'langchain_paramchat.transport.pacer.x_shared_pacer*' 'langchain_paramchat.transport.pacer.xǁ_Bucketǁ*' \
+        'langchain_paramchat.transport.pacer.xǁPacerǁafter_response*'
 fi
 nice -n 19 "$python" -m mutmut run --max-children "$jobs" "$@" >"$work/run.log" 2>&1 || {
     tail -n 40 "$work/run.log"

@@ -9,7 +9,7 @@ from contextvars import copy_context
 
 import pytest
 
-from langchain_paramchat import pacer as pacer_module
+from langchain_paramchat.transport import pacer as pacer_module
 from langchain_paramchat.errors import DeadlineExceededError, OptionError
 from langchain_paramchat.testing.ratelimit import RateLimit
 from langchain_paramchat.transport.pacer import (
