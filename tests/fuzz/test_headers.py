@@ -18,8 +18,8 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from langchain_paramchat.transport import pacer as pacer_module
 from langchain_paramchat.errors import RateLimitError, ServerError
+from langchain_paramchat.transport import pacer as pacer_module
 from langchain_paramchat.transport.pacer import Pacer, parse_duration
 from langchain_paramchat.transport.retry import RetryPolicy, parse_retry_after
 from tests.fuzz.profiles import fuzz_settings
