@@ -11,34 +11,16 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from langchain_core.messages import AIMessage, AIMessageChunk
-from langchain_core.runnables import Runnable
 from langchain_core.tools import Tool
 from pydantic import BaseModel
 
 from langchain_paramchat import ParamChat
 from langchain_paramchat.testing import FakeOpenAI, Reply, ToolCall
+from tests.integration.reply_modes import MODES, run
 
 Factory = Callable[..., ParamChat]
 
 APIS = ["chat_completions", "responses"]
-MODES = ["invoke", "ainvoke", "stream", "astream"]
-
-
-async def run(model: Runnable[Any, Any], mode: str, prompt: Any = "hi") -> AIMessage:
-    """Return the reply a user gets from ``mode`` (a stream's chunks merged)."""
-    if mode == "invoke":
-        return model.invoke(prompt)  # type: ignore[no-any-return]
-    if mode == "ainvoke":
-        return await model.ainvoke(prompt)  # type: ignore[no-any-return]
-    if mode == "stream":
-        chunks = list(model.stream(prompt))
-    else:
-        chunks = [chunk async for chunk in model.astream(prompt)]
-    merged: AIMessageChunk = chunks[0]
-    for chunk in chunks[1:]:
-        merged = merged + chunk
-    return merged  # type: ignore[return-value]
 
 
 def sent_tools(body: dict[str, Any]) -> list[dict[str, Any]]:
