@@ -18,6 +18,9 @@ from langchain_core.runnables import Runnable
 from langchain_core.utils import from_env, secret_from_env
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, field_serializer
 
+from langchain_paramchat import batch
+from langchain_paramchat import call as steps
+from langchain_paramchat import tools as toolkit
 from langchain_paramchat.apis.adapter import Adapter, adapter_for, unsupported
 from langchain_paramchat.binding import Bindable, tools_binding
 from langchain_paramchat.bounds import check_settings
@@ -50,8 +53,7 @@ from langchain_paramchat.surface.sdk_objects import give_sdk_objects, take_sdk_o
 
 if TYPE_CHECKING:
     from langchain_paramchat.batch import BatchJob
-    from langchain_paramchat.tools.normalize import NeutralTool
-    from langchain_paramchat.tools.tool_choice import NeutralChoice
+    from langchain_paramchat.tools import NeutralChoice, NeutralTool
 
 __all__ = ["ParamChat", "RequestPreview"]
 
@@ -305,6 +307,7 @@ class ParamChat(ModelSurface, Bindable, BaseChatModel, RequestOptions, ChatOpenA
         websocket = websocket_setting(call.get("websocket", self.websocket), api)
         # Over a socket the transport continues the last response itself (store=False too).
         if call.get("chain_responses", self.chain_responses) and not websocket:
+            # lazy: the Responses adapter loads only for calls that use it
             from langchain_paramchat.apis.responses.chaining import chain_from_last_response
 
             messages = chain_from_last_response(messages, merged)
@@ -318,10 +321,7 @@ class ParamChat(ModelSurface, Bindable, BaseChatModel, RequestOptions, ChatOpenA
             raise OptionError("model", model, "must be a model name (a string)")
         bound_tools = None
         if call.get("tools"):
-            # Imported on first use: plain calls never need the tool machinery.
-            from langchain_paramchat.tools.normalize import bound_tools as _bound
-
-            bound_tools = _bound(call["tools"], call.get("strict"))
+            bound_tools = toolkit.bound_tools(call["tools"], call.get("strict"))
         check_contradictions(merged, stream=stream, tools=bool(bound_tools))
         drop_rejected_options(merged, model, strict=self.strict_options)
         warn_deprecated_options(merged)
@@ -357,9 +357,9 @@ class ParamChat(ModelSurface, Bindable, BaseChatModel, RequestOptions, ChatOpenA
         if extra:
             check_settings({"extra_body": extra})
             payload.update(extra)
-        from langchain_paramchat.call.finish import Finish
-
-        finish = Finish(decided, bound_tools, compat.parse_target(kwargs), self.output_version)
+        finish = steps.Finish(
+            decided, bound_tools, compat.parse_target(kwargs), self.output_version
+        )
         finish.transport = "websocket" if websocket else "http"
         return Prepared(decided, payload, adapter, merged, finish, websocket)
 
@@ -371,25 +371,21 @@ class ParamChat(ModelSurface, Bindable, BaseChatModel, RequestOptions, ChatOpenA
         Works from any process with the same key; raises ``APITimeoutError`` (with
         ``response_id``) when it is still running after ``background_timeout``.
         """
-        from langchain_paramchat.call.background import checked_id
-
         started, adapter = time.monotonic(), adapter_for("responses")
-        body = self.transport.get_json(f"{adapter.path}/{checked_id(response_id)}")
+        body = self.transport.get_json(f"{adapter.path}/{steps.checked_id(response_id)}")
         return self._resumed(adapter, self._poll(adapter, body, {}, started))
 
     async def aresume_response(self, response_id: str) -> AIMessage:
         """Async twin of :meth:`resume_response`."""
-        from langchain_paramchat.call.background import checked_id
-
         started, adapter = time.monotonic(), adapter_for("responses")
-        body = await self.transport.aget_json(f"{adapter.path}/{checked_id(response_id)}")
+        body = await self.transport.aget_json(f"{adapter.path}/{steps.checked_id(response_id)}")
         return self._resumed(adapter, await self._apoll(adapter, body, {}, started))
 
     def _resumed(self, adapter: Adapter, body: dict[str, Any]) -> AIMessage:
+        # lazy: batch's reply reader is its own module, loaded only to resume a response
         from langchain_paramchat.batch.results import Finisher
-        from langchain_paramchat.call.background import RESUMED
 
-        return Finisher(self, adapter.api, [[RESUMED]], None).message(body, 0)
+        return Finisher(self, adapter.api, [[steps.RESUMED]], None).message(body, 0)
 
     # --- generate ------------------------------------------------------------------------
 
@@ -414,9 +410,7 @@ class ParamChat(ModelSurface, Bindable, BaseChatModel, RequestOptions, ChatOpenA
         **kwargs: Any,
     ) -> ChatResult:
         if self.streaming:
-            from langchain_paramchat.call.finish import result_of_stream
-
-            return result_of_stream(list(self._stream(messages, stop, run_manager, **kwargs)))
+            return steps.result_of_stream(list(self._stream(messages, stop, run_manager, **kwargs)))
         started = time.monotonic()
         prepared = self._prepare_call(messages, stop, kwargs, stream=False)
         transport = self._transport_of(prepared)
@@ -436,9 +430,7 @@ class ParamChat(ModelSurface, Bindable, BaseChatModel, RequestOptions, ChatOpenA
         **kwargs: Any,
     ) -> ChatResult:
         if self.streaming:
-            from langchain_paramchat.call.finish import result_of_stream
-
-            return result_of_stream(
+            return steps.result_of_stream(
                 [chunk async for chunk in self._astream(messages, stop, run_manager, **kwargs)]
             )
         started = time.monotonic()
@@ -459,9 +451,7 @@ class ParamChat(ModelSurface, Bindable, BaseChatModel, RequestOptions, ChatOpenA
         """Poll a background reply until done, within the timeouts of a call from ``started``."""
         if adapter.poll_path(body) is None:
             return body
-        from langchain_paramchat.call.background import poll
-
-        return poll(self, adapter, body, options, started)
+        return steps.poll(self, adapter, body, options, started)
 
     async def _apoll(
         self, adapter: Adapter, body: dict[str, Any], options: Mapping[str, Any], started: float
@@ -469,9 +459,7 @@ class ParamChat(ModelSurface, Bindable, BaseChatModel, RequestOptions, ChatOpenA
         """Async twin of ``_poll``."""
         if adapter.poll_path(body) is None:
             return body
-        from langchain_paramchat.call.background import apoll
-
-        return await apoll(self, adapter, body, options, started)
+        return await steps.apoll(self, adapter, body, options, started)
 
     def _stream(
         self,
@@ -480,12 +468,10 @@ class ParamChat(ModelSurface, Bindable, BaseChatModel, RequestOptions, ChatOpenA
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        from langchain_paramchat.call.stream_relay import Relay
-
         prepared = self._prepare_call(messages, stop, kwargs, stream=True)
         transport = self._transport_of(prepared)
         with transport.stream_events(prepared.adapter.path, prepared.payload) as events:
-            relay = Relay(prepared, events, self.include_response_headers)
+            relay = steps.Relay(prepared, events, self.include_response_headers)
             try:
                 for event, data in events:
                     for chunk in relay.take(event, data):
@@ -512,12 +498,10 @@ class ParamChat(ModelSurface, Bindable, BaseChatModel, RequestOptions, ChatOpenA
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        from langchain_paramchat.call.stream_relay import Relay
-
         prepared = self._prepare_call(messages, stop, kwargs, stream=True)
         transport = self._transport_of(prepared)
         async with transport.astream_events(prepared.adapter.path, prepared.payload) as events:
-            relay = Relay(prepared, events, self.include_response_headers)
+            relay = steps.Relay(prepared, events, self.include_response_headers)
             try:
                 async for event, data in events:
                     for chunk in relay.take(event, data):
@@ -541,15 +525,11 @@ class ParamChat(ModelSurface, Bindable, BaseChatModel, RequestOptions, ChatOpenA
 
     def submit_batch(self, inputs: Iterable[LanguageModelInput], **kwargs: Any) -> BatchJob:
         """Submit ``inputs`` as an OpenAI Batch API job; see ``langchain_paramchat.batch``."""
-        from langchain_paramchat.batch import submit_batch
-
-        return submit_batch(self, inputs, **kwargs)
+        return batch.submit_batch(self, inputs, **kwargs)
 
     async def asubmit_batch(self, inputs: Iterable[LanguageModelInput], **kwargs: Any) -> BatchJob:
         """Async twin of :meth:`submit_batch`."""
-        from langchain_paramchat.batch import asubmit_batch
-
-        return await asubmit_batch(self, inputs, **kwargs)
+        return await batch.asubmit_batch(self, inputs, **kwargs)
 
     # --- tools and structured output ------------------------------------------------------
 
@@ -569,16 +549,13 @@ class ParamChat(ModelSurface, Bindable, BaseChatModel, RequestOptions, ChatOpenA
         tool dicts of either API (built-in ones route to Responses); see ``tools_binding`` for
         ``strict`` and ``response_format`` (the answer's shape when no tool is called).
         """
-        from langchain_paramchat.tools.normalize import BoundTool  # lazy: tool code on use
-        from langchain_paramchat.tools.tool_choice import normalize_tool_choice
-
         bound = tools_binding(self, tools, strict, response_format, kwargs)
         neutral = bound["tools"]
         # Shown as OpenAI tool dicts (kwargs, invocation params, traces), as ChatOpenAI's.
-        bound["tools"] = [BoundTool(t) for t in neutral]
+        bound["tools"] = [toolkit.BoundTool(t) for t in neutral]
         if tool_choice is not None:
             # Fail now, not at the first call, when the choice names no bound tool.
-            normalize_tool_choice(tool_choice, neutral)
+            toolkit.normalize_tool_choice(tool_choice, neutral)
             bound["tool_choice"] = tool_choice
         if parallel_tool_calls is not None:
             bound["parallel_tool_calls"] = parallel_tool_calls
@@ -591,9 +568,7 @@ register_model_class(ParamChat)
 def _choice(choice: Any, tools: tuple[NeutralTool, ...] | None) -> NeutralChoice | None:
     if choice is None:
         return None
-    from langchain_paramchat.tools.tool_choice import normalize_tool_choice
-
-    return normalize_tool_choice(choice, tools or ())
+    return toolkit.normalize_tool_choice(choice, tools or ())
 
 
 def _normalize_init(cls: type[ParamChat], kwargs: dict[str, Any]) -> dict[str, Any]:

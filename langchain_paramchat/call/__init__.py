@@ -7,3 +7,34 @@ Owns: ``prepared`` (one call made ready: route, payload, adapter, options, finis
 background response, or resuming one by id).
 May import: ``apis``, ``bounds``, ``errors``, ``routing``, ``tools``.
 """
+
+from typing import TYPE_CHECKING
+
+from langchain_paramchat.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from langchain_paramchat.call.background import (
+        RESUMED,
+        apoll,
+        check_schedule,
+        checked_id,
+        poll,
+    )
+    from langchain_paramchat.call.finish import Finish, FinishedStream, result_of_stream
+    from langchain_paramchat.call.stream_relay import Relay
+
+__all__ = [
+    "RESUMED",
+    "Finish",
+    "FinishedStream",
+    "Relay",
+    "apoll",
+    "check_schedule",
+    "checked_id",
+    "poll",
+    "result_of_stream",
+]
+
+# Loaded on first use: building a model needs none of them; a plain call loads ``finish``,
+# a stream ``stream_relay``, a background response ``background``.
+__getattr__ = lazy_exports(__name__, ("finish", "stream_relay", "background"))

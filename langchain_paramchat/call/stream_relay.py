@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     from langchain_paramchat.call.finish import FinishedStream
     from langchain_paramchat.call.prepared import Prepared
 
+__all__ = ["Relay"]
+
 _NOTHING: tuple[ChatGenerationChunk, ...] = ()
 
 

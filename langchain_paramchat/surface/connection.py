@@ -9,13 +9,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from langchain_paramchat import transport as transports
+from langchain_paramchat.call.background import check_schedule
 from langchain_paramchat.secrets import is_credential_header, redact_headers
 from langchain_paramchat.surface.sdk_objects import create_is_patched, sdk_property, sdk_route_for
+from langchain_paramchat.transport.retry import RetryPolicy
+from langchain_paramchat.transport.settings import ClientSettings
 
 if TYPE_CHECKING:
     from langchain_paramchat.surface.sdk_objects import SDKObjects
     from langchain_paramchat.transport.protocol import ModelTransport
-    from langchain_paramchat.transport.settings import ClientSettings
     from langchain_paramchat.transport.websocket import WebSocketTransport
 
 __all__ = ["DEFAULT_TIMEOUT", "Connected", "is_credential_header", "redact_headers"]
@@ -56,24 +59,17 @@ class Connected:
         # Read from pydantic's private dict: attribute access to it costs microseconds.
         transport = self.__pydantic_private__["_transport"]  # type: ignore[index]
         if transport is None:
-            from langchain_paramchat.transport import shared_transport
-
-            transport = self._transport = shared_transport(self._client_settings())
+            transport = self._transport = transports.shared_transport(self._client_settings())
         return transport
 
     def _client_settings(self) -> ClientSettings:
         """Return the transport settings; bad ones (timeouts, retries, background polling's
         timeout and interval) raise ``OptionError``."""
-        from langchain_paramchat.call.background import check_schedule
-        from langchain_paramchat.transport import ClientSettings
-        from langchain_paramchat.transport.flex import FLEX_TIMEOUT
-        from langchain_paramchat.transport.retry import RetryPolicy
-
         check_schedule(self.background_timeout, self.background_poll_interval)
 
         policy = self.retry_policy or RetryPolicy(max_retries=self.max_retries)
         # Flex requests get OpenAI's longer timeout unless the model's was set explicitly.
-        flex_timeout = None if "timeout" in self.model_fields_set else FLEX_TIMEOUT
+        flex_timeout = None if "timeout" in self.model_fields_set else transports.FLEX_TIMEOUT
         return ClientSettings(
             api_key=self.api_key.get_secret_value() if self.api_key else None,
             base_url=self.base_url,
@@ -96,10 +92,8 @@ class Connected:
         """Return the pacer shared by every model with this key and base URL, if pacing."""
         if not self.pace:
             return None
-        from langchain_paramchat.transport.pacer import shared_pacer
-
         key = self.api_key.get_secret_value() if self.api_key else None
-        return shared_pacer(key, self.base_url)
+        return transports.shared_pacer(key, self.base_url)
 
     @property
     def websocket_transport(self) -> WebSocketTransport:
@@ -109,9 +103,7 @@ class Connected:
         """
         transport = self._websocket_transport
         if transport is None:
-            from langchain_paramchat.transport.websocket import WebSocketTransport
-
-            transport = WebSocketTransport(self._client_settings(), self.transport)
+            transport = transports.WebSocketTransport(self._client_settings(), self.transport)
             self._websocket_transport = transport
         return transport
 

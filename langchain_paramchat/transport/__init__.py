@@ -25,7 +25,9 @@ from typing import TYPE_CHECKING, Any
 from langchain_paramchat.transport.settings import ClientSettings, RequestHooks, as_timeout
 
 if TYPE_CHECKING:
+    from langchain_paramchat.transport.flex import FLEX_TIMEOUT
     from langchain_paramchat.transport.http_transport import Transport, shared_transport
+    from langchain_paramchat.transport.pacer import shared_pacer
     from langchain_paramchat.transport.sdk_route import SDKRoute, as_json
     from langchain_paramchat.transport.sse import SSEDecoder
     from langchain_paramchat.transport.streams import (
@@ -34,8 +36,10 @@ if TYPE_CHECKING:
         EventStream,
         JSONReply,
     )
+    from langchain_paramchat.transport.websocket import WebSocketTransport
 
 __all__ = [
+    "FLEX_TIMEOUT",
     "AsyncEventStream",
     "ClientSettings",
     "Event",
@@ -45,8 +49,10 @@ __all__ = [
     "SDKRoute",
     "SSEDecoder",
     "Transport",
+    "WebSocketTransport",
     "as_json",
     "as_timeout",
+    "shared_pacer",
     "shared_transport",
 ]
 
@@ -62,6 +68,9 @@ _LAZY = {
     "JSONReply": "streams",
     "SDKRoute": "sdk_route",
     "as_json": "sdk_route",
+    "FLEX_TIMEOUT": "flex",
+    "shared_pacer": "pacer",
+    "WebSocketTransport": "websocket",
 }
 
 
