@@ -109,6 +109,8 @@ class Finish:
             if self.held_tools and isinstance(message, AIMessage):
                 for call in message.tool_calls:
                     call["args"] = self.fix_args(call["name"], call["args"])
+            if self.standard_blocks and isinstance(message, AIMessage):
+                _standardize(message)
             self.stamp(message.response_metadata)
         return result
 
@@ -224,6 +226,32 @@ class FinishedStream:
         if not isinstance(args, dict):
             return raw
         return json.dumps(self.finish.fix_args(name, args), ensure_ascii=False)
+
+
+# The keys of langchain-core's standard reasoning block; any other goes in its "extras".
+_REASONING_KEYS = frozenset({"type", "id", "reasoning", "extras", "index"})
+
+
+def _standardize(message: AIMessage) -> None:
+    """Give an invoke reply's list content as standard blocks, as its streamed chunks get them.
+
+    langchain-core converts each streamed chunk and the invoke reply itself, but files a
+    reasoning item's ``encrypted_content`` under ``extras`` for a chunk and at the top level
+    of a whole reply; doing the conversion here, with non-standard reasoning keys under
+    ``extras``, makes the two equal (core leaves content marked "v1" as it is).
+    """
+    if not isinstance(message.content, list):
+        return  # text content: langchain-core's own conversion is the stream's too
+    blocks: list[Any] = []
+    for standard in message.content_blocks:
+        block: dict[str, Any] = dict(standard)
+        extra = {k: v for k, v in block.items() if k not in _REASONING_KEYS}
+        if block.get("type") == "reasoning" and extra:
+            block = {k: v for k, v in block.items() if k in _REASONING_KEYS}
+            block["extras"] = {**(block.get("extras") or {}), **extra}
+        blocks.append(block)
+    message.content = blocks
+    message.response_metadata["output_version"] = "v1"
 
 
 def _merge(chunks: list[ChatGenerationChunk]) -> AIMessageChunk | None:

@@ -569,6 +569,8 @@ def test_reasoning_summary_streams_with_the_id_first_and_encrypted_content_at_do
             "type": "reasoning",
             "id": REASONING["id"],
             "encrypted_content": REASONING["encrypted_content"],
+            # An empty summary, so output_version="v1" files it under the item's first block.
+            "summary": [],
             "index": 0,
         }
     ]

@@ -3,7 +3,8 @@
 Results follow langchain-core's
 "responses/v1" content shape, so ``msg.text`` and ``msg.content_blocks`` work:
 
-- ``{"type": "text", "text", "annotations", "id": msg_id, "phase"?}`` per ``output_text`` part,
+- ``{"type": "text", "text", "annotations"?, "id": msg_id, "phase"?}`` per ``output_text`` part
+  (``annotations`` only when there are some),
   ``{"type": "refusal", "refusal", "id": msg_id}`` per refusal part;
 - ``{"type": "reasoning", "id", "summary": [{"type": "summary_text", "text", "index"}],
   "encrypted_content"?, "content"?: [{"type": "reasoning_text", "text", "index"}]}``;
@@ -133,8 +134,12 @@ def part_block(
         block: dict[str, Any] = {
             "type": "text",
             "text": opt_text(part.get("text"), where, "text") or "",
-            "annotations": list(array(part.get("annotations"), where, "annotations")),
         }
+        annotations = array(part.get("annotations"), where, "annotations")
+        if annotations:
+            # No empty list: streamed text carries no annotations key unless some arrive,
+            # and langchain-core's standard text blocks have none then either.
+            block["annotations"] = list(annotations)
     elif kind == "refusal":
         block = {"type": "refusal", "refusal": opt_text(part.get("refusal"), where) or ""}
     else:

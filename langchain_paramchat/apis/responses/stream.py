@@ -322,6 +322,11 @@ class StreamParser:
         if "id" in final:
             # langchain-core's translators read a built-in tool block's id from every chunk.
             rest["id"] = final["id"]
+        if final["type"] == "reasoning":
+            # For output_version="v1" langchain-core turns each chunk on its own into
+            # standard blocks: without "summary" a late field (encrypted_content) would
+            # become a reasoning block of its own instead of joining its item's first one.
+            rest.setdefault("summary", [])
         return self._emit(it, part, {"type": final["type"], **rest})
 
     def _settle(self, it: _Item, item: Mapping[str, Any]) -> _Fragments:
