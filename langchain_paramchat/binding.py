@@ -43,7 +43,7 @@ class StructuredOutput:
         method: Literal["json_schema", "function_calling", "json_mode"] = "json_schema",
         strict: bool | None = None,
         include_raw: bool = False,
-        stream_partial: bool = False,
+        stream_partial: bool | None = None,
         **kwargs: Any,
     ) -> Runnable[LanguageModelInput, Any]:
         """Return a runnable that answers with ``schema`` (Pydantic class, TypedDict, JSON schema).
@@ -52,8 +52,9 @@ class StructuredOutput:
         ``text.format``; ``function_calling`` forces a tool call; ``json_mode`` asks for any
         JSON object. A refusal raises ``RefusalError``, a reply cut by the token limit raises
         ``LengthLimitError``; with ``include_raw=True`` errors come back as ``parsing_error``.
-        Streaming yields only complete, validated objects (as ChatOpenAI does);
-        ``stream_partial=True`` first yields the growing JSON as plain dicts.
+        Streaming a dict schema yields the growing JSON as dicts and a Pydantic schema only
+        the validated object, as ChatOpenAI does; ``stream_partial=True`` / ``False``
+        always / never yields the growing JSON (as plain dicts).
         """
         from langchain_paramchat.tools.structured import structured_runnable
 

@@ -235,7 +235,8 @@ CHAT_OPENAI_NAMES: tuple[Translation, ...] = (
         "with_structured_output(method=, strict=, include_raw=)",
         "same",
         "with_structured_output",
-        "streams only validated objects; `stream_partial=True` for growing dicts",
+        "streams growing dicts for a dict schema, only the validated object for a Pydantic "
+        "one (as ChatOpenAI); `stream_partial=True`/`False` to choose",
     ),
     _t(
         "get_num_tokens_from_messages(messages, tools=)",

@@ -4,10 +4,12 @@
 Responses) and parses the reply text; ``function_calling`` forces one tool and parses its
 arguments; ``json_mode`` asks for any JSON object. A refusal raises ``RefusalError``, a
 reply a content filter stopped ``ContentFilterError`` (both also langchain-core's
-``ModelRefusalError``) and a reply cut by the token limit ``LengthLimitError``. Streaming
-yields only complete, validated objects (as ChatOpenAI does), the last equal to the
-non-streaming result; with ``stream_partial=True`` it first yields the partial JSON as plain
-dicts while it grows.
+``ModelRefusalError``) and a reply cut by the token limit ``LengthLimitError``. As with
+ChatOpenAI, streaming a dict schema (JSON schema, TypedDict) yields the growing JSON as
+dicts, and streaming a Pydantic schema yields only the complete, validated object; the last
+item equals the non-streaming result either way. ``stream_partial`` overrides the choice:
+``True`` also yields a Pydantic schema's growing JSON as plain dicts, ``False`` yields only
+the final object.
 """
 
 from __future__ import annotations
@@ -337,7 +339,7 @@ def structured_runnable(
     method: Method = "json_schema",
     strict: bool | None = None,
     include_raw: bool = False,
-    stream_partial: bool = False,
+    stream_partial: bool | None = None,
     **kwargs: Any,
 ) -> Runnable[Any, Any]:
     """Return ``model`` bound to produce ``schema`` and parse it (see module docstring).
@@ -349,6 +351,9 @@ def structured_runnable(
             "method", method, "must be 'json_schema', 'function_calling' or 'json_mode'"
         )
     target = schema if _is_pydantic(schema) else None
+    if stream_partial is None:
+        # A partial dict is already the answer's type; a partial model would be half-built.
+        stream_partial = target is None
     # What LangSmith shows for the call: the user's own schema and how it was asked for.
     kwargs["ls_structured_output_format"] = {
         "kwargs": {"method": method, "strict": strict},

@@ -270,14 +270,24 @@ def test_reply_cut_by_the_token_limit_while_streaming_raises(
 
 
 @pytest.mark.parametrize("method", METHODS)
-@pytest.mark.parametrize("schema_kind", ["pydantic", "typeddict"])
+@pytest.mark.parametrize(
+    ("schema_kind", "stream_partial"),
+    [("pydantic", None), ("typeddict", False), ("json_schema_dict", False)],
+)
 def test_stream_yields_only_the_validated_object(
-    fake_openai: FakeOpenAI, make_model: Factory, api: str, method: str, schema_kind: str
+    fake_openai: FakeOpenAI,
+    make_model: Factory,
+    api: str,
+    method: str,
+    schema_kind: str,
+    stream_partial: bool | None,
 ) -> None:
     schema, name = SCHEMAS[schema_kind]
     data = {"name": "Ada King, Countess of Lovelace", "age": 36}
     fake_openai.add(answer(method, name, data), answer(method, name, data, chunk_size=3))
-    structured = make_model(api=api).with_structured_output(schema, method=method)
+    structured = make_model(api=api).with_structured_output(
+        schema, method=method, stream_partial=stream_partial
+    )
 
     invoked = structured.invoke("x")
     streamed = list(structured.stream("x"))
@@ -290,19 +300,33 @@ def test_stream_yields_only_the_validated_object(
     assert fake_openai.errors == []
 
 
+@pytest.mark.parametrize("mode", ["stream", "astream"])
 @pytest.mark.parametrize("method", METHODS)
-@pytest.mark.parametrize("schema_kind", ["pydantic", "typeddict"])
-def test_stream_partial_yields_growing_dicts_then_the_validated_object(
-    fake_openai: FakeOpenAI, make_model: Factory, api: str, method: str, schema_kind: str
+@pytest.mark.parametrize(
+    ("schema_kind", "stream_partial"),
+    [("pydantic", True), ("typeddict", None), ("json_schema_dict", None)],
+)
+async def test_stream_partial_yields_growing_dicts_then_the_validated_object(
+    fake_openai: FakeOpenAI,
+    make_model: Factory,
+    api: str,
+    method: str,
+    schema_kind: str,
+    stream_partial: bool | None,
+    mode: str,
 ) -> None:
+    # A dict schema streams its growing JSON unasked, as ChatOpenAI's does.
     schema, name = SCHEMAS[schema_kind]
     data = {"name": "Ada King, Countess of Lovelace", "age": 36}
     fake_openai.add(answer(method, name, data), answer(method, name, data, chunk_size=3))
     model = make_model(api=api)
-    invoked = model.with_structured_output(schema, method=method).invoke("x")
-    structured = model.with_structured_output(schema, method=method, stream_partial=True)
+    invoked = await model.with_structured_output(schema, method=method).ainvoke("x")
+    structured = model.with_structured_output(schema, method=method, stream_partial=stream_partial)
 
-    streamed = list(structured.stream("x"))
+    if mode == "stream":
+        streamed = list(structured.stream("x"))
+    else:
+        streamed = [p async for p in structured.astream("x")]
 
     assert len(streamed) > 3
     assert streamed[-1] == invoked == expected(schema_kind, data)
