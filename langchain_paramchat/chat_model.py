@@ -25,7 +25,7 @@ from langchain_paramchat.apis.adapter import Adapter, adapter_for, unsupported
 from langchain_paramchat.binding import Bindable, tools_binding
 from langchain_paramchat.bounds import check_settings
 from langchain_paramchat.call.prepare import websocket_setting
-from langchain_paramchat.call.prepared import Prepared
+from langchain_paramchat.call.prepared import Prepared, Routed
 from langchain_paramchat.compat import translate as compat
 from langchain_paramchat.compat.translate import ChatOpenAISettings
 from langchain_paramchat.errors import (
@@ -183,11 +183,17 @@ class ParamChat(ModelSurface, Bindable, BaseChatModel, RequestOptions, ChatOpenA
         """Check option fields once and cache them for every call; record versions for tracing."""
         super().model_post_init(context)  # langchain-core's metadata["lc_versions"]
         self._record_version()
+        self._cache_options()
+
+    def _cache_options(self) -> None:
+        """Check the option fields and cache the set ones for every call."""
+        options = {}
         for name in OPTIONS:
             value = getattr(self, name)
             if value is not None:
                 check_option(name, value)
-                self._field_options[name] = value
+                options[name] = value
+        self._field_options = options
 
     # --- LangChain plumbing ------------------------------------------------------------
 
@@ -294,14 +300,20 @@ class ParamChat(ModelSurface, Bindable, BaseChatModel, RequestOptions, ChatOpenA
             merged["stop"] = stop
         return compat.apply_disabled_params(merged, self.disabled_params), call
 
-    def _prepare(
+    def _route_request(
         self,
         messages: Sequence[BaseMessage],
         stop: list[str] | str | None,
         kwargs: Mapping[str, Any],
         *,
         stream: bool,
-    ) -> Prepared:
+        probe: bool = False,
+    ) -> Routed:
+        """Merge a call's options and route it: the one routing step of every call.
+
+        ``probe=True`` asks where a request would go without sending one: no messages are
+        needed and nothing warns (a rejected option is left out silently, as it would be).
+        """
         merged, call = self._call_options(stop, kwargs)
         api = call.get("api", self.api)
         websocket = websocket_setting(call.get("websocket", self.websocket), api)
@@ -311,7 +323,8 @@ class ParamChat(ModelSurface, Bindable, BaseChatModel, RequestOptions, ChatOpenA
             from langchain_paramchat.apis.responses.chaining import chain_from_last_response
 
             messages = chain_from_last_response(messages, merged)
-        if not messages and not merged.get("previous_response_id") and not merged.get("prompt"):
+        no_input = not merged.get("previous_response_id") and not merged.get("prompt")
+        if not messages and no_input and not probe:
             raise MessageConversionError(
                 "no messages to send: pass at least one message (or previous_response_id / "
                 "prompt on the Responses API)"
@@ -323,10 +336,10 @@ class ParamChat(ModelSurface, Bindable, BaseChatModel, RequestOptions, ChatOpenA
         if call.get("tools"):
             bound_tools = toolkit.bound_tools(call["tools"], call.get("strict"))
         check_contradictions(merged, stream=stream, tools=bool(bound_tools))
-        drop_rejected_options(merged, model, strict=self.strict_options)
-        warn_deprecated_options(merged)
-        warn_model_shutdown(model)
-        choice = _choice(merged.get("tool_choice"), bound_tools)
+        drop_rejected_options(merged, model, strict=self.strict_options, quiet=probe)
+        if not probe:
+            warn_deprecated_options(merged)
+            warn_model_shutdown(model)
         decided = route_call(
             merged,
             model=model,
@@ -336,7 +349,20 @@ class ParamChat(ModelSurface, Bindable, BaseChatModel, RequestOptions, ChatOpenA
             websocket=websocket,
             tools=bool(bound_tools),
         )
-        websocket = websocket and decided.api == "responses" and not merged.get("background")
+        return Routed(messages, merged, call, model, bound_tools, decided, websocket)
+
+    def _prepare(
+        self,
+        messages: Sequence[BaseMessage],
+        stop: list[str] | str | None,
+        kwargs: Mapping[str, Any],
+        *,
+        stream: bool,
+    ) -> Prepared:
+        routed = self._route_request(messages, stop, kwargs, stream=stream)
+        messages, merged, call, model, bound_tools, decided = routed[:6]
+        choice = _choice(merged.get("tool_choice"), bound_tools)
+        websocket = routed.websocket and decided.api == "responses" and not merged.get("background")
         compat.check_output_version(self.output_version, decided.api)
         adapter = adapter_for(decided.api)
         payload = adapter.build_request(

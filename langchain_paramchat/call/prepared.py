@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from langchain_core.outputs import ChatResult
 
@@ -12,7 +12,22 @@ from langchain_paramchat.apis.adapter import Adapter
 from langchain_paramchat.routing.decide import Route
 
 if TYPE_CHECKING:
+    from langchain_core.messages import BaseMessage
+
     from langchain_paramchat.call.finish import Finish, FinishedStream
+    from langchain_paramchat.tools.normalize import NeutralTool
+
+
+class Routed(NamedTuple):
+    """One call's routing step: what it sends (before the body is built) and where."""
+
+    messages: Sequence[BaseMessage]
+    options: dict[str, Any]
+    call: dict[str, Any]
+    model: str
+    tools: tuple[NeutralTool, ...] | None
+    route: Route
+    websocket: bool
 
 
 @dataclass(frozen=True)

@@ -126,11 +126,6 @@ class ChatOpenAISettings(BaseModel):
     use_previous_response_id = _renamed("chain_responses")
 
     @property
-    def use_responses_api(self) -> bool | None:
-        """ChatOpenAI's ``use_responses_api``: True/False when ``api`` forces one, else None."""
-        return {"responses": True, "chat_completions": False}.get(getattr(self, "api", "auto"))
-
-    @property
     def reasoning_effort(self) -> str | None:
         """ChatOpenAI's ``reasoning_effort``: the effort in ``reasoning``, if any."""
         reasoning = getattr(self, "reasoning", None)

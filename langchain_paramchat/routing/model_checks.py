@@ -26,12 +26,15 @@ _HARMLESS: dict[str, Any] = {
 }
 
 
-def drop_rejected_options(merged: dict[str, Any], model: str, *, strict: bool) -> None:
+def drop_rejected_options(
+    merged: dict[str, Any], model: str, *, strict: bool, quiet: bool = False
+) -> None:
     """Remove from ``merged`` the options ``model`` rejects (its facts say which).
 
     By default one ``RejectedOptionWarning`` names them and the model; with ``strict``, an
-    ``OptionError`` is raised before anything is sent. gpt-5.1 and later take temperature,
-    top_p and logprobs again at ``reasoning_effort="none"``.
+    ``OptionError`` is raised before anything is sent; ``quiet`` drops them without either
+    (for asking where a request would go). gpt-5.1 and later take temperature, top_p and
+    logprobs again at ``reasoning_effort="none"``.
     """
     known = facts(model)
     if not known.family.rejects:
@@ -42,7 +45,7 @@ def drop_rejected_options(merged: dict[str, Any], model: str, *, strict: bool) -
     told: list[str] = []
     for name in rejected:
         value = merged.pop(name)
-        if name in _HARMLESS and value == _HARMLESS[name] and value is not True:
+        if quiet or (name in _HARMLESS and value == _HARMLESS[name] and value is not True):
             continue
         if strict:
             raise OptionError(

@@ -14,6 +14,7 @@ Calls on ``ParamChat`` itself skip both lookups' extra work (one class attribute
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from contextvars import ContextVar
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
@@ -25,10 +26,11 @@ from langchain_core.outputs import ChatResult
 
 from langchain_paramchat import transport
 from langchain_paramchat.compat.translate import FIELD_NAMES
-from langchain_paramchat.errors import ResponseFormatError
+from langchain_paramchat.errors import OptionError, ResponseFormatError
+from langchain_paramchat.options import OPTIONS
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Sequence
 
     from langchain_paramchat.call.prepared import Prepared
 
@@ -65,11 +67,26 @@ class Overridable:
 
         def _convert_input(self, input: LanguageModelInput) -> Any: ...
 
+        def _cache_options(self) -> None: ...
+
     def configurable_fields(self, **kwargs: Any) -> Any:
         """Make fields configurable at run time; ChatOpenAI's names (``model_name``) work too."""
         return super().configurable_fields(  # type: ignore[misc]
             **{FIELD_NAMES.get(key, key): field for key, field in kwargs.items()}
         )
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Any:
+        """Return a copy; ``update`` takes ChatOpenAI's names too and is checked like options.
+
+        ``use_responses_api`` sets ``api`` (None: ``"auto"``), ``model_name`` sets ``model``
+        and so on; a changed option is checked (``OptionError``) and used by every call of the
+        copy.
+        """
+        update = _field_updates(update) if update else update
+        copied = super().model_copy(update=update, deep=deep)  # type: ignore[misc]
+        if update and OPTIONS.keys() & update.keys():
+            copied._cache_options()
+        return copied
 
     def _record_version(self) -> None:
         """Add this package's version to ``metadata["lc_versions"]``, for tracing."""
@@ -154,3 +171,22 @@ class Overridable:
             return self._create_chat_result(body, {"headers": headers} if headers else None)
         finally:
             _CALL.reset(token)
+
+
+_API_OF_FLAG = {True: "responses", False: "chat_completions", None: "auto"}
+
+
+def _field_updates(update: Mapping[str, Any]) -> dict[str, Any]:
+    """Return ``model_copy`` updates with ChatOpenAI's attribute names as ParamChat's fields."""
+    out = {FIELD_NAMES.get(key, key): value for key, value in update.items()}
+    if "use_responses_api" in out:
+        flag = out.pop("use_responses_api")
+        if flag not in _API_OF_FLAG:
+            raise OptionError("use_responses_api", flag, "must be True, False or None")
+        api = _API_OF_FLAG[flag]
+        if out.get("api", api) != api:
+            raise OptionError(
+                "use_responses_api", flag, f"disagrees with api={out['api']!r}", fix="pass only api"
+            )
+        out["api"] = api
+    return out
