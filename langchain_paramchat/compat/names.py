@@ -111,7 +111,12 @@ CHAT_OPENAI_NAMES: tuple[Translation, ...] = (
         "use_responses_api",
         "translated",
         "api",
-        '`True` → `api="responses"`, `False` → `api="chat_completions"`, `None` → `"auto"`',
+        '`True` → `api="responses"`, `False` → `api="chat_completions"`, `None` → `"auto"`. '
+        "Read back, `llm.use_responses_api` is `True`/`False` as forced, `True` when the "
+        "model's settings send every plain request to Responses (`include`, `truncation`, "
+        '`context_management`, `output_version="responses/v1"`, a Responses-only model...), '
+        "else `None` (the call decides); `llm._use_responses_api(payload)` says where a call "
+        "with those request keys goes. Both ask ParamChat's router",
     ),
     _t(
         "output_version",
