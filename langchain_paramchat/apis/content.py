@@ -8,10 +8,16 @@ and OpenAI-native blocks of either API (``image_url``, ``input_audio``, ``file``
 A ``prompt_cache_breakpoint`` on a block (or in its ``extras``) travels with the part in
 ``marks`` and reaches the wire on either API, whatever its value. Blocks that are Responses
 input items of their own (``INPUT_ITEM_TYPES``: ``mcp_approval_response``, ``shell_call_output``,
-...) become an ``ItemPart``; the Responses adapter sends each as a top-level input item in
-place, and Chat Completions cannot carry them (routing reads that). A
+...) become an ``ItemPart``; the Responses adapter sends each as a top-level input item
+before the message that carried it, and Chat Completions cannot carry them (routing reads
+that). An ``additional_tools`` block may only stand in a system turn. A
 ``custom_tool_call_output`` block (langchain-openai's ``custom_tool`` result) reads as its
 ``output``.
+
+Any other block type (another provider's, a newer OpenAI one) becomes an ``OtherPart``, as
+ChatOpenAI treats it: Chat Completions forwards it as given; the Responses API has no place
+for it, so it is left out there (with a ``UserWarning`` outside user turns). LangChain's
+``video`` and ``text-plain`` blocks, which neither API takes, are an error.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ __all__ = [
     "FilePart",
     "ImagePart",
     "ItemPart",
+    "OtherPart",
     "Part",
     "TextPart",
     "parse_parts",
@@ -46,6 +53,38 @@ INPUT_ITEM_TYPES = frozenset(
         "shell_call_output",
         # compact()'s output item, should a caller put it in a user or system turn.
         "compaction",
+    }
+)
+# OpenAI takes this input item only as developer input: only a system turn may carry it.
+_SYSTEM_ONLY_ITEM = "additional_tools"
+# Blocks no OpenAI API takes as input: other providers' reasoning, derived tool calls.
+_DROPPED = frozenset(
+    {
+        "reasoning",
+        "reasoning_content",
+        "thinking",
+        "refusal",
+        "tool_call",
+        "tool_call_chunk",
+        "tool_use",
+    }
+)
+# LangChain standard blocks neither API can carry: an error rather than a silent loss.
+_UNSENDABLE = frozenset({"video", "text-plain"})
+_KNOWN = frozenset(
+    {
+        *_DROPPED,
+        *_UNSENDABLE,
+        "text",
+        "input_text",
+        "output_text",
+        "image_url",
+        "input_image",
+        "input_audio",
+        "input_file",
+        "image",
+        "file",
+        "audio",
     }
 )
 # Keys copied from a block (or its ``extras``) onto the rendered part, falsy values included.
@@ -109,7 +148,19 @@ class ItemPart:
         return str(self.item["type"])
 
 
-Part = TextPart | ImagePart | FilePart | AudioPart | ItemPart
+@dataclass(frozen=True, slots=True)
+class OtherPart:
+    """A block of a type this package does not know (e.g. another provider's), as given."""
+
+    block: dict[str, Any]
+
+    @property
+    def type(self) -> str:
+        """Return the block's ``type``."""
+        return str(self.block["type"])
+
+
+Part = TextPart | ImagePart | FilePart | AudioPart | ItemPart | OtherPart
 
 
 def unwrap(block: Any) -> Any:
@@ -121,10 +172,14 @@ def unwrap(block: Any) -> Any:
     return block
 
 
-def parse_parts(content: str | Iterable[Any], *, where: str) -> list[Part]:
+def parse_parts(content: str | Iterable[Any], *, where: str, system: bool = False) -> list[Part]:
     """Return the neutral parts of a message's content; ``where`` names it in errors.
 
-    Raises ``MessageConversionError`` naming the block for a malformed or unknown content block.
+    ``system`` says the content is a system (or developer) turn's, the only place an
+    ``additional_tools`` block may stand.
+
+    Raises ``MessageConversionError`` naming the block for a malformed content block, one
+    neither API can carry, or an ``additional_tools`` block outside a system turn.
     """
     if isinstance(content, str):
         return [TextPart(content)] if content else []
@@ -145,9 +200,14 @@ def parse_parts(content: str | Iterable[Any], *, where: str) -> list[Part]:
             ) from exc
         if isinstance(part, TextPart) and not isinstance(part.text, str):
             raise MessageConversionError(f"{place}: text must be a string, got {part.text!r}")
+        if isinstance(part, ItemPart) and part.type == _SYSTEM_ONLY_ITEM and not system:
+            raise MessageConversionError(
+                f"{place}: an additional_tools block must be carried on a SystemMessage; "
+                "OpenAI takes it only as developer input, so no other message can send it"
+            )
         if part is not None:
             marks = _marks(block)
-            if marks and not isinstance(part, ItemPart):
+            if marks and not isinstance(part, ItemPart | OtherPart):
                 part = replace(part, marks=marks)
             parts.append(part)
     return parts
@@ -222,10 +282,12 @@ def _parse_block(block: Any, where: str) -> Part | None:
     if kind in INPUT_ITEM_TYPES:
         # An input item of its own: sent as given, checked against the SDK's types by OpenAI.
         return ItemPart({k: v for k, v in block.items() if k != "index"})
+    if isinstance(kind, str) and kind and kind not in _KNOWN:
+        return OtherPart(block)
     _check_text_fields(block, where)
     if kind in ("text", "input_text", "output_text"):
         return TextPart(block.get("text", ""))
-    if kind in ("reasoning", "thinking", "refusal", "tool_call", "tool_call_chunk"):
+    if kind in _DROPPED:
         return None
     if kind == "image_url":
         spec = block["image_url"]

@@ -1,14 +1,28 @@
-"""Parts of a request body both APIs build alike: tools, ``tool_choice`` and streaming."""
+"""Parts of a request body both APIs build alike: tools, ``tool_choice``, streaming, roles."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from langchain_core.messages import BaseMessage
+
 from langchain_paramchat.bounds import json_shape_problem
 from langchain_paramchat.errors import MessageConversionError
+from langchain_paramchat.routing.model_facts import system_role
 
-__all__ = ["add_call_fields", "dump_arguments"]
+__all__ = ["add_call_fields", "dump_arguments", "instruction_role"]
+
+
+def instruction_role(message: BaseMessage, model: str) -> str:
+    """Return a system message's role: ``developer`` when it asks for it, else the model's.
+
+    ``additional_kwargs["__openai_role__"] = "developer"`` is how ChatOpenAI marks a
+    developer message.
+    """
+    if message.additional_kwargs.get("__openai_role__") == "developer":
+        return "developer"
+    return system_role(model)
 
 
 def dump_arguments(args: Any, *, name: str = "", ascii_only: bool = False) -> str:

@@ -115,11 +115,7 @@ def test_a_compacted_conversation_feeds_straight_back_to_invoke(
         "id": block["id"],
         "encrypted_content": block["encrypted_content"],
     }
-    assert sent[-1] == {
-        "type": "message",
-        "role": "user",
-        "content": [{"type": "input_text", "text": "And tomorrow?"}],
-    }
+    assert sent[-1] == {"type": "message", "role": "user", "content": "And tomorrow?"}
 
 
 def test_compact_takes_the_endpoints_options_and_refuses_others_before_sending(

@@ -829,9 +829,9 @@ BAD_CALLS: list[Any] = [
     ),
     pytest.param(
         {},
-        [HumanMessage([{"type": "zz_unknown", "text": "x"}])],
+        [HumanMessage([{"type": "video", "url": "https://example.com/v.mp4"}])],
         ParamChatError,
-        id="unknown-block",
+        id="video-block",
     ),
 ]
 SLIPPING_CALLS: list[Any] = [

@@ -221,7 +221,7 @@ ITEM_BLOCKS: dict[str, dict[str, Any]] = {
 
 @pytest.mark.parametrize("how", ["invoke", "ainvoke", "stream", "astream"])
 @pytest.mark.parametrize("kind", sorted(ITEM_BLOCKS))
-def test_an_item_block_becomes_a_top_level_input_item_in_place(
+def test_an_item_block_becomes_a_top_level_input_item_before_its_message(
     fake_openai: FakeOpenAI, make_model: Factory, kind: str, how: str
 ) -> None:
     fake_openai.add(Reply(text="ok"))
@@ -236,11 +236,9 @@ def test_an_item_block_becomes_a_top_level_input_item_in_place(
     body = _checked(fake_openai)
     role = "system" if holder is SystemMessage else "user"
     expected = {**block, "role": "developer"} if kind == "additional_tools" else block
-    assert body["input"] == [
-        {"type": "message", "role": role, "content": [{"type": "input_text", "text": "before"}]},
-        expected,
-        {"type": "message", "role": role, "content": [{"type": "input_text", "text": "after"}]},
-    ]
+    # As ChatOpenAI places it: the item first, then the message it came in, kept whole.
+    text = [{"type": "input_text", "text": "before"}, {"type": "input_text", "text": "after"}]
+    assert body["input"] == [expected, {"type": "message", "role": role, "content": text}]
 
 
 def test_additional_tools_take_langchain_tools(

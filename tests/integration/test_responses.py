@@ -172,9 +172,7 @@ def test_chain_responses_sends_only_new_messages(
     model.invoke(history)
     body = fake_openai.requests[1].body
     assert body["previous_response_id"] == first.id
-    assert body["input"] == [
-        {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "two"}]}
-    ]
+    assert body["input"] == [{"type": "message", "role": "user", "content": "two"}]
 
 
 def test_background_response_is_polled_until_done(

@@ -526,7 +526,8 @@ def test_valid_contents_build_sdk_valid_payloads_without_losing_text(
 # Each invalid category is a content block OpenAI cannot take; the lists name the ones the
 # package catches today and the ones that still slip through (one xfail property each).
 INVALID_BLOCKS: dict[str, st.SearchStrategy[Any]] = {
-    "unknown block type": TEXT.map(lambda s: {"type": f"zz_{s}", "text": "x"}),
+    "block without a type": st.just({"text": "x"}),
+    "video block": URL.map(lambda u: {"type": "video", "url": u}),
     "image without a source": st.just({"type": "image"}),
     "file without a source": st.just({"type": "file", "mime_type": "application/pdf"}),
     "audio by url": URL.map(lambda u: {"type": "audio", "url": u}),
@@ -549,7 +550,8 @@ CAUGHT_BLOCKS = [
     "image_url that is not a dict or string",
     "image_url block without image_url",
     "input_audio block without data",
-    "unknown block type",
+    "block without a type",
+    "video block",
     "image without a source",
     "file without a source",
     "audio by url",

@@ -10,6 +10,8 @@ from langchain_paramchat.apis.content import (
     AudioPart,
     FilePart,
     ImagePart,
+    ItemPart,
+    OtherPart,
     TextPart,
     parse_parts,
 )
@@ -59,6 +61,22 @@ def test_blocks_with_nothing_to_send_are_skipped() -> None:
     blocks = [{"type": "reasoning", "reasoning": "x"}, {"type": "text", "text": "kept"}]
     assert parse_parts(blocks, where="m") == [TextPart("kept")]
     assert parse_parts("", where="m") == []
+    others = [{"type": "reasoning_content", "reasoning_content": "x"}, {"type": "tool_use"}]
+    assert parse_parts(others, where="m") == []
+
+
+def test_blocks_of_an_unknown_type_are_kept_as_given_unwrapped() -> None:
+    foreign = {"type": "tool_removal", "tool": {"name": "f"}, "id": 7}
+    wrapped = {"type": "non_standard", "value": foreign}
+    assert parse_parts([foreign, wrapped], where="m") == [OtherPart(foreign)] * 2
+
+
+def test_additional_tools_stand_only_in_a_system_turn() -> None:
+    block = {"type": "additional_tools", "tools": []}
+    assert parse_parts([block], where="m", system=True) == [ItemPart(block)]
+    wrapped = {"type": "non_standard", "value": block}
+    with pytest.raises(MessageConversionError, match=r"m\.content\[0\]: .* on a SystemMessage"):
+        parse_parts([wrapped], where="m")
 
 
 def test_file_data_url_defaults_to_pdf() -> None:

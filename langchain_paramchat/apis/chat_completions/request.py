@@ -22,18 +22,22 @@ from langchain_paramchat.apis.content import (
     FilePart,
     ImagePart,
     ItemPart,
+    OtherPart,
     Part,
     TextPart,
     parse_parts,
 )
 from langchain_paramchat.apis.history import responses_only_history
-from langchain_paramchat.apis.request_parts import add_call_fields, dump_arguments
+from langchain_paramchat.apis.request_parts import (
+    add_call_fields,
+    dump_arguments,
+    instruction_role,
+)
 from langchain_paramchat.errors import (
     IncompatibleOptionsError,
     MessageConversionError,
     ToolSchemaError,
 )
-from langchain_paramchat.routing.model_facts import system_role
 
 if TYPE_CHECKING:  # the tool modules load with the first call that binds tools
     from langchain_paramchat.tools.normalize import NeutralTool
@@ -63,6 +67,9 @@ def convert_messages(
     A tool call to one of ``custom_tools`` (the bound custom tools' names) is sent back as
     a custom tool call, its ``args["input"]`` as the raw input.
 
+    Content blocks of a type this package does not know are forwarded as given, as
+    ChatOpenAI forwards them.
+
     Raises ``MessageConversionError`` for a message or content block Chat Completions cannot carry.
     """
     out: list[dict[str, Any]] = []
@@ -71,7 +78,7 @@ def convert_messages(
         if isinstance(message, SystemMessage):
             out.append(
                 {
-                    "role": system_role(model),
+                    "role": instruction_role(message, model),
                     "content": _instruction(message, where),
                     **_name(message),
                 }
@@ -108,18 +115,20 @@ def _name(message: BaseMessage) -> dict[str, Any]:
 
 
 def _instruction(message: BaseMessage, where: str) -> str | list[dict[str, Any]]:
-    parts = parse_parts(message.content, where=where)
-    texts = []
-    for part in parts:
+    """Return a system turn's content: a string as a string, a list of parts as parts."""
+    if isinstance(message.content, str):
+        return message.content
+    blocks: list[dict[str, Any]] = []
+    for part in parse_parts(message.content, where=where, system=True):
         if isinstance(part, ItemPart):
             raise _needs_responses(part, where)
-        if not isinstance(part, TextPart):
+        if isinstance(part, OtherPart):
+            blocks.append(part.block)
+        elif isinstance(part, TextPart):
+            blocks.append(_text_part(part))
+        else:
             raise MessageConversionError(f"{where}: {type(message).__name__} accepts only text")
-        texts.append(part)
-    if any(p.marks for p in texts):
-        # Text parts keep their cache breakpoints; a joined string would lose them.
-        return [_text_part(p) for p in texts]
-    return "".join(p.text for p in texts)
+    return blocks or ""
 
 
 def _text_part(part: TextPart) -> dict[str, Any]:
@@ -129,7 +138,7 @@ def _text_part(part: TextPart) -> dict[str, Any]:
 def _needs_responses(part: ItemPart, where: str) -> MessageConversionError:
     return MessageConversionError(
         f"{where}: a {part.type} item needs the Responses API; Chat Completions has no such "
-        "input. Use api='auto' or api='responses'"
+        "input. Use api='auto' or api='responses' (use_responses_api=True)"
     )
 
 
@@ -142,6 +151,8 @@ def _user_content(content: Any, where: str) -> str | list[dict[str, Any]]:
             blocks.append(_text_part(part))
         elif isinstance(part, ItemPart):
             raise _needs_responses(part, where)
+        elif isinstance(part, OtherPart):
+            blocks.append(part.block)
         elif isinstance(part, ImagePart):
             if part.url is None:
                 raise MessageConversionError(
@@ -178,12 +189,18 @@ def _file_spec(part: FilePart, where: str) -> dict[str, Any]:
 def _tool_content(content: Any, where: str) -> str | list[dict[str, Any]]:
     if isinstance(content, str):
         return content
-    parts = parse_parts(content, where=where)
-    for part in parts:
+    blocks: list[dict[str, Any]] = []
+    for part in parse_parts(content, where=where):
         if isinstance(part, ItemPart):
             raise _needs_responses(part, where)
-    if all(isinstance(p, TextPart) for p in parts):
-        return [_text_part(p) for p in parts if isinstance(p, TextPart)]
+        if isinstance(part, TextPart):
+            blocks.append(_text_part(part))
+        elif isinstance(part, OtherPart):
+            blocks.append(part.block)
+        else:
+            break
+    else:
+        return blocks
     raise MessageConversionError(
         f"{where}: tool results with images or files need the Responses API (api='responses')"
     )
@@ -252,10 +269,10 @@ def unsupported_inputs(messages: Sequence[BaseMessage]) -> list[str]:
         ):
             continue
         where = f"messages[{i}]"
-        parts = parse_parts(message.content, where=where)
+        parts = parse_parts(message.content, where=where, system=isinstance(message, SystemMessage))
         found.extend(_item_part_names(parts, where))
         if isinstance(message, ToolMessage):
-            if not all(isinstance(p, TextPart) for p in parts):
+            if any(isinstance(p, ImagePart | FilePart | AudioPart) for p in parts):
                 found.append(f"a tool result with images or files in {where}")
             continue
         for part in parts:

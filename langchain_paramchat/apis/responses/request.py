@@ -26,18 +26,19 @@ from typing_extensions import is_typeddict
 
 from langchain_paramchat.apis.content import (
     AudioPart,
-    FilePart,
     ImagePart,
-    ItemPart,
-    Part,
-    TextPart,
     parse_parts,
     unwrap,
 )
-from langchain_paramchat.apis.request_parts import add_call_fields, dump_arguments
+from langchain_paramchat.apis.request_parts import (
+    add_call_fields,
+    dump_arguments,
+    instruction_role,
+)
+from langchain_paramchat.apis.responses.input_content import input_parts, turn_items
 from langchain_paramchat.errors import MessageConversionError
 from langchain_paramchat.options.typecheck import typeddict_fields
-from langchain_paramchat.routing.model_facts import is_reasoning_model, system_role
+from langchain_paramchat.routing.model_facts import is_reasoning_model
 
 if TYPE_CHECKING:  # the tool modules load with the first call that binds tools
     from langchain_paramchat.tools.normalize import NeutralTool
@@ -156,10 +157,12 @@ def convert_messages(
     Chat Completions (plain text plus ``tool_calls``) convert too. With ``store=False``
     OpenAI keeps nothing to look ids up in, so message ids and reasoning items without
     ``encrypted_content`` are left out. Input item blocks in a message (``INPUT_ITEM_TYPES``)
-    become top-level items where they stand, and a ``ToolMessage`` answering a shell,
-    apply_patch, computer or custom tool call becomes that call's ``*_output`` item. A tool
-    call to one of ``custom_tools`` (bound custom tools' names) that the turn holds no item
-    for (a Chat Completions turn) is sent as a ``custom_tool_call``.
+    become top-level items just before the message that carried them, and blocks of a type
+    this package does not know are left out (see ``input_content``). A ``ToolMessage``
+    answering a shell, apply_patch, computer or custom tool call becomes that call's
+    ``*_output`` item. A tool call to one of ``custom_tools`` (bound custom tools' names)
+    that the turn holds no item for (a Chat Completions turn) is sent as a
+    ``custom_tool_call``.
 
     Raises ``MessageConversionError`` for a message or content block Responses cannot carry.
     """
@@ -168,17 +171,18 @@ def convert_messages(
     for i, message in enumerate(messages):
         where = f"messages[{i}]"
         if isinstance(message, SystemMessage):
-            items.extend(_instruction_items(system_role(model), message.content, where))
+            role = instruction_role(message, model)
+            items.extend(turn_items(role, message.content, where, render_tool=render_tool))
         elif isinstance(message, HumanMessage):
-            items.extend(_message_items("user", message.content, where))
+            items.extend(turn_items("user", message.content, where, render_tool=render_tool))
         elif isinstance(message, AIMessage):
             items.extend(_assistant_items(message, where, calls, store, custom_tools))
         elif isinstance(message, ToolMessage):
             items.extend(_tool_output(message, where, calls))
         elif isinstance(message, ChatMessage) and message.role in ("system", "developer"):
-            items.extend(_instruction_items(message.role, message.content, where))
+            items.extend(turn_items(message.role, message.content, where, render_tool=render_tool))
         elif isinstance(message, ChatMessage) and message.role == "user":
-            items.extend(_message_items("user", message.content, where))
+            items.extend(turn_items("user", message.content, where, render_tool=render_tool))
         elif isinstance(message, ChatMessage) and message.role == "assistant":
             assistant = AIMessage(content=message.content)
             items.extend(_assistant_items(assistant, where, calls, store, custom_tools))
@@ -188,12 +192,6 @@ def convert_messages(
                 "cannot be sent to the Responses API; use system, human, AI or tool messages"
             )
     return items
-
-
-def _message(role: str, content: str | list[dict[str, Any]]) -> dict[str, Any]:
-    # ``type`` is optional for an input message, but ChatOpenAI sends it (and so its users'
-    # recorded payloads and proxies expect it).
-    return {"type": "message", "role": role, "content": content}
 
 
 def needs_encrypted_reasoning(options: Mapping[str, Any], *, model: str) -> bool:
@@ -211,93 +209,6 @@ def needs_encrypted_reasoning(options: Mapping[str, Any], *, model: str) -> bool
     if _ENCRYPTED_REASONING in (options.get("include") or ()):
         return False
     return options.get("reasoning") is not None or is_reasoning_model(model)
-
-
-def _instruction_items(role: str, content: str | list[Any], where: str) -> list[dict[str, Any]]:
-    if isinstance(content, str):
-        return [_message(role, content)]
-    return _message_items(role, content, where)
-
-
-def _message_items(role: str, content: str | list[Any], where: str) -> list[dict[str, Any]]:
-    """Return one message per run of content parts, and each input item block where it stands."""
-    items: list[dict[str, Any]] = []
-    run: list[dict[str, Any]] = []
-    for part in parse_parts(content, where=where):
-        if isinstance(part, ItemPart):
-            if run:
-                items.append(_message(role, run))
-                run = []
-            items.append(_input_item(part))
-        else:
-            run.append(_input_part(part, where))
-    if run or not items:
-        items.append(_message(role, run))
-    return items
-
-
-def _input_item(part: ItemPart) -> dict[str, Any]:
-    item = dict(part.item)
-    if item["type"] == "additional_tools":
-        # OpenAI takes tools added mid-conversation only as developer input.
-        item.setdefault("role", "developer")
-        item["tools"] = _item_tools(item.get("tools"))
-    return item
-
-
-def _item_tools(tools: Any) -> Any:
-    """Return ``additional_tools`` tools as tool dicts; LangChain tools and models convert."""
-    if not isinstance(tools, list) or all(isinstance(t, dict) for t in tools):
-        return tools
-    return [t if isinstance(t, dict) else render_tool(t) for t in tools]
-
-
-def _input_parts(content: str | list[Any], where: str) -> list[dict[str, Any]]:
-    parts = parse_parts(content, where=where)
-    for part in parts:
-        if isinstance(part, ItemPart):
-            raise MessageConversionError(
-                f"{where}: a {part.type} block cannot stand inside a tool result; put it in a "
-                "HumanMessage (or SystemMessage) of its own, where it is sent as an input item"
-            )
-    return [_input_part(part, where) for part in parts]
-
-
-def _input_part(part: Part, where: str) -> dict[str, Any]:
-    if isinstance(part, TextPart):
-        return {"type": "input_text", "text": part.text, **part.marks}
-    if isinstance(part, ImagePart):
-        image: dict[str, Any] = {"type": "input_image", "detail": part.detail or "auto"}
-        if part.file_id is not None:
-            image["file_id"] = part.file_id
-        if part.url is not None:
-            image["image_url"] = part.url
-        image.update(part.marks)
-        return image
-    if isinstance(part, FilePart):
-        file: dict[str, Any] = {"type": "input_file"}
-        data_url = part.data_url()
-        if data_url is not None:
-            file["file_data"] = data_url
-            # OpenAI rejects inline file data without a filename.
-            file["filename"] = part.filename or _default_filename(part.mime_type)
-        elif part.filename:
-            file["filename"] = part.filename
-        if part.file_id is not None:
-            file["file_id"] = part.file_id
-        if part.url is not None:
-            file["file_url"] = part.url
-        file.update(part.marks)
-        return file
-    raise MessageConversionError(
-        f"{where}: audio input needs Chat Completions; the Responses API takes no audio "
-        "content. Drop the Responses-only options so the request routes to Chat Completions"
-    )
-
-
-def _default_filename(mime_type: str | None) -> str:
-    subtype = (mime_type or "application/pdf").split("/", 1)[-1].split("+", 1)[0]
-    return f"document.{subtype}"
 
 
 def _tool_output(
@@ -332,7 +243,7 @@ def _tool_output(
     if kind == "computer_call":
         return [_computer_output(message, where)]
     output: str | list[dict[str, Any]] = (
-        content if isinstance(content, str) else _input_parts(content, where)
+        content if isinstance(content, str) else input_parts(content, where)
     )
     out_kind = "custom_tool_call_output" if kind == "custom_tool_call" else "function_call_output"
     return [{"type": out_kind, "call_id": call_id, "output": output}]
