@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -50,6 +58,7 @@ from langchain_paramchat.surface.connection import DEFAULT_TIMEOUT
 from langchain_paramchat.surface.model import ModelSurface
 from langchain_paramchat.surface.model_class import register_model_class
 from langchain_paramchat.surface.sdk_objects import give_sdk_objects, take_sdk_objects
+from langchain_paramchat.transport.credentials import describe_provider
 
 if TYPE_CHECKING:
     from langchain_paramchat.batch import BatchJob
@@ -102,10 +111,12 @@ class ParamChat(ModelSurface, Bindable, BaseChatModel, RequestOptions, ChatOpenA
     """OpenAI model name."""
     api: ApiSetting = "auto"
     """``auto`` routes per request; ``chat_completions`` / ``responses`` force one API."""
-    api_key: SecretStr | None = Field(
+    api_key: SecretStr | Callable[[], str] | Callable[[], Awaitable[str]] | None = Field(
         default_factory=secret_from_env("OPENAI_API_KEY", default=None)
     )
-    """API key; defaults to ``OPENAI_API_KEY``. Never shown in reprs, logs or dumps."""
+    """API key, or a sync or async function returning it (called per request); defaults to
+    ``OPENAI_API_KEY``. Never shown in reprs, logs or dumps (a function is never called
+    for them)."""
     base_url: str | None = Field(
         default_factory=from_env(["OPENAI_BASE_URL", "OPENAI_API_BASE"], default=None)
     )
@@ -228,8 +239,9 @@ class ParamChat(ModelSurface, Bindable, BaseChatModel, RequestOptions, ChatOpenA
             kwargs["default_headers"] = {
                 k: v for k, v in self.default_headers.items() if not is_credential_header(k)
             }
-        if isinstance(kwargs, dict) and kwargs.get("base_url"):
-            kwargs["base_url"] = redact_url(kwargs["base_url"])
+        for url in ("base_url", "openai_proxy"):
+            if isinstance(kwargs, dict) and kwargs.get(url):
+                kwargs[url] = redact_url(kwargs[url])
         return serialized
 
     @field_serializer("default_headers", "base_url")
@@ -237,9 +249,16 @@ class ParamChat(ModelSurface, Bindable, BaseChatModel, RequestOptions, ChatOpenA
         """Hide credential headers and ``base_url`` credentials from dumps and traces."""
         return redact_url(value) if isinstance(value, str) else value and redact_headers(value)
 
+    @field_serializer("api_key")
+    def _dump_key(self, value: Any) -> Any:
+        """Show a key function by name in dumps (never called, never its state)."""
+        return describe_provider(value) if callable(value) else value
+
     def __repr_args__(self) -> Any:
         for name, value in super().__repr_args__():
-            if name == "default_headers" and isinstance(value, Mapping):
+            if name == "api_key" and callable(value):
+                value = describe_provider(value)
+            elif name == "default_headers" and isinstance(value, Mapping):
                 value = redact_headers(value)
             elif name == "base_url" and isinstance(value, str):
                 value = redact_url(value)

@@ -63,6 +63,14 @@ def setting_error(exc: Any) -> OptionError:
     return OptionError(".".join(loc), value, str(first.get("msg", "a value of its declared type")))
 
 
+class KeyProviderError(ParamChatError, ValueError):
+    """Raise when a callable ``api_key`` cannot give a key for this call (nothing is sent).
+
+    An async-only provider on a sync call (the message is ChatOpenAI's), or a provider that
+    returned something other than a key; the key itself is never in the message.
+    """
+
+
 class UnknownOptionError(ParamChatError, TypeError):
     """Raise when a keyword is not an option ParamChat knows."""
 

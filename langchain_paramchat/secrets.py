@@ -39,6 +39,8 @@ REDACTED = "[redacted]"
 SNIPPET = 200
 """Characters of a server's text an error message quotes at most."""
 
+ADDED = 8
+"""Keys handed out by a callable ``api_key`` that a ``Scrubber`` keeps hiding."""
 # Real keys are long and may sit anywhere; a short placeholder ("x") only as a whole token.
 _ANYWHERE = 20
 _MASK = "**********"
@@ -105,20 +107,36 @@ class Scrubber:
     them mean nothing).
     """
 
-    __slots__ = ("_anywhere", "_pattern", "secret", "secrets")
+    __slots__ = ("__weakref__", "_added", "_anywhere", "_base", "_pattern", "secret", "secrets")
 
     def __init__(
         self,
         secret: str | None,
         headers: Mapping[str, str] | None = None,
         base_url: str | None = None,
+        proxy: str | None = None,
     ) -> None:
         self.secret = secret or None
         found = [secret] if secret else []
         found += [v for k, v in (headers or {}).items() if v and is_credential_header(k)]
         # A "Bearer <token>" header's token alone is a secret too.
         found += [v.split(None, 1)[1] for v in found if " " in v.strip()]
-        found += url_secrets(base_url)
+        found += url_secrets(base_url) + url_secrets(proxy)
+        self._base = tuple(found)
+        self._added: tuple[str, ...] = ()
+        self._compile(found)
+
+    def add(self, secret: str) -> None:
+        """Hide ``secret`` too from now on (a key a callable ``api_key`` just handed out).
+
+        The last ``ADDED`` of them are kept, so a key rotated every few minutes for months
+        does not grow the scrubber without bound.
+        """
+        if secret.strip() and secret not in self.secrets:
+            self._added = (*self._added, secret)[-ADDED:]
+            self._compile([*self._base, *self._added])
+
+    def _compile(self, found: list[str]) -> None:
         # Longest first, so a secret that contains another is replaced whole.
         self.secrets = tuple(sorted({s for s in found if s.strip()}, key=len, reverse=True))
         self._anywhere = tuple(s for s in self.secrets if len(s) >= _ANYWHERE)

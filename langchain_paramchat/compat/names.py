@@ -45,7 +45,8 @@ CHAT_OPENAI_NAMES: tuple[Translation, ...] = (
         "openai_api_key / api_key",
         "renamed",
         "api_key",
-        "also read from `OPENAI_API_KEY`; a callable key provider is refused at construction",
+        "also read from `OPENAI_API_KEY`; a sync or async function returning the key is "
+        "called per request, as in ChatOpenAI (async-only: async calls only)",
     ),
     _t(
         "openai_api_base / base_url",
@@ -61,11 +62,10 @@ CHAT_OPENAI_NAMES: tuple[Translation, ...] = (
     ),
     _t(
         "openai_proxy",
-        "refused",
-        "http_client",
-        "pass `http_client=httpx2.Client(proxy=...)` and "
-        "`http_async_client=httpx2.AsyncClient(proxy=...)`; an `OPENAI_PROXY` environment "
-        "variable is refused the same way (unless `http_client` is given)",
+        "same",
+        "openai_proxy",
+        "also read from `OPENAI_PROXY`; not with `http_client`/`http_async_client` (an "
+        "error, as in ChatOpenAI) nor with `websocket=True`",
     ),
     _t(
         "request_timeout / timeout",
@@ -85,9 +85,10 @@ CHAT_OPENAI_NAMES: tuple[Translation, ...] = (
     _t("http_client / http_async_client", "same", "http_client / http_async_client"),
     _t(
         "http_socket_options",
-        "refused",
-        "http_client",
-        "build an `httpx2.Client` with the socket options and pass it as `http_client`",
+        "same",
+        "http_socket_options",
+        "applied to the HTTP clients ParamChat builds; `None` means none (ChatOpenAI: its "
+        "TCP keep-alive defaults)",
     ),
     _t(
         "client / async_client / root_client / root_async_client",

@@ -14,9 +14,9 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, Field
+from langchain_core.utils import from_env
+from pydantic import BaseModel, Field, field_serializer
 
-from langchain_paramchat._sdk.http import hx
 from langchain_paramchat.compat.names import (
     CHAT_OPENAI_NAMES,
     Translation,
@@ -24,6 +24,7 @@ from langchain_paramchat.compat.names import (
 )
 from langchain_paramchat.errors import OptionError, UnknownOptionError
 from langchain_paramchat.options import resolve_name
+from langchain_paramchat.secrets import redact_url
 
 __all__ = [
     "ACCEPTED",
@@ -43,20 +44,6 @@ __all__ = [
 
 
 logger = logging.getLogger("langchain_paramchat")
-
-# ChatOpenAI names refused at construction, with the fix.
-_REFUSED = {
-    "openai_proxy": (
-        "ParamChat does not build proxied HTTP clients itself",
-        f"pass http_client={hx.__name__}.Client(proxy=...) and "
-        f"http_async_client={hx.__name__}.AsyncClient(proxy=...)",
-    ),
-    "http_socket_options": (
-        "ParamChat does not build HTTP clients with socket options",
-        f"pass http_client={hx.__name__}.Client("
-        f"transport={hx.__name__}.HTTPTransport(socket_options=...))",
-    ),
-}
 
 _RENAMED = {
     "openai_api_key": "api_key",
@@ -108,10 +95,22 @@ class ChatOpenAISettings(BaseModel):
     model_kwargs: dict[str, Any] = Field(default_factory=dict, exclude=True)
     """ChatOpenAI's ``model_kwargs`` as given: each key already went to its option (OpenAI's
     ``metadata`` to ``request_metadata``), or into ``extra_body`` when ParamChat has none."""
-    openai_proxy: str | None = Field(default=None, exclude=True)
-    """ChatOpenAI's ``openai_proxy``; ParamChat refuses a proxy it would have to build itself."""
-    http_socket_options: Any = Field(default=None, exclude=True)
-    """ChatOpenAI's ``http_socket_options``; refused unless ``()`` or None (see README)."""
+    openai_proxy: str | None = Field(
+        default_factory=from_env("OPENAI_PROXY", default=None), repr=False
+    )
+    """Send every request through this proxy (``http://[user:password@]host:port``; also
+    ``https://``, or ``socks5://`` with the HTTP library's ``socks`` extra); defaults to
+    ``OPENAI_PROXY``. Not with your own ``http_client``/``http_async_client`` (set the proxy
+    on them). Shown and saved without its credentials."""
+    http_socket_options: Any = None
+    """``(level, option, value)`` socket options for every connection of the HTTP clients
+    ParamChat builds (e.g. ``[(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)]``); your own
+    ``http_client``/``http_async_client`` are used as given. None or ``()``: none."""
+
+    @field_serializer("openai_proxy")
+    def _dump_proxy(self, value: str | None) -> str | None:
+        """Hide a proxy URL's credentials from dumps and traces."""
+        return redact_url(value)
 
     # ChatOpenAI's attribute names, readable (and settable) with ChatOpenAI's meaning; each
     # reads the ParamChat setting or option the constructor turned it into.
@@ -158,13 +157,6 @@ def translate_init_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     ``UnknownOptionError`` for a ``model_kwargs`` or ``disabled_params`` key that is no
     option.
     """
-    proxy = os.environ.get("OPENAI_PROXY")
-    if proxy and "http_client" not in kwargs and "openai_proxy" not in kwargs:
-        # ChatOpenAI sends through this proxy; going direct instead would be silent.
-        why, fix = _REFUSED["openai_proxy"]
-        raise OptionError(
-            "OPENAI_PROXY (environment)", proxy, why, fix=f"{fix}, or unset OPENAI_PROXY"
-        )
     if "model_name" in kwargs and kwargs.get("model", kwargs["model_name"]) != kwargs["model_name"]:
         raise OptionError(
             "model_name",
@@ -176,19 +168,6 @@ def translate_init_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     later: dict[str, Any] = {}
     kwargs = {**_from_environment(kwargs), **kwargs}
     for key, value in kwargs.items():
-        if key in _REFUSED:
-            if value is None:  # ChatOpenAI's default: nothing asked for
-                continue
-            why, fix = _REFUSED[key]
-            raise OptionError(key, value, why, fix=fix)
-        if key in ("api_key", "openai_api_key") and callable(value):
-            raise OptionError(
-                key,
-                "<a callable>",
-                "ParamChat takes the key itself, not a function returning it",
-                fix="pass the key string (or set OPENAI_API_KEY); build a new model when it "
-                "rotates",
-            )
         if key == "stream_chunk_timeout":
             if (seconds := _chunk_timeout(value)) is not _KEEP:
                 _put(out, "stream_idle_timeout", seconds, key)
@@ -323,7 +302,8 @@ def _api_source(later: Mapping[str, Any], out: Mapping[str, Any]) -> str:
 _SETTINGS = frozenset(
     {
         *_RENAMED,
-        *_REFUSED,
+        "openai_proxy",
+        "http_socket_options",
         "api_key",
         "base_url",
         "organization",

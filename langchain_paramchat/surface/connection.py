@@ -52,6 +52,8 @@ class Connected:
         default_query: dict[str, Any] | None
         http_client: Any
         http_async_client: Any
+        openai_proxy: str | None
+        http_socket_options: Any
 
     @property
     def transport(self) -> ModelTransport:
@@ -71,7 +73,7 @@ class Connected:
         # Flex requests get OpenAI's longer timeout unless the model's was set explicitly.
         flex_timeout = None if "timeout" in self.model_fields_set else transports.FLEX_TIMEOUT
         return ClientSettings(
-            api_key=self.api_key.get_secret_value() if self.api_key else None,
+            api_key=_key(self.api_key),
             base_url=self.base_url,
             organization=self.organization,
             project=self.project,
@@ -86,13 +88,17 @@ class Connected:
             hooks=self._pacer(),
             flex_timeout=flex_timeout,
             flex_fallback=self.flex_fallback,
+            proxy=self.openai_proxy,
+            socket_options=self.http_socket_options,
         )
 
     def _pacer(self) -> Any:
         """Return the pacer shared by every model with this key and base URL, if pacing."""
         if not self.pace:
             return None
-        key = self.api_key.get_secret_value() if self.api_key else None
+        key = _key(self.api_key)
+        if callable(key):  # one pacer per key function: its keys are one account's
+            key = f"key provider {id(key)}"
         return transports.shared_pacer(key, self.base_url)
 
     @property
@@ -150,3 +156,10 @@ class Connected:
         if websocket:
             return self.websocket_transport
         return self.transport
+
+
+def _key(api_key: Any) -> Any:
+    """Return the model's key for the transport: the string, the key function, or None."""
+    if api_key is None or callable(api_key):
+        return api_key
+    return api_key.get_secret_value()

@@ -8,6 +8,10 @@ there would, and each credential header of ``default_headers`` (``Authorization`
 ``PARAMCHAT_HEADER_<NAME>`` (the name upper-cased, ``-`` as ``_``: ``api-key`` is read from
 ``PARAMCHAT_HEADER_API_KEY``); a header whose variable is unset is left out, with a warning.
 Give workers these variables the way the README's "Bulk jobs" section shows for each engine.
+A key function (``api_key=get_key``) travels by reference when it is a module-level function
+of an importable module (the worker imports it and calls its own copy); any other callable
+is refused with ``OptionError``, since its state would travel. A proxy URL with credentials
+travels without them; the worker reads ``OPENAI_PROXY``.
 """
 
 from __future__ import annotations
@@ -15,15 +19,21 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
+import types
 from typing import Any
 
 from pydantic import SecretStr
 
-from langchain_paramchat.secrets import is_credential_header
+from langchain_paramchat.errors import OptionError
+from langchain_paramchat.secrets import is_credential_header, redact_url, url_secrets
+from langchain_paramchat.transport.credentials import describe_provider
 
 __all__ = [
     "KEY_VARIABLE",
+    "PROXY_VARIABLE",
     "Picklable",
+    "check_key_function",
     "header_variable",
     "restore_state",
     "shippable_state",
@@ -33,7 +43,10 @@ __all__ = [
 logger = logging.getLogger("langchain_paramchat")
 
 KEY_VARIABLE = "OPENAI_API_KEY"
+PROXY_VARIABLE = "OPENAI_PROXY"
 _HEADERS = "paramchat_credential_headers"
+_KEY_FUNCTION = "paramchat_key_function"
+_PROXY = "paramchat_proxy_credentials"
 
 
 def header_variable(name: str) -> str:
@@ -54,7 +67,15 @@ def shippable_state(model: Any, state: dict[str, Any]) -> dict[str, Any]:
             "builds its own pool), or build the model inside the worker"
         )
     fields = dict(state["__dict__"])
-    fields["api_key"] = None
+    key = fields.get("api_key")
+    key_function = callable(key)
+    if key_function:
+        check_key_function(key)  # pickled by reference: the worker imports and calls it
+    else:
+        fields["api_key"] = None
+    proxy = fields.get("openai_proxy")
+    if proxy and url_secrets(proxy):
+        fields["openai_proxy"] = redact_url(proxy)  # the worker reads OPENAI_PROXY instead
     headers = fields.get("default_headers") or {}
     dropped = [k for k in headers if is_credential_header(k)]
     if dropped:
@@ -63,16 +84,67 @@ def shippable_state(model: Any, state: dict[str, Any]) -> dict[str, Any]:
     for name in private:
         if name.endswith("_transport") or name == "_sdk":  # transports, SDK client objects
             private[name] = None
-    return {**state, "__dict__": fields, "__pydantic_private__": private, _HEADERS: dropped}
+    return {
+        **state,
+        "__dict__": fields,
+        "__pydantic_private__": private,
+        _HEADERS: dropped,
+        _KEY_FUNCTION: key_function,
+        _PROXY: fields.get("openai_proxy") != proxy,
+    }
+
+
+def check_key_function(function: Any) -> None:
+    """Raise ``OptionError`` unless ``function`` pickles by reference (module and name only).
+
+    A lambda, closure, bound method, ``functools.partial`` or callable object would carry
+    its state (a refresh token, a cached key) into the pickle, and a function of
+    ``__main__`` is pickled by value by Dask's and Ray's cloudpickle, with the globals it
+    reads; a function importable from a module travels as its name.
+    """
+    module = sys.modules.get(getattr(function, "__module__", None) or "")
+    qualname = getattr(function, "__qualname__", "")
+    found: Any = module
+    for part in qualname.split("."):
+        found = getattr(found, part, None)
+    if (
+        isinstance(function, types.FunctionType | types.BuiltinFunctionType)
+        and module is not None
+        and module.__name__ != "__main__"
+        and found is function
+    ):
+        return
+    raise OptionError(
+        "api_key",
+        describe_provider(function),
+        "a key function pickles only as a module-level function of an importable module "
+        "(its state would otherwise travel in the pickle)",
+        fix="define the key function in a module the workers import and pass that function, "
+        f"or leave api_key unset so each worker reads {KEY_VARIABLE} from its environment "
+        "(see the README's Distributed workers)",
+    )
 
 
 def restore_state(state: dict[str, Any]) -> dict[str, Any]:
     """Return ``state`` with the key and credential headers read from this environment."""
     state = dict(state)
     dropped = state.pop(_HEADERS, None) or []
-    key = os.environ.get(KEY_VARIABLE)
+    key_function = state.pop(_KEY_FUNCTION, False)
+    proxy_hidden = state.pop(_PROXY, False)
     fields = dict(state["__dict__"])
-    fields["api_key"] = SecretStr(key) if key else None
+    if not key_function:
+        key = os.environ.get(KEY_VARIABLE)
+        fields["api_key"] = SecretStr(key) if key else None
+    if proxy_hidden:
+        proxy = os.environ.get(PROXY_VARIABLE)
+        if proxy:
+            fields["openai_proxy"] = proxy
+        else:  # keep the URL without credentials: the proxy refuses the call, visibly
+            logger.warning(
+                "the unpickled model's proxy has no credentials: pickles carry none and %s "
+                "is not set in this process",
+                PROXY_VARIABLE,
+            )
     if dropped:
         headers = dict(fields.get("default_headers") or {})
         for name in dropped:

@@ -70,12 +70,12 @@ class AsyncTransport(TransportBase):
         async def attempt() -> dict[str, Any]:
             client = self.async_client
             n = attempts.next()
+            key = None if self._keys is None else await self._keys.akey()
             await self._await_to_send(path, {}, attempts)
             timeout = self._attempt_timeout(self._timeout, attempts)
+            options = self._generic_options(timeout, None, n, key)
             with self.errors.sending:
-                response: hx.Response = await client.get(
-                    path, cast_to=hx.Response, options=self._generic_options(timeout, None, n)
-                )
+                response: hx.Response = await client.get(path, cast_to=hx.Response, options=options)
             if self._hooks is not None:
                 self._hooks.after_response(path, response.status_code, response.headers)
             return self._json_object(response, response.content)
@@ -269,6 +269,7 @@ class AsyncTransport(TransportBase):
         n = attempts.next()
         template = None if extra_headers else clients.template(client, path)
         hooks = self._hooks
+        key = None if self._keys is None else await self._keys.akey()
         if template is None:
             self._check_generic_body(body)
             await self._await_to_send(path, body, attempts)
@@ -278,14 +279,14 @@ class AsyncTransport(TransportBase):
                     path,
                     body=body,
                     cast_to=hx.Response,
-                    options=self._generic_options(timeout, extra_headers, n),
+                    options=self._generic_options(timeout, extra_headers, n, key),
                     stream=stream,
                 )
         else:
             http = client._client
             await self._await_to_send(path, body, attempts)
             timeout = self._attempt_timeout(self._timeout_for(body, stream), attempts)
-            request = direct_request(http, template, body, timeout, n)
+            request = direct_request(http, template, body, timeout, n, key)
             if pool_is_full(http):
                 response = await self._send_connecting(clients, http, request, stream)
             else:

@@ -72,8 +72,17 @@ class TransportBase:
         self._flex_timeout = flex
         self._flex_stream_timeout = _for_streams(flex, idle)
         self._scrub = Scrubber(
-            self._clients._scrub.secret, settings.default_headers, settings.base_url
+            self._clients._scrub.secret,
+            settings.default_headers,
+            settings.base_url,
+            settings.proxy,
         )
+        keys = settings.key_provider
+        if keys is not None:
+            keys.protect(self._scrub)
+            if any(k.lower() == "authorization" for k in settings.default_headers or {}):
+                keys = None  # as with a key string: an Authorization default header wins
+        self._keys = keys
         self.errors = ErrorMap(self._scrub, timeout, idle)
 
     def __repr__(self) -> str:
@@ -222,12 +231,18 @@ class TransportBase:
         timeout: hx.Timeout,
         extra_headers: Mapping[str, str] | None,
         attempt: int,
+        key: str | None = None,
     ) -> Any:
-        """Return the SDK request options for the generic ``post``/``get`` path."""
+        """Return the SDK request options for the generic ``post``/``get`` path.
+
+        ``key`` is this request's key from a key function, sent as its ``Authorization``.
+        """
         options: dict[str, Any] = {"timeout": timeout}
         headers = dict(extra_headers) if extra_headers else {}
         if attempt:
             headers[RETRY_COUNT_HEADER] = str(attempt)
+        if key is not None:
+            headers["Authorization"] = f"Bearer {key}"
         if headers:
             options["headers"] = headers
         return options

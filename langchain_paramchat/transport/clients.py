@@ -33,6 +33,7 @@ from langchain_paramchat.secrets import (
     url_secrets,
 )
 from langchain_paramchat.transport.fastpath import Template, build_template, release_sockets
+from langchain_paramchat.transport.http_clients import own_http_client
 from langchain_paramchat.transport.redirects import OriginGuard
 from langchain_paramchat.transport.settings import ClientSettings
 
@@ -60,9 +61,18 @@ class SDKClients:
     def __init__(self, settings: ClientSettings) -> None:
         self.settings = settings
         self.stale = False
-        self._scrub = Scrubber(settings.api_key or os.environ.get("OPENAI_API_KEY"))
-        if url_secrets(settings.base_url) or any(
-            is_credential_header(str(k)) for k in settings.default_query or {}
+        provider = settings.key_provider
+        self._scrub = Scrubber(
+            settings.static_key
+            or (None if provider is not None else os.environ.get("OPENAI_API_KEY")),
+            proxy=settings.proxy,
+        )
+        if provider is not None:
+            provider.protect(self._scrub)
+        if (
+            url_secrets(settings.base_url)
+            or url_secrets(settings.proxy)
+            or any(is_credential_header(str(k)) for k in settings.default_query or {})
         ):
             hide_url_secrets_in_logs()
         self._lock = threading.Lock()
@@ -154,16 +164,20 @@ class SDKClients:
     def _build(self, cls: type[_ClientT], http_client: Any) -> _ClientT:
         s = self.settings
         guard = None
+        is_async = cls is openai.AsyncOpenAI
         if http_client is None:
             # Our own pool (the SDK's defaults) with a hook that keeps credential headers
             # off other origins when a redirect leads there. A custom client is yours.
             guard = OriginGuard()
-            is_async = cls is openai.AsyncOpenAI
-            library = openai.DefaultAsyncHttpxClient if is_async else openai.DefaultHttpxClient
-            http_client = library(event_hooks=guard.hooks(is_async))
+            http_client = own_http_client(s, is_async, guard.hooks(is_async))
+        api_key: Any = s.api_key
+        if s.key_provider is not None:
+            # For calls through the SDK objects (a patched create, root_client.files...);
+            # the transport asks the provider itself for the requests it sends.
+            api_key = s.key_provider.akey if is_async else s.key_provider.key
         try:
             client = cls(
-                api_key=s.api_key,
+                api_key=api_key,
                 organization=s.organization,
                 project=s.project,
                 base_url=s.base_url,

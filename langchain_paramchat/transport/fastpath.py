@@ -94,9 +94,9 @@ def _first_non_json(value: Any, path: str, depth: int = 0) -> tuple[str, Any, st
 def build_template(client: openai.OpenAI | openai.AsyncOpenAI, path: str) -> Template | None:
     """Return the URL and headers the SDK builds for ``POST path``, or None to use ``post``.
 
-    None when the client's credentials may change between requests (e.g. a callable
-    ``api_key``), its HTTP client is a legacy ``httpx`` one, or the SDK lacks the private API
-    this relies on.
+    None when its HTTP client is a legacy ``httpx`` one, or the SDK lacks the private API this
+    relies on. A client whose ``api_key`` is a function gets a template without
+    ``Authorization``: each request adds its own key (``direct_request``).
     """
     if not (
         isinstance(getattr(client, "api_key", None), str)
@@ -105,14 +105,22 @@ def build_template(client: openai.OpenAI | openai.AsyncOpenAI, path: str) -> Tem
         and isinstance(getattr(client, "_client", None), hx.Client | hx.AsyncClient)
     ):
         return None
+    per_request = _PER_REQUEST_HEADERS
+    given: dict[str, str] = {}
+    if getattr(client, "_api_key_provider", None) is not None and not any(
+        name.lower() == "authorization" for name in client.default_headers
+    ):
+        # The SDK asks the key function in a step this path skips: stand in for its key.
+        per_request = per_request | {"authorization"}
+        given = {"Authorization": "Bearer per-request"}
     try:
-        options = FinalRequestOptions.construct(method="post", url=path, json_data={})
+        options = FinalRequestOptions.construct(
+            method="post", url=path, json_data={}, headers=given
+        )
         built = client._build_request(options)
     except Exception:  # an SDK without this private API: keep the generic path
         return None
-    headers = hx.Headers(
-        {k: v for k, v in built.headers.items() if k.lower() not in _PER_REQUEST_HEADERS}
-    )
+    headers = hx.Headers({k: v for k, v in built.headers.items() if k.lower() not in per_request})
     # Parsed once: httpx would re-parse a str URL and re-normalise a dict per call.
     return built.url, headers
 
@@ -123,12 +131,19 @@ def direct_request(
     body: Mapping[str, Any],
     timeout: hx.Timeout,
     retry_count: int,
+    key: str | None = None,
 ) -> hx.Request:
-    """Build the request the SDK would send for ``body``, ready for ``http.send``."""
+    """Build the request the SDK would send for ``body``, ready for ``http.send``.
+
+    ``key`` is this request's API key from a key function (the template has none then).
+    """
     url, headers = template
-    if retry_count:
+    if retry_count or key is not None:
         headers = headers.copy()
-        headers[RETRY_COUNT_HEADER] = str(retry_count)
+        if retry_count:
+            headers[RETRY_COUNT_HEADER] = str(retry_count)
+        if key is not None:
+            headers["Authorization"] = f"Bearer {key}"
     request: hx.Request = http.build_request(
         "POST", url, content=encode(body), headers=headers, timeout=timeout
     )

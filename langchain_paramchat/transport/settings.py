@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -13,6 +13,12 @@ from langchain_paramchat._sdk.http import hx
 from langchain_paramchat.bounds import check_headers
 from langchain_paramchat.errors import OptionError
 from langchain_paramchat.secrets import redact_url
+from langchain_paramchat.transport.connection_checks import (
+    check_proxy,
+    check_socket_options,
+    check_static_key,
+)
+from langchain_paramchat.transport.credentials import KeyProvider, key_provider
 from langchain_paramchat.transport.retry import RetryPolicy
 
 __all__ = ["CALL_DEADLINE", "ClientSettings", "RequestHooks", "as_timeout", "call_deadline"]
@@ -148,7 +154,7 @@ class ClientSettings:
     Raises ``OptionError`` for a timeout, retry policy or other setting out of range.
     """
 
-    api_key: str | None = None
+    api_key: str | Callable[[], str] | Callable[[], Awaitable[str]] | None = None
     base_url: str | None = None
     organization: str | None = None
     project: str | None = None
@@ -163,8 +169,24 @@ class ClientSettings:
     hooks: RequestHooks | None = None
     flex_timeout: Any = None
     flex_fallback: bool = False
+    proxy: str | None = None
+    socket_options: tuple[tuple[Any, ...], ...] | None = None
+    key_provider: KeyProvider | None = field(default=None, init=False, compare=False)
 
     def __post_init__(self) -> None:
+        if callable(self.api_key):
+            object.__setattr__(self, "key_provider", key_provider(self.api_key))
+        elif self.api_key is not None:
+            check_static_key(self.api_key)
+        object.__setattr__(self, "proxy", check_proxy(self.proxy))
+        object.__setattr__(self, "socket_options", check_socket_options(self.socket_options))
+        if self.proxy and (self.http_client is not None or self.http_async_client is not None):
+            raise OptionError(
+                "openai_proxy",
+                redact_url(self.proxy),
+                "cannot be combined with http_client/http_async_client",
+                fix="configure the proxy on your own clients (proxy=...) and drop openai_proxy",
+            )
         object.__setattr__(self, "timeout", as_timeout(self.timeout))
         if self.flex_timeout is not None:
             object.__setattr__(self, "flex_timeout", as_timeout(self.flex_timeout, "timeout"))
@@ -195,8 +217,10 @@ class ClientSettings:
         Per-model behaviour (retry policy, hooks, total timeout) is left out on purpose:
         it lives on each model's ``Transport``, never in a shared object.
         """
+        provider = self.key_provider
         return (
-            self.api_key,
+            # A key function by identity: the shared clients hold it, so its id stays its own.
+            self.api_key if provider is None else ("key provider", id(provider.function)),
             self.base_url,
             self.organization,
             self.project,
@@ -206,17 +230,31 @@ class ClientSettings:
             repr(sorted((self.default_query or {}).items())),
             id(self.http_client),
             id(self.http_async_client),
+            self.proxy,
+            self.socket_options,
         )
+
+    @property
+    def static_key(self) -> str | None:
+        """Return the API key when it is a string (None for a key function or no key)."""
+        return self.api_key if isinstance(self.api_key, str) else None
 
     def __repr__(self) -> str:
         headers = sorted(self.default_headers) if self.default_headers else None
         return (
-            f"ClientSettings(api_key={'***' if self.api_key else None}, "
+            f"ClientSettings(api_key={_shown_key(self)}, "
             f"base_url={redact_url(self.base_url)!r}, organization={self.organization!r}, "
             f"project={self.project!r}, timeout={self.timeout!r}, "
             f"stream_idle_timeout={self.stream_idle_timeout!r}, "
             f"total_timeout={self.total_timeout!r}, default_headers={headers!r}, "
             f"http_client={'custom' if self.http_client else None}, "
             f"http_async_client={'custom' if self.http_async_client else None}, "
+            f"proxy={redact_url(self.proxy)!r}, socket_options={self.socket_options!r}, "
             f"retry={self.retry!r})"
         )
+
+
+def _shown_key(settings: ClientSettings) -> str | None:
+    if settings.key_provider is not None:
+        return repr(settings.key_provider)
+    return "***" if settings.api_key else None

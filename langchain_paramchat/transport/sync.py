@@ -71,12 +71,12 @@ class SyncTransport(TransportBase):
         def attempt() -> dict[str, Any]:
             client = self.client
             n = attempts.next()
+            key = None if self._keys is None else self._keys.key()
             self._wait_to_send(path, {}, attempts)
             timeout = self._attempt_timeout(self._timeout, attempts)
+            options = self._generic_options(timeout, None, n, key)
             with self.errors.sending:
-                response: hx.Response = client.get(
-                    path, cast_to=hx.Response, options=self._generic_options(timeout, None, n)
-                )
+                response: hx.Response = client.get(path, cast_to=hx.Response, options=options)
             if self._hooks is not None:
                 self._hooks.after_response(path, response.status_code, response.headers)
             return self._json_object(response, response.content)
@@ -231,6 +231,7 @@ class SyncTransport(TransportBase):
         n = attempts.next()
         template = None if extra_headers else clients.template(client, path)
         hooks = self._hooks
+        key = None if self._keys is None else self._keys.key()
         if template is None:
             self._check_generic_body(body)
             self._wait_to_send(path, body, attempts)
@@ -240,14 +241,14 @@ class SyncTransport(TransportBase):
                     path,
                     body=body,
                     cast_to=hx.Response,
-                    options=self._generic_options(timeout, extra_headers, n),
+                    options=self._generic_options(timeout, extra_headers, n, key),
                     stream=stream,
                 )
         else:
             http = client._client
             self._wait_to_send(path, body, attempts)
             timeout = self._attempt_timeout(self._timeout_for(body, stream), attempts)
-            request = direct_request(http, template, body, timeout, n)
+            request = direct_request(http, template, body, timeout, n, key)
             with self.errors.sending_stream if stream else self.errors.sending:
                 response = http.send(request, stream=stream)
             if response.status_code >= 400:

@@ -26,6 +26,7 @@ from typing import Any
 import openai
 
 from langchain_paramchat.errors import APIError, OptionError, ResponseFormatError
+from langchain_paramchat.secrets import redact_url
 from langchain_paramchat.transport.base import Attempts, interrupted
 from langchain_paramchat.transport.protocol import ModelTransport
 from langchain_paramchat.transport.settings import ClientSettings
@@ -80,12 +81,24 @@ def require_websockets() -> Any:
 
 
 class WebSocketTransport(WebSocketSteps):
-    """Send Responses calls over pooled WebSockets and everything else through ``http``."""
+    """Send Responses calls over pooled WebSockets and everything else through ``http``.
+
+    Building one raises ``OptionError`` when ``websockets`` is missing or the settings have
+    a proxy (the sockets would bypass it).
+    """
 
     def __init__(
         self, settings: ClientSettings, http: ModelTransport, max_age: float = MAX_AGE
     ) -> None:
         self._ws = require_websockets()
+        if settings.proxy is not None:
+            # The websockets library would connect directly, around the proxy.
+            raise OptionError(
+                "websocket",
+                True,
+                "cannot go through openai_proxy (sockets would bypass the proxy)",
+                fix="leave websocket off with a proxy",
+            )
         super().__init__(settings)
         self._http = http
         self.sync_pool = SyncPool(max_age)
@@ -94,7 +107,8 @@ class WebSocketTransport(WebSocketSteps):
         weakref.finalize(self, _close_pools, self.sync_pool, self.async_pools)
 
     def __repr__(self) -> str:
-        return f"WebSocketTransport(base_url={self.settings.base_url!r}, retry={self._policy!r})"
+        base_url = redact_url(self.settings.base_url)
+        return f"WebSocketTransport(base_url={base_url!r}, retry={self._policy!r})"
 
     @property
     def max_age(self) -> float:
@@ -215,6 +229,8 @@ class WebSocketTransport(WebSocketSteps):
 
     def _connect(self, wait: float | None, pool: SyncPool) -> Socket[Any]:
         url, headers, _ = self.endpoint()
+        if self._keys is not None:  # a key function: this socket's own key
+            headers = {**headers, "Authorization": f"Bearer {self._keys.key()}"}
         try:
             # Entered as a context manager: websockets 17 warns about (and will drop) using
             # its sync connect() directly; older releases return the connection itself.
@@ -326,6 +342,8 @@ class WebSocketTransport(WebSocketSteps):
 
     async def _aconnect(self, wait: float | None, pool: AsyncPool) -> Socket[Any]:
         url, headers, _ = self.endpoint()
+        if self._keys is not None:
+            headers = {**headers, "Authorization": f"Bearer {await self._keys.akey()}"}
         try:
             conn = await self._ws.asyncio.client.connect(
                 url,

@@ -997,6 +997,8 @@ DOC_PREFIXES = {
     "pickled": "tests/unit/test_error_pickling.py",
     "suggest": "tests/unit/test_suggestions.py",
     "waits": "tests/integration/test_waits.py",
+    "keyfn": "tests/integration/test_key_functions.py",
+    "proxy": "tests/integration/test_proxy_and_sockets.py",
 }
 
 

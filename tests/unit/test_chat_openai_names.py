@@ -152,18 +152,26 @@ def test_disabled_params_never_send_what_they_name() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "fix"),
+    ("name", "value", "allowed"),
     [
-        ("openai_proxy", f"{hx.__name__}.Client(proxy="),
-        ("http_socket_options", "socket_options"),
+        ("openai_proxy", object(), "string"),
+        ("openai_proxy", "ftp://proxy.example:21", "socks5"),
+        ("openai_proxy", "http://proxy.example:3128\r\nX-Evil: 1", "line breaks"),
+        ("openai_proxy", "http://:3128", "host"),
+        ("http_socket_options", object(), "(level, option, value)"),
+        ("http_socket_options", [(1, 2)], "(level, option, value)"),
+        ("http_socket_options", "SO_KEEPALIVE", "(level, option, value)"),
+        ("api_key", 42, "valid"),
+        ("api_key", "sk-line\nbreak", "without line breaks"),
     ],
 )
-def test_names_paramchat_cannot_honour_fail_at_construction_with_the_fix(
-    name: str, fix: str
+def test_bad_connection_settings_fail_at_construction_naming_what_is_allowed(
+    name: str, value: object, allowed: str
 ) -> None:
     with pytest.raises(OptionError, match=name) as info:
-        chat(**{name: object()})
-    assert fix in str(info.value)
+        chat(**{name: value})
+    assert allowed in str(info.value)
+    assert "sk-line" not in str(info.value)
 
 
 @pytest.mark.parametrize(
@@ -206,22 +214,34 @@ def test_output_version_v0_is_refused_only_where_it_would_differ() -> None:
         chat(output_version="v0", use_responses_api=True).preview_request("hi")
 
 
-def test_an_openai_proxy_in_the_environment_is_not_silently_bypassed(
+def test_an_openai_proxy_in_the_environment_is_used_as_chatopenai_uses_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("OPENAI_PROXY", "http://proxy.internal:3128")
-    with pytest.raises(OptionError, match="OPENAI_PROXY") as info:
-        chat()
-    assert f"{hx.__name__}.Client(proxy=" in str(info.value)
-    with hx.Client() as client:
-        assert chat(http_client=client).http_client is client
+    monkeypatch.setenv("OPENAI_PROXY", "http://user:pw-secret@proxy.internal:3128")
+    model = chat()
+    assert model.openai_proxy == "http://user:pw-secret@proxy.internal:3128"
+    assert "pw-secret" not in repr(model) + str(model.model_dump())
+    # As in ChatOpenAI: a proxy and your own HTTP client contradict each other.
+    with hx.Client() as client, pytest.raises(OptionError, match="openai_proxy") as info:
+        chat(http_client=client)
+    assert "pw-secret" not in str(info.value)
 
 
 @pytest.mark.parametrize("name", ["api_key", "openai_api_key"])
-def test_a_callable_key_provider_is_refused_with_the_fix(name: str) -> None:
-    with pytest.raises(OptionError, match="key string") as info:
-        ParamChat(**{name: lambda: "sk-from-a-vault"})
-    assert "sk-from-a-vault" not in str(info.value)
+def test_a_callable_key_provider_is_kept_and_readable_and_never_called_to_show_it(
+    name: str,
+) -> None:
+    calls: list[int] = []
+
+    def vault_key() -> str:
+        calls.append(1)
+        return "sk-from-a-vault"
+
+    model = ParamChat(**{name: vault_key})
+    assert model.openai_api_key is vault_key and model.api_key is vault_key
+    shown = repr(model) + str(model.model_dump()) + model.model_dump_json()
+    assert "vault_key" in shown and "sk-from-a-vault" not in shown
+    assert calls == []
 
 
 def test_chatopenai_defaults_passed_explicitly_are_accepted() -> None:

@@ -1,0 +1,245 @@
+"""Callable API keys, as ChatOpenAI takes them: a sync or async function called per request.
+
+Through the real SDK over loopback: the key each request carries is the one the function
+returned for it (rotating keys reach the server in order), on both APIs, invoke and stream,
+sync and async; an async-only function refuses sync calls with ChatOpenAI's error before
+anything is sent; a function is never called to show the model, and its keys never appear in
+errors; pickles carry a module-level function by reference and refuse any other callable;
+models share SDK clients only with models using the very same function.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import itertools
+import pickle
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from langchain_core.load import dumps
+
+from langchain_paramchat import OptionError, ParamChat
+from langchain_paramchat.errors import AuthenticationError, KeyProviderError
+from langchain_paramchat.testing import FakeOpenAI, Fault
+from langchain_paramchat.transport import credentials
+
+APIS = ["chat_completions", "responses"]
+MODES = ["invoke", "stream", "ainvoke", "astream"]
+_COUNTER = itertools.count()
+
+
+def rotating_key() -> str:
+    """A module-level key function (pickles by reference): a new key on every call."""
+    return f"sk-rotating-SECRET-{next(_COUNTER):06d}"
+
+
+def model(server: FakeOpenAI, api: str, key: Any, **kwargs: Any) -> ParamChat:
+    return ParamChat(base_url=server.base_url, api_key=key, api=api, max_retries=0, **kwargs)
+
+
+async def call(chat: ParamChat, mode: str, text: str = "hi") -> str:
+    if mode == "invoke":
+        return chat.invoke(text).text
+    if mode == "ainvoke":
+        return (await chat.ainvoke(text)).text
+    if mode == "stream":
+        return "".join(chunk.text for chunk in chat.stream(text))
+    return "".join([chunk.text async for chunk in chat.astream(text)])
+
+
+def sent_keys(server: FakeOpenAI) -> list[str]:
+    return [r.headers.get("authorization", "") for r in server.requests]
+
+
+@pytest.mark.parametrize("api", APIS)
+@pytest.mark.parametrize("mode", MODES)
+def test_a_sync_key_function_is_asked_once_per_request_and_its_key_is_sent(
+    fake_openai: FakeOpenAI, api: str, mode: str
+) -> None:
+    given: list[str] = []
+
+    def vault() -> str:
+        given.append(f"sk-vault-SECRET-{len(given)}-{mode}")
+        return given[-1]
+
+    chat = model(fake_openai, api, vault)
+    for i in range(3):
+        assert asyncio.run(call(chat, mode, f"q{i}")) == f"Echo: q{i}"
+    assert sent_keys(fake_openai) == [f"Bearer {key}" for key in given]
+    assert len(given) == 3  # rotated on every request, never cached
+
+
+@pytest.mark.parametrize("api", APIS)
+@pytest.mark.parametrize("mode", ["ainvoke", "astream"])
+def test_an_async_key_function_is_awaited_per_async_request(
+    fake_openai: FakeOpenAI, api: str, mode: str
+) -> None:
+    given: list[str] = []
+
+    async def token_service() -> str:
+        await asyncio.sleep(0)
+        given.append(f"sk-async-SECRET-{len(given)}")
+        return given[-1]
+
+    chat = model(fake_openai, api, token_service)
+
+    async def twice() -> list[str]:
+        return [await call(chat, mode, "a"), await call(chat, mode, "b")]
+
+    assert asyncio.run(twice()) == ["Echo: a", "Echo: b"]
+    assert sent_keys(fake_openai) == [f"Bearer {key}" for key in given]
+
+
+@pytest.mark.parametrize("api", APIS)
+@pytest.mark.parametrize("mode", ["invoke", "stream"])
+def test_a_sync_call_with_an_async_only_key_function_fails_as_in_chatopenai(
+    fake_openai: FakeOpenAI, api: str, mode: str
+) -> None:
+    async def token_service() -> str:
+        return "sk-async-SECRET-never"
+
+    chat = model(fake_openai, api, token_service)
+    with pytest.raises(ValueError, match="Sync client is not available") as info:
+        asyncio.run(call(chat, mode))
+    assert isinstance(info.value, KeyProviderError)
+    assert fake_openai.requests == []  # refused before anything was sent
+
+
+@pytest.mark.parametrize(
+    ("returned", "described"),
+    [(None, "NoneType"), ("", "empty"), ("sk-bad\r\nX-Injected: 1", "line break"), (42, "int")],
+)
+@pytest.mark.parametrize("mode", ["invoke", "ainvoke"])
+def test_a_key_function_returning_no_usable_key_fails_before_sending(
+    fake_openai: FakeOpenAI, returned: object, described: str, mode: str
+) -> None:
+    chat = model(fake_openai, "chat_completions", lambda: returned)
+    with pytest.raises(KeyProviderError, match=described) as info:
+        asyncio.run(call(chat, mode))
+    assert "sk-bad" not in str(info.value) and "<lambda>" in str(info.value)
+    assert fake_openai.requests == []
+
+
+def test_a_key_function_is_never_called_to_show_the_model(fake_openai: FakeOpenAI) -> None:
+    calls: list[int] = []
+
+    class TokenCache:
+        """A callable object whose state holds a secret: never shown, never called."""
+
+        refresh_token = "rt-SECRET-in-state"
+
+        def __call__(self) -> str:
+            calls.append(1)
+            return "sk-object-SECRET"
+
+    chat = model(fake_openai, "chat_completions", TokenCache())
+    shown = [
+        repr(chat),
+        str(chat),
+        chat.model_dump_json(),
+        str(chat.model_dump()),
+        dumps(chat),
+        repr(chat.transport),
+        repr(chat.transport.settings),
+    ]
+    assert calls == []
+    assert all("SECRET" not in text for text in shown), shown
+    assert "<key provider" in repr(chat)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_key_a_server_echoes_back_never_reaches_the_error(
+    fake_openai: FakeOpenAI, mode: str
+) -> None:
+    key = "sk-echoed-SECRET-0123456789abcdef"
+    fake_openai.add(Fault.status(401, message=f"Incorrect API key provided: {key}."))
+    chat = model(fake_openai, "responses", lambda: key)
+    with pytest.raises(AuthenticationError) as info:
+        asyncio.run(call(chat, mode))
+    error = info.value
+    shown = str(error) + repr(error) + repr(error.body) + repr(pickle.loads(pickle.dumps(error)))
+    assert key not in shown and "[redacted]" in shown
+
+
+def test_a_module_level_key_function_travels_in_a_pickle_by_reference(
+    fake_openai: FakeOpenAI,
+) -> None:
+    chat = model(fake_openai, "chat_completions", rotating_key)
+    data = pickle.dumps(chat)
+    assert b"SECRET" not in data and b"rotating_key" in data
+    copy = pickle.loads(data)
+    assert copy.api_key is rotating_key
+    assert copy.invoke("from a worker").text == "Echo: from a worker"
+    assert sent_keys(fake_openai)[-1].startswith("Bearer sk-rotating-SECRET-")
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: lambda: "sk-closure-SECRET",
+        lambda: (lambda token: lambda: token)("sk-closure-SECRET"),
+        lambda: __import__("functools").partial(str, "sk-partial-SECRET"),
+    ],
+    ids=["lambda", "closure", "partial"],
+)
+def test_other_key_functions_are_refused_by_pickle_saying_how_workers_get_a_key(
+    fake_openai: FakeOpenAI, make: Callable[[], Any]
+) -> None:
+    chat = model(fake_openai, "chat_completions", make())
+    with pytest.raises(OptionError, match="api_key") as info:
+        pickle.dumps(chat)
+    message = str(info.value)
+    assert "OPENAI_API_KEY" in message and "module" in message and "SECRET" not in message
+
+
+def test_models_share_sdk_clients_only_with_the_same_key_function(
+    fake_openai: FakeOpenAI,
+) -> None:
+    def first() -> str:
+        return "sk-first-SECRET"
+
+    def second() -> str:
+        return "sk-second-SECRET"
+
+    a, b = (model(fake_openai, "chat_completions", first) for _ in range(2))
+    c = model(fake_openai, "chat_completions", second)
+    d = model(fake_openai, "chat_completions", "sk-first-SECRET")
+    clients = [m.transport.clients for m in (a, b, c, d)]
+    assert clients[0] is clients[1]
+    assert len({id(x) for x in clients[1:]}) == 3
+    for chat in (a, c, d):
+        chat.invoke("x")
+    assert sent_keys(fake_openai) == [
+        "Bearer sk-first-SECRET",
+        "Bearer sk-second-SECRET",
+        "Bearer sk-first-SECRET",
+    ]
+
+
+def test_key_functions_of_dropped_models_are_released(fake_openai: FakeOpenAI) -> None:
+    gc.collect()
+    before = len(credentials._PROVIDERS)
+    for i in range(40):
+        key = f"sk-short-lived-{i}"
+        model(fake_openai, "chat_completions", lambda key=key: key).transport  # noqa: B018
+    gc.collect()
+    # The shared-client cache keeps the 16 most recent settings; nothing beyond them stays.
+    assert len(credentials._PROVIDERS) - before <= 16
+
+
+def test_an_authorization_default_header_wins_over_the_key_function(
+    fake_openai: FakeOpenAI,
+) -> None:
+    calls: list[int] = []
+
+    def vault() -> str:
+        calls.append(1)
+        return "sk-vault-SECRET"
+
+    chat = model(
+        fake_openai, "chat_completions", vault, default_headers={"Authorization": "Bearer mine"}
+    )
+    chat.invoke("x")
+    assert sent_keys(fake_openai) == ["Bearer mine"] and calls == []

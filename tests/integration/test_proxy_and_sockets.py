@@ -1,0 +1,302 @@
+"""``openai_proxy`` / ``OPENAI_PROXY`` and ``http_socket_options``, as ChatOpenAI takes them.
+
+A tiny forward proxy on loopback (plain HTTP, optional Basic proxy auth) stands between the
+real SDK and FakeOpenAI: every request of both APIs, invoke and stream, sync and async, goes
+through it; its credentials never show in reprs, dumps, pickles or errors. Socket options are
+read back from the very sockets the SDK's pool opened. Models share SDK clients only when
+their proxy and socket options are the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import pickle
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from langchain_core.load import dumps
+
+from langchain_paramchat import OptionError, ParamChat
+from langchain_paramchat.errors import APIStatusError
+from langchain_paramchat.testing import FakeOpenAI
+
+APIS = ["chat_completions", "responses"]
+MODES = ["invoke", "stream", "ainvoke", "astream"]
+USER, PASSWORD = "proxy-user", "pw-SECRET-4711"
+
+
+class LoopbackProxy:
+    """A forward HTTP proxy: one request per connection, relayed to the target as is."""
+
+    def __init__(self, credentials: tuple[str, str] | None = None) -> None:
+        self.credentials = credentials
+        self.seen: list[str] = []  # request lines, absolute-form, as clients sent them
+        self.refused = 0
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.2)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        port = self._listener.getsockname()[1]
+        auth = f"{self.credentials[0]}:{self.credentials[1]}@" if self.credentials else ""
+        return f"http://{auth}127.0.0.1:{port}"
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self._listener.close()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            threading.Thread(target=self._relay, args=(conn,), daemon=True).start()
+
+    def _relay(self, conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(10)
+            head = b""
+            while b"\r\n\r\n" not in head:
+                piece = conn.recv(65536)
+                if not piece:
+                    return
+                head += piece
+            head, _, body = head.partition(b"\r\n\r\n")
+            request_line, *lines = head.decode("latin-1").split("\r\n")
+            headers = {
+                k.strip().lower(): v.strip() for k, _, v in (x.partition(":") for x in lines)
+            }
+            while len(body) < int(headers.get("content-length", "0")):
+                body += conn.recv(65536)
+            self.seen.append(request_line)
+            if self.credentials is not None:
+                token = base64.b64encode(":".join(self.credentials).encode()).decode()
+                if headers.get("proxy-authorization") != f"Basic {token}":
+                    self.refused += 1
+                    conn.sendall(
+                        b"HTTP/1.1 407 Proxy Authentication Required\r\n"
+                        b"Proxy-Authenticate: Basic\r\nContent-Length: 0\r\n"
+                        b"Connection: close\r\n\r\n"
+                    )
+                    return
+            method, target, version = request_line.split(" ")
+            url = urlsplit(target)
+            kept = [
+                line
+                for line in lines
+                if line.split(":")[0].strip().lower()
+                not in ("proxy-authorization", "connection", "proxy-connection")
+            ]
+            path = url.path + (f"?{url.query}" if url.query else "")
+            out = "\r\n".join([f"{method} {path} {version}", *kept, "Connection: close"])
+            with socket.create_connection((url.hostname, url.port)) as upstream:
+                upstream.sendall(out.encode("latin-1") + b"\r\n\r\n" + body)
+                while piece := upstream.recv(65536):
+                    conn.sendall(piece)
+
+
+@pytest.fixture
+def proxy() -> Iterator[LoopbackProxy]:
+    server = LoopbackProxy((USER, PASSWORD))
+    yield server
+    server.close()
+
+
+async def call(chat: ParamChat, mode: str, text: str) -> str:
+    if mode == "invoke":
+        return chat.invoke(text).text
+    if mode == "ainvoke":
+        return (await chat.ainvoke(text)).text
+    if mode == "stream":
+        return "".join(chunk.text for chunk in chat.stream(text))
+    return "".join([chunk.text async for chunk in chat.astream(text)])
+
+
+def model(server: FakeOpenAI, api: str, **kwargs: Any) -> ParamChat:
+    return ParamChat(base_url=server.base_url, api_key="sk-test", api=api, max_retries=0, **kwargs)
+
+
+@pytest.mark.parametrize("api", APIS)
+@pytest.mark.parametrize("mode", MODES)
+def test_every_call_goes_through_openai_proxy(
+    fake_openai: FakeOpenAI, proxy: LoopbackProxy, api: str, mode: str
+) -> None:
+    chat = model(fake_openai, api, openai_proxy=proxy.url)
+    for text in ("one", "two"):
+        assert asyncio.run(call(chat, mode, text)) == f"Echo: {text}"
+    path = "chat/completions" if api == "chat_completions" else "responses"
+    assert proxy.seen == [f"POST {fake_openai.base_url}/{path} HTTP/1.1"] * 2
+    assert len(fake_openai.requests) == 2 and proxy.refused == 0
+
+
+@pytest.mark.parametrize("mode", ["invoke", "astream"])
+def test_openai_proxy_is_read_from_the_environment(
+    fake_openai: FakeOpenAI, proxy: LoopbackProxy, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    monkeypatch.setenv("OPENAI_PROXY", proxy.url)
+    chat = model(fake_openai, "responses")
+    assert chat.openai_proxy == proxy.url
+    assert asyncio.run(call(chat, mode, "env")) == "Echo: env"
+    assert len(proxy.seen) == 1
+
+
+def test_a_proxy_refusing_the_credentials_is_an_api_error_without_them(
+    fake_openai: FakeOpenAI, proxy: LoopbackProxy
+) -> None:
+    wrong = proxy.url.replace(PASSWORD, "pw-SECRET-wrong")
+    chat = model(fake_openai, "chat_completions", openai_proxy=wrong)
+    with pytest.raises(APIStatusError) as info:
+        chat.invoke("hi")
+    assert info.value.status_code == 407
+    assert "SECRET" not in str(info.value) + repr(info.value)
+    assert fake_openai.requests == []
+
+
+def test_proxy_credentials_never_show_and_pickles_leave_them_to_the_worker(
+    fake_openai: FakeOpenAI, proxy: LoopbackProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chat = model(fake_openai, "chat_completions", openai_proxy=proxy.url)
+    shown = [
+        repr(chat),
+        chat.model_dump_json(),
+        str(chat.model_dump()),
+        dumps(chat),
+        repr(chat.transport.settings),
+    ]
+    assert all(PASSWORD not in text for text in shown), shown
+    data = pickle.dumps(chat)
+    assert PASSWORD.encode() not in data
+    monkeypatch.setenv("OPENAI_PROXY", proxy.url)  # the worker's environment
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    worker = pickle.loads(data)
+    assert worker.invoke("in a worker").text == "Echo: in a worker"
+    assert len(proxy.seen) == 1 and proxy.refused == 0
+
+
+def test_a_proxy_with_your_own_http_client_is_refused_as_in_chatopenai(
+    fake_openai: FakeOpenAI, proxy: LoopbackProxy
+) -> None:
+    import openai
+
+    with openai.DefaultHttpxClient() as client, pytest.raises(OptionError) as info:
+        model(fake_openai, "chat_completions", openai_proxy=proxy.url, http_client=client)
+    assert "openai_proxy" in str(info.value) and PASSWORD not in str(info.value)
+
+
+def test_websocket_mode_refuses_a_proxy_it_would_bypass(
+    fake_openai: FakeOpenAI, proxy: LoopbackProxy
+) -> None:
+    pytest.importorskip("websockets")
+    chat = model(fake_openai, "responses", openai_proxy=proxy.url, websocket=True)
+    with pytest.raises(OptionError, match="websocket"):
+        chat.invoke("hi")
+    assert fake_openai.requests == [] and proxy.seen == []
+
+
+# --- socket options ---------------------------------------------------------------------------
+
+KEEPIDLE = getattr(socket, "TCP_KEEPIDLE", None)
+OPTIONS = [(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)]
+if KEEPIDLE is not None:
+    OPTIONS.append((socket.IPPROTO_TCP, KEEPIDLE, 77))
+
+
+def pooled_sockets(http: Any) -> list[socket.socket]:
+    """Return the sockets of the connections an SDK client's pool holds (httpcore's)."""
+    found = []
+    for connection in http._transport._pool._connections:
+        stream = connection._connection._network_stream
+        sock = stream.get_extra_info("socket")
+        found.append(getattr(sock, "_sock", sock))
+    return found
+
+
+def check_options(sockets: list[socket.socket]) -> None:
+    assert sockets
+    for sock in sockets:
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+        if KEEPIDLE is not None:
+            assert sock.getsockopt(socket.IPPROTO_TCP, KEEPIDLE) == 77
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_socket_options_are_set_on_every_connection_sync_and_async(
+    fake_openai: FakeOpenAI, api: str
+) -> None:
+    chat = model(fake_openai, api, http_socket_options=OPTIONS)
+    assert chat.invoke("s").text == "Echo: s"
+    check_options(pooled_sockets(chat.transport.clients.sync._client))
+
+    async def run() -> None:
+        assert await call(chat, "astream", "a") == "Echo: a"
+        check_options(pooled_sockets(chat.transport.clients.for_running_loop()._client))
+
+    asyncio.run(run())
+    plain = model(fake_openai, api)
+    plain.invoke("p")
+    assert all(
+        s.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 0
+        for s in pooled_sockets(plain.transport.clients.sync._client)
+    )
+
+
+def test_socket_options_apply_to_the_connection_to_the_proxy(
+    fake_openai: FakeOpenAI, proxy: LoopbackProxy
+) -> None:
+    chat = model(
+        fake_openai, "chat_completions", openai_proxy=proxy.url, http_socket_options=OPTIONS
+    )
+    assert chat.invoke("both").text == "Echo: both"
+    assert len(proxy.seen) == 1
+
+
+def test_your_own_http_clients_are_used_as_given_with_socket_options(
+    fake_openai: FakeOpenAI,
+) -> None:
+    import openai
+
+    with openai.DefaultHttpxClient() as client:
+        chat = model(
+            fake_openai, "chat_completions", http_client=client, http_socket_options=OPTIONS
+        )
+        assert chat.http_client is client
+        assert chat.invoke("mine").text == "Echo: mine"
+        assert all(
+            s.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 0
+            for s in pooled_sockets(client)
+        )
+
+
+def test_clients_are_shared_only_with_the_same_proxy_and_socket_options(
+    fake_openai: FakeOpenAI, proxy: LoopbackProxy
+) -> None:
+    other = LoopbackProxy()
+    try:
+        settings: list[dict[str, Any]] = [
+            {},
+            {"openai_proxy": proxy.url},
+            {"openai_proxy": other.url},
+            {"http_socket_options": OPTIONS},
+            {"http_socket_options": OPTIONS[:1]},
+            {"openai_proxy": proxy.url, "http_socket_options": OPTIONS},
+        ]
+        clients = [model(fake_openai, "chat_completions", **s).transport.clients for s in settings]
+        assert len({id(c) for c in clients}) == len(settings)
+        again = [model(fake_openai, "chat_completions", **s).transport.clients for s in settings]
+        assert all(a is b for a, b in zip(clients, again, strict=True))
+        assert (
+            model(fake_openai, "chat_completions", http_socket_options=()).transport.clients
+            is clients[0]
+        )
+    finally:
+        other.close()
