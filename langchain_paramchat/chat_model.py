@@ -459,11 +459,7 @@ class ParamChat(ModelSurface, Bindable, BaseChatModel, RequestOptions, ChatOpenA
         started = time.monotonic()
         prepared = self._prepare_call(messages, stop, kwargs, stream=False)
         transport = self._transport_of(prepared)
-        headers = None
-        if self.include_response_headers:
-            body, headers = transport.post_json_reply(prepared.adapter.path, prepared.payload)
-        else:
-            body = transport.post_json(prepared.adapter.path, prepared.payload)
+        body, headers = transport.post_json_reply(prepared.adapter.path, prepared.payload)
         body = self._poll(prepared.adapter, body, prepared.options, started)
         return self._finish_reply(prepared, body, headers)
 
@@ -481,12 +477,8 @@ class ParamChat(ModelSurface, Bindable, BaseChatModel, RequestOptions, ChatOpenA
         started = time.monotonic()
         prepared = self._prepare_call(messages, stop, kwargs, stream=False)
         transport = self._transport_of(prepared)
-        headers = None
-        if self.include_response_headers:
-            reply = await transport.apost_json_reply(prepared.adapter.path, prepared.payload)
-            body, headers = reply
-        else:
-            body = await transport.apost_json(prepared.adapter.path, prepared.payload)
+        reply = await transport.apost_json_reply(prepared.adapter.path, prepared.payload)
+        body, headers = reply
         body = await self._apoll(prepared.adapter, body, prepared.options, started)
         return self._finish_reply(prepared, body, headers)
 

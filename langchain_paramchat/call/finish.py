@@ -30,7 +30,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 
 from langchain_paramchat.apis.adapter import StreamParser
 from langchain_paramchat.apis.reply_parts import parse_tool_call
-from langchain_paramchat.call.reply_fields import ReplyFields
+from langchain_paramchat.call.reply_fields import GATEWAY_INFO_KEY, ReplyFields, gateway_info
 from langchain_paramchat.errors import (
     APIError,
     ResponseFailedError,
@@ -142,6 +142,8 @@ class FinishedStream:
         self.finish = finish
         self.parser = parser
         self.fields = ReplyFields(headers, copy_refusal=not finish.standard_blocks)
+        self.gateway_from: Any = None
+        """An open stream whose headers may carry a LangSmith gateway's metadata."""
         self.received: list[ChatGenerationChunk] = []
         self._names: dict[int, str] = {}
         self._held: dict[int, str] = {}
@@ -183,6 +185,10 @@ class FinishedStream:
         self.fields.chunk(chunk.message)
         if not self.received:
             self.finish.stamp(chunk.message.response_metadata)
+            stream = self.gateway_from
+            info = gateway_info(stream.headers) if stream is not None else None
+            if info is not None:  # for tracers; langchain-core keeps it off the message
+                chunk.generation_info = {**(chunk.generation_info or {}), GATEWAY_INFO_KEY: info}
         self.received.append(chunk)
         return chunk
 

@@ -10,12 +10,19 @@ given ``response_format=MyModel`` (a class, as ChatOpenAI takes it) gets the rep
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
 from langchain_core.messages import BaseMessage
 
-__all__ = ["ReplyFields"]
+__all__ = ["GATEWAY_INFO_KEY", "ReplyFields", "gateway_info"]
+
+GATEWAY_INFO_KEY = "lc_gateway_metadata"
+"""langchain-core's ``generation_info`` key for a LangSmith gateway's metadata: its tracers
+put it in the run's metadata, and its chat model keeps it off the message."""
+
+_GATEWAY_HEADER = "x-langsmith-gateway-metadata"
 
 # Responses stream events that carry the finished response (and its usage).
 _FINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
@@ -29,6 +36,22 @@ def _raw_usage(event: str | None, data: Mapping[str, Any]) -> dict[str, Any] | N
     else:
         usage = data.get("usage")
     return dict(usage) if isinstance(usage, Mapping) else None
+
+
+def gateway_info(headers: Mapping[str, str] | None) -> dict[str, Any] | None:
+    """Return the gateway metadata a reply's headers carry (a JSON object), else None."""
+    if not headers:
+        return None
+    raw = headers.get(_GATEWAY_HEADER)
+    if raw is None and not hasattr(headers, "get_list"):  # a plain dict: any spelling
+        raw = next((v for k, v in headers.items() if k.lower() == _GATEWAY_HEADER), None)
+    if not raw:
+        return None
+    try:
+        parsed = json.loads(raw)
+    except (TypeError, ValueError):
+        return None
+    return parsed if isinstance(parsed, dict) else None
 
 
 def _refusal(message: BaseMessage) -> str:

@@ -39,6 +39,7 @@ class Relay:
         state = self.prepared.stream_state()
         if self.headers:
             state.fields.headers_from = self.events
+        state.gateway_from = self.events  # its headers may carry gateway metadata
         return state
 
     def take(self, event: str | None, data: Any) -> Sequence[ChatGenerationChunk]:

@@ -17,6 +17,7 @@ from typing import Any
 from langchain_core.utils import from_env
 from pydantic import BaseModel, Field, field_serializer
 
+from langchain_paramchat.compat.gateway import apply_gateway
 from langchain_paramchat.compat.names import (
     CHAT_OPENAI_NAMES,
     Translation,
@@ -209,6 +210,7 @@ def translate_init_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
         _put(out, "api", api, _api_source(later, out))
     if later.get("use_previous_response_id"):
         _put(out, "chain_responses", True, "use_previous_response_id")
+    apply_gateway(out)  # LANGSMITH_GATEWAY: base URL and key, as ChatOpenAI resolves them
     return out
 
 

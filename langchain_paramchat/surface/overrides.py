@@ -25,6 +25,8 @@ from langchain_core.messages import BaseMessage, HumanMessage
 from langchain_core.outputs import ChatResult
 
 from langchain_paramchat import transport
+from langchain_paramchat.call.reply_fields import GATEWAY_INFO_KEY, gateway_info
+from langchain_paramchat.compat.gateway import is_gateway_key
 from langchain_paramchat.compat.translate import FIELD_NAMES
 from langchain_paramchat.errors import OptionError, ResponseFormatError
 from langchain_paramchat.options import OPTIONS
@@ -55,6 +57,8 @@ class Overridable:
     """ChatOpenAI's ``_get_request_payload`` and ``_create_chat_result``, for subclasses."""
 
     if TYPE_CHECKING:
+        include_response_headers: bool
+        api_key: Any
 
         def _prepare(
             self,
@@ -163,14 +167,31 @@ class Overridable:
         return dataclasses.replace(prepared, payload=payload)
 
     def _finish_reply(self, prepared: Prepared, body: dict[str, Any], headers: Any) -> ChatResult:
-        """Return the call's result; a subclass's ``_create_chat_result`` decides it."""
+        """Return the call's result; a subclass's ``_create_chat_result`` decides it.
+
+        ``headers`` are the reply's: shown with ``include_response_headers``, and read for a
+        LangSmith gateway's metadata (for tracers, in ``generation_info``) either way.
+        """
+        shown = headers if self.include_response_headers else None
         if type(self)._create_chat_result is Overridable._create_chat_result:
-            return prepared.result(body, headers)
-        token = _CALL.set(prepared)
-        try:
-            return self._create_chat_result(body, {"headers": headers} if headers else None)
-        finally:
-            _CALL.reset(token)
+            result = prepared.result(body, shown)
+        else:
+            token = _CALL.set(prepared)
+            try:
+                result = self._create_chat_result(body, {"headers": shown} if shown else None)
+            finally:
+                _CALL.reset(token)
+        # Our transport's headers are the HTTP library's (a lookup there costs microseconds):
+        # read them when the key says gateway; an SDK object's or a socket's are a dict.
+        read = isinstance(headers, dict) or shown is not None or is_gateway_key(self.api_key)
+        info = gateway_info(headers) if read else None
+        if info is not None:
+            for generation in result.generations:
+                generation.generation_info = {
+                    **(generation.generation_info or {}),
+                    GATEWAY_INFO_KEY: info,
+                }
+        return result
 
 
 _API_OF_FLAG = {True: "responses", False: "chat_completions", None: "auto"}

@@ -19,6 +19,7 @@ from typing import Any
 import openai
 
 from langchain_paramchat import transport
+from langchain_paramchat.compat.gateway import is_gateway_key
 
 __all__ = [
     "NAMES",
@@ -250,7 +251,24 @@ def sdk_route_for(model: Any, objects: SDKObjects | None, path: str) -> Any:
     held = objects if objects is not None else SDKObjects()
     if objects is None:
         model._sdk = held
-    return transport.SDKRoute(model.transport, lambda p, a: _resource(model, held, p, a))
+
+    def raw_stream(p: str, a: bool) -> Any:
+        return _raw_create(model, held, p, a)
+
+    reads_headers = model.include_response_headers or is_gateway_key(model.api_key)
+    return transport.SDKRoute(
+        model.transport,
+        lambda p, a: _resource(model, held, p, a),
+        raw_stream if reads_headers else None,
+    )
+
+
+def _raw_create(model: Any, objects: SDKObjects, path: str, is_async: bool) -> Any:
+    """Return the raw-response ``create`` ChatOpenAI streams through when it reads headers."""
+    if path == _CHAT_PATH:
+        return objects.get(model, "async_client" if is_async else "client").with_raw_response.create
+    root = objects.get(model, "root_async_client" if is_async else "root_client")
+    return root.with_raw_response.responses.create
 
 
 def _standalone_async(settings: Any, max_retries: int) -> Any:

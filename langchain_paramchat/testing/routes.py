@@ -238,9 +238,10 @@ class HttpRoutes:
             if background:
                 payload = unfinished(payload, "queued")
 
+        headers = {**limits, **reply.headers} if reply.headers else limits
         if stream:
-            return await send_events(writer, api, events, payload, fault, keep, limits)
-        return await send_payload(writer, payload, fault, keep, limits)
+            return await send_events(writer, api, events, payload, fault, keep, headers)
+        return await send_payload(writer, payload, fault, keep, headers)
 
 
 def parse_body(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:

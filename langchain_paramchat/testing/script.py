@@ -96,6 +96,8 @@ class Reply:
     # Extra top-level reply fields (e.g. ``tool_usage``), on the response / completion and
     # on the streamed chunk that carries usage.
     response_fields: dict[str, Any] = field(default_factory=dict)
+    # Extra HTTP response headers sent with this answer (e.g. a gateway's metadata header).
+    headers: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.chunk_size < 1:

@@ -50,9 +50,23 @@ class SDKRoute:
     model's own transport, as does mapping errors.
     """
 
-    def __init__(self, transport: Any, target: SDKCallTarget) -> None:
+    def __init__(
+        self,
+        transport: Any,
+        target: SDKCallTarget,
+        raw_stream: Callable[[str, bool], Any] | None = None,
+    ) -> None:
         self._transport = transport
         self._target = target
+        # ``(path, is_async) -> create`` of the raw-response form, for streams whose headers
+        # are read (ChatOpenAI's: response headers shown, or a LangSmith gateway key).
+        self._raw_stream = raw_stream
+
+    def _stream_create(self, path: str, is_async: bool) -> Any:
+        if self._raw_stream is not None:
+            return self._raw_stream(path, is_async)
+        resource, _ = self._target(path, is_async)
+        return resource.create
 
     @property
     def settings(self) -> Any:
@@ -132,9 +146,9 @@ class SDKRoute:
         """Call ``create`` with ``stream=True`` and iterate what it yields as events."""
 
         def run(stream: EventStream) -> Generator[Event, None, None]:
-            resource, _ = self._target(path, False)
+            create = self._stream_create(path, False)
             with self._transport.errors.sending_stream:
-                reply = resource.create(**_create_kwargs(path, body, extra_headers))
+                reply = create(**_create_kwargs(path, body, extra_headers))
                 parsed, stream.headers = _unwrap(reply)
                 manager = parsed if hasattr(parsed, "__enter__") else _Null(parsed)
                 with manager as items:
@@ -153,9 +167,9 @@ class SDKRoute:
         """Async twin of :meth:`stream_events`."""
 
         async def run(stream: AsyncEventStream) -> AsyncGenerator[Event, None]:
-            resource, _ = self._target(path, True)
+            create = self._stream_create(path, True)
             with self._transport.errors.sending_stream:
-                reply = await resource.create(**_create_kwargs(path, body, extra_headers))
+                reply = await create(**_create_kwargs(path, body, extra_headers))
                 parsed, stream.headers = _unwrap(reply)
                 async for item in _aiterate(parsed):
                     event = self._event(path, item)

@@ -10,13 +10,10 @@ their proxy and socket options are the same.
 from __future__ import annotations
 
 import asyncio
-import base64
 import pickle
 import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from langchain_core.load import dumps
@@ -24,85 +21,11 @@ from langchain_core.load import dumps
 from langchain_paramchat import OptionError, ParamChat
 from langchain_paramchat.errors import APIStatusError
 from langchain_paramchat.testing import FakeOpenAI
+from tests.integration.relays import LoopbackProxy
 
 APIS = ["chat_completions", "responses"]
 MODES = ["invoke", "stream", "ainvoke", "astream"]
 USER, PASSWORD = "proxy-user", "pw-SECRET-4711"
-
-
-class LoopbackProxy:
-    """A forward HTTP proxy: one request per connection, relayed to the target as is."""
-
-    def __init__(self, credentials: tuple[str, str] | None = None) -> None:
-        self.credentials = credentials
-        self.seen: list[str] = []  # request lines, absolute-form, as clients sent them
-        self.refused = 0
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(0.2)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    @property
-    def url(self) -> str:
-        port = self._listener.getsockname()[1]
-        auth = f"{self.credentials[0]}:{self.credentials[1]}@" if self.credentials else ""
-        return f"http://{auth}127.0.0.1:{port}"
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(5)
-        self._listener.close()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            threading.Thread(target=self._relay, args=(conn,), daemon=True).start()
-
-    def _relay(self, conn: socket.socket) -> None:
-        with conn:
-            conn.settimeout(10)
-            head = b""
-            while b"\r\n\r\n" not in head:
-                piece = conn.recv(65536)
-                if not piece:
-                    return
-                head += piece
-            head, _, body = head.partition(b"\r\n\r\n")
-            request_line, *lines = head.decode("latin-1").split("\r\n")
-            headers = {
-                k.strip().lower(): v.strip() for k, _, v in (x.partition(":") for x in lines)
-            }
-            while len(body) < int(headers.get("content-length", "0")):
-                body += conn.recv(65536)
-            self.seen.append(request_line)
-            if self.credentials is not None:
-                token = base64.b64encode(":".join(self.credentials).encode()).decode()
-                if headers.get("proxy-authorization") != f"Basic {token}":
-                    self.refused += 1
-                    conn.sendall(
-                        b"HTTP/1.1 407 Proxy Authentication Required\r\n"
-                        b"Proxy-Authenticate: Basic\r\nContent-Length: 0\r\n"
-                        b"Connection: close\r\n\r\n"
-                    )
-                    return
-            method, target, version = request_line.split(" ")
-            url = urlsplit(target)
-            kept = [
-                line
-                for line in lines
-                if line.split(":")[0].strip().lower()
-                not in ("proxy-authorization", "connection", "proxy-connection")
-            ]
-            path = url.path + (f"?{url.query}" if url.query else "")
-            out = "\r\n".join([f"{method} {path} {version}", *kept, "Connection: close"])
-            with socket.create_connection((url.hostname, url.port)) as upstream:
-                upstream.sendall(out.encode("latin-1") + b"\r\n\r\n" + body)
-                while piece := upstream.recv(65536):
-                    conn.sendall(piece)
 
 
 @pytest.fixture
