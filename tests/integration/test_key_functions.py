@@ -243,3 +243,19 @@ def test_an_authorization_default_header_wins_over_the_key_function(
     )
     chat.invoke("x")
     assert sent_keys(fake_openai) == ["Bearer mine"] and calls == []
+
+
+def test_each_new_websocket_is_opened_with_a_fresh_key(fake_openai: FakeOpenAI) -> None:
+    pytest.importorskip("websockets")
+    given: list[str] = []
+
+    def vault() -> str:
+        given.append(f"sk-socket-SECRET-{len(given)}")
+        return given[-1]
+
+    chat = model(fake_openai, "responses", vault, websocket=True, store=False)
+    assert chat.invoke("over a socket").text == "Echo: over a socket"
+    assert asyncio.run(call(chat, "ainvoke", "async socket")) == "Echo: async socket"
+    handshakes = [r for r in fake_openai.requests if r.method == "GET"]
+    assert [r.headers.get("authorization") for r in handshakes] == [f"Bearer {k}" for k in given]
+    assert len(given) == 2  # one key per socket opened (sync pool, then the loop's pool)
