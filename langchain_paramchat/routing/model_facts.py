@@ -72,7 +72,8 @@ class Family:
 
     ``rejects``: request options the family refuses; ``unless_no_reasoning``: those of them
     it accepts when ``reasoning.effort`` is ``"none"``. ``successor``: the current model a
-    shutdown notice suggests instead.
+    shutdown notice suggests instead. ``developer_role``: system messages go in the
+    ``developer`` role (the o-series, as ChatOpenAI sends them to these models).
     """
 
     name: str
@@ -91,6 +92,7 @@ class Family:
     tool_calling: bool = True
     structured_output: bool = True
     successor: str | None = None
+    developer_role: bool = False
 
 
 def _reasoning(
@@ -147,6 +149,7 @@ FAMILIES: tuple[Family, ...] = (
         100_000,
         "gpt-5.5-pro",
         responses_only=True,
+        developer_role=True,
     ),
     _reasoning(
         "codex", r".*codex", _GPT52_EFFORTS, 400_000, 128_000, "gpt-5.5", responses_only=True
@@ -202,8 +205,16 @@ FAMILIES: tuple[Family, ...] = (
         "gpt-5 mini", r"gpt-5-(?:mini|nano)", _GPT5_EFFORTS, 272_000, 128_000, "gpt-5.4-mini"
     ),
     _reasoning("gpt-5", r"gpt-5", _GPT5_EFFORTS, 272_000, 128_000, "gpt-5.5"),
-    _reasoning("o-series mini", r"o\d+-mini", _O_EFFORTS, 200_000, 100_000, "gpt-5.4-mini"),
-    _reasoning("o-series", r"o\d+", _O_EFFORTS, 200_000, 100_000, "gpt-5.5"),
+    _reasoning(
+        "o-series mini",
+        r"o\d+-mini",
+        _O_EFFORTS,
+        200_000,
+        100_000,
+        "gpt-5.4-mini",
+        developer_role=True,
+    ),
+    _reasoning("o-series", r"o\d+", _O_EFFORTS, 200_000, 100_000, "gpt-5.5", developer_role=True),
     Family(
         "gpt-4.1 mini",
         r"gpt-4\.1-(?:mini|nano)",
@@ -318,7 +329,7 @@ class ModelFacts:
 
     @property
     def reasoning(self) -> bool:
-        """Return True for a reasoning model (developer role, rejects sampling options)."""
+        """Return True for a reasoning model (takes reasoning options, rejects sampling ones)."""
         return self.family.reasoning
 
     @property
@@ -328,8 +339,12 @@ class ModelFacts:
 
     @property
     def system_role(self) -> str:
-        """Return the role system messages take: ``developer`` for reasoning models."""
-        return "developer" if self.family.reasoning else "system"
+        """Return the role system messages take: ``developer`` for the o-series only.
+
+        OpenAI reads a ``system`` message to any other reasoning model as developer
+        instructions, and ChatOpenAI sends ``system`` to them, so ParamChat does too.
+        """
+        return "developer" if self.family.developer_role else "system"
 
     def rejects(self, option: str, effort: Any = None) -> bool:
         """Return True when the model refuses ``option`` at reasoning effort ``effort``."""

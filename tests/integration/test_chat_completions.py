@@ -278,7 +278,7 @@ def test_every_message_kind_is_sent_in_the_right_shape(
     make_model(model="gpt-5").invoke(messages)
     assert fake_openai.errors == []
     sent = fake_openai.requests[0].body["messages"]
-    assert sent[0] == {"role": "developer", "content": "Be brief."}
+    assert sent[0] == {"role": "system", "content": "Be brief."}
     parts = sent[1]["content"]
     assert [p["type"] for p in parts] == [
         "text",

@@ -63,7 +63,7 @@ def test_compact_returns_user_messages_and_one_compaction_with_usage(
     assert "temperature" not in body
     assert body["model"] == "gpt-5.4"
     assert [i.get("role") for i in body["input"]] == [
-        "developer",
+        "system",
         "user",
         "assistant",
         "user",

@@ -259,4 +259,4 @@ def test_system_messages_stay_in_order_on_responses(
         [SystemMessage("Be terse."), HumanMessage("hi")]
     )
     sent = fake_openai.requests[0].body["input"]
-    assert sent[0] == {"type": "message", "role": "developer", "content": "Be terse."}
+    assert sent[0] == {"type": "message", "role": "system", "content": "Be terse."}

@@ -81,12 +81,17 @@ def test_older_models_take_function_tools_on_both_apis(model: str) -> None:
     assert not facts(model).tools_need_responses
 
 
-@pytest.mark.parametrize(
-    "model", ["o1", "o3-mini", "o4-mini", "gpt-5", "gpt-5-nano", "gpt-6", "gpt-5.4-mini"]
-)
-def test_reasoning_families_take_the_developer_role(model: str) -> None:
+@pytest.mark.parametrize("model", ["o1", "o3-mini", "o4-mini", "o3-pro", "o3-2025-04-16"])
+def test_the_o_series_takes_the_developer_role(model: str) -> None:
     assert is_reasoning_model(model)
     assert system_role(model) == "developer"
+
+
+@pytest.mark.parametrize("model", ["gpt-5", "gpt-5-nano", "gpt-6", "gpt-5.4-mini", "gpt-5.5-pro"])
+def test_other_reasoning_models_take_the_system_role_as_chatopenai_sends_it(model: str) -> None:
+    # OpenAI reads a system message to these models as developer instructions.
+    assert is_reasoning_model(model)
+    assert system_role(model) == "system"
 
 
 @pytest.mark.parametrize(

@@ -837,7 +837,7 @@ def test_round_trip_replays_reasoning_messages_and_calls_intact_and_in_order() -
     ai = parsed(response([REASONING, WEB_SEARCH, MESSAGE, CALL, BAD_CALL]))
     items = convert_messages(history(ai), model="gpt-5")
     assert_valid_input(items)
-    assert items[0] == {"type": "message", "role": "developer", "content": "You are a weather bot."}
+    assert items[0] == {"type": "message", "role": "system", "content": "You are a weather bot."}
     assert items[1] == {"type": "message", "role": "user", "content": "Weather in Paris?"}
     assert items[2] == REASONING
     assert items[3] == WEB_SEARCH
@@ -1039,7 +1039,7 @@ def test_tool_output_with_an_image_is_a_list_of_input_parts() -> None:
 
 
 @pytest.mark.parametrize(
-    ("model", "role"), [("gpt-5-mini", "developer"), ("o3", "developer"), ("gpt-4o", "system")]
+    ("model", "role"), [("gpt-5-mini", "system"), ("o3", "developer"), ("gpt-4o", "system")]
 )
 def test_system_messages_take_the_models_role_and_keep_their_place(model: str, role: str) -> None:
     messages = [
