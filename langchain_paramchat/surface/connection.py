@@ -6,6 +6,7 @@ policy, pacing, HTTP clients) are ParamChat's own.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,10 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_TIMEOUT", "Connected", "is_credential_header", "redact_headers"]
 
 DEFAULT_TIMEOUT = 600.0
+
+# Guards the first build of a model's WebSocket transport: threads of one batch() that
+# built one each would each open sockets, and all but one transport would be dropped.
+_BUILD_LOCK = threading.Lock()
 
 
 class Connected:
@@ -109,8 +114,12 @@ class Connected:
         """
         transport = self._websocket_transport
         if transport is None:
-            transport = transports.WebSocketTransport(self._client_settings(), self.transport)
-            self._websocket_transport = transport
+            with _BUILD_LOCK:
+                transport = self._websocket_transport
+                if transport is None:
+                    settings = self._client_settings()
+                    transport = transports.WebSocketTransport(settings, self.transport)
+                    self._websocket_transport = transport
         return transport
 
     client = sdk_property(

@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -140,6 +141,21 @@ def test_batch_on_a_thread_pool_uses_a_socket_per_concurrent_call(server: FakeOp
     assert [_text(a) for a in answers] == [f"Echo: q{i}" for i in range(8)]
     assert 1 <= server.websockets.counts.opened <= 4
     assert server.websockets.counts.creates == 8
+
+
+def test_threads_of_a_fresh_model_share_one_websocket_transport(server: FakeOpenAI) -> None:
+    # Threads that reach a new model at once used to build a transport (and sockets) each;
+    # all but one were dropped, so a first batch() opened more sockets than it ran at once.
+    model = _model(server)
+    start = threading.Barrier(8)
+
+    def read() -> int:
+        start.wait(timeout=30)
+        return id(model.websocket_transport)
+
+    with ThreadPoolExecutor(8) as pool:
+        seen = set(pool.map(lambda _: read(), range(8)))
+    assert len(seen) == 1
 
 
 class Answer(BaseModel):
