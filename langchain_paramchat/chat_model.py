@@ -455,7 +455,8 @@ class ParamChat(ModelSurface, Bindable, BaseChatModel, RequestOptions, ChatOpenA
         **kwargs: Any,
     ) -> ChatResult:
         if self.streaming:
-            return steps.result_of_stream(list(self._stream(messages, stop, run_manager, **kwargs)))
+            chunks = list(self._stream(messages, stop, run_manager, **kwargs))
+            return steps.result_of_stream(chunks, standard_blocks=self.output_version == "v1")
         started = time.monotonic()
         prepared = self._prepare_call(messages, stop, kwargs, stream=False)
         transport = self._transport_of(prepared)
@@ -472,7 +473,8 @@ class ParamChat(ModelSurface, Bindable, BaseChatModel, RequestOptions, ChatOpenA
     ) -> ChatResult:
         if self.streaming:
             return steps.result_of_stream(
-                [chunk async for chunk in self._astream(messages, stop, run_manager, **kwargs)]
+                [chunk async for chunk in self._astream(messages, stop, run_manager, **kwargs)],
+                standard_blocks=self.output_version == "v1",
             )
         started = time.monotonic()
         prepared = self._prepare_call(messages, stop, kwargs, stream=False)

@@ -269,9 +269,12 @@ def _merge(chunks: list[ChatGenerationChunk]) -> AIMessageChunk | None:
     return merged if isinstance(merged, AIMessageChunk) else None
 
 
-def result_of_stream(chunks: Sequence[ChatGenerationChunk]) -> ChatResult:
+def result_of_stream(
+    chunks: Sequence[ChatGenerationChunk], *, standard_blocks: bool = False
+) -> ChatResult:
     """Return the invoke result of a finished stream: its chunks merged, tool calls as invoke.
 
+    ``standard_blocks`` (output_version="v1") converts the content as ``Finish.result`` does.
     Raises ``ValueError`` when the stream yielded nothing.
     """
     if not chunks:
@@ -290,6 +293,8 @@ def result_of_stream(chunks: Sequence[ChatGenerationChunk]) -> ChatResult:
                 valid.append(parsed)  # type: ignore[arg-type]
         message.tool_calls = valid
         message.invalid_tool_calls = invalid
+    if standard_blocks and isinstance(message, AIMessage):
+        _standardize(message)
     return ChatResult(
         generations=[ChatGeneration(message=message, generation_info=generation.generation_info)]
     )

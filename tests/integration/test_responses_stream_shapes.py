@@ -34,12 +34,13 @@ def reasoning_reply(**extra: Any) -> Reply:
     return Reply(text=TEXT, reasoning_summary=SUMMARY, encrypted_content=ENCRYPTED, **extra)
 
 
-def model(make_model: Factory, output_version: str) -> ParamChat:
+def model(make_model: Factory, output_version: str, **kwargs: Any) -> ParamChat:
     return make_model(
         model="gpt-5.4",
         api="responses",
         output_version=output_version,
         include=["reasoning.encrypted_content"],
+        **kwargs,
     )
 
 
@@ -104,6 +105,18 @@ async def test_merged_stream_equals_invoke_block_for_block(
         assert without_ids(merged.content) == without_ids(invoked.content)
         texts = [b for b in invoked.content if isinstance(b, dict) and b["type"] == "text"]
         assert ("annotations" in texts[0]) is bool(citations)
+
+
+@pytest.mark.parametrize("output_version", ["responses/v1", "v1"])
+@pytest.mark.parametrize("mode", ["invoke", "ainvoke"])
+async def test_streaming_true_invoke_equals_invoke(
+    fake_openai: FakeOpenAI, make_model: Factory, output_version: str, mode: str
+) -> None:
+    fake_openai.add(reasoning_reply(), reasoning_reply())
+    invoked = await run(model(make_model, output_version), mode)
+    merged = await run(model(make_model, output_version, streaming=True), mode)
+    assert fake_openai.requests[-1].body["stream"] is True
+    assert without_ids(merged.content) == without_ids(invoked.content)
 
 
 @pytest.mark.filterwarnings("ignore:The method .* is in beta")
