@@ -24,7 +24,15 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.utils import from_env, secret_from_env
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, field_serializer
+from pydantic import (
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    SerializationInfo,
+    ValidationError,
+    field_serializer,
+)
 
 from langchain_paramchat import batch
 from langchain_paramchat import call as steps
@@ -250,9 +258,13 @@ class ParamChat(ModelSurface, Bindable, BaseChatModel, RequestOptions, ChatOpenA
         return redact_url(value) if isinstance(value, str) else value and redact_headers(value)
 
     @field_serializer("api_key")
-    def _dump_key(self, value: Any) -> Any:
+    def _dump_key(self, value: Any, info: SerializationInfo) -> Any:
         """Show a key function by name in dumps (never called, never its state)."""
-        return describe_provider(value) if callable(value) else value
+        if callable(value):
+            return describe_provider(value)
+        if isinstance(value, SecretStr) and info.mode_is_json():
+            return str(value)  # masked; older pydantic cannot serialize it inside the union
+        return value
 
     def __repr_args__(self) -> Any:
         for name, value in super().__repr_args__():

@@ -51,9 +51,17 @@ def apply_gateway(settings: dict[str, Any]) -> None:
         settings["base_url"] = config.base_url
     if config.api_key is not None:
         settings["api_key"] = config.api_key
-    active = getattr(core, "_langsmith_gateway_active", None)
-    if active is not None and active():
+    if _context_active(core):
         settings["openai_proxy"] = None
+
+
+def _context_active(core: Any) -> bool:
+    """Return True inside langchain-core's ``langsmith_gateway(...)`` context."""
+    active = getattr(core, "_langsmith_gateway_active", None)
+    if active is not None:
+        return bool(active())
+    override = getattr(core, "_GATEWAY_OVERRIDE", None)  # langchain-core 1.8.1
+    return override is not None and override.get() is not None
 
 
 def is_gateway_key(api_key: Any) -> bool:

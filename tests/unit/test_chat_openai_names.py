@@ -242,6 +242,10 @@ def test_a_callable_key_provider_is_kept_and_readable_and_never_called_to_show_i
     shown = repr(model) + str(model.model_dump()) + model.model_dump_json()
     assert "vault_key" in shown and "sk-from-a-vault" not in shown
     assert calls == []
+    # A key string still dumps masked, to JSON too (on every supported pydantic).
+    plain = ParamChat(**{name: "sk-plain-key"})
+    assert "sk-plain-key" not in plain.model_dump_json() + repr(plain)
+    assert plain.model_dump()["api_key"].get_secret_value() == "sk-plain-key"
 
 
 def test_chatopenai_defaults_passed_explicitly_are_accepted() -> None:
