@@ -223,3 +223,23 @@ def test_clients_are_shared_only_with_the_same_proxy_and_socket_options(
         )
     finally:
         other.close()
+
+
+def test_a_worker_without_openai_proxy_keeps_the_proxy_without_credentials_and_says_so(
+    fake_openai: FakeOpenAI,
+    proxy: LoopbackProxy,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    chat = model(fake_openai, "chat_completions", openai_proxy=proxy.url)
+    data = pickle.dumps(chat)
+    monkeypatch.delenv("OPENAI_PROXY", raising=False)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    with caplog.at_level("WARNING", logger="langchain_paramchat"):
+        worker = pickle.loads(data)
+    assert "OPENAI_PROXY" in caplog.text and PASSWORD not in caplog.text
+    assert worker.openai_proxy is not None and PASSWORD not in worker.openai_proxy
+    # Never a silent direct connection: the proxy refuses the call without credentials.
+    with pytest.raises(APIStatusError) as info:
+        worker.invoke("no credentials")
+    assert info.value.status_code == 407 and fake_openai.requests == []
