@@ -219,14 +219,39 @@ class AsyncPool:
             await _aclose_quietly(sock.conn)
 
     def drop(self) -> None:
-        """Let go of every socket without awaiting (its loop is gone, or a forked child)."""
+        """Let go of every idle socket without awaiting (the model was collected, its loop is
+        gone, or this is a forked child).
+
+        While the pool's loop is open in this process, the loop still watches each socket's
+        file descriptor: closing the descriptor under it would let the next socket reuse the
+        number ("File descriptor N is used by transport"), so the loop aborts the socket
+        itself. Otherwise the descriptor is closed directly.
+        """
         idle, self._state.idle = self._state.idle, []
+        loop = self.loop()
+        live = loop is not None and not loop.is_closed() and self._pid == os.getpid()
         for sock in idle:
-            _drop_socket(sock.conn)
+            if live and loop is not None:
+                _abort_on(loop, sock.conn)
+            else:
+                _drop_socket(sock.conn)
 
     def usable(self, loop: asyncio.AbstractEventLoop) -> bool:
         """Return True when this pool belongs to ``loop`` in this process."""
         return self.loop() is loop and self._pid == os.getpid()
+
+
+def _abort_on(loop: asyncio.AbstractEventLoop, conn: Any) -> None:
+    """Abort ``conn``'s transport on ``loop`` (from any thread); close it directly if the
+    loop closed meanwhile."""
+    transport = getattr(conn, "transport", None)
+    if transport is None:
+        _drop_socket(conn)
+        return
+    try:
+        loop.call_soon_threadsafe(transport.abort)
+    except RuntimeError:  # the loop closed after the check
+        _drop_socket(conn)
 
 
 async def _aclose_quietly(conn: Any) -> None:

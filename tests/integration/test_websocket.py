@@ -7,6 +7,7 @@ recorded ``response.create`` bodies show what went over the wire.
 from __future__ import annotations
 
 import asyncio
+import gc
 import multiprocessing
 import os
 import subprocess
@@ -341,6 +342,23 @@ async def test_async_error_event_and_drop(server: FakeOpenAI) -> None:
     with pytest.raises(StreamInterruptedError):
         async for _ in _model(server, max_retries=1).astream("hi"):
             pass
+
+
+async def test_a_collected_models_sockets_leave_the_running_loop_intact(
+    server: FakeOpenAI,
+) -> None:
+    # A model made per request and collected while its loop runs: its idle socket used to
+    # have its file descriptor closed under the loop, and the next socket (given the same
+    # number) failed with "File descriptor N is used by transport".
+    for i in range(4):
+        server.add(f"Answer {i}.")
+        assert _text(await _model(server).ainvoke("hi")) == f"Answer {i}."
+        gc.collect()
+        await asyncio.sleep(0)
+    server.add(Reply(text="Streamed on.", chunk_size=4))
+    chunks = [_text(c) async for c in _model(server).astream("hi")]
+    assert "".join(chunks) == "Streamed on."
+    assert server.websockets.counts.creates == 5
 
 
 def test_total_timeout_bounds_a_stalled_socket(server: FakeOpenAI) -> None:
