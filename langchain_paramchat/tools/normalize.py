@@ -10,7 +10,9 @@ Completions or the Responses shape.
 ``strict`` is always sent as an explicit boolean, because the APIs disagree on its default: the
 Responses API uses strict validation when ``strict`` is omitted and the schema allows it, the Chat
 Completions API does not. ``strict=None`` therefore means "the tool dict's own ``strict`` value,
-else ``False``", so the same tool behaves the same on both APIs.
+else ``False``", so the same tool behaves the same on both APIs. The ChatOpenAI-shaped dict a
+bound tool shows (:class:`BoundTool`) leaves ``strict`` out when nobody gave one, as ChatOpenAI's
+does: in that (Chat Completions) shape an absent ``strict`` means ``False``, which is what is sent.
 """
 
 from __future__ import annotations
@@ -70,6 +72,8 @@ class FunctionTool:
     responses_only: dict[str, Any] = field(default_factory=dict)
     # Optional arguments strict mode made nullable: a null for them means "use the default".
     null_means_default: frozenset[str] = frozenset()
+    # Whether the user (or the tool dict) gave ``strict``; only the shown dict depends on it.
+    strict_given: bool = field(default=True, compare=False)
 
 
 @dataclass(frozen=True)
@@ -203,6 +207,8 @@ def _chat_shape(tool: NeutralTool) -> dict[str, Any]:
     spec = tool_spec(tool)
     if not isinstance(tool, FunctionTool):  # custom and built-in tools: the Responses shape
         return spec
+    if not tool.strict_given:
+        del spec["strict"]
     kind = spec.pop("type")
     inner = {
         k: spec.pop(k)
@@ -325,6 +331,7 @@ def _make_function(
         use_strict,
         copy.deepcopy(responses_only),
         null_means_default,
+        strict_given=strict is not None,
     )
 
 
@@ -549,10 +556,10 @@ def _name_in(value: Any) -> Any:
     return value.get("name") if isinstance(value, dict) else None
 
 
-def _strict(requested: bool | None, own: Any) -> bool:
+def _strict(requested: bool | None, own: Any) -> bool | None:
     if requested is not None:
         return requested
-    return own if isinstance(own, bool) else False
+    return own if isinstance(own, bool) else None
 
 
 def _extras(spec: dict[str, Any], td: type, core: set[str]) -> dict[str, Any]:

@@ -150,6 +150,63 @@ def test_without_a_response_format_strict_stays_as_the_tool_says(
     assert tool["strict"] is False
 
 
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("api", APIS)
+@pytest.mark.parametrize(("strict", "shown"), [(None, "absent"), (False, False), (True, True)])
+async def test_the_bound_tool_dict_shows_strict_only_when_given(
+    fake_openai: FakeOpenAI,
+    make_model: Factory,
+    api: str,
+    mode: str,
+    strict: bool | None,
+    shown: Any,
+) -> None:
+    # As ChatOpenAI's: no "strict" key unless one was given (or a response_format set it);
+    # the server still gets an explicit boolean, so both APIs validate alike.
+    bound = make_model(api=api).bind_tools([GetWeather], strict=strict)
+    function = bound.kwargs["tools"][0]["function"]  # type: ignore[attr-defined]
+    assert function.get("strict", "absent") == shown
+    fake_openai.add(Reply(text="ok"))
+    await run(bound, mode)
+    [tool] = sent_tools(fake_openai.requests[-1].body or {})
+    assert tool["strict"] is bool(strict)
+    assert fake_openai.errors == []
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_a_tool_dicts_own_strict_is_shown_and_sent(
+    fake_openai: FakeOpenAI, make_model: Factory, api: str
+) -> None:
+    own = {
+        "type": "function",
+        "function": {
+            "name": "get_time",
+            "parameters": {"type": "object", "properties": {}},
+            "strict": True,
+        },
+    }
+    bound = make_model(api=api).bind_tools([own])
+    assert bound.kwargs["tools"][0]["function"]["strict"] is True  # type: ignore[attr-defined]
+    fake_openai.add(Reply(text="ok"))
+    bound.invoke("hi")
+    [tool] = sent_tools(fake_openai.requests[-1].body or {})
+    assert tool["strict"] is True
+    assert fake_openai.errors == []
+
+
+def test_a_response_format_bound_for_responses_leaves_strict_unshown(
+    fake_openai: FakeOpenAI, make_model: Factory
+) -> None:
+    # The Responses API needs no strict tools next to text.format: nothing was set.
+    bound = make_model(api="responses").bind_tools([GetWeather], response_format=Forecast)
+    assert "strict" not in bound.kwargs["tools"][0]["function"]  # type: ignore[attr-defined]
+    fake_openai.add(Reply(text='{"summary": "ok"}'))
+    assert bound.invoke("hi").additional_kwargs["parsed"] == Forecast(summary="ok")
+    [tool] = sent_tools(fake_openai.requests[-1].body or {})
+    assert tool["strict"] is False
+    assert fake_openai.errors == []
+
+
 @pytest.mark.parametrize("api", APIS)
 def test_a_json_schema_response_format_next_to_tools(
     fake_openai: FakeOpenAI, make_model: Factory, api: str
