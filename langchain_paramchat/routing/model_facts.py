@@ -164,6 +164,17 @@ FAMILIES: tuple[Family, ...] = (
         responses_only=True,
         tools_need_responses=True,
     ),
+    # OpenAI's model pages list no structured outputs for these two pro models.
+    _reasoning(
+        "gpt-5.2/5.4 pro",
+        r"gpt-5\.[24]-pro",
+        _GPT52_EFFORTS,
+        1_050_000,
+        128_000,
+        "gpt-5.5-pro",
+        responses_only=True,
+        structured_output=False,
+    ),
     _reasoning(
         "gpt-x pro",
         r"gpt-[\d.]+-pro",
@@ -303,7 +314,7 @@ FAMILIES: tuple[Family, ...] = (
     ),
     Family(
         "gpt-3.5",
-        r"gpt-3\.5",
+        r"gpt-3",
         context_window=16_385,
         max_output_tokens=4096,
         image_inputs=False,

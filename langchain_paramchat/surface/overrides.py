@@ -49,6 +49,18 @@ def _version() -> str:
         return "0+unknown"
 
 
+def _sdk_parsed(response: Any) -> list[Any]:
+    """Return the objects the SDK's ``parse()`` put on a reply, one per choice (or None).
+
+    A ``ParsedChatCompletion`` has them on each choice's message, a ``ParsedResponse`` as
+    ``output_parsed``; the reply's JSON holds only a dump of them, so they are read here.
+    """
+    choices = getattr(response, "choices", None)
+    if isinstance(choices, list):
+        return [getattr(getattr(choice, "message", None), "parsed", None) for choice in choices]
+    return [getattr(response, "output_parsed", None)]
+
+
 # The call whose reply ``_create_chat_result`` is finishing, for the default implementation.
 _CALL: ContextVar[Prepared | None] = ContextVar("paramchat_call", default=None)
 
@@ -131,7 +143,11 @@ class Overridable:
             api = "responses" if body.get("object") == "response" else "chat_completions"
             prepared = self._prepare([HumanMessage(".")], None, {"api": api}, stream=False)
         headers = (generation_info or {}).get("headers")
-        return prepared.result(body, headers)
+        result = prepared.result(body, headers)
+        for generation, parsed in zip(result.generations, _sdk_parsed(response), strict=False):
+            if parsed is not None:
+                generation.message.additional_kwargs["parsed"] = parsed
+        return result
 
     def _combine_llm_outputs(self, llm_outputs: list[dict[str, Any] | None]) -> dict[str, Any]:
         """Return ``generate``'s ``llm_output``: summed ``token_usage``, as ChatOpenAI's."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import typing
+import warnings
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any, Literal
 
@@ -35,6 +36,7 @@ from langchain_paramchat.errors import (
     RefusalError,
     StructuredOutputError,
 )
+from langchain_paramchat.routing.model_facts import facts
 from langchain_paramchat.tools import normalize as _tools
 
 __all__ = [
@@ -158,6 +160,11 @@ class StructuredParser(BaseCumulativeTransformOutputParser[Any]):
     def parse(self, text: str) -> Any:
         """Parse JSON text (used when the parser is given a plain string)."""
         return self.parse_result([ChatGeneration(message=AIMessage(text))])
+
+    @property
+    def OutputType(self) -> Any:
+        """Return the Pydantic class parsed into (the chain's output schema), else ``Any``."""
+        return self.target if _is_pydantic(self.target) else Any
 
     def _diff(self, prev: Any | None, next: Any) -> Any:
         return next
@@ -350,6 +357,15 @@ def structured_runnable(
         raise OptionError(
             "method", method, "must be 'json_schema', 'function_calling' or 'json_mode'"
         )
+    if method == "json_schema" and not _takes_json_schema(model):
+        warnings.warn(
+            f"Cannot use method='json_schema' with model {_model_name(model)!r}: it does not "
+            "support OpenAI's structured outputs, so method='function_calling' is used. Pass "
+            "method='function_calling' to silence this warning",
+            UserWarning,
+            stacklevel=3,
+        )
+        method = "function_calling"
     target = schema if _is_pydantic(schema) else None
     if stream_partial is None:
         # A partial dict is already the answer's type; a partial model would be half-built.
@@ -386,6 +402,19 @@ def structured_runnable(
         | with_parsed.with_fallbacks([on_error], exception_key="parsing_error")
         | RunnableLambda(_order_raw)
     )
+
+
+def _model_name(model: Any) -> Any:
+    """Return the model name a (possibly bound) ParamChat sends."""
+    bound = getattr(model, "kwargs", None)
+    name = bound.get("model") if isinstance(bound, Mapping) else None
+    return name or getattr(getattr(model, "bound", model), "model", None)
+
+
+def _takes_json_schema(model: Any) -> bool:
+    """Return False when the model's facts say it has no structured outputs."""
+    name = _model_name(model)
+    return not isinstance(name, str) or facts(name).family.structured_output
 
 
 def _order_raw(value: Mapping[str, Any]) -> dict[str, Any]:

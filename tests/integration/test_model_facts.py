@@ -204,6 +204,29 @@ async def test_create_agent_uses_the_providers_structured_output(
     assert fake_openai.errors == []
 
 
+@pytest.mark.parametrize("model_name", ["gpt-5.2-pro", "gpt-5.4-pro"])
+async def test_create_agent_asks_a_pro_model_without_structured_outputs_for_a_tool_call(
+    fake_openai: FakeOpenAI, make_model: Factory, model_name: str
+) -> None:
+    from langchain.agents import create_agent
+
+    model = make_model(model=model_name)
+    assert model.profile is not None and model.profile["structured_output"] is False
+    call = ToolCall("Answer", {"text": "Paris", "confidence": 0.9})
+    fake_openai.add(Reply(tool_calls=[call]), Reply(tool_calls=[call]))
+    agent = create_agent(model, tools=[get_weather], response_format=Answer)
+    state = agent.invoke({"messages": [("user", "Capital of France?")]})
+    assert state["structured_response"] == Answer(text="Paris", confidence=0.9)
+    astate = await agent.ainvoke({"messages": [("user", "Capital of France?")]})
+    assert astate["structured_response"] == Answer(text="Paris", confidence=0.9)
+    for request in fake_openai.requests:
+        # The tool strategy: an "Answer" tool next to the user's, no text.format.
+        assert "format" not in request.body.get("text", {})
+        names = {t.get("name") or t["function"]["name"] for t in request.body["tools"]}
+        assert names == {"get_weather", "Answer"}
+    assert fake_openai.errors == []
+
+
 def test_summarization_middleware_with_fractional_triggers_starts(make_model: Factory) -> None:
     from langchain.agents.middleware import SummarizationMiddleware
 
