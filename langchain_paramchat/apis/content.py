@@ -38,6 +38,7 @@ __all__ = [
     "OtherPart",
     "Part",
     "TextPart",
+    "custom_output_text",
     "parse_parts",
     "unwrap",
 ]
@@ -252,6 +253,16 @@ def _marks(block: Any) -> dict[str, Any]:
     # A key on the block itself wins over the same key in its extras.
     found.update((k, block[k]) for k in MARK_KEYS if k in block)
     return found
+
+
+def custom_output_text(blocks: list[Any]) -> str | None:
+    """Return the output string of a lone ``custom_tool_call_output`` block, else None."""
+    if len(blocks) != 1 or not isinstance(blocks[0], dict):
+        return None
+    output = blocks[0].get("output")
+    if blocks[0].get("type") == "custom_tool_call_output" and isinstance(output, str):
+        return output
+    return None
 
 
 def _custom_output(block: dict[str, Any], where: str) -> list[Part]:

@@ -11,7 +11,19 @@ from langchain_paramchat.bounds import json_shape_problem
 from langchain_paramchat.errors import MessageConversionError
 from langchain_paramchat.routing.model_facts import system_role
 
-__all__ = ["add_call_fields", "dump_arguments", "instruction_role"]
+__all__ = ["add_call_fields", "custom_input", "dump_arguments", "instruction_role"]
+
+
+def custom_input(args: Any) -> str | None:
+    """Return a custom tool call's raw input from its ``args``, or None when they hold none.
+
+    ParamChat reads a custom call as ``{"input": text}``, langchain-openai as
+    ``{"__arg1": text}``: either way one string argument is the text the model wrote.
+    """
+    if not isinstance(args, dict) or len(args) != 1:
+        return None
+    [value] = args.values()
+    return value if isinstance(value, str) else None
 
 
 def instruction_role(message: BaseMessage, model: str) -> str:

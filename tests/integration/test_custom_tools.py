@@ -21,6 +21,7 @@ from langchain_paramchat import ParamChat
 from langchain_paramchat.errors import ToolSchemaError
 from langchain_paramchat.testing import FakeOpenAI, Reply, ToolCall
 from langchain_paramchat.tools import Grammar, custom_tool
+from tests.integration.reply_modes import MODES, run
 from tests.openapi_spec import spec_errors
 
 Factory = Callable[..., ParamChat]
@@ -168,6 +169,71 @@ def test_a_chat_completions_custom_call_continues_on_responses(
         "input": "1+2",
     }
     assert sent[2] == {"type": "custom_tool_call_output", "call_id": "call_7", "output": "3"}
+
+
+def _lc_openai_result(output: str, call_id: str) -> ToolMessage:
+    # What langchain-openai's custom_tool returns for a call: the output as a content block.
+    return ToolMessage(
+        [{"type": "custom_tool_call_output", "output": output}], tool_call_id=call_id
+    )
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_chatopenai_custom_call_history_replays_its_raw_input(
+    fake_openai: FakeOpenAI, make_model: Factory, mode: str
+) -> None:
+    # ChatOpenAI's Responses history: the call item as a block, its args as {"__arg1": text}.
+    asked = AIMessage(
+        [
+            {
+                "type": "custom_tool_call",
+                "id": "ctc_1",
+                "call_id": "call_9",
+                "name": "add_up",
+                "input": "1+2",
+            }
+        ],
+        tool_calls=[{"name": "add_up", "args": {"__arg1": "1+2"}, "id": "call_9"}],
+    )
+    history = [HumanMessage("1+2?"), asked, _lc_openai_result("3", "call_9")]
+    fake_openai.add(Reply(text="three"))
+    model = make_model(api="responses").bind_tools([add_up])
+    assert asyncio.run(run(model, mode, history)).text == "three"
+    sent = _checked(fake_openai)[0]["input"]
+    assert sent[1] == {
+        "type": "custom_tool_call",
+        "id": "ctc_1",
+        "call_id": "call_9",
+        "name": "add_up",
+        "input": "1+2",
+    }
+    assert sent[2] == {"type": "custom_tool_call_output", "call_id": "call_9", "output": "3"}
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("api", APIS)
+def test_a_single_string_argument_is_a_custom_calls_raw_input(
+    fake_openai: FakeOpenAI, make_model: Factory, api: str, mode: str
+) -> None:
+    asked = AIMessage("", tool_calls=[{"name": "add_up", "args": {"__arg1": "1+2"}, "id": "c1"}])
+    history = [HumanMessage("1+2?"), asked, _lc_openai_result("3", "c1")]
+    fake_openai.add(Reply(text="three"))
+    model = make_model(api=api).bind_tools([add_up])
+    assert asyncio.run(run(model, mode, history)).text == "three"
+    body = _checked(fake_openai)[0]
+    if api == "chat_completions":
+        assistant, answer = body["messages"][1:]
+        assert assistant["tool_calls"] == [
+            {"id": "c1", "type": "custom", "custom": {"name": "add_up", "input": "1+2"}}
+        ]
+        assert answer["content"] in ("3", [{"type": "text", "text": "3"}])
+    else:
+        assert body["input"][1]["input"] == "1+2"
+        assert body["input"][2] == {
+            "type": "custom_tool_call_output",
+            "call_id": "c1",
+            "output": "3",
+        }
 
 
 def test_paramchat_custom_tools_run_sync_and_async() -> None:

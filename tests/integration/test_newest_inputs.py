@@ -397,7 +397,7 @@ def test_custom_tool_call_output_blocks_are_accepted(
         assert body["input"][-1] == {
             "type": "custom_tool_call_output",
             "call_id": "call_9",
-            "output": [{"type": "input_text", "text": "2"}],
+            "output": "2",
         }
 
 

@@ -30,6 +30,7 @@ from langchain_paramchat.apis.content import (
 from langchain_paramchat.apis.history import responses_only_history
 from langchain_paramchat.apis.request_parts import (
     add_call_fields,
+    custom_input,
     dump_arguments,
     instruction_role,
 )
@@ -238,12 +239,9 @@ def _assistant(message: AIMessage, custom_tools: frozenset[str]) -> dict[str, An
 def _tool_call_out(call: ToolCall, custom_tools: frozenset[str]) -> dict[str, Any]:
     args = call["args"]
     custom = call["name"] in custom_tools or _is_custom(call)
-    if set(args) == {"input"} and isinstance(args["input"], str) and call.get("id") and custom:
-        return {
-            "id": call["id"],
-            "type": "custom",
-            "custom": {"name": call["name"], "input": args["input"]},
-        }
+    raw = custom_input(args)
+    if raw is not None and call.get("id") and custom:
+        return {"id": call["id"], "type": "custom", "custom": {"name": call["name"], "input": raw}}
     return {
         "id": call["id"],
         "type": "function",

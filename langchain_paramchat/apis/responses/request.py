@@ -27,11 +27,13 @@ from typing_extensions import is_typeddict
 from langchain_paramchat.apis.content import (
     AudioPart,
     ImagePart,
+    custom_output_text,
     parse_parts,
     unwrap,
 )
 from langchain_paramchat.apis.request_parts import (
     add_call_fields,
+    custom_input,
     dump_arguments,
     instruction_role,
 )
@@ -242,9 +244,8 @@ def _tool_output(
         return [{**item, "output": message.text}]
     if kind == "computer_call":
         return [_computer_output(message, where)]
-    output: str | list[dict[str, Any]] = (
-        content if isinstance(content, str) else input_parts(content, where)
-    )
+    text = content if isinstance(content, str) else custom_output_text(blocks)
+    output: str | list[dict[str, Any]] = text if text is not None else input_parts(content, where)
     out_kind = "custom_tool_call_output" if kind == "custom_tool_call" else "function_call_output"
     return [{"type": out_kind, "call_id": call_id, "output": output}]
 
@@ -324,8 +325,8 @@ def _assistant_items(
     for call_id, tc in valid.items():
         if call_id in replayed:
             continue
-        raw = tc["args"].get("input")
-        if tc["name"] in custom_tools and set(tc["args"]) == {"input"} and isinstance(raw, str):
+        raw = custom_input(tc["args"])
+        if tc["name"] in custom_tools and raw is not None:
             item = {"type": "custom_tool_call", "call_id": call_id, "name": tc["name"]}
             items.append({**item, "input": raw})
             calls[call_id] = "custom_tool_call"
@@ -458,10 +459,10 @@ def _call_item(
     if valid is not None:
         item["name"] = valid["name"]
         if item["type"] == "custom_tool_call":
-            raw = valid["args"].get("input")
+            raw = custom_input(valid["args"])
             item["input"] = (
                 raw
-                if isinstance(raw, str)
+                if raw is not None
                 else dump_arguments(valid["args"], name=valid["name"], ascii_only=True)
             )
         elif _loads(item.get("arguments")) != valid["args"]:
