@@ -84,6 +84,25 @@ def test_a_bound_model_name_decides_the_fallback(make_model: Factory) -> None:
     assert "tools" in runnable.first.kwargs  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("where", ["model_kwargs", "top_level"])
+async def test_verbosity_and_the_schema_share_text_on_responses(
+    fake_openai: FakeOpenAI, make_model: Factory, where: str, mode: str
+) -> None:
+    given: dict[str, Any] = (
+        {"model_kwargs": {"text": {"verbosity": "high"}}}
+        if where == "model_kwargs"
+        else {"verbosity": "high"}
+    )
+    runnable = make_model(model="gpt-5.4", api="responses", **given).with_structured_output(Answer)
+    fake_openai.add(Reply(text='{"city": "Oslo", "population": 7}'))
+    assert await structured(runnable, mode) == Answer(city="Oslo", population=7)
+    text = (fake_openai.requests[-1].body or {})["text"]
+    assert text["verbosity"] == "high"
+    assert (text["format"]["type"], text["format"]["name"]) == ("json_schema", "Answer")
+    assert fake_openai.errors == []
+
+
 # --- the chain's output schema ------------------------------------------------------------
 
 
