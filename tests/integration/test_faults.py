@@ -533,13 +533,15 @@ async def test_stalled_stream_raises_a_timeout_naming_stream_idle_timeout(
 async def test_slow_but_steady_stream_outlasts_stream_idle_timeout(
     fake_openai: FakeOpenAI, chat: Factory, api: str, mode: str
 ) -> None:
-    fake_openai.add(Fault.slow(0.04, reply=Reply(text=ANSWER, chunk_size=8)))
-    model = chat(api, stream_idle_timeout=0.25)
+    # Events 0.1 s apart, 22 deltas: the stream lasts over 2 s, each gap stays far below the
+    # 1 s limit even when a busy machine stalls a thread for a few hundred milliseconds.
+    fake_openai.add(Fault.slow(0.1, reply=Reply(text=ANSWER, chunk_size=2)))
+    model = chat(api, stream_idle_timeout=1.0)
     started = time.monotonic()
     out = await call(model, mode)
     assert out.error is None
     assert out.text == ANSWER
-    assert time.monotonic() - started > 0.25  # the limit is per event, not per stream
+    assert time.monotonic() - started > 1.0  # the limit is per event, not per stream
     assert creates(fake_openai) == 1
 
 
@@ -547,12 +549,13 @@ async def test_slow_but_steady_stream_outlasts_stream_idle_timeout(
 async def test_timeout_applies_to_each_read_not_to_the_whole_request(
     fake_openai: FakeOpenAI, chat: Factory, mode: str
 ) -> None:
-    fake_openai.add(Fault.slow(0.04, reply=Reply(text=ANSWER, chunk_size=8)))
-    model = chat("chat_completions", timeout=0.25, stream_idle_timeout=None)
+    # As above: over 2 s in all, each read far below the 1 s timeout even on a busy machine.
+    fake_openai.add(Fault.slow(0.1, reply=Reply(text=ANSWER, chunk_size=2)))
+    model = chat("chat_completions", timeout=1.0, stream_idle_timeout=None)
     started = time.monotonic()
     out = await call(model, mode)
     assert out.text == ANSWER
-    assert time.monotonic() - started > 0.25
+    assert time.monotonic() - started > 1.0
 
 
 def test_default_timeouts_are_finite() -> None:

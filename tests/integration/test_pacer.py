@@ -124,8 +124,11 @@ def test_total_timeout_bounds_the_pacers_wait(
     fake_openai: FakeOpenAI, make_model: Factory, api: str, mode: str
 ) -> None:
     fake_openai.rate_limit = HostileHeaders("59s")  # the next call must wait about a minute
-    model = make_model(api=api, api_key=_fresh_key(), total_timeout=1.0)
-    model.invoke("first")
+    key = _fresh_key()
+    # The first call goes out without a deadline: on a busy machine building the client and
+    # connecting alone can take a second. The timed model shares its pacer (same key and URL).
+    make_model(api=api, api_key=key).invoke("first")
+    model = make_model(api=api, api_key=key, total_timeout=1.0)
 
     async def run() -> None:
         if mode == "ainvoke":
@@ -178,7 +181,9 @@ def test_total_timeout_bounds_the_pacers_wait_over_a_websocket(
         store=False,
         websocket=True,
         max_retries=1,
-        total_timeout=2.0,
+        # Far below the 59 s wait, and far above what the first (refused) request takes even
+        # on a busy machine: connecting the socket used to eat a 2 s budget before the 429.
+        total_timeout=20.0,
     )
     with pytest.raises(DeadlineExceededError, match="rate limit"):
         asyncio.run(model.ainvoke("hi")) if use_async else model.invoke("hi")

@@ -837,8 +837,8 @@ def test_stall_times_out_the_client(server: FakeOpenAI, client: openai.OpenAI) -
     started = time.monotonic()
     with pytest.raises(openai.APITimeoutError):
         client.with_options(timeout=0.2).chat.completions.create(model=MODEL, messages=HI)
-    assert time.monotonic() - started < 2
-    deadline = time.monotonic() + 2
+    assert time.monotonic() - started < 15  # the client gave up long before the 30 s stall
+    deadline = time.monotonic() + 15
     while server.open_connections and time.monotonic() < deadline:
         time.sleep(0.01)
     assert server.open_connections == 0  # the stall ends when the client hangs up
@@ -938,12 +938,12 @@ def test_stop_closes_open_connections() -> None:
 
     caller = threading.Thread(target=call)
     caller.start()
-    deadline = time.monotonic() + 2
+    deadline = time.monotonic() + 15
     while not fake.requests and time.monotonic() < deadline:
         time.sleep(0.01)
     started = time.monotonic()
     fake.stop()
-    caller.join(3)
+    caller.join(15)
     c.close()
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 15  # stop() cut the 30 s stall short
     assert isinstance(failure[0], openai.APIConnectionError)

@@ -159,9 +159,10 @@ def test_background_timeout_is_kept_on_the_policy_clock(
 def test_total_timeout_bounds_background_polling(
     fake_openai: FakeOpenAI, make_model: Factory, use_async: bool
 ) -> None:
-    # A 10 s poll interval never fits a 1 s call: it says so at once, with the id to resume.
-    model = make_model(background=True, background_poll_interval=10, total_timeout=1.0)
-    with pytest.raises(DeadlineExceededError, match=r"total_timeout=1\.0") as info:
+    # A 30 s poll interval never fits a 5 s call: it says so at once, with the id to resume.
+    # (5 s, not 1 s: on a busy machine creating the response alone could take a second.)
+    model = make_model(background=True, background_poll_interval=30, total_timeout=5.0)
+    with pytest.raises(DeadlineExceededError, match=r"total_timeout=5\.0") as info:
         asyncio.run(model.ainvoke("hi")) if use_async else model.invoke("hi")
     response_id = info.value.response_id  # type: ignore[attr-defined]
     assert response_id and "resume_response" in str(info.value)
