@@ -9,7 +9,7 @@ the ``AIMessage`` invoke returns for that reply.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +23,7 @@ from langchain_paramchat.routing.decide import Route
 from langchain_paramchat.secrets import Scrubber, scrub_json, snippet
 from langchain_paramchat.transport.errors import MESSAGE_LIMIT
 
-__all__ = ["Finisher", "Outcome", "parse_lines", "read_line"]
+__all__ = ["Finisher", "Outcome", "read_line"]
 
 
 class Finisher:
@@ -90,41 +90,26 @@ class Outcome:
 _MAX_PROBLEMS = 100
 
 
-def parse_lines(
-    lines: Iterable[str | bytes],
-    finisher: Finisher,
-    positions: dict[int, int] | None,
-    entries: list[AIMessage | BatchItemError | None],
-    outcome: Outcome | None = None,
-    *,
-    file_id: str = "",
-) -> None:
-    """Fill ``entries`` (by input position) from the lines of an output or error file.
-
-    A line is applied only to the input its ``custom_id`` names exactly; a line that is not
-    a JSON object, has no such ``custom_id`` or names no input of this job is reported in
-    ``outcome`` and applied to none. A second line for one input makes that input a
-    ``batch_duplicate`` error: which answer counts cannot be known.
-    """
-    found = Outcome() if outcome is None else outcome
-    for number, raw in enumerate(lines, start=1):
-        read_line(raw, f"{file_id} line {number}", finisher, positions, entries, found)
-
-
 def read_line(
-    raw: str | bytes,
+    raw: str,
     where: str,
     finisher: Finisher,
     positions: dict[int, int] | None,
     entries: list[AIMessage | BatchItemError | None],
     outcome: Outcome,
 ) -> None:
-    """Apply one output or error line (``where`` names it in reports); see ``parse_lines``."""
+    """Fill the entry (by input position) that one output or error line answers.
+
+    A line is applied only to the input its ``custom_id`` names exactly; a line that is not
+    a JSON object, has no such ``custom_id`` or names no input of this job is reported in
+    ``outcome`` (``where`` names the line) and applied to none. A second line for one input
+    makes that input a ``batch_duplicate`` error: which answer counts cannot be known.
+    """
     if raw.strip():
         try:
             line = json.loads(raw)
         except (ValueError, RecursionError):
-            outcome.report(f"{where} is not JSON: {snippet(_text(raw), finisher.scrub)!r}")
+            outcome.report(f"{where} is not JSON: {snippet(raw, finisher.scrub)!r}")
             return
         if not isinstance(line, dict):
             outcome.report(f"{where} is JSON but not an object ({type(line).__name__})")
@@ -152,10 +137,6 @@ def read_line(
             )
             return
         entries[position] = entry
-
-
-def _text(raw: str | bytes) -> str:
-    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
 
 
 def _entry(
