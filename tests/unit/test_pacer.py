@@ -271,3 +271,26 @@ def test_a_multi_tenant_process_keeps_a_bounded_number_of_pacers() -> None:
     assert shared_pacer("sk-tenant-held", "http://127.0.0.1:9/v1") is held  # still in use
     recent = shared_pacer("sk-tenant-19999", "http://127.0.0.1:9/v1")
     assert shared_pacer("sk-tenant-19999", "http://127.0.0.1:9/v1") is recent
+
+
+@pytest.mark.parametrize(
+    ("used", "reset", "rate"),
+    [(1, "1s", 10.0), (2, "100ms", 20.0)],
+    ids=["one-used-keeps-the-rate", "two-used-give-a-new-rate"],
+)
+def test_a_refill_rate_is_read_from_two_used_requests_not_from_one(
+    used: int, reset: str, rate: float
+) -> None:
+    # OpenAI rounds resets up: after one request of a 10-per-second limit it may say "1s",
+    # which would make the pacer wait ten times too long. One used request keeps the rate
+    # read before; from two on, the reading counts (here a faster refill).
+    fake = FakeTime()
+    pacer = _paced(fake, **_headers(limit=100, remaining=0, reset="10s"))  # 10 per second
+    fake.now += 10  # full again
+    for _ in range(used):
+        pacer.before_send("chat/completions", BODY)
+    pacer.after_response("chat/completions", 200, _headers(100, 100 - used, reset))
+    for _ in range(100 - used):  # empty the bucket
+        pacer.before_send("chat/completions", BODY)
+    assert fake.sleeps == []
+    assert pacer._delay(1) == pytest.approx(1 / rate)  # one request's worth of refill
