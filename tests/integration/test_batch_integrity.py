@@ -352,3 +352,16 @@ def test_an_untampered_reference_still_resumes(
     assert _codes(results) == ["Echo: a", "Echo: b"]
     retry_text = json.dumps({**json.loads(text), "indices": [4, 7]})
     assert BatchJob.from_json(retry_text).indices == [4, 7]
+
+
+def test_the_problems_list_keeps_the_first_hundred_bad_lines(
+    fake_openai: FakeOpenAI, make_model: Factory
+) -> None:
+    fake_openai.batches.auto_advance = False
+    job = make_model().submit_batch(["a", "b"])
+    junk = [b"{not json %d" % i for i in range(150)]
+    _finish_and_edit(fake_openai, job, lambda lines: [*junk, *lines])
+    assert _codes(job.wait(poll_interval=FAST)) == ["Echo: a", "Echo: b"]
+    assert len(job.problems) == 100  # a broken file is not held in memory
+    assert " line 1 is not JSON" in job.problems[0]
+    assert " line 100 is not JSON" in job.problems[-1]

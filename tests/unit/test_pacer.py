@@ -294,3 +294,35 @@ def test_a_refill_rate_is_read_from_two_used_requests_not_from_one(
         pacer.before_send("chat/completions", BODY)
     assert fake.sleeps == []
     assert pacer._delay(1) == pytest.approx(1 / rate)  # one request's worth of refill
+
+
+def _sent_at_once(pacer: Pacer) -> int:
+    """Return how many calls go out now, time standing still, before one has to wait."""
+    count = 0
+    while count < 50 and pacer._delay(1) == 0:
+        count += 1
+    return count
+
+
+def test_calls_sent_while_the_first_reply_was_awaited_are_taken_from_it() -> None:
+    fake = FakeTime()
+    pacer = Pacer(sleep=fake.sleep, async_sleep=fake.async_sleep, clock=fake.clock)
+    probe = copy_context()
+    probe.run(pacer.before_send, "chat/completions", BODY)
+    fake.now += pacer.probe_timeout + 1  # its reply is late: the next call goes anyway
+    pacer.before_send("chat/completions", BODY)
+    # The probe's reply says 9 of 10 left; the call sent after it is not in that count.
+    probe.run(pacer.after_response, "chat/completions", 200, _headers(10, 9, "1s"))
+    assert _sent_at_once(pacer) == 8
+
+
+def test_a_reply_that_counts_an_earlier_call_still_in_flight_leaves_our_count() -> None:
+    fake = FakeTime()
+    pacer = _paced(fake, **_headers(limit=10, remaining=9, reset="1s"))
+    first, second = copy_context(), copy_context()
+    first.run(pacer.before_send, "chat/completions", BODY)
+    second.run(pacer.before_send, "chat/completions", BODY)
+    # The second call's reply comes first and counts both calls: 7 left, as ours says. The
+    # first call may or may not be in it, so the server's word is not taken below ours.
+    second.run(pacer.after_response, "chat/completions", 200, _headers(10, 7, "1s"))
+    assert _sent_at_once(pacer) == 7
