@@ -57,13 +57,12 @@ def test_a_server_without_rate_limit_headers_is_never_paced() -> None:
 
 
 def test_calls_the_limit_allows_go_at_once_and_the_next_waits_for_the_refill() -> None:
-    pacer = Pacer()
+    pacer = Pacer(clock=FakeTime().clock)  # time stands still: no refill between calls
     assert pacer._delay(1) == 0
     # 10 per second: the bucket is 5 short, so it is full again in 500 ms.
     pacer.after_response("responses", 200, _headers(limit=10, remaining=5, reset="500ms"))
     assert [pacer._delay(1) for _ in range(5)] == [0, 0, 0, 0, 0]
-    wait = pacer._delay(1)
-    assert 0.05 < wait <= 0.1  # one request's worth of refill at 10/s
+    assert pacer._delay(1) == pytest.approx(0.1)  # one request's worth of refill at 10/s
     assert pacer.stats.sent == 6
 
 
@@ -76,18 +75,18 @@ def test_other_callers_wait_for_the_first_answer_only_while_the_limit_is_unknown
 
 
 def test_token_budget_paces_big_requests_and_never_blocks_one_larger_than_the_limit() -> None:
-    pacer = Pacer()
+    pacer = Pacer(clock=FakeTime().clock)  # time stands still: no refill between calls
     pacer._delay(1)
     pacer.after_response("responses", 200, _headers(1000, 600, "2s", kind="tokens"))
     big = {"model": "m", "input": "x" * 2000, "max_output_tokens": 0}  # ~500 tokens
     assert estimate_tokens(big) == 500
     assert pacer._delay(estimate_tokens(big)) == 0
-    assert pacer._delay(estimate_tokens(big)) > 1.5  # 400 short at 200 tokens/s
+    assert pacer._delay(estimate_tokens(big)) == pytest.approx(2.0)  # 400 short at 200/s
     assert pacer._delay(5000) == 0  # over the whole limit: only the server can say no
 
 
 def test_a_429_with_an_empty_bucket_makes_the_next_call_wait() -> None:
-    pacer = Pacer()
+    pacer = Pacer(clock=FakeTime().clock)  # time stands still: no refill between calls
     pacer._delay(1)
     pacer.after_response("chat/completions", 200, _headers(100, 90, "100ms"))
     pacer.after_response("chat/completions", 429, _headers(100, 0, "1s"))
@@ -96,7 +95,7 @@ def test_a_429_with_an_empty_bucket_makes_the_next_call_wait() -> None:
 
 
 def test_a_lower_count_from_other_processes_is_respected() -> None:
-    pacer = Pacer()
+    pacer = Pacer(clock=FakeTime().clock)  # time stands still: no refill between calls
     pacer._delay(1)
     pacer.after_response("chat/completions", 200, _headers(100, 99, "10ms"))
     pacer.after_response("chat/completions", 200, _headers(100, 1, "990ms"))
