@@ -85,6 +85,8 @@ BAD_LINES = {
     "ambiguous 0_2": None,  # input 0's line relabelled "0_2": int("0_2") == 2
     "leading zero": None,  # "01"
     "no such input": None,  # "99"
+    "one past the last input": None,  # "3" in a job of three
+    "a route this job never wrote": None,  # "0~1": reason set 1 of an API with one
     "a number": None,  # 1 instead of "1"
 }
 
@@ -99,7 +101,13 @@ def test_a_malformed_line_is_reported_and_never_applied_to_another_input(
 
     def edit(lines: list[bytes]) -> list[bytes]:
         first = json.loads(lines[0])
-        relabelled = {"ambiguous 0_2": "0_2", "leading zero": "01", "no such input": "99"}
+        relabelled = {
+            "ambiguous 0_2": "0_2",
+            "leading zero": "01",
+            "no such input": "99",
+            "one past the last input": "3",
+            "a route this job never wrote": "0~1",
+        }
         if case in relabelled:
             first["custom_id"] = relabelled[case]
             return [json.dumps(first).encode(), lines[1], lines[2]]
@@ -153,6 +161,52 @@ def test_a_line_with_odd_fields_becomes_that_inputs_error(
     results = job.wait(poll_interval=FAST)
     assert isinstance(results[0], BatchItemError) and results[0].index == 0
     assert isinstance(results[1], AIMessage)
+
+
+@pytest.mark.parametrize(("given", "kept"), [("server_error", "server_error"), (5, None)])
+def test_an_item_errors_code_type_and_request_id_are_text_or_none(
+    fake_openai: FakeOpenAI, make_model: Factory, given: Any, kept: str | None
+) -> None:
+    line = {
+        "custom_id": "0",
+        "response": {
+            "status_code": 500,
+            "request_id": given,
+            "body": {"error": {"message": "boom", "code": given, "type": given}},
+        },
+        "error": None,
+    }
+    fake_openai.batches.auto_advance = False
+    job = make_model().submit_batch(["a", "b"])
+    _finish_and_edit(fake_openai, job, lambda lines: [json.dumps(line).encode(), lines[1]])
+    error = job.wait(poll_interval=FAST)[0]
+    assert isinstance(error, BatchItemError)
+    assert (error.code, error.error_type, error.request_id) == (kept, kept, kept)
+    assert (error.status_code, error.index, error.custom_id) == (500, 0, "0")
+
+
+def test_bad_lines_are_reported_by_number_and_never_show_the_key(
+    fake_openai: FakeOpenAI, make_model: Factory, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = "sk-test-key-123"  # make_model's
+    fake_openai.batches.auto_advance = False
+    job = make_model(api_key=key).submit_batch(["a", "b"])
+    bad = [
+        f"not json {key}".encode(),
+        json.dumps({"custom_id": f"id-{key}"}).encode(),
+        b"[1, 2]",
+    ]
+    _finish_and_edit(fake_openai, job, lambda lines: [*bad, *lines])
+    with caplog.at_level("WARNING", logger="langchain_paramchat"):
+        assert _codes(job.wait(poll_interval=FAST)) == ["Echo: a", "Echo: b"]
+    first, second, third = job.problems
+    assert " line 1 is not JSON: 'not json " in first
+    assert " line 2 has no custom_id this job wrote: 'id-" in second
+    assert third.endswith(" line 3 is JSON but not an object (list)")
+    assert not any(key in problem for problem in job.problems)
+    logged = [r.getMessage() for r in caplog.records]
+    assert logged == [f"batch job output: {p}" for p in job.problems]
+    assert key not in caplog.text
 
 
 # --- cancel and retry -----------------------------------------------------------------------------
