@@ -138,8 +138,31 @@ def test_two_lines_for_one_input_are_flagged_not_chosen(
     _finish_and_edit(fake_openai, job, lambda lines: [lines[0], lines[1], lines[0]])
     results = job.wait(poll_interval=FAST)
     assert _codes(results) == ["batch_duplicate", "Echo: b"]
+    assert (results[0].index, results[0].custom_id) == (0, "0")
+    assert "two output lines answer this input" in str(results[0])
     assert "second time" in job.problems[0]
     assert job.retry_failed().indices == [0]
+
+
+def test_a_retry_reports_a_line_for_an_input_it_did_not_resend(
+    fake_openai: FakeOpenAI, make_model: Factory
+) -> None:
+    fake_openai.batches.auto_advance = False
+    job = make_model().submit_batch(["a", "b", "c"])
+    first_lines: list[bytes] = []
+
+    def drop_b(lines: list[bytes]) -> list[bytes]:
+        first_lines.extend(lines)
+        return [lines[0], lines[2]]
+
+    _finish_and_edit(fake_openai, job, drop_b)
+    assert _codes(job.wait(poll_interval=FAST)) == ["Echo: a", "batch_missing", "Echo: c"]
+    retry = job.retry_failed()
+    assert retry.indices == [1]
+    # The retry's output also carries input 0's old line: it belongs to no input of the retry.
+    _finish_and_edit(fake_openai, retry, lambda lines: [first_lines[0], *lines])
+    assert _codes(retry.wait(poll_interval=FAST)) == ["Echo: b"]
+    assert len(retry.problems) == 1 and "which is no input of this job" in retry.problems[0]
 
 
 @pytest.mark.parametrize(
