@@ -442,3 +442,37 @@ def test_the_problems_list_keeps_the_first_hundred_bad_lines(
     assert len(job.problems) == 100  # a broken file is not held in memory
     assert " line 1 is not JSON" in job.problems[0]
     assert " line 100 is not JSON" in job.problems[-1]
+
+
+@pytest.mark.parametrize(
+    ("error", "message", "code", "body"),
+    [
+        (
+            {"code": "bad_line", "message": "it broke: sk-test-key-123"},
+            "it broke: [redacted]",
+            "bad_line",
+            {"code": "bad_line", "message": "it broke: [redacted]"},
+        ),
+        ({"code": 7}, "the request failed", None, {"code": 7}),
+        ("boom", "boom", None, {"message": "boom"}),
+    ],
+    ids=["object", "no-message", "text"],
+)
+def test_an_error_file_line_becomes_that_inputs_error_with_its_fields(
+    fake_openai: FakeOpenAI,
+    make_model: Factory,
+    error: Any,
+    message: str,
+    code: str | None,
+    body: dict[str, Any],
+) -> None:
+    line = {"custom_id": "0", "response": {"status_code": 400, "request_id": "req_9"}}
+    fake_openai.batches.auto_advance = False
+    job = make_model().submit_batch(["a", "b"])
+    edited = json.dumps({**line, "error": error}).encode()
+    _finish_and_edit(fake_openai, job, lambda lines: [edited, lines[1]])
+    first, second = job.wait(poll_interval=FAST)
+    assert isinstance(first, BatchItemError) and isinstance(second, AIMessage)
+    assert (first.message, first.code, first.body) == (message, code, body)
+    assert (first.index, first.custom_id, first.status_code) == (0, "0", 400)
+    assert first.request_id == "req_9"
