@@ -805,11 +805,13 @@ async def test_total_timeout_bounds_a_json_reply_trickling_one_byte_at_a_time(
     body = b'{"id": "chatcmpl-1", "object": "chat.completion", "choices": []}'
     trickle: list[bytes | float] = []
     for i in range(len(body)):
-        trickle += [body[i : i + 1], 0.05]  # about 3 s in all; each read well under timeout
+        trickle += [body[i : i + 1], 0.25]  # about 16 s in all; each read well under timeout
     server = RawSSE(*trickle, content_type="application/json")
     raw_sse.append(server)
-    transport = make_transport(server.base_url, total_timeout=0.5, timeout=30)
-    with pytest.raises(DeadlineExceededError, match=r"total_timeout=0\.5 s") as info:
+    # 3 s, far below the 16 s trickle: with 0.5 s a busy machine used up the budget before
+    # the request reached the server (and the test saw no request at all).
+    transport = make_transport(server.base_url, total_timeout=3.0, timeout=30)
+    with pytest.raises(DeadlineExceededError, match=r"total_timeout=3\.0 s") as info:
         if use_async:
             await transport.apost_json(CHAT, BODY)
         else:
