@@ -42,17 +42,21 @@ def parse_usage(raw: Any, service_tier: Any = None) -> UsageMetadata | None:
     return usage_from(raw, _USAGE_KEYS, service_tier)
 
 
+# Body field -> response metadata key, built once: every reply and stream reads them.
+_METADATA_FIELDS = (
+    ("model", "model_name"),
+    ("id", "id"),
+    ("service_tier", "service_tier"),
+    ("system_fingerprint", "system_fingerprint"),
+    ("created", "created"),
+    *((extra, extra) for extra in METADATA_EXTRAS),
+)
+
+
 def base_metadata(body: Mapping[str, Any]) -> dict[str, Any]:
     """Return the response metadata a ``chat.completion`` body (or its first stream chunk) gives."""
     meta: dict[str, Any] = {"model_provider": MODEL_PROVIDER}
-    for source, target in (
-        ("model", "model_name"),
-        ("id", "id"),
-        ("service_tier", "service_tier"),
-        ("system_fingerprint", "system_fingerprint"),
-        ("created", "created"),
-        *((extra, extra) for extra in METADATA_EXTRAS),
-    ):
+    for source, target in _METADATA_FIELDS:
         if body.get(source) is not None:
             meta[target] = body[source]
     return meta
