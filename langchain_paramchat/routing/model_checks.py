@@ -72,6 +72,8 @@ def _fix(name: str, unless: frozenset[str]) -> str:
 
 def warn_model_shutdown(model: str) -> None:
     """Warn (``DeprecationWarning``) when ``model`` is past or within 30 days of shutdown."""
+    if facts(model).shutdown is None:  # most models: no need to ask the clock every call
+        return
     notice = shutdown_notice(model, date.today())
     if notice is not None:
         warnings.warn(notice, DeprecationWarning, stacklevel=callers_stacklevel())
