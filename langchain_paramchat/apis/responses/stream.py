@@ -54,6 +54,8 @@ class _Item:
 
     def learn(self, item: Mapping[str, Any], item_id: Any = None) -> None:
         """Fill in identifiers the stream had not shown yet (each a string, or malformed)."""
+        if not item and (item_id is None or item_id == self.id):
+            return  # a delta of a known item (most events): nothing new to learn
         where = f"output item {self.position}"
         self.id = self.id or opt_text(item.get("id"), where, "id") or opt_text(item_id, where)
         self.id = self.id or None
@@ -248,7 +250,9 @@ class StreamParser:
         if isinstance(position, int):
             self._indexed = True
             found = self._items.get(position)
-            keys = {item_id, item.get("id"), item.get("call_id")} - {None, ""}
+            # A delta naming the item at its index (most events) needs no identity search.
+            same = found is not None and not item and item_id and item_id == found.id
+            keys = set() if same else {item_id, item.get("id"), item.get("call_id")} - {None, ""}
             if keys and (found is None or not _is(found, keys)):
                 # Some servers' output_index drifts (a .done event one higher than its
                 # .added): the item's id says which item it is.
