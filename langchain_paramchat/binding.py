@@ -15,6 +15,7 @@ from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import AIMessage
 from langchain_core.runnables import Runnable, RunnableBinding, RunnableConfig
 
+from langchain_paramchat import tools as toolkit
 from langchain_paramchat.errors import ParamChatError
 
 if TYPE_CHECKING:
@@ -56,9 +57,7 @@ class StructuredOutput:
         the validated object, as ChatOpenAI does; ``stream_partial=True`` / ``False``
         always / never yields the growing JSON (as plain dicts).
         """
-        from langchain_paramchat.tools.structured import structured_runnable
-
-        return structured_runnable(
+        return toolkit.structured_runnable(
             self,
             schema,
             method=method,
@@ -88,11 +87,10 @@ class BoundParamChat(StructuredOutput, _Binding):
         tools = self.kwargs.get("tools")
         if not tools:
             return {}
-        _tools, _ = _tool_modules()
-        neutral = (_tools.FunctionTool, _tools.CustomTool, _tools.BuiltinTool)
-        specs = [_tools.tool_spec(t) if isinstance(t, neutral) else t for t in tools]
+        neutral = (toolkit.FunctionTool, toolkit.CustomTool, toolkit.BuiltinTool)
+        specs = [toolkit.tool_spec(t) if isinstance(t, neutral) else t for t in tools]
         # Tracers see this too: an MCP tool's credentials are not saved (pass them again).
-        specs = [_tools.redacted_spec(s) if isinstance(s, dict) else s for s in specs]
+        specs = [toolkit.redacted_spec(s) if isinstance(s, dict) else s for s in specs]
         return {"kwargs": {**self.kwargs, "tools": specs}}
 
     def _merged(self, kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -148,8 +146,7 @@ class Bindable(StructuredOutput):
         params = super()._get_invocation_params(stop=stop, **kwargs)  # type: ignore[misc]
         if params.get("tools"):
             # Callbacks and tracers see OpenAI tool dicts, never an MCP tool's credentials.
-            normalize, _ = _tool_modules()
-            params["tools"] = [normalize.traced_tool(t) for t in params["tools"]]
+            params["tools"] = [toolkit.traced_tool(t) for t in params["tools"]]
         return params
 
 
@@ -166,22 +163,14 @@ def tools_binding(
 
     Raises ``ToolSchemaError`` for a tool it cannot read or make strict.
     """
-    normalize, structured = _tool_modules()
-    bound: dict[str, Any] = {"tools": normalize.normalize_tools(tools, strict=strict), **kwargs}
+    bound: dict[str, Any] = {"tools": toolkit.normalize_tools(tools, strict=strict), **kwargs}
     if response_format is None:
         return bound
     if strict is None and not _goes_to_responses(model, bound["tools"]):
         strict = True
-        bound["tools"] = normalize.normalize_tools(tools, strict=True)
-    bound["response_format"] = structured.tools_response_format(response_format, strict)
+        bound["tools"] = toolkit.normalize_tools(tools, strict=True)
+    bound["response_format"] = toolkit.tools_response_format(response_format, strict)
     return bound
-
-
-def _tool_modules() -> tuple[Any, Any]:
-    # lazy: a plain call loads no tool or schema code
-    from langchain_paramchat.tools import normalize, structured
-
-    return normalize, structured
 
 
 def _goes_to_responses(model: Any, tools: Sequence[Any]) -> bool:

@@ -28,6 +28,7 @@ from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.messages.utils import message_chunk_to_message
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
+from langchain_paramchat import tools as toolkit
 from langchain_paramchat.apis.adapter import StreamParser
 from langchain_paramchat.apis.reply_parts import parse_tool_call
 from langchain_paramchat.call.reply_fields import GATEWAY_INFO_KEY, ReplyFields, gateway_info
@@ -49,9 +50,9 @@ _NO_TOOLS: frozenset[str] = frozenset()
 
 
 def _held_tools(tools: Sequence[NeutralTool]) -> frozenset[str]:
-    from langchain_paramchat.tools.normalize import FunctionTool
-
-    return frozenset(t.name for t in tools if isinstance(t, FunctionTool) and t.null_means_default)
+    return frozenset(
+        t.name for t in tools if isinstance(t, toolkit.FunctionTool) and t.null_means_default
+    )
 
 
 class Finish:
@@ -83,9 +84,7 @@ class Finish:
         """Return tool-call ``args`` without the nulls strict mode forced onto them."""
         if name not in self.held_tools:
             return args
-        from langchain_paramchat.tools.normalize import drop_default_nulls
-
-        return drop_default_nulls(self.tools, args, name)
+        return toolkit.drop_default_nulls(self.tools, args, name)
 
     def result(
         self,

@@ -16,6 +16,8 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage
 
+from langchain_paramchat import tools as toolkit
+
 __all__ = ["GATEWAY_INFO_KEY", "ReplyFields", "gateway_info"]
 
 GATEWAY_INFO_KEY = "lc_gateway_metadata"
@@ -98,11 +100,9 @@ class ReplyFields:
         if self.copy_refusal:
             _copy_refusal(message)
         if self.parse_as is not None:
-            from langchain_paramchat.tools.structured import parse_reply_as
-
             # With tools bound, a tool call is a valid answer too: only the text is parsed.
             answered = not getattr(message, "tool_calls", None) or message.text.strip()
-            parsed = parse_reply_as(self.parse_as, message) if answered else None
+            parsed = toolkit.parse_reply_as(self.parse_as, message) if answered else None
             message.additional_kwargs["parsed"] = parsed
 
     def chunk(self, message: BaseMessage) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 from langchain_core.utils import from_env
 from pydantic import BaseModel, Field, field_serializer
 
+from langchain_paramchat import tools as toolkit
 from langchain_paramchat.compat.gateway import apply_gateway
 from langchain_paramchat.compat.names import (
     CHAT_OPENAI_NAMES,
@@ -401,9 +402,7 @@ def logit_bias_keys(value: Any) -> Any:
 def _is_schema_class(value: Any) -> bool:
     if not isinstance(value, type):  # most calls: no class, so no need to load structured
         return False
-    from langchain_paramchat.tools.structured import is_schema_class
-
-    return is_schema_class(value)
+    return toolkit.is_schema_class(value)
 
 
 def schema_response_format(value: Any) -> Any:
@@ -414,9 +413,7 @@ def schema_response_format(value: Any) -> Any:
     """
     if not _is_schema_class(value):
         return value
-    from langchain_paramchat.tools.structured import json_schema_format
-
-    return json_schema_format(value, strict=True)
+    return toolkit.json_schema_format(value, strict=True)
 
 
 def parse_target(kwargs: Mapping[str, Any]) -> Any:

@@ -20,7 +20,17 @@ from typing import TYPE_CHECKING, Any, Protocol
 from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import BaseMessage, convert_to_openai_messages
 
+from langchain_paramchat import tools as toolkit
+from langchain_paramchat.compat.translate import translate_call_kwargs
 from langchain_paramchat.errors import APIError, OptionError
+from langchain_paramchat.options import (
+    ALIASES,
+    OPTIONS,
+    Unsupported,
+    check_option,
+    place,
+    resolve_name,
+)
 from langchain_paramchat.secrets import snippet
 
 if TYPE_CHECKING:
@@ -175,10 +185,8 @@ def estimate_message_tokens(
         if message.get("tool_call_id"):
             total += count_text(str(message["tool_call_id"]), model)
     if tools:
-        from langchain_paramchat.tools import normalize as _tools
-
-        for tool in _tools.normalize_tools(tools):
-            rendered = json.dumps(_tools.tool_spec(tool), sort_keys=True, default=str)
+        for tool in toolkit.normalize_tools(tools):
+            rendered = json.dumps(toolkit.tool_spec(tool), sort_keys=True, default=str)
             total += _PER_TOOL + count_text(rendered, model)
     return total
 
@@ -229,8 +237,6 @@ def _count_payload(model: _Model, input: LanguageModelInput, kwargs: dict[str, A
             "count_tokens counts with the Responses API's input-token endpoint",
             fix="leave api unset (or 'responses') when counting tokens",
         )
-    from langchain_paramchat.compat.translate import translate_call_kwargs
-
     kwargs = translate_call_kwargs(kwargs)
     preview = model.preview_request(input, api="responses", **_without_chat_only(model, kwargs))
     return input_tokens_body(preview.payload)
@@ -242,15 +248,6 @@ def _without_chat_only(model: _Model, kwargs: dict[str, Any]) -> dict[str, Any]:
     None of them changes the input (``logit_bias``, ``n``, ``stop``...), and the count is
     taken on the Responses API, which would refuse them.
     """
-    from langchain_paramchat.options import (
-        ALIASES,
-        OPTIONS,
-        Unsupported,
-        check_option,
-        place,
-        resolve_name,
-    )
-
     given: dict[str, Any] = {}
     out: dict[str, Any] = {}
     for key, value in kwargs.items():

@@ -17,6 +17,7 @@ from langchain_core.messages import (
     ToolMessage,
 )
 
+from langchain_paramchat import tools as toolkit
 from langchain_paramchat.apis.content import (
     AudioPart,
     FilePart,
@@ -289,11 +290,9 @@ def unsupported_tools(tools: Sequence[NeutralTool]) -> list[str]:
     """Name the bound tools only the Responses API can serve (built-ins, Responses-only keys)."""
     if not tools:
         return []
-    from langchain_paramchat.tools.normalize import BuiltinTool
-
     out = []
     for tool in tools:
-        if isinstance(tool, BuiltinTool):
+        if isinstance(tool, toolkit.BuiltinTool):
             out.append(tool.label)
         elif tool.responses_only:
             out.append(f"{tool.name} ({', '.join(sorted(tool.responses_only))})")
@@ -331,9 +330,7 @@ def build_payload(
 
 def render_tool(tool: NeutralTool) -> dict[str, Any]:
     """Render a tool in the Chat Completions shape; built-in tools raise ToolSchemaError."""
-    from langchain_paramchat.tools.normalize import BuiltinTool, FunctionTool
-
-    if isinstance(tool, BuiltinTool):
+    if isinstance(tool, toolkit.BuiltinTool):
         raise ToolSchemaError(
             f"the built-in tool {tool.type!r} needs the Responses API; Chat Completions only "
             "takes function and custom tools. Use the Responses API or remove the tool",
@@ -345,7 +342,7 @@ def render_tool(tool: NeutralTool) -> dict[str, Any]:
             f"only the Responses API's tools take {keys}; use the Responses API or drop them",
             path=f"tools[{tool.name}]",
         )
-    if isinstance(tool, FunctionTool):
+    if isinstance(tool, toolkit.FunctionTool):
         function: dict[str, Any] = {"name": tool.name}
         if tool.description:
             function["description"] = tool.description
@@ -371,11 +368,9 @@ def _custom_format(fmt: dict[str, Any]) -> dict[str, Any]:
 
 def render_tool_choice(choice: NeutralChoice) -> str | dict[str, Any]:
     """Render a neutral tool_choice in the Chat Completions shape."""
-    from langchain_paramchat.tools.tool_choice import ToolChoiceMode, ToolChoiceNamed
-
-    if isinstance(choice, ToolChoiceMode):
+    if isinstance(choice, toolkit.ToolChoiceMode):
         return choice.mode
-    if isinstance(choice, ToolChoiceNamed):
+    if isinstance(choice, toolkit.ToolChoiceNamed):
         return _tool_ref(choice.tool)
     return {
         "type": "allowed_tools",
@@ -384,11 +379,9 @@ def render_tool_choice(choice: NeutralChoice) -> str | dict[str, Any]:
 
 
 def _tool_ref(tool: NeutralTool) -> dict[str, Any]:
-    from langchain_paramchat.tools.normalize import CustomTool, FunctionTool
-
-    if isinstance(tool, FunctionTool):
+    if isinstance(tool, toolkit.FunctionTool):
         return {"type": "function", "function": {"name": tool.name}}
-    if isinstance(tool, CustomTool):
+    if isinstance(tool, toolkit.CustomTool):
         return {"type": "custom", "custom": {"name": tool.name}}
     raise IncompatibleOptionsError(
         f"tool_choice names the built-in tool {tool.label!r}, which needs the Responses API; "

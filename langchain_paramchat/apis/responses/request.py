@@ -24,6 +24,7 @@ from langchain_core.messages import (
 )
 from typing_extensions import is_typeddict
 
+from langchain_paramchat import tools as toolkit
 from langchain_paramchat.apis.content import (
     AudioPart,
     ImagePart,
@@ -493,26 +494,21 @@ def render_tool(tool: NeutralTool | Any) -> dict[str, Any]:
 
     A tool not read yet (a LangChain tool, a model, a function) is read first.
     """
-    from langchain_paramchat.tools.normalize import normalize_tool, tool_spec
-
-    return tool_spec(normalize_tool(tool))
+    return toolkit.tool_spec(toolkit.normalize_tool(tool))
 
 
 def render_tool_choice(choice: NeutralChoice) -> str | dict[str, Any]:
     """Render a neutral tool_choice in the Responses API shape."""
-    from langchain_paramchat.tools.normalize import BuiltinTool
-    from langchain_paramchat.tools.tool_choice import ToolChoiceAllowed, ToolChoiceMode
-
-    if isinstance(choice, ToolChoiceMode):
+    if isinstance(choice, toolkit.ToolChoiceMode):
         return choice.mode
-    if isinstance(choice, ToolChoiceAllowed):
+    if isinstance(choice, toolkit.ToolChoiceAllowed):
         return {
             "type": "allowed_tools",
             "mode": choice.mode,
             "tools": [_tool_ref(t) for t in choice.tools],
         }
     tool = choice.tool
-    if not isinstance(tool, BuiltinTool):
+    if not isinstance(tool, toolkit.BuiltinTool):
         return _tool_ref(tool)
     if tool.type == "mcp":
         out = _tool_ref(tool)
@@ -527,11 +523,9 @@ def render_tool_choice(choice: NeutralChoice) -> str | dict[str, Any]:
 
 
 def _tool_ref(tool: NeutralTool) -> dict[str, Any]:
-    from langchain_paramchat.tools.normalize import CustomTool, FunctionTool
-
-    if isinstance(tool, FunctionTool):
+    if isinstance(tool, toolkit.FunctionTool):
         return {"type": "function", "name": tool.name}
-    if isinstance(tool, CustomTool):
+    if isinstance(tool, toolkit.CustomTool):
         return {"type": "custom", "name": tool.name}
     out: dict[str, Any] = {"type": tool.type}
     for key in ("server_label", "name"):
