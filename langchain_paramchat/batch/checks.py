@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from langchain_paramchat.batch.errors import BatchError
+from langchain_paramchat.batch.lines import endpoints
 from langchain_paramchat.bounds import plain_id_problem
 from langchain_paramchat.errors import OptionError, ResponseFormatError
 
@@ -38,7 +39,6 @@ STATUSES = frozenset(
         "cancelled",
     }
 )
-ENDPOINTS = {"chat_completions": "/v1/chat/completions", "responses": "/v1/responses"}
 FORMAT = 1
 MAX_REFERENCE_BYTES = 64 * 1024 * 1024
 """The largest saved job ``from_json`` reads (a million inputs' indices fit in ~8 MB)."""
@@ -169,7 +169,7 @@ def read_reference(text: Any, part_fields: frozenset[str]) -> dict[str, Any]:
             raise bad("field 'indices' does not list 'count' distinct input positions")
     reasons = data["reasons"]
     if not isinstance(reasons, dict) or not all(
-        api in ENDPOINTS
+        api in endpoints()
         and isinstance(sets, list)
         and all(isinstance(r, list) and all(isinstance(x, str) for x in r) for r in sets)
         for api, sets in reasons.items()
@@ -205,7 +205,7 @@ def _check_parts(parts: Any, names: frozenset[str], bad: Any) -> list[dict[str, 
         where = f"parts[{number}]"
         if not isinstance(part, dict) or set(part) != names:
             raise bad(f"field {where!r} does not hold exactly the fields of a BatchPart")
-        if not isinstance(part["api"], str) or ENDPOINTS.get(part["api"]) != part["endpoint"]:
+        if not isinstance(part["api"], str) or endpoints().get(part["api"]) != part["endpoint"]:
             raise bad(f"field '{where}.endpoint' does not match its api")
         for key in ("input_file_id", "batch_id", "output_file_id", "error_file_id"):
             value = part[key]

@@ -13,8 +13,10 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import IO, Any
 
+from langchain_paramchat.apis.adapter import APIS, adapter_for
 from langchain_paramchat.batch.errors import BatchInputError
 from langchain_paramchat.errors import ParamChatError
 
@@ -25,6 +27,7 @@ __all__ = [
     "LineWriter",
     "copy_lines",
     "custom_id",
+    "endpoints",
     "input_indices",
     "line_index",
     "parse_custom_id",
@@ -33,12 +36,17 @@ __all__ = [
 
 MAX_LINES = 50_000
 MAX_FILE_BYTES = 200 * 1024 * 1024
-ENDPOINTS = {"chat_completions": "/v1/chat/completions", "responses": "/v1/responses"}
-# custom_id is digits (and "~"), url one of ENDPOINTS: neither needs JSON escaping.
+# custom_id is digits (and "~"), url an adapter's path: neither needs JSON escaping.
 _HEAD = '{{"custom_id":"{}","method":"POST","url":"{}","body":'
 _encode = json.JSONEncoder(separators=(",", ":")).encode
 # What custom_id() writes: no sign, no leading zero, no "~0", at most 18 digits each.
 _CUSTOM_ID = re.compile(r"(0|[1-9][0-9]{0,17})(?:~([1-9][0-9]{0,17}))?")
+
+
+@cache
+def endpoints() -> dict[str, str]:
+    """Return each API's Batch API ``url`` for its lines: ``/v1`` and its adapter's path."""
+    return {api: f"/v1{adapter_for(api).path}" for api in APIS}
 
 
 @dataclass
@@ -97,7 +105,7 @@ class LineWriter:
                 current = None
         if current is None:
             path = os.path.join(self.directory, f"{api}-{len(self.files)}.jsonl")
-            info = InputFile(api, ENDPOINTS[api], path)
+            info = InputFile(api, endpoints()[api], path)
             current = (info, open(path, "wb"))  # noqa: SIM115 - closed by _close
             self._open[api] = current
             self.files.append(info)
@@ -140,7 +148,7 @@ def write_lines(
             known = seen.setdefault(preview.api, {})
             reasons = known.setdefault(preview.reasons, len(known))
             # The same object as {"custom_id", "method", "url", "body"}, without a dict per line.
-            head = _HEAD.format(custom_id(index, reasons), ENDPOINTS[preview.api])
+            head = _HEAD.format(custom_id(index, reasons), endpoints()[preview.api])
             writer.add(preview.api, (head + _encode(preview.payload) + "}\n").encode())
             written.count += 1
     finally:

@@ -9,7 +9,7 @@ import pytest
 
 from langchain_paramchat import ParamChat
 from langchain_paramchat.batch import BatchInputError
-from langchain_paramchat.batch.lines import ENDPOINTS, LineWriter, write_lines
+from langchain_paramchat.batch.lines import LineWriter, endpoints, write_lines
 
 
 def model() -> ParamChat:
@@ -26,7 +26,7 @@ def test_written_counts_every_input_and_names_each_reason_set(tmp_path: Path) ->
     assert written.reasons == {"chat_completions": [list(reasons)]}
     (file,) = written.files
     assert Path(file.path).parent == tmp_path
-    assert file.endpoint == ENDPOINTS["chat_completions"] == "/v1/chat/completions"
+    assert file.endpoint == endpoints()["chat_completions"] == "/v1/chat/completions"
     lines = [json.loads(x) for x in Path(file.path).read_text().splitlines()]
     assert [x["custom_id"] for x in lines] == ["0", "1", "2"]
     assert {x["url"] for x in lines} == {"/v1/chat/completions"}
