@@ -53,6 +53,7 @@ from langchain_paramchat.errors import (
 from langchain_paramchat.options import (
     OPTIONS,
     RequestOptions,
+    apply_implied_options,
     check_contradictions,
     check_option,
     merge_options,
@@ -366,6 +367,7 @@ class ParamChat(ModelSurface, Bindable, BaseChatModel, RequestOptions, ChatOpenA
         bound_tools = None
         if call.get("tools"):
             bound_tools = toolkit.bound_tools(call["tools"], call.get("strict"))
+        apply_implied_options(merged)
         check_contradictions(merged, stream=stream, tools=bool(bound_tools))
         drop_rejected_options(merged, model, strict=self.strict_options, quiet=probe)
         if not probe:

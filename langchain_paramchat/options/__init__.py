@@ -24,6 +24,7 @@ from langchain_paramchat.options.converters import (
 from langchain_paramchat.options.rules import (
     DEPRECATED_OPTIONS,
     RejectedOptionWarning,
+    apply_implied_options,
     callers_stacklevel,
     check_contradictions,
     check_option,
@@ -58,6 +59,7 @@ __all__ = [
     "RejectedOptionWarning",
     "RequestOptions",
     "Unsupported",
+    "apply_implied_options",
     "callers_stacklevel",
     "chat_format_to_text_format",
     "check_contradictions",

@@ -1,8 +1,9 @@
 """Option rules: names and aliases, per-value checks, one merge, and contradictions.
 
 Construction and every call go through ``merge_options`` (aliases resolved, values checked,
-two spellings of one option reconciled) and ``check_contradictions`` (combinations OpenAI
-rejects or that cannot work), so a rule holds the same way wherever an option is given.
+two spellings of one option reconciled), ``apply_implied_options`` (what one option implies
+for another) and ``check_contradictions`` (combinations OpenAI rejects or that cannot work),
+so a rule holds the same way wherever an option is given.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from langchain_paramchat.options.typecheck import find_error
 __all__ = [
     "DEPRECATED_OPTIONS",
     "RejectedOptionWarning",
+    "apply_implied_options",
     "callers_stacklevel",
     "check_contradictions",
     "check_option",
@@ -191,14 +193,23 @@ def _agree(earlier: tuple[str, Any, Any], key: str, raw: Any, value: Any) -> Any
     )
 
 
-def check_contradictions(merged: dict[str, Any], *, stream: bool, tools: bool) -> None:
-    """Raise ``OptionError`` for option combinations OpenAI rejects or that cannot work.
-
-    ``tools`` says whether tools are bound. ``top_logprobs`` alone turns ``logprobs`` on.
-    """
+def apply_implied_options(merged: dict[str, Any]) -> None:
+    """Write into ``merged`` what its options imply: ``top_logprobs`` alone turns ``logprobs``
+    on, and ``n=1`` is dropped. Call it before ``check_contradictions``."""
     if merged.get("top_logprobs") is not None and merged.get("logprobs") is None:
         # top_logprobs means nothing without logprobs, and Chat Completions rejects it alone.
         merged["logprobs"] = True
+    if merged.get("n") == 1:
+        # One choice is what both APIs give anyway, and newer models reject any ``n``.
+        del merged["n"]
+
+
+def check_contradictions(merged: Mapping[str, Any], *, stream: bool, tools: bool) -> None:
+    """Raise ``OptionError`` for option combinations OpenAI rejects or that cannot work.
+
+    ``tools`` says whether tools are bound. Reads ``merged`` only; what options imply is
+    written by ``apply_implied_options`` first.
+    """
     modalities = merged.get("modalities") or []
     if merged.get("audio") is not None and "audio" not in modalities:
         raise OptionError(
@@ -215,9 +226,6 @@ def check_contradictions(merged: dict[str, Any], *, stream: bool, tools: bool) -
             fix="pass audio={'voice': 'alloy', 'format': 'wav'}",
         )
     n = merged.get("n") or 1
-    if merged.get("n") == 1:
-        # One choice is what both APIs give anyway, and newer models reject any ``n``.
-        del merged["n"]
     if n > 1 and stream:
         raise OptionError(
             "n",

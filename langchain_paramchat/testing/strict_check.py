@@ -91,7 +91,7 @@ class _Walker:
             elif key not in SUPPORTED_KEYWORDS:
                 self.errors.append(f"{path}: keyword {key!r} is not supported in strict mode")
         if "$ref" in node:
-            self._check_ref(node, path)
+            self._walk_ref(node, path)
         for defs_key in ("$defs", "definitions"):
             defs = node.get(defs_key)
             if defs is None:
@@ -108,7 +108,7 @@ class _Walker:
                 f"{path}: format {node['format']!r} is not supported; use one of "
                 + ", ".join(sorted(_FORMATS))
             )
-        self._check_enum(node, path)
+        self._walk_enum(node, path)
         if "anyOf" in node:
             branches = node["anyOf"]
             if not isinstance(branches, list) or not branches:
@@ -117,7 +117,7 @@ class _Walker:
                 for i, branch in enumerate(branches):
                     self.walk(branch, f"{path}.anyOf[{i}]", depth)
         if "object" in types or "properties" in node:
-            self._check_object(node, path, depth + 1)
+            self._walk_object(node, path, depth + 1)
         if "array" in types or "items" in node:
             items = node.get("items")
             if items is None:
@@ -138,7 +138,7 @@ class _Walker:
                 self.errors.append(f"{path}: type {name!r} is not supported")
         return valid
 
-    def _check_enum(self, node: dict[str, Any], path: str) -> None:
+    def _walk_enum(self, node: dict[str, Any], path: str) -> None:
         if "const" in node and isinstance(node["const"], str):
             self.string_length += len(node["const"])
         if "enum" not in node:
@@ -156,7 +156,7 @@ class _Walker:
                 f"than {LARGE_ENUM} values may total at most {MAX_LARGE_ENUM_STRING_LENGTH}"
             )
 
-    def _check_object(self, node: dict[str, Any], path: str, depth: int) -> None:
+    def _walk_object(self, node: dict[str, Any], path: str, depth: int) -> None:
         if depth > MAX_OBJECT_DEPTH:
             self.errors.append(f"{path}: objects nest {depth} deep; at most {MAX_OBJECT_DEPTH}")
         if node.get("additionalProperties") is not False:
@@ -183,7 +183,7 @@ class _Walker:
             self.string_length += len(name)
             self.walk(sub, f"{path}.properties.{name}", depth)
 
-    def _check_ref(self, node: dict[str, Any], path: str) -> None:
+    def _walk_ref(self, node: dict[str, Any], path: str) -> None:
         ref = node["$ref"]
         siblings = sorted(k for k in node if k != "$ref")
         if siblings:

@@ -108,7 +108,7 @@ class SyncPool:
     def max_age(self, value: float) -> None:
         self._state.max_age = value
 
-    def _check_process(self) -> None:
+    def _reset_if_forked(self) -> None:
         if self._pid != os.getpid():  # a forked child: the parent's sockets are not ours
             self._state = _PoolState(self._state.max_age, self._state.size)
             self._cond = threading.Condition()
@@ -121,7 +121,7 @@ class SyncPool:
 
         Raises ``TimeoutError`` when none frees up within ``wait`` seconds.
         """
-        self._check_process()
+        self._reset_if_forked()
         deadline = None if wait is None else time.monotonic() + wait
         with self._cond:
             while True:

@@ -15,6 +15,7 @@ import pytest
 
 from langchain_paramchat.errors import IncompatibleOptionsError, OptionError, UnknownOptionError
 from langchain_paramchat.options.rules import (
+    apply_implied_options,
     check_contradictions,
     check_option,
     merge_options,
@@ -28,6 +29,7 @@ AUDIO = {"voice": "alloy", "format": "wav"}
 
 def error_of(merged: dict[str, Any], *, stream: bool = False, tools: bool = False) -> OptionError:
     with pytest.raises(OptionError) as info:
+        apply_implied_options(merged)
         check_contradictions(merged, stream=stream, tools=tools)
     return info.value
 
@@ -71,8 +73,9 @@ def test_several_choices_cannot_stream(n: int, stream: bool, fails: bool) -> Non
 
 def test_top_logprobs_turns_logprobs_on_and_refuses_logprobs_false() -> None:
     merged: dict[str, Any] = {"top_logprobs": 3}
-    check_contradictions(merged, stream=False, tools=False)
+    apply_implied_options(merged)
     assert merged["logprobs"] is True
+    check_contradictions(merged, stream=False, tools=False)
     err = error_of({"top_logprobs": 3, "logprobs": False})
     assert (err.option, err.value) == ("top_logprobs", 3)
     assert str(err) == "top_logprobs=3 is not valid: needs logprobs=True. Set logprobs=True"

@@ -10,6 +10,7 @@ from langchain_paramchat import OptionError, ParamChat, UnknownOptionError
 from langchain_paramchat.options import (
     CONVERTER_NOTES,
     OPTIONS,
+    apply_implied_options,
     check_contradictions,
     merge_options,
 )
@@ -98,8 +99,9 @@ def test_unknown_keywords_suggest_options_settings_and_call_arguments(
 
 def test_top_logprobs_alone_turns_logprobs_on() -> None:
     merged: dict[str, Any] = {"top_logprobs": 3}
-    check_contradictions(merged, stream=False, tools=False)
+    apply_implied_options(merged)
     assert merged["logprobs"] is True
+    check_contradictions(merged, stream=False, tools=False)
 
 
 @pytest.mark.parametrize(
@@ -117,6 +119,7 @@ def test_contradictions_name_the_option(
     merged: dict[str, Any], tools: bool, stream: bool, what: str
 ) -> None:
     with pytest.raises(OptionError, match=what):
+        apply_implied_options(merged)
         check_contradictions(merged, stream=stream, tools=tools)
 
 
