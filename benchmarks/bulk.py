@@ -92,24 +92,24 @@ def _output_file(lines: int) -> bytes:
 
 def bench_parse(lines: int) -> dict[str, Any]:
     """Parse a ``lines``-line output file into messages; return rates."""
-    from langchain_paramchat.batch.results import Finisher, Outcome, read_line
+    from langchain_paramchat.batch.results import Outcome, ReplyReader, read_line
     from langchain_paramchat.batch.submit import unwrap
 
-    def read(text: str, finisher: Finisher, entries: list[Any]) -> None:
+    def read(text: str, reader: ReplyReader, entries: list[Any]) -> None:
         # As a job reads a file: text lines, each applied to the input it names.
         outcome = Outcome()
         for number, line in enumerate(text.splitlines(), start=1):
-            read_line(line, f"line {number}", finisher, None, entries, outcome)
+            read_line(line, f"line {number}", reader, None, entries, outcome)
 
     data = _output_file(lines)
     model, _, _ = unwrap(_model())
     reasons = [["no option needs the Responses API; Chat Completions is the default"]]
     warm = b"\n".join(data.splitlines()[: max(lines // 100, 1)]).decode()
-    read(warm, Finisher(model, "chat_completions", reasons, None), [None] * lines)
+    read(warm, ReplyReader(model, "chat_completions", reasons, None), [None] * lines)
     entries: list[Any] = [None] * lines
-    finisher = Finisher(model, "chat_completions", reasons, None)
+    reader = ReplyReader(model, "chat_completions", reasons, None)
     wall, cpu = time.perf_counter(), time.process_time()
-    read(data.decode(), finisher, entries)
+    read(data.decode(), reader, entries)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     assert all(e is not None and e.text for e in entries)
     return {

@@ -442,9 +442,9 @@ class ParamChat(ModelSurface, Bindable, BaseChatModel, RequestOptions, ChatOpenA
 
     def _resumed(self, adapter: Adapter, body: dict[str, Any]) -> AIMessage:
         # lazy: batch's reply reader is its own module, loaded only to resume a response
-        from langchain_paramchat.batch.results import Finisher
+        from langchain_paramchat.batch.results import ReplyReader
 
-        return Finisher(self, adapter.api, [[steps.RESUMED]], None).message(body, 0)
+        return ReplyReader(self, adapter.api, [[steps.RESUMED]], None).message(body, 0)
 
     # --- generate ------------------------------------------------------------------------
 

@@ -32,7 +32,7 @@ class StreamParser(Protocol):
         """Return the chunk one event carries, or None; raise ``APIError`` on error events."""
         ...
 
-    def finish(self, *, done: bool) -> ChatGenerationChunk | None:
+    def close(self, *, done: bool) -> ChatGenerationChunk | None:
         """Return the closing chunk, if any; raise when the stream ended early."""
         ...
 

@@ -38,7 +38,7 @@ from langchain_paramchat.batch.errors import (
 )
 from langchain_paramchat.batch.lines import LineWriter, copy_lines, input_indices
 from langchain_paramchat.batch.remote import Remote, Snapshot
-from langchain_paramchat.batch.results import Finisher, Outcome, read_line
+from langchain_paramchat.batch.results import Outcome, ReplyReader, read_line
 from langchain_paramchat.batch.runnable import bound_tools_of, unwrap
 from langchain_paramchat.errors import APIError, ParamChatError
 from langchain_paramchat.secrets import redact_url
@@ -313,7 +313,7 @@ class BatchJob:
         ]
 
     def _reader(self, part: BatchPart, file_id: str) -> Callable[[str], None]:
-        finisher = Finisher(
+        reader = ReplyReader(
             self.model, part.api, self.reasons.get(part.api, []), self._tools, self._parser
         )
         positions = self._positions()
@@ -322,7 +322,7 @@ class BatchJob:
         def read(line: str) -> None:
             known = len(self._outcome.problems)
             where = f"file {file_id} line {next(numbers)}"
-            read_line(line, where, finisher, positions, self._found, self._outcome)
+            read_line(line, where, reader, positions, self._found, self._outcome)
             if len(self._outcome.problems) > known:
                 logger.warning("batch job output: %s", self._outcome.problems[-1])
 

@@ -23,10 +23,10 @@ from langchain_paramchat.routing.decide import Route
 from langchain_paramchat.secrets import Scrubber, scrub_json, snippet
 from langchain_paramchat.transport.errors import MESSAGE_LIMIT
 
-__all__ = ["Finisher", "Outcome", "read_line"]
+__all__ = ["Outcome", "ReplyReader", "read_line"]
 
 
-class Finisher:
+class ReplyReader:
     """Build invoke's ``AIMessage`` from one reply body of one API."""
 
     def __init__(
@@ -93,7 +93,7 @@ _MAX_PROBLEMS = 100
 def read_line(
     raw: str,
     where: str,
-    finisher: Finisher,
+    reader: ReplyReader,
     positions: dict[int, int] | None,
     entries: list[AIMessage | BatchItemError | None],
     outcome: Outcome,
@@ -109,7 +109,7 @@ def read_line(
         try:
             line = json.loads(raw)
         except (ValueError, RecursionError):
-            outcome.report(f"{where} is not JSON: {snippet(raw, finisher.scrub)!r}")
+            outcome.report(f"{where} is not JSON: {snippet(raw, reader.scrub)!r}")
             return
         if not isinstance(line, dict):
             outcome.report(f"{where} is JSON but not an object ({type(line).__name__})")
@@ -117,15 +117,15 @@ def read_line(
         found = line.get("custom_id")
         parsed = parse_custom_id(found) if isinstance(found, str) else None
         if parsed is None or not isinstance(found, str):
-            shown = snippet(repr(found), finisher.scrub)
+            shown = snippet(repr(found), reader.scrub)
             outcome.report(f"{where} has no custom_id this job wrote: {shown}")
             return
         index, reasons = parsed
         position = index if positions is None else positions.get(index)
-        if position is None or not 0 <= position < len(entries) or not finisher.knows(reasons):
+        if position is None or not 0 <= position < len(entries) or not reader.knows(reasons):
             outcome.report(f"{where} answers custom_id {found!r}, which is no input of this job")
             return
-        entry = _entry(line, index, found, reasons, finisher)
+        entry = _entry(line, index, found, reasons, reader)
         if entries[position] is not None or position in outcome.duplicates:
             outcome.duplicates.add(position)
             outcome.report(f"{where} answers custom_id {found!r} a second time")
@@ -140,9 +140,9 @@ def read_line(
 
 
 def _entry(
-    line: dict[str, Any], index: int, custom_id: str, reasons: int, finisher: Finisher
+    line: dict[str, Any], index: int, custom_id: str, reasons: int, reader: ReplyReader
 ) -> AIMessage | BatchItemError:
-    scrub = finisher.scrub
+    scrub = reader.scrub
     response = line.get("response")
     response = response if isinstance(response, dict) else {}
     error: Any = line.get("error")
@@ -179,7 +179,7 @@ def _entry(
             body=scrub_json(body, scrub),
         )
     try:
-        return finisher.message(body, reasons)
+        return reader.message(body, reasons)
     except Exception as exc:  # the same errors invoke raises, kept per item
         return BatchItemError(
             snippet(str(exc), scrub, MESSAGE_LIMIT),

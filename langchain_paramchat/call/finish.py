@@ -156,7 +156,7 @@ class FinishedStream:
 
     def close(self, done: bool) -> ChatGenerationChunk | None:
         """Return the finished closing chunk, if any; raise when the stream ended early."""
-        return self._finished(self.parser.finish(done=done))
+        return self._finished(self.parser.close(done=done))
 
     def failed(self, exc: APIError) -> APIError:
         """Return the error to raise: after output, one that carries what was yielded."""

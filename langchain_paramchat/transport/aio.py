@@ -12,7 +12,7 @@ import openai
 from langchain_paramchat._sdk.http import hx
 from langchain_paramchat.errors import APIError, ResponseFormatError
 from langchain_paramchat.transport.base import TransportBase, interrupted, not_event_stream
-from langchain_paramchat.transport.fastpath import afinish_body, direct_request, pool_is_full
+from langchain_paramchat.transport.fastpath import adrain_or_close, direct_request, pool_is_full
 from langchain_paramchat.transport.resend import Attempts
 from langchain_paramchat.transport.sse import SSEDecoder
 from langchain_paramchat.transport.streams import AsyncEventStream, Event, JSONReply
@@ -204,7 +204,7 @@ class AsyncTransport(TransportBase):
                     yield event
                 if terminal:
                     # Return now; the connection is reused only if its end is already here.
-                    await afinish_body(response, chunks)
+                    await adrain_or_close(response, chunks)
                     return
         except errors.timeout_errors as exc:
             raise errors.stall(response) from exc

@@ -25,11 +25,11 @@ from langchain_paramchat.errors import OptionError
 __all__ = [
     "RETRY_COUNT_HEADER",
     "Template",
-    "afinish_body",
+    "adrain_or_close",
     "build_template",
     "direct_request",
+    "drain_or_close",
     "encode",
-    "finish_body",
     "pool_is_full",
 ]
 
@@ -200,7 +200,7 @@ def _arrives_soon(connection: Any) -> bool:
     return bool(select.select([sock], [], [], _LINGER)[0])
 
 
-def finish_body(response: hx.Response, chunks: Iterator[bytes]) -> None:
+def drain_or_close(response: hx.Response, chunks: Iterator[bytes]) -> None:
     """Read the body's end after a terminal event if it is arriving; otherwise close.
 
     A server that sends its last chunk right after the terminal event (as OpenAI does) gets
@@ -221,8 +221,8 @@ def finish_body(response: hx.Response, chunks: Iterator[bytes]) -> None:
     response.close()
 
 
-async def afinish_body(response: hx.Response, chunks: AsyncIterator[bytes]) -> None:
-    """Async twin of :func:`finish_body`."""
+async def adrain_or_close(response: hx.Response, chunks: AsyncIterator[bytes]) -> None:
+    """Async twin of :func:`drain_or_close`."""
     try:
         for _ in range(_DRAIN_READS):
             async with asyncio.timeout(_LINGER):

@@ -11,7 +11,7 @@ import openai
 from langchain_paramchat._sdk.http import hx
 from langchain_paramchat.errors import APIError, ResponseFormatError
 from langchain_paramchat.transport.base import TransportBase, interrupted, not_event_stream
-from langchain_paramchat.transport.fastpath import direct_request, finish_body
+from langchain_paramchat.transport.fastpath import direct_request, drain_or_close
 from langchain_paramchat.transport.resend import Attempts
 from langchain_paramchat.transport.sse import SSEDecoder
 from langchain_paramchat.transport.streams import Event, EventStream, JSONReply
@@ -205,7 +205,7 @@ class SyncTransport(TransportBase):
                 yield from events
                 if terminal:
                     # Return now; the connection is reused only if its end is already here.
-                    finish_body(response, chunks)
+                    drain_or_close(response, chunks)
                     return
                 waiting_since = time.monotonic()
         except errors.timeout_errors as exc:

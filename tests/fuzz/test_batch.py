@@ -20,7 +20,7 @@ from langchain_paramchat import ParamChat
 from langchain_paramchat.batch import BatchJob
 from langchain_paramchat.batch.errors import BatchItemError
 from langchain_paramchat.batch.job import BatchPart
-from langchain_paramchat.batch.results import Finisher, Outcome, read_line
+from langchain_paramchat.batch.results import Outcome, ReplyReader, read_line
 from tests.fuzz.fixtures import BODIES
 from tests.fuzz.profiles import fuzz_settings
 from tests.fuzz.strategies import JSON, KEY, TEXT, check_error, mutated, outcome
@@ -50,10 +50,10 @@ def error_line(index: int, message: str) -> dict[str, Any]:
 
 def read(api: str, lines: list[str], count: int) -> list[Any]:
     entries: list[Any] = [None] * count
-    # A finisher per read, so the code that builds one runs inside each test too.
-    finisher, outcome = Finisher(MODEL, api, [["fuzz"]], None), Outcome()
+    # A reader per read, so the code that builds one runs inside each test too.
+    reader, outcome = ReplyReader(MODEL, api, [["fuzz"]], None), Outcome()
     for number, line in enumerate(lines, start=1):
-        read_line(line, f"line {number}", finisher, None, entries, outcome)
+        read_line(line, f"line {number}", reader, None, entries, outcome)
     return entries
 
 

@@ -204,7 +204,7 @@ def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> dic
 
 def merge(parser: stream.StreamParser, events: list[dict[str, Any]]) -> AIMessageChunk:
     chunks = [c for e in events if (c := parser.feed(None, e)) is not None]
-    chunks.append(parser.finish(done=True))
+    chunks.append(parser.close(done=True))
     merged = chunks[0].message
     for c in chunks[1:]:
         merged = merged + c.message
@@ -253,7 +253,7 @@ def test_stream_without_done_is_incomplete() -> None:
     parser = stream.StreamParser()
     parser.feed(None, chunk({"content": "Hi"}))
     with pytest.raises(ResponseFormatError, match=r"\[DONE\]"):
-        parser.finish(done=False)
+        parser.close(done=False)
 
 
 def test_stream_error_event_raises_api_error() -> None:

@@ -68,7 +68,7 @@ def test_chat_completions_recording(entry: dict[str, Any]) -> None:
             chunk = parser.feed(name, data)
             if chunk is not None:
                 merged = chunk.message if merged is None else merged + chunk.message  # type: ignore[assignment]
-        last = parser.finish(done=done)
+        last = parser.close(done=done)
         assert merged is not None
         message = merged + last.message
         if expected.get("n_choices", 1) > 1:

@@ -307,7 +307,7 @@ def stream(events: list[dict[str, Any]]) -> list[AIMessageChunk]:
         if chunk is not None:
             assert isinstance(chunk.message, AIMessageChunk)
             chunks.append(chunk.message)
-    assert parser.finish(done=False) is None
+    assert parser.close(done=False) is None
     return chunks
 
 
@@ -817,7 +817,7 @@ def test_stream_cut_before_completion_is_reported_by_finish() -> None:
     for event in openai_events(BODIES["text_annotations"])[:-1]:
         parser.feed(event["type"], event)
     with pytest.raises(ResponseFormatError, match=r"response\.completed"):
-        parser.finish(done=True)
+        parser.close(done=True)
 
 
 # --- convert_messages -----------------------------------------------------------------------

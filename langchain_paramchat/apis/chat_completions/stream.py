@@ -187,7 +187,7 @@ class StreamParser:
         )
         return ChatGenerationChunk(message=message, generation_info=info)
 
-    def finish(self, *, done: bool) -> ChatGenerationChunk:
+    def close(self, *, done: bool) -> ChatGenerationChunk:
         """Return the closing chunk; raise when the stream ended without ``[DONE]``."""
         if not done:
             raise ResponseFormatError(

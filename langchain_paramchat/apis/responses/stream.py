@@ -122,7 +122,7 @@ class StreamParser:
             return None
         return self._chunk(handler(self, data))
 
-    def finish(self, *, done: bool = False) -> ChatGenerationChunk | None:
+    def close(self, *, done: bool = False) -> ChatGenerationChunk | None:
         """Return None (the terminal event already closed the reply), or raise if it never came.
 
         ``done`` says whether the transport saw ``data: [DONE]``; it is accepted so both
