@@ -10,8 +10,8 @@ from typing import Any
 import openai
 
 from langchain_paramchat._sdk.http import hx
-from langchain_paramchat.errors import APIError, ResponseFormatError
-from langchain_paramchat.transport.base import TransportBase, interrupted, not_event_stream
+from langchain_paramchat.errors import APIError
+from langchain_paramchat.transport.base import AsyncStreamCall, TransportBase, not_event_stream
 from langchain_paramchat.transport.fastpath import adrain_or_close, direct_request, pool_is_full
 from langchain_paramchat.transport.resend import Attempts
 from langchain_paramchat.transport.sse import SSEDecoder
@@ -111,18 +111,22 @@ class AsyncTransport(TransportBase):
         self, path: str, body: Mapping[str, Any], *, extra_headers: Mapping[str, str] | None = None
     ) -> AsyncEventStream:
         """Async twin of ``stream_events``."""
-        return AsyncEventStream(lambda stream: self._astream(stream, path, body, extra_headers))
+        return AsyncEventStream(
+            lambda stream: self._aresending(
+                stream, lambda: self._astream_call(stream, path, body, extra_headers)
+            )
+        )
 
-    async def _astream(
+    def _astream_call(
         self,
         stream: AsyncEventStream,
         path: str,
         body: Mapping[str, Any],
         extra_headers: Mapping[str, str] | None,
-    ) -> AsyncGenerator[Event, None]:
+    ) -> AsyncStreamCall:
         attempts = self._attempts(body)
 
-        async def attempt() -> tuple[hx.Response, AsyncGenerator[Event, None], Event | None]:
+        async def attempt() -> tuple[Event | None, AsyncGenerator[Event, None]]:
             response = await self._asend(
                 path, attempts.body, extra_headers, stream=True, attempts=attempts
             )
@@ -136,40 +140,10 @@ class AsyncTransport(TransportBase):
                 await events.aclose()
                 await response.aclose()
                 raise
-            return response, events, first
+            stream.headers = response.headers
+            return first, events
 
-        response, events, first = await self._arun(attempt, attempts)
-        stream.headers = response.headers
-        started = self._policy.clock()
-        failures = 0
-        try:
-            while first is not None:
-                yield first
-                received = 1
-                try:
-                    async for event in events:
-                        yield event
-                        received += 1
-                    return
-                except ResponseFormatError:
-                    raise
-                except APIError as exc:
-                    failures += 1
-                    wait = self._resend_wait(exc, stream, attempts, failures, started)
-                    if wait is None:
-                        error = interrupted(exc, received)
-                        if error is exc:
-                            raise
-                        raise error from exc
-                await events.aclose()
-                await response.aclose()
-                await self._policy.async_sleep(wait)
-                response, events, first = await self._arun(attempt, attempts)
-                stream.headers = response.headers
-                stream.restarts += 1
-        finally:
-            await events.aclose()
-            await response.aclose()
+        return attempts, attempt
 
     async def _aread_events(
         self, response: hx.Response, stream: AsyncEventStream, attempts: Attempts
@@ -214,6 +188,7 @@ class AsyncTransport(TransportBase):
             raise self._decoding_error(response, exc) from exc
         finally:
             await chunks.aclose()
+            await response.aclose()
 
     # --- sending --------------------------------------------------------------------------
 

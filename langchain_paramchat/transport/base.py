@@ -7,35 +7,35 @@ import json
 import math
 import re
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping
 from typing import Any, TypeVar
 
 import openai
-from langchain_core.exceptions import ContextOverflowError as CoreContextOverflowError
 
 from langchain_paramchat._sdk.http import hx
 from langchain_paramchat.errors import (
     APIError,
     DeadlineExceededError,
-    ResponseFailedError,
     ResponseFormatError,
-    StreamFailedError,
-    StreamInterruptedError,
-    StreamStalledError,
-    StreamTimeoutError,
 )
 from langchain_paramchat.secrets import SNIPPET, Scrubber, redact_url, scrub_json
 from langchain_paramchat.transport.clients import SDKClients, shared_clients
 from langchain_paramchat.transport.errors import ErrorMap, where
 from langchain_paramchat.transport.fastpath import RETRY_COUNT_HEADER, encode
-from langchain_paramchat.transport.resend import Attempts, resend_wait
+from langchain_paramchat.transport.resend import Attempts, Resends
 from langchain_paramchat.transport.settings import CALL_DEADLINE, ClientSettings
 from langchain_paramchat.transport.sse import TERMINAL_EVENTS
 from langchain_paramchat.transport.streams import Event
 
-__all__ = ["TransportBase", "interrupted", "not_event_stream"]
+__all__ = ["AsyncStreamCall", "StreamCall", "TransportBase", "not_event_stream"]
 
 T = TypeVar("T")
+StreamCall = tuple[Attempts, Callable[[], tuple[Event | None, Generator[Event, None, None]]]]
+"""A stream's ``Attempts`` and the function that sends one attempt: see ``_resending``."""
+AsyncStreamCall = tuple[
+    Attempts, Callable[[], Awaitable[tuple[Event | None, AsyncGenerator[Event, None]]]]
+]
+"""Async twin of ``StreamCall``."""
 # Socket timeouts may fire this much before the deadline they were shortened to.
 _DEADLINE_SLACK = 0.02
 # A path segment the server may put in a URL (an id): unreserved and sub-delim characters.
@@ -201,18 +201,67 @@ class TransportBase:
         err.__context__ = exc
         return err
 
-    def _resend_wait(
-        self, exc: APIError, stream: Any, attempts: Attempts, failures: int, started: float
-    ) -> float | None:
-        """Return the wait before resending a broken stream, or None to raise (see resend)."""
-        return resend_wait(
-            self._policy,
-            exc,
-            attempts,
-            committed=stream.committed,
-            failures=failures,
-            started=started,
-        )
+    def _resending(
+        self, stream: Any, start: Callable[[], StreamCall]
+    ) -> Generator[Event, None, None]:
+        """Yield a stream's events; after a break, send it again or raise, as ``Resends`` says.
+
+        ``start`` runs on the first ``next()``: it returns the call's ``Attempts`` and the
+        function that sends one attempt (under the retry policy) and returns its first event
+        (None when the events yield it themselves) and the rest. Closing the events releases
+        the attempt's connection.
+        """
+        attempts, attempt = start()
+        first, events = self._run(attempt, attempts)
+        resends = Resends(self._policy, stream, attempts)
+        try:
+            while True:
+                try:
+                    if first is not None:
+                        yield first
+                        resends.received += 1
+                    for event in events:
+                        yield event
+                        resends.received += 1
+                    return
+                except ResponseFormatError:
+                    raise
+                except APIError as exc:
+                    wait = resends.broke(exc)
+                events.close()
+                self._policy.sleep(wait)
+                first, events = self._run(attempt, attempts)
+                resends.restarted()
+        finally:
+            events.close()
+
+    async def _aresending(
+        self, stream: Any, start: Callable[[], AsyncStreamCall]
+    ) -> AsyncGenerator[Event, None]:
+        """Async twin of ``_resending``: the same loop, awaiting where it waits."""
+        attempts, attempt = start()
+        first, events = await self._arun(attempt, attempts)
+        resends = Resends(self._policy, stream, attempts)
+        try:
+            while True:
+                try:
+                    if first is not None:
+                        yield first
+                        resends.received += 1
+                    async for event in events:
+                        yield event
+                        resends.received += 1
+                    return
+                except ResponseFormatError:
+                    raise
+                except APIError as exc:
+                    wait = resends.broke(exc)
+                await events.aclose()
+                await self._policy.async_sleep(wait)
+                first, events = await self._arun(attempt, attempts)
+                resends.restarted()
+        finally:
+            await events.aclose()
 
     def _check_deadline(self, attempts: Attempts) -> None:
         if attempts.deadline is not None and time.monotonic() > attempts.deadline:
@@ -348,30 +397,6 @@ class TransportBase:
             f"The reply from {where(response)} {problem} (status {response.status_code}, "
             f"content-type {content_type!r}): {snippet!r}"
         )
-
-
-def interrupted(exc: APIError, received: int) -> APIError:
-    """Return the error for a stream that failed after ``received`` events were yielded.
-
-    A context overflow is returned as it is: it comes before any output.
-    """
-    if isinstance(exc, CoreContextOverflowError):
-        return exc
-    cls: type[StreamInterruptedError]
-    if isinstance(exc, StreamTimeoutError):
-        cls = StreamStalledError
-    elif isinstance(exc, ResponseFailedError):
-        cls = StreamFailedError
-    else:
-        cls = StreamInterruptedError
-    err = cls(f"The stream broke off after {received} event(s): {exc}")
-    err.status_code = exc.status_code
-    err.code = exc.code
-    err.request_id = exc.request_id
-    err.error_type = err.type = exc.error_type
-    err.request = exc.request
-    err.body = exc.body
-    return err
 
 
 def not_event_stream(response: hx.Response) -> bool:

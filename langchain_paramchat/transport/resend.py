@@ -1,13 +1,13 @@
 """The send loop's decisions: what to send next after a failure, and what one call may spend.
 
-Every transport (HTTP with SSE here; any other behind the same ``Transport`` surface) runs
-the same loop: send ``Attempts.body``; on failure before the caller got content, ask
-:func:`resend_wait` whether to resend (and after how long); after content, raise the
-interruption. The flex fallback is one of these decisions, not a wrapper around a stream:
-flex's 429 "Resource Unavailable" before any content switches the call's body to the default
-tier and sends it again; after content it is an interruption like any other. One
-``Attempts`` carries the call's deadline (``total_timeout``) through every attempt, retry,
-fallback and pacer wait.
+Every transport (HTTP with SSE, and the Responses WebSocket) runs the same loop, written once
+per way of waiting in ``TransportBase._resending`` / ``_aresending``: send ``Attempts.body``;
+on failure before the caller got content, ask :class:`Resends` whether to resend (and after
+how long); after content, raise the interruption. The flex fallback is one of these
+decisions, not a wrapper around a stream: flex's 429 "Resource Unavailable" before any
+content switches the call's body to the default tier and sends it again; after content it
+is an interruption like any other. One ``Attempts`` carries the call's deadline
+(``total_timeout``) through every attempt, retry, fallback and pacer wait.
 """
 
 from __future__ import annotations
@@ -16,11 +16,20 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from langchain_paramchat.errors import APIError
+from langchain_core.exceptions import ContextOverflowError as CoreContextOverflowError
+
+from langchain_paramchat.errors import (
+    APIError,
+    ResponseFailedError,
+    StreamFailedError,
+    StreamInterruptedError,
+    StreamStalledError,
+    StreamTimeoutError,
+)
 from langchain_paramchat.transport.flex import fallback_body
 from langchain_paramchat.transport.retry import RetryPolicy
 
-__all__ = ["Attempts", "resend_wait"]
+__all__ = ["Attempts", "Resends", "interrupted", "resend_wait"]
 
 
 class Attempts:
@@ -89,3 +98,71 @@ def resend_wait(
     if attempts.fall_back(exc):
         return 0.0
     return policy.restart_wait(exc, failures, started)
+
+
+class Resends:
+    """One stream's resends: what reached the caller, and what each break leads to.
+
+    The send loop (sync or async, HTTP or WebSocket) counts each event it yields in
+    ``received``, calls :meth:`broke` when an attempt fails and :meth:`restarted` when the
+    next attempt's events begin. ``stream`` is the caller's ``EventStream`` (or its async
+    twin): its ``committed`` flag says content was delivered, its ``restarts`` counts resends.
+    """
+
+    __slots__ = ("_attempts", "_policy", "_started", "_stream", "failures", "received")
+
+    def __init__(self, policy: RetryPolicy, stream: Any, attempts: Attempts) -> None:
+        self._policy = policy
+        self._stream = stream
+        self._attempts = attempts
+        self._started = policy.clock()
+        self.failures = 0
+        self.received = 0
+
+    def broke(self, exc: APIError) -> float:
+        """Return the wait before sending again after ``exc``; raise what the caller gets when
+        it is not sent again (``exc`` itself, or the interruption carrying the count)."""
+        self.failures += 1
+        wait = resend_wait(
+            self._policy,
+            exc,
+            self._attempts,
+            committed=self._stream.committed,
+            failures=self.failures,
+            started=self._started,
+        )
+        if wait is None:
+            error = interrupted(exc, self.received)
+            if error is exc:
+                raise exc
+            raise error from exc
+        return wait
+
+    def restarted(self) -> None:
+        """Start counting the next attempt's events; tell the caller the events start over."""
+        self.received = 0
+        self._stream.restarts += 1
+
+
+def interrupted(exc: APIError, received: int) -> APIError:
+    """Return the error for a stream that failed after ``received`` events were yielded.
+
+    A context overflow is returned as it is: it comes before any output.
+    """
+    if isinstance(exc, CoreContextOverflowError):
+        return exc
+    cls: type[StreamInterruptedError]
+    if isinstance(exc, StreamTimeoutError):
+        cls = StreamStalledError
+    elif isinstance(exc, ResponseFailedError):
+        cls = StreamFailedError
+    else:
+        cls = StreamInterruptedError
+    err = cls(f"The stream broke off after {received} event(s): {exc}")
+    err.status_code = exc.status_code
+    err.code = exc.code
+    err.request_id = exc.request_id
+    err.error_type = err.type = exc.error_type
+    err.request = exc.request
+    err.body = exc.body
+    return err

@@ -9,8 +9,7 @@ from typing import Any
 import openai
 
 from langchain_paramchat._sdk.http import hx
-from langchain_paramchat.errors import APIError, ResponseFormatError
-from langchain_paramchat.transport.base import TransportBase, interrupted, not_event_stream
+from langchain_paramchat.transport.base import StreamCall, TransportBase, not_event_stream
 from langchain_paramchat.transport.fastpath import direct_request, drain_or_close
 from langchain_paramchat.transport.resend import Attempts
 from langchain_paramchat.transport.sse import SSEDecoder
@@ -122,18 +121,22 @@ class SyncTransport(TransportBase):
         ``ResponseFormatError``. The iteration ends at the terminal event (see
         ``EventStream``). The response is closed when the stream ends, fails or is closed.
         """
-        return EventStream(lambda stream: self._stream(stream, path, body, extra_headers))
+        return EventStream(
+            lambda stream: self._resending(
+                stream, lambda: self._stream_call(stream, path, body, extra_headers)
+            )
+        )
 
-    def _stream(
+    def _stream_call(
         self,
         stream: EventStream,
         path: str,
         body: Mapping[str, Any],
         extra_headers: Mapping[str, str] | None,
-    ) -> Generator[Event, None, None]:
+    ) -> StreamCall:
         attempts = self._attempts(body)
 
-        def attempt() -> tuple[hx.Response, Generator[Event, None, None], Event | None]:
+        def attempt() -> tuple[Event | None, Generator[Event, None, None]]:
             response = self._send(
                 path, attempts.body, extra_headers, stream=True, attempts=attempts
             )
@@ -147,40 +150,10 @@ class SyncTransport(TransportBase):
                 events.close()
                 response.close()
                 raise
-            return response, events, first
+            stream.headers = response.headers
+            return first, events
 
-        response, events, first = self._run(attempt, attempts)
-        stream.headers = response.headers
-        started = self._policy.clock()
-        failures = 0
-        try:
-            while first is not None:
-                yield first
-                received = 1
-                try:
-                    for event in events:
-                        yield event
-                        received += 1
-                    return
-                except ResponseFormatError:
-                    raise
-                except APIError as exc:
-                    failures += 1
-                    wait = self._resend_wait(exc, stream, attempts, failures, started)
-                    if wait is None:
-                        error = interrupted(exc, received)
-                        if error is exc:
-                            raise
-                        raise error from exc
-                events.close()
-                response.close()
-                self._policy.sleep(wait)
-                response, events, first = self._run(attempt, attempts)
-                stream.headers = response.headers
-                stream.restarts += 1
-        finally:
-            events.close()
-            response.close()
+        return attempts, attempt
 
     def _read_events(
         self, response: hx.Response, stream: EventStream, attempts: Attempts
@@ -214,6 +187,8 @@ class SyncTransport(TransportBase):
             raise errors.dropped(exc, response) from exc
         except errors.decoding_errors as exc:
             raise self._decoding_error(response, exc) from exc
+        finally:
+            response.close()
 
     # --- sending --------------------------------------------------------------------------
 

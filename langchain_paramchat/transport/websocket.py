@@ -25,9 +25,9 @@ from typing import Any
 
 import openai
 
-from langchain_paramchat.errors import APIError, OptionError, ResponseFormatError
+from langchain_paramchat.errors import OptionError
 from langchain_paramchat.secrets import redact_url
-from langchain_paramchat.transport.base import Attempts, interrupted
+from langchain_paramchat.transport.base import AsyncStreamCall, Attempts, StreamCall
 from langchain_paramchat.transport.protocol import ModelTransport
 from langchain_paramchat.transport.settings import ClientSettings
 from langchain_paramchat.transport.streams import AsyncEventStream, Event, EventStream, JSONReply
@@ -181,7 +181,9 @@ class WebSocketTransport(WebSocketSteps):
         """Stream a response's events from a socket, as ``Transport.stream_events`` does."""
         if not _on_socket(path, body, extra_headers):
             return self._http.stream_events(path, body, extra_headers=extra_headers)
-        return EventStream(lambda stream: self._stream(stream, body))
+        return EventStream(
+            lambda stream: self._resending(stream, lambda: self._stream_call(stream, body))
+        )
 
     def astream_events(
         self, path: str, body: Mapping[str, Any], *, extra_headers: Mapping[str, str] | None = None
@@ -189,7 +191,9 @@ class WebSocketTransport(WebSocketSteps):
         """Async twin of :meth:`stream_events`."""
         if not _on_socket(path, body, extra_headers):
             return self._http.astream_events(path, body, extra_headers=extra_headers)
-        return AsyncEventStream(lambda stream: self._astream(stream, body))
+        return AsyncEventStream(
+            lambda stream: self._aresending(stream, lambda: self._astream_call(stream, body))
+        )
 
     def close(self) -> None:
         """Close this process's idle sockets."""
@@ -278,42 +282,16 @@ class WebSocketTransport(WebSocketSteps):
 
         return self._run(attempt, attempts)
 
-    def _stream(self, stream: EventStream, body: Mapping[str, Any]) -> Generator[Event, None, None]:
+    def _stream_call(self, stream: EventStream, body: Mapping[str, Any]) -> StreamCall:
         attempts = Attempts(self._total)
         turn = Turn(body)
 
-        def attempt() -> Generator[Event, None, None]:
+        def attempt() -> tuple[None, Generator[Event, None, None]]:
             sock, first = self._begin(turn, attempts, stream=True)
             stream.headers = sock.headers
-            return self._rest(sock, turn, first, attempts, stream)
+            return None, self._rest(sock, turn, first, attempts, stream)
 
-        events = self._run(attempt, attempts)
-        started = self._policy.clock()
-        failures = 0
-        try:
-            while True:
-                received = 0
-                try:
-                    for event in events:
-                        yield event
-                        received += 1
-                    return
-                except ResponseFormatError:
-                    raise
-                except APIError as exc:
-                    failures += 1
-                    wait = self._resend_wait(exc, stream, attempts, failures, started)
-                    if wait is None:
-                        error = interrupted(exc, received)
-                        if error is exc:
-                            raise
-                        raise error from exc
-                events.close()
-                self._policy.sleep(wait)
-                events = self._run(attempt, attempts)
-                stream.restarts += 1
-        finally:
-            events.close()
+        return attempts, attempt
 
     # --- awaiting: each step awaited ------------------------------------------------------------
 
@@ -399,45 +377,17 @@ class WebSocketTransport(WebSocketSteps):
 
         return await self._arun(attempt, attempts)
 
-    async def _astream(
-        self, stream: AsyncEventStream, body: Mapping[str, Any]
-    ) -> AsyncGenerator[Event, None]:
+    def _astream_call(self, stream: AsyncEventStream, body: Mapping[str, Any]) -> AsyncStreamCall:
         attempts = Attempts(self._total)
         turn = Turn(body)
         pool = self.async_pools.current()
 
-        async def attempt() -> AsyncGenerator[Event, None]:
+        async def attempt() -> tuple[None, AsyncGenerator[Event, None]]:
             sock, first = await self._abegin(turn, attempts, True, pool)
             stream.headers = sock.headers
-            return self._arest(sock, turn, first, attempts, stream, pool)
+            return None, self._arest(sock, turn, first, attempts, stream, pool)
 
-        events = await self._arun(attempt, attempts)
-        started = self._policy.clock()
-        failures = 0
-        try:
-            while True:
-                received = 0
-                try:
-                    async for event in events:
-                        yield event
-                        received += 1
-                    return
-                except ResponseFormatError:
-                    raise
-                except APIError as exc:
-                    failures += 1
-                    wait = self._resend_wait(exc, stream, attempts, failures, started)
-                    if wait is None:
-                        error = interrupted(exc, received)
-                        if error is exc:
-                            raise
-                        raise error from exc
-                await events.aclose()
-                await self._policy.async_sleep(wait)
-                events = await self._arun(attempt, attempts)
-                stream.restarts += 1
-        finally:
-            await events.aclose()
+        return attempts, attempt
 
 
 def _on_socket(path: str, body: Mapping[str, Any], extra_headers: Mapping[str, str] | None) -> bool:
