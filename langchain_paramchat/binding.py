@@ -174,7 +174,8 @@ def tools_binding(
 
 
 def _goes_to_responses(model: Any, tools: Sequence[Any]) -> bool:
+    # The router's own answer, asked without building a body or warning at bind time.
     try:
-        return bool(model.preview_request("?", tools=list(tools)).api == "responses")
+        return bool(model._use_responses_api({"tools": list(tools)}))
     except ParamChatError:
         return False

@@ -164,3 +164,19 @@ def test_model_copy_takes_chatopenai_names_and_checks_options() -> None:
         model.model_copy(update={"use_responses_api": "yes"})
     with pytest.raises(OptionError, match="use_responses_api"):
         model.model_copy(update={"use_responses_api": True, "api": "chat_completions"})
+
+
+def test_bind_tools_asks_the_router_without_warning_twice() -> None:
+    from pydantic import BaseModel
+
+    class Weather(BaseModel):
+        city: str
+
+    model = chat(model="gpt-5", temperature=0.2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the rejected temperature warns at the call, not here
+        on_chat = model.bind_tools([Weather], response_format=Weather)
+        on_responses = chat(include=[]).bind_tools([Weather], response_format=Weather)
+    # strict defaults to True unless every call goes to Responses, as in ChatOpenAI.
+    assert on_chat.kwargs["tools"][0]["function"]["strict"] is True  # type: ignore[attr-defined]
+    assert "strict" not in on_responses.kwargs["tools"][0]["function"]  # type: ignore[attr-defined]
