@@ -179,7 +179,7 @@ class APIError(ParamChatError, openai.APIError):
         details = []
         if status_code is not None:
             details.append(f"status {status_code}")
-        if code:
+        if code and not message.startswith(f"{code}: "):
             details.append(f"code {code}")
         if request_id:
             details.append(f"request id {request_id}")
@@ -245,13 +245,16 @@ def response_failed(
 ) -> ResponseFailedError:
     """Return the error for a response the API reports as failed (see ``ResponseFailedError``).
 
-    ``FailedContextOverflowError`` when the input did not fit the context window.
+    ``FailedContextOverflowError`` when the input did not fit the context window. The
+    message reads ``"<code>: <message>"`` when there is a code, as ChatOpenAI's does.
     """
     cls = (
         FailedContextOverflowError
         if is_context_overflow(code, error_type, message)
         else ResponseFailedError
     )
+    if code and not message.startswith(f"{code}: "):
+        message = f"{code}: {message}"
     return cls(message, code=code, error_type=error_type, **kwargs)
 
 

@@ -76,7 +76,8 @@ MESSAGE_LIMIT = 2000
 
 def where(message: hx.Request | hx.Response) -> str:
     """Return ``METHOD scheme://host/path`` of a request (no user info or query: secrets)."""
-    request = message if isinstance(message, hx.Request) else message.request
+    # A response has a request and no method (httpx2's, or a legacy httpx one).
+    request = message if hasattr(message, "method") else message.request
     url = request.url
     host = f"[{url.host}]" if ":" in url.host else url.host  # an IPv6 address
     port = f":{url.port}" if url.port is not None else ""
@@ -202,7 +203,7 @@ class ErrorMap:
             # LangChain copies an error's response (body and headers) into the run's output
             # that callbacks and tracers get; the SDK's cause carries the body as well.
             exc.body = scrub_json(exc.body, self.scrub)
-            if isinstance(exc, openai.APIStatusError):
+            if isinstance(exc, openai.APIStatusError) and isinstance(exc.response, hx.Response):
                 exc.response = scrubbed_response(exc.response, self.scrub)
         if (
             stream
@@ -217,14 +218,26 @@ class ErrorMap:
             err = self._status_error(exc)
         elif isinstance(exc, openai.APITimeoutError):
             err = APITimeoutError(
-                f"The request to {where(exc.request)} timed out "
+                f"The request to {_target(exc.request)} timed out "
                 f"(timeout: {describe_timeout(self.timeout)})",
                 request=exc.request,
             )
         elif isinstance(exc, openai.APIConnectionError):
             err = self._connection_error(exc.request, exc.__cause__, exc.message)
-        else:
+        elif isinstance(exc, openai.APIResponseValidationError):
             return APIError(self.scrub(exc.message), request=exc.request, body=exc.body)
+        else:
+            # The SDK raises a bare APIError for an error event inside a stream: the
+            # response failed (as a ``response.failed`` event or our own send reports it).
+            info = _error_info(exc.body)
+            return response_failed(
+                self.scrub(exc.message or "The stream reported an error"),
+                code=_text_or_none(exc.code) or _text_or_none(info.get("code")),
+                error_type=_text_or_none(exc.type) or _text_or_none(info.get("type")),
+                request=exc.request if _is_http_message(exc.request) else None,
+                body=scrub_json(exc.body, self.scrub),
+                param=_text_or_none(info.get("param")),
+            )
         err.is_retryable = retry_reason(err) is not None
         return err
 
@@ -239,45 +252,61 @@ class ErrorMap:
         self, request: hx.Request | None, cause: BaseException | None, fallback: str = ""
     ) -> APIConnectionError:
         detail = f"{type(cause).__name__}: {cause}" if cause is not None else fallback
-        target = where(request) if request is not None else "the server"
+        target = _target(request)
         err = APIConnectionError(self.scrub(f"Could not reach {target}: {detail}"), request=request)
         err.is_retryable = retry_reason(err) is not None
         return err
 
     def _status_error(self, exc: openai.APIStatusError) -> APIStatusError:
-        status = exc.status_code
+        # Any APIStatusError is read defensively: code raising one by hand (a patched create,
+        # LangChain's fallbacks how-to) may give a body in OpenAI's wire form
+        # ({"error": {...}}), a string, None, and a response that is no HTTP response.
+        status = _status_of(exc)
         body = exc.body
-        info: Mapping[str, Any] = body if isinstance(body, dict) else {}
+        info = _error_info(body)
         message = info.get("message")
         if not isinstance(message, str) or not message:
-            text = snippet(body.strip(), self.scrub) if isinstance(body, str) else ""
-            message = f"HTTP {status} from {where(exc.request)}" + (f": {text}" if text else "")
+            message = self._fallback_message(exc, status)
         message = snippet(message, self.scrub, MESSAGE_LIMIT)
-        code = exc.code
+        code = _text_or_none(exc.code) or _text_or_none(info.get("code"))
+        error_type = _text_or_none(exc.type) or _text_or_none(info.get("type"))
         # Only a 400 is read for the message's wording ("prompt is too long", ...).
-        if is_context_overflow(code, exc.type, message if status == 400 else None):
+        if is_context_overflow(code, error_type, message if status == 400 else None):
             cls: type[APIStatusError] = ContextOverflowError
         else:
             cls = STATUS_ERRORS.get(status) or (ServerError if status >= 500 else APIStatusError)
-        param = info.get("param")
+        response = exc.response if _is_http_message(exc.response) else None
+        headers = response.headers if response is not None else None
         return cls(
             self.scrub(message),
             status_code=status,
-            headers=exc.response.headers,
+            headers=headers,
             code=code,
-            request_id=exc.request_id,
-            error_type=exc.type,
-            response=exc.response,
+            request_id=_text_or_none(exc.request_id),
+            error_type=error_type,
+            response=response,
             body=scrub_json(body, self.scrub),
-            param=param if isinstance(param, str) else None,
+            param=_text_or_none(info.get("param")),
         )
 
-    def stream_error(self, info: Mapping[str, Any], response: hx.Response) -> ResponseFailedError:
-        """Return the package error for an error the API reported inside a stream."""
+    def _fallback_message(self, exc: openai.APIStatusError, status: int) -> str:
+        """Return the message of a status error whose body carries none."""
+        body = exc.body
+        text = snippet(body.strip(), self.scrub) if isinstance(body, str) else ""
+        if not text and isinstance(exc.message, str) and not exc.message.startswith(_SDK_GENERIC):
+            return exc.message  # given by whoever raised it
+        return f"HTTP {status} from {_target(exc.request)}" + (f": {text}" if text else "")
+
+    def stream_error(
+        self, info: Mapping[str, Any], response: hx.Response | None
+    ) -> ResponseFailedError:
+        """Return the package error for an error the API reported inside a stream.
+
+        ``response`` is the stream's HTTP response, None when the SDK handed the events over.
+        """
         message = info.get("message")
         code = info.get("code")
         kind = info.get("type")
-        param = info.get("param")
         return response_failed(
             snippet(
                 message if isinstance(message, str) and message else "The stream reported an error",
@@ -285,11 +314,11 @@ class ErrorMap:
                 MESSAGE_LIMIT,
             ),
             code=str(code) if code is not None else None,
-            request_id=response.headers.get("x-request-id"),
+            request_id=response.headers.get("x-request-id") if response is not None else None,
             error_type=kind if isinstance(kind, str) and kind != "error" else None,
-            request=response.request,
+            request=response.request if response is not None else None,
             body=scrub_json(dict(info), self.scrub),
-            param=param if isinstance(param, str) else None,
+            param=_text_or_none(info.get("param")),
         )
 
     def stall(self, message: hx.Request | hx.Response) -> StreamTimeoutError:
@@ -319,6 +348,62 @@ class ErrorMap:
         )
         err.is_retryable = retry_reason(err) is not None
         return err
+
+
+# The message the SDK gives a status error itself ("Error code: 400 - {...}"): a body's
+# message, or ours naming the status and URL, says more.
+_SDK_GENERIC = "Error code: "
+
+# The status of an SDK status error whose response has none to read (a mock, say).
+_SDK_STATUS: tuple[tuple[type[openai.APIStatusError], int], ...] = (
+    (openai.BadRequestError, 400),
+    (openai.AuthenticationError, 401),
+    (openai.PermissionDeniedError, 403),
+    (openai.NotFoundError, 404),
+    (openai.ConflictError, 409),
+    (openai.UnprocessableEntityError, 422),
+    (openai.RateLimitError, 429),
+    (openai.InternalServerError, 500),
+)
+
+
+def _status_of(exc: openai.APIStatusError) -> int:
+    """Return the HTTP status of ``exc``: its own, else the one its SDK class stands for."""
+    status = exc.status_code
+    if isinstance(status, int) and not isinstance(status, bool):
+        return status
+    for sdk_class, code in _SDK_STATUS:
+        if isinstance(exc, sdk_class):
+            return code
+    return 500
+
+
+def _error_info(body: object) -> Mapping[str, Any]:
+    """Return the error object of an SDK error's body: the body, or its ``error`` member.
+
+    The SDK unwraps ``{"error": {...}}`` itself; an error built by hand often keeps it.
+    """
+    if not isinstance(body, Mapping):
+        return {}
+    inner = body.get("error")
+    return inner if isinstance(inner, Mapping) else body
+
+
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _is_http_message(value: object) -> bool:
+    """Return True for an httpx2 (or legacy httpx) request or response."""
+    if isinstance(value, hx.Request | hx.Response):
+        return True
+    legacy = sys.modules.get("httpx")
+    return legacy is not None and isinstance(value, legacy.Request | legacy.Response)
+
+
+def _target(request: object) -> str:
+    """Return where ``request`` went, or "the server" when it is no HTTP request."""
+    return where(request) if _is_http_message(request) else "the server"  # type: ignore[arg-type]
 
 
 def _request_of(exc: BaseException) -> Any:

@@ -31,7 +31,7 @@ import openai
 from pydantic import BaseModel
 
 from langchain_paramchat.errors import APIError, ResponseFormatError
-from langchain_paramchat.transport.errors import SNIPPET, scrub_json
+from langchain_paramchat.transport.errors import SNIPPET
 from langchain_paramchat.transport.sse import TERMINAL_EVENTS
 from langchain_paramchat.transport.streams import AsyncEventStream, Event, EventStream, JSONReply
 
@@ -194,19 +194,8 @@ class SDKRoute:
         return (kind if isinstance(kind, str) else None), data
 
     def _stream_error(self, info: Mapping[str, Any]) -> APIError:
-        scrub = self._transport.errors.scrub
-        message = info.get("message")
-        code = info.get("code")
-        kind = info.get("type")
-        param = info.get("param")
-        text = message if isinstance(message, str) and message else "The stream reported an error"
-        return APIError(
-            scrub(text),
-            code=str(code) if code is not None else None,
-            error_type=kind if isinstance(kind, str) and kind != "error" else None,
-            body=scrub_json(dict(info), scrub),
-            param=param if isinstance(param, str) else None,
-        )
+        error: APIError = self._transport.errors.stream_error(info, None)
+        return error
 
     def _object(self, value: Any, what: str) -> dict[str, Any]:
         data = as_json(value)

@@ -1,0 +1,250 @@
+"""Errors from a patched or replaced SDK ``create`` are caught as ChatOpenAI users catch them.
+
+Code written for ChatOpenAI patches ``Completions.create`` / ``Responses.create`` (LangChain's
+fallbacks how-to) and raises SDK errors it builds by hand, with the body in OpenAI's wire form
+(``{"error": {...}}``) or none at all; or the patch wraps the real ``create`` and the SDK
+raises from the server's reply. Either way a context overflow is langchain-core's
+``ContextOverflowError`` (and still the SDK's error class), and a failed Responses stream a
+``ValueError`` whose message reads ``"<code>: <message>"``. The real SDK goes over loopback to
+FakeOpenAI; both APIs, sync and async, invoke and stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from unittest.mock import MagicMock, patch
+
+import openai
+import pytest
+from langchain_core.exceptions import ContextOverflowError as CoreContextOverflowError
+from openai.resources.chat.completions import AsyncCompletions, Completions
+from openai.resources.responses import AsyncResponses, Responses
+
+from langchain_paramchat import ParamChat
+from langchain_paramchat._sdk.http import hx
+from langchain_paramchat.errors import APIStatusError, ParamChatError, RateLimitError
+from langchain_paramchat.testing import FakeOpenAI, Fault, Reply
+from tests.integration.reply_modes import MODES, run
+
+Factory = Callable[..., ParamChat]
+APIS = ["chat_completions", "responses"]
+_CLASSES = {
+    ("chat_completions", False): Completions,
+    ("chat_completions", True): AsyncCompletions,
+    ("responses", False): Responses,
+    ("responses", True): AsyncResponses,
+}
+
+# The three ways OpenAI (and servers that copy it) say the input does not fit.
+OVERFLOW_BODIES = {
+    "code": {
+        "message": "Input tokens exceed the configured limit of 272000 tokens.",
+        "type": "invalid_request_error",
+        "param": "messages",
+        "code": "context_length_exceeded",
+    },
+    "prompt-too-long": {
+        "message": "prompt is too long: 300000 tokens > 200000 maximum",
+        "type": "invalid_request_error",
+        "param": "messages",
+        "code": "invalid_request_error",
+    },
+    "context-window": {
+        "message": "ContextWindowExceededError: maximum context length exceeded",
+        "type": "invalid_request_error",
+        "param": "messages",
+        "code": "invalid_request_error",
+    },
+}
+WINDOW = "Your input exceeds the context window of this model. Please adjust your input."
+
+
+def _target(api: str, mode: str) -> type:
+    return _CLASSES[(api, mode.startswith("a"))]
+
+
+def _raising(error: BaseException, is_async: bool) -> Any:
+    """Return a replacement ``create`` that raises ``error``, as a hand-written patch does."""
+    if is_async:
+
+        async def acreate(self: Any, *args: Any, **kwargs: Any) -> Any:
+            raise error
+
+        return acreate
+
+    def create(self: Any, *args: Any, **kwargs: Any) -> Any:
+        raise error
+
+    return create
+
+
+def _passing_through(cls: type) -> Any:
+    """Return a replacement for ``cls.create`` that calls the real one (the SDK raises)."""
+    original = cls.create  # type: ignore[attr-defined]
+
+    def create(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return original(self, *args, **kwargs)
+
+    return create
+
+
+def _bad_request(body: Any, message: str) -> openai.BadRequestError:
+    request = hx.Request("POST", "https://api.openai.com/v1/chat/completions")
+    return openai.BadRequestError(message, response=hx.Response(400, request=request), body=body)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("form", sorted(OVERFLOW_BODIES))
+@pytest.mark.parametrize("api", APIS)
+async def test_a_hand_built_overflow_in_wire_form_is_langchains_overflow(
+    make_model: Factory, fake_openai: FakeOpenAI, api: str, form: str, mode: str
+) -> None:
+    info = OVERFLOW_BODIES[form]
+    error = _bad_request({"error": info}, info["message"])
+    cls = _target(api, mode)
+    with (
+        patch.object(cls, "create", _raising(error, mode.startswith("a"))),
+        pytest.raises(CoreContextOverflowError) as caught,
+    ):
+        await run(make_model(api=api), mode)
+    err = caught.value
+    assert isinstance(err, openai.BadRequestError)  # what code written for the SDK catches
+    assert isinstance(err, ParamChatError)
+    assert info["message"] in str(err)
+    assert err.param == "messages"
+    assert fake_openai.requests == []  # the patch answered, nothing was sent
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("form", sorted(OVERFLOW_BODIES))
+@pytest.mark.parametrize("api", APIS)
+async def test_an_overflow_the_sdk_raises_from_the_reply_is_langchains_overflow(
+    make_model: Factory, fake_openai: FakeOpenAI, api: str, form: str, mode: str
+) -> None:
+    info = OVERFLOW_BODIES[form]
+    fake_openai.add(Fault.status(400, error_code=info["code"], message=info["message"]))
+    cls = _target(api, mode)
+    with (
+        patch.object(cls, "create", _passing_through(cls)),
+        pytest.raises(CoreContextOverflowError) as caught,
+    ):
+        await run(make_model(api=api), mode)
+    assert isinstance(caught.value, openai.BadRequestError)
+    assert info["message"] in str(caught.value)
+    assert len(fake_openai.requests) == 1
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("api", APIS)
+async def test_an_sdk_api_error_saying_context_window_is_langchains_overflow(
+    make_model: Factory, api: str, mode: str
+) -> None:
+    # What the SDK raises for an ``error`` event in a stream: a bare APIError, no body.
+    request = hx.Request("POST", "https://api.openai.com/v1/responses")
+    error = openai.APIError(WINDOW, request=request, body=None)
+    cls = _target(api, mode)
+    with (
+        patch.object(cls, "create", _raising(error, mode.startswith("a"))),
+        pytest.raises(CoreContextOverflowError) as caught,
+    ):
+        await run(make_model(api=api), mode)
+    assert isinstance(caught.value, openai.APIError)
+    assert isinstance(caught.value, ValueError)
+    assert "exceeds the context window" in str(caught.value)
+
+
+@pytest.mark.parametrize("mode", ["stream", "astream"])
+@pytest.mark.parametrize("event", ["error", "response.failed"])
+async def test_a_failed_responses_stream_through_the_sdk_is_a_value_error(
+    make_model: Factory, fake_openai: FakeOpenAI, event: Any, mode: str
+) -> None:
+    fault = Fault.stream_error("rate_limit_exceeded", "Rate limit reached.", event=event)
+    fake_openai.add(Reply(text="x", fault=fault))
+    cls = _target("responses", mode)
+    with (
+        patch.object(cls, "create", _passing_through(cls)),
+        pytest.raises(ValueError, match=r"rate_limit_exceeded: Rate limit reached\.") as caught,
+    ):
+        await run(make_model(api="responses"), mode)
+    err = caught.value
+    assert isinstance(err, openai.APIError)
+    assert err.code == "rate_limit_exceeded"
+    assert not isinstance(err, CoreContextOverflowError)
+    # The code is said once: not again as "(code rate_limit_exceeded)".
+    assert str(err).count("rate_limit_exceeded") == 1
+
+
+@pytest.mark.parametrize("mode", ["stream", "astream"])
+@pytest.mark.parametrize("event", ["error", "response.failed"])
+async def test_a_responses_stream_overflow_through_the_sdk_is_langchains_overflow(
+    make_model: Factory, fake_openai: FakeOpenAI, event: Any, mode: str
+) -> None:
+    fault = Fault.stream_error("context_length_exceeded", WINDOW, event=event)
+    fake_openai.add(Reply(text="x", fault=fault))
+    cls = _target("responses", mode)
+    with (
+        patch.object(cls, "create", _passing_through(cls)),
+        pytest.raises(CoreContextOverflowError) as caught,
+    ):
+        await run(make_model(api="responses"), mode)
+    assert isinstance(caught.value, ValueError)
+    assert WINDOW in str(caught.value)
+
+
+@pytest.mark.parametrize("mode", ["stream", "astream"])
+async def test_a_failed_stream_on_our_own_send_reads_the_same(
+    make_model: Factory, fake_openai: FakeOpenAI, mode: str
+) -> None:
+    fault = Fault.stream_error("rate_limit_exceeded", "Rate limit reached.", event="error")
+    fake_openai.add(Reply(text="x", fault=fault))
+    with pytest.raises(ValueError, match=r"rate_limit_exceeded: Rate limit reached\."):
+        await run(make_model(api="responses"), mode)
+
+
+@pytest.mark.parametrize("body", [None, "", "upstream said no", {"detail": "no message key"}])
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_hand_built_status_error_keeps_its_message_whatever_its_body(
+    make_model: Factory, body: Any, mode: str
+) -> None:
+    request = hx.Request("POST", "https://api.openai.com/v1/chat/completions")
+    error = openai.RateLimitError(
+        "slow down, please", response=hx.Response(429, request=request), body=body
+    )
+    cls = _target("chat_completions", mode)
+    with (
+        patch.object(cls, "create", _raising(error, mode.startswith("a"))),
+        pytest.raises(openai.RateLimitError) as caught,
+    ):
+        await run(make_model(api="chat_completions"), mode)
+    err = caught.value
+    assert isinstance(err, RateLimitError)
+    assert err.status_code == 429
+    expected = body if isinstance(body, str) and body else "slow down, please"
+    assert expected in str(err)
+    assert "Error code" not in str(err)
+
+
+@pytest.mark.parametrize("mode", ["invoke", "ainvoke"])
+async def test_a_status_error_without_a_real_response_still_maps(
+    make_model: Factory, mode: str
+) -> None:
+    # A test double instead of an HTTP response (as langchain-openai's own tests build
+    # one): nothing in it is taken for a header, a request id or a URL.
+    info = OVERFLOW_BODIES["code"]
+    error = openai.BadRequestError(
+        info["message"], response=MagicMock(status_code=400), body={"error": info}
+    )
+    cls = _target("chat_completions", mode)
+    with (
+        patch.object(cls, "create", _raising(error, mode.startswith("a"))),
+        pytest.raises(CoreContextOverflowError) as caught,
+    ):
+        await run(make_model(api="chat_completions"), mode)
+    err = caught.value
+    assert isinstance(err, APIStatusError)
+    assert err.status_code == 400
+    assert err.code == "context_length_exceeded"
+    assert dict(err.headers) == {}
+    assert err.request_id is None
+    assert "MagicMock" not in str(err)
