@@ -146,7 +146,7 @@ class ParamChat(ModelSurface, Bindable, BaseChatModel, RequestOptions, ChatOpenA
     total_timeout: float | None = None
     """Seconds a whole call may take, retries and a slowly arriving reply included."""
     stream_idle_timeout: float | None = 120.0
-    """Seconds a stream may stay silent between events before it fails."""
+    """Seconds a stream may stay silent between events before it fails (0 or None: no limit)."""
     max_retries: int = 2
     """Retries on connection errors, timeouts, 408/409/429/5xx (tenacity; SDK retries are off)."""
     retry_policy: Any = Field(default=None, exclude=True)

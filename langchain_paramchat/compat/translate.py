@@ -10,6 +10,7 @@ the README's migration table is checked against) live in
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -233,14 +234,15 @@ def _from_environment(kwargs: Mapping[str, Any]) -> dict[str, Any]:
         try:
             seconds = float(timeout)
         except ValueError:
-            seconds = -1.0
-        if seconds < 0:
+            seconds = math.nan
+        if math.isnan(seconds) or seconds < 0:
             # As ChatOpenAI: a typo falls back to the default, visibly, rather than failing.
             logger.warning(
-                "Invalid %s=%r (not a number of seconds >= 0); keeping the default "
-                "stream_idle_timeout. Set it to 0 for no chunk timeout.",
+                "Invalid %s=%r (%s); keeping the default stream_idle_timeout. "
+                "Set it to 0 for no chunk timeout.",
                 _CHUNK_TIMEOUT_ENV,
                 timeout,
+                "negative" if seconds < 0 else "not a number of seconds",
             )
         else:
             out["stream_chunk_timeout"] = seconds
@@ -248,20 +250,18 @@ def _from_environment(kwargs: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _chunk_timeout(value: Any) -> Any:
-    """Return ``stream_idle_timeout`` for ChatOpenAI's ``stream_chunk_timeout``: 0 is none.
+    """Return ``stream_idle_timeout`` for ChatOpenAI's ``stream_chunk_timeout``.
 
-    A negative value falls back to the default with a warning, as in ChatOpenAI (``_KEEP``).
+    0 and None both mean none and read back as given, as in ChatOpenAI. A negative value
+    falls back to the default with a warning, as in ChatOpenAI (``_KEEP``).
     """
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if value < 0:
-            logger.warning(
-                "Invalid `stream_chunk_timeout=%r` (negative); keeping the default "
-                "stream_idle_timeout. Pass None or 0 for no chunk timeout.",
-                value,
-            )
-            return _KEEP
-        if value == 0:
-            return None
+    if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+        logger.warning(
+            "Invalid `stream_chunk_timeout=%r` (negative); keeping the default "
+            "stream_idle_timeout. Pass None or 0 for no chunk timeout.",
+            value,
+        )
+        return _KEEP
     return value
 
 

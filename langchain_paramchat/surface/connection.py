@@ -83,7 +83,8 @@ class Connected:
             organization=self.organization,
             project=self.project,
             timeout=self.timeout if self.timeout is not None else DEFAULT_TIMEOUT,
-            stream_idle_timeout=self.stream_idle_timeout,
+            # 0 means none, as ChatOpenAI's stream_chunk_timeout=0 (kept as given).
+            stream_idle_timeout=self.stream_idle_timeout or None,
             total_timeout=self.total_timeout,
             default_headers=self.default_headers,
             default_query=self.default_query,

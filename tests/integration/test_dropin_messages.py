@@ -311,41 +311,56 @@ async def test_a_drifting_output_index_keeps_all_text(drifting: ScriptedSSE, mod
 # --- stream_chunk_timeout=0 means no chunk timeout -----------------------------------------
 
 
-@pytest.mark.parametrize("value", [0, None])
+@pytest.mark.parametrize("value", [0, 0.0, None])
 def test_stream_chunk_timeout_zero_or_none_is_no_timeout(value: Any) -> None:
-    assert ParamChat(api_key="x", stream_chunk_timeout=value).stream_idle_timeout is None
+    model = ParamChat(api_key="x", stream_chunk_timeout=value)
+    # Read back as given, as in ChatOpenAI; the transport gets no idle timeout at all.
+    assert model.stream_chunk_timeout == value
+    assert model.stream_idle_timeout == value
+    assert model._client_settings().stream_idle_timeout is None
 
 
 def test_the_chunk_timeout_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LANGCHAIN_OPENAI_STREAM_CHUNK_TIMEOUT_S", "0")
-    assert ParamChat(api_key="x").stream_idle_timeout is None
+    model = ParamChat(api_key="x")
+    assert model.stream_chunk_timeout == 0.0
+    assert model._client_settings().stream_idle_timeout is None
     monkeypatch.setenv("LANGCHAIN_OPENAI_STREAM_CHUNK_TIMEOUT_S", "7.5")
     assert ParamChat(api_key="x").stream_idle_timeout == 7.5
     # An explicit setting wins over the environment.
     assert ParamChat(api_key="x", stream_idle_timeout=3).stream_idle_timeout == 3
 
 
+@pytest.mark.parametrize("env", ["nonsense", "-10"])
 @pytest.mark.parametrize("kwargs", [{"stream_chunk_timeout": -10}, {}])
 def test_a_bad_chunk_timeout_keeps_the_default_and_says_so(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, kwargs: dict[str, Any]
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    kwargs: dict[str, Any],
+    env: str,
 ) -> None:
     # As ChatOpenAI: a typo in a config must neither fail nor silently disable the timeout.
-    monkeypatch.setenv("LANGCHAIN_OPENAI_STREAM_CHUNK_TIMEOUT_S", "nonsense")
+    monkeypatch.setenv("LANGCHAIN_OPENAI_STREAM_CHUNK_TIMEOUT_S", env)
     with caplog.at_level("WARNING", logger="langchain_paramchat"):
         model = ParamChat(api_key="x", **kwargs)
     assert model.stream_idle_timeout == ParamChat.model_fields["stream_idle_timeout"].default
+    assert model.stream_chunk_timeout == model.stream_idle_timeout
     said = " ".join(r.getMessage() for r in caplog.records)
     assert (
         "stream_chunk_timeout=-10" if kwargs else "LANGCHAIN_OPENAI_STREAM_CHUNK_TIMEOUT_S"
     ) in said
+    if kwargs or env.startswith("-"):
+        assert "negative" in said  # says what is wrong with the value
 
 
+@pytest.mark.parametrize("setting", ["stream_chunk_timeout", "stream_idle_timeout"])
 @pytest.mark.parametrize("mode", ["stream", "astream"])
 async def test_a_stream_without_chunk_timeout_waits_for_slow_events(
-    make_model: Factory, fake_openai: FakeOpenAI, mode: str
+    make_model: Factory, fake_openai: FakeOpenAI, mode: str, setting: str
 ) -> None:
     from langchain_paramchat.testing import Fault
 
+    # 0 is "no limit", not "zero seconds": each slow event still arrives.
     fake_openai.add(Fault.slow(0.3, reply=Reply(text="slow but sure", chunk_size=5)))
-    reply = await run(make_model(stream_chunk_timeout=0, timeout=30), mode)
+    reply = await run(make_model(**{setting: 0}, timeout=30), mode)
     assert reply.text == "slow but sure"

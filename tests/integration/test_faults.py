@@ -570,7 +570,7 @@ BAD_SETTINGS = [
     pytest.param({"timeout": float("inf")}, "timeout", id="infinite-timeout"),
     pytest.param({"timeout": float("nan")}, "timeout", id="nan-timeout"),
     pytest.param({"timeout": 0}, "timeout", id="zero-timeout"),
-    pytest.param({"stream_idle_timeout": 0}, "stream_idle_timeout", id="zero-idle"),
+    pytest.param({"stream_idle_timeout": -1}, "stream_idle_timeout", id="negative-idle"),
     pytest.param({"max_retries": -1}, "max_retries", id="negative-retries"),
 ]
 
