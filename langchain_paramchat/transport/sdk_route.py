@@ -13,6 +13,7 @@ to package errors like any other.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 import typing
@@ -30,7 +31,7 @@ from typing import Any
 import openai
 from pydantic import BaseModel
 
-from langchain_paramchat.errors import APIError, ResponseFormatError
+from langchain_paramchat.errors import APIError, ResponseFormatError, StreamTimeoutError
 from langchain_paramchat.transport.errors import SNIPPET
 from langchain_paramchat.transport.sse import TERMINAL_EVENTS
 from langchain_paramchat.transport.streams import AsyncEventStream, Event, EventStream, JSONReply
@@ -171,7 +172,8 @@ class SDKRoute:
             with self._transport.errors.sending_stream:
                 reply = await create(**_create_kwargs(path, body, extra_headers))
                 parsed, stream.headers = _unwrap(reply)
-                async for item in _aiterate(parsed):
+                idle = self.settings.stream_idle_timeout
+                async for item in _within(_aiterate(parsed), idle):
                     event = self._event(path, item)
                     yield event
                     if _terminal(path, event, stream):
@@ -236,6 +238,31 @@ async def _aiterate(parsed: Any) -> AsyncIterator[Any]:
     else:
         for item in _iterable(parsed):
             yield item
+
+
+async def _within(items: AsyncIterator[Any], idle: float | None) -> AsyncIterator[Any]:
+    """Yield ``items``, failing when the next one takes longer than ``idle`` seconds.
+
+    The direct send's read timeout bounds the silence between events; a replaced client
+    (a test double, a wrapper) has none, so the async stream is bounded here, as ChatOpenAI
+    bounds it with ``stream_chunk_timeout``. A sync iterator cannot be interrupted.
+    """
+    if idle is None:
+        async for item in items:
+            yield item
+        return
+    iterator = aiter(items)
+    while True:
+        try:
+            item = await asyncio.wait_for(anext(iterator), idle)
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            raise StreamTimeoutError(
+                f"The stream from the replaced SDK client sent no event for longer than "
+                f"stream_idle_timeout={idle} s"
+            ) from None
+        yield item
 
 
 def _iterable(value: Any) -> Iterable[Any]:

@@ -23,7 +23,12 @@ from openai.resources.responses import AsyncResponses, Responses
 
 from langchain_paramchat import ParamChat
 from langchain_paramchat._sdk.http import hx
-from langchain_paramchat.errors import APIStatusError, ParamChatError, RateLimitError
+from langchain_paramchat.errors import (
+    APIStatusError,
+    ParamChatError,
+    RateLimitError,
+    StreamTimeoutError,
+)
 from langchain_paramchat.testing import FakeOpenAI, Fault, Reply
 from tests.integration.reply_modes import MODES, run
 
@@ -248,3 +253,43 @@ async def test_a_status_error_without_a_real_response_still_maps(
     assert dict(err.headers) == {}
     assert err.request_id is None
     assert "MagicMock" not in str(err)
+
+
+# --- a replaced async client's stream is bounded by the chunk timeout ----------------------
+
+
+def _replace_async_client(model: ParamChat, fake_openai: FakeOpenAI, api: str) -> None:
+    """Hand ``model`` a real async SDK client of its own, as ChatOpenAI users do."""
+    root = fake_openai.async_client(api_key="sk-test-key-123")
+    if api == "responses":
+        model.root_async_client = root
+    else:
+        model.async_client = root.chat.completions
+
+
+@pytest.mark.parametrize("api", APIS)
+async def test_a_silent_stream_through_a_replaced_async_client_times_out(
+    make_model: Factory, fake_openai: FakeOpenAI, api: str
+) -> None:
+    # The replaced client has the SDK's 600 s read timeout; the chunk timeout still applies.
+    fake_openai.add(Fault.slow(30, reply=Reply(text="far too late")))
+    model = make_model(api=api, stream_chunk_timeout=0.5)
+    _replace_async_client(model, fake_openai, api)
+    with pytest.raises(TimeoutError) as caught:
+        await run(model, "astream")
+    err = caught.value
+    assert isinstance(err, StreamTimeoutError)
+    assert isinstance(err, openai.APITimeoutError)
+    assert "stream_idle_timeout=0.5" in str(err)
+
+
+@pytest.mark.parametrize("api", APIS)
+async def test_a_slow_stream_through_a_replaced_async_client_without_timeout_arrives(
+    make_model: Factory, fake_openai: FakeOpenAI, api: str
+) -> None:
+    fake_openai.add(Fault.slow(0.1, reply=Reply(text="slow but sure", chunk_size=20)))
+    model = make_model(api=api, stream_chunk_timeout=0)
+    _replace_async_client(model, fake_openai, api)
+    reply = await run(model, "astream")
+    assert reply.text == "slow but sure"
+    assert len(fake_openai.requests) == 1
