@@ -77,8 +77,9 @@ CHAT_OPENAI_NAMES: tuple[Translation, ...] = (
         "stream_chunk_timeout",
         "renamed",
         "stream_idle_timeout",
-        "`0` or `None` means none, as in ChatOpenAI, and so does "
-        "`LANGCHAIN_OPENAI_STREAM_CHUNK_TIMEOUT_S=0`; it bounds sync streams too",
+        "`0` or `None` means none (and reads back as given), as in ChatOpenAI, and so does "
+        "`LANGCHAIN_OPENAI_STREAM_CHUNK_TIMEOUT_S=0`; it bounds sync streams too; a stall "
+        "raises `StreamTimeoutError`, a `TimeoutError` (ChatOpenAI: `StreamChunkTimeoutError`)",
     ),
     _t("max_retries", "same", "max_retries", "ParamChat retries with tenacity, SDK retries off"),
     _t("default_headers / default_query", "same", "default_headers / default_query"),

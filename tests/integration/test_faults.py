@@ -1002,6 +1002,8 @@ DOC_PREFIXES = {
     "waits": "tests/integration/test_waits.py",
     "keyfn": "tests/integration/test_key_functions.py",
     "proxy": "tests/integration/test_proxy_and_sockets.py",
+    "dropin_messages": "tests/integration/test_dropin_messages.py",
+    "dropin_sdk_errors": "tests/integration/test_dropin_sdk_errors.py",
 }
 
 
