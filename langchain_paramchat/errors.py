@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,7 +34,9 @@ class ParamChatError(Exception):
     """
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild, (type(self), self.args, _portable(self.__dict__)))
+        # A class made to be also langchain-openai's (see RefusalError) pickles as ours.
+        cls = vars(type(self)).get("_paramchat_class", type(self))
+        return (_rebuild, (cls, self.args, _portable(self.__dict__)))
 
 
 class OptionError(ParamChatError, ValueError):
@@ -112,8 +115,13 @@ class RefusalError(StructuredOutputError, ModelRefusalError):
     """Raise when the model refused to produce the requested structured output.
 
     Also langchain-core's ``ModelRefusalError`` (as ChatOpenAI's refusal error is): the
-    message is the model's refusal text, ``raw_message`` the reply that carried it.
+    message is the model's refusal text, ``raw_message`` the reply that carried it. When
+    langchain-openai is imported in the process, also its ``OpenAIRefusalError``, so code
+    written for ChatOpenAI (``except OpenAIRefusalError``) keeps catching it.
     """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        return super().__new__(_also_chatopenais(cls), *args, **kwargs)
 
     def __init__(self, refusal: str, *, raw_message: Any = None) -> None:
         self.refusal = refusal
@@ -135,6 +143,40 @@ class ContentFilterError(RefusalError):
     ) -> None:
         super().__init__(message, raw_message=raw_message)
         self.refusal = ""
+
+
+# langchain-openai's refusal error class (module, name): ChatOpenAI raises it, so code
+# written for ChatOpenAI catches it. Read only if that module is already imported.
+_CHATOPENAI_REFUSAL = ("langchain_openai.chat_models.base", "OpenAIRefusalError")
+_ALSO_CHATOPENAIS: dict[type, type] = {}
+
+
+def _also_chatopenais(cls: type[RefusalError]) -> type[RefusalError]:
+    """Return ``cls``, or its subclass that is also langchain-openai's ``OpenAIRefusalError``.
+
+    Only while langchain-openai is imported (code that catches its class has imported it);
+    ParamChat never imports it. The subclass has ``cls``'s name and pickles as ``cls``.
+    """
+    module = sys.modules.get(_CHATOPENAI_REFUSAL[0])
+    theirs = getattr(module, _CHATOPENAI_REFUSAL[1], None)
+    if not isinstance(theirs, type) or not issubclass(theirs, Exception):
+        return cls
+    if issubclass(cls, theirs):
+        return cls
+    both = _ALSO_CHATOPENAIS.get(cls)
+    if both is None or not issubclass(both, theirs):  # none yet, or langchain-openai reloaded
+        namespace = {
+            "__module__": cls.__module__,
+            "__qualname__": cls.__qualname__,
+            "__doc__": cls.__doc__,
+            "_paramchat_class": cls,
+        }
+        try:
+            both = type(cls.__name__, (cls, theirs), namespace)
+        except TypeError:  # a future class whose bases cannot be combined with ours
+            return cls
+        _ALSO_CHATOPENAIS[cls] = both
+    return both
 
 
 class LengthLimitError(StructuredOutputError):

@@ -89,7 +89,8 @@ def _all_classes() -> Iterator[type[E.ParamChatError]]:
     todo: list[type[Any]] = [E.ParamChatError]
     while todo:
         cls = todo.pop()
-        if cls not in seen:
+        # Leave out the classes made to be also langchain-openai's: they pickle as ours.
+        if cls not in seen and "_paramchat_class" not in vars(cls):
             seen.add(cls)
             todo.extend(cls.__subclasses__())
     yield from sorted(seen, key=lambda c: (c.__module__, c.__name__))
@@ -111,7 +112,8 @@ def test_every_error_round_trips_as_itself(cls: type[E.ParamChatError]) -> None:
     if isinstance(error, E.APIStatusError):
         error.is_retryable = True
     copy = pickle.loads(pickle.dumps(error))
-    assert type(copy) is cls
+    # A refusal is of a subclass that is also langchain-openai's class when that is imported.
+    assert type(copy) is type(error) and isinstance(copy, cls)
     assert str(copy) == str(error) and copy.args == error.args
     for name in FIELDS:
         if hasattr(error, name):
