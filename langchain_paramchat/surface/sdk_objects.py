@@ -259,7 +259,8 @@ def sdk_route_for(model: Any, objects: SDKObjects | None, path: str) -> Any:
     return transport.SDKRoute(
         model.transport,
         lambda p, a: _resource(model, held, p, a),
-        raw_stream if reads_headers else None,
+        raw_stream=raw_stream if reads_headers else None,
+        stream_helper=lambda a: _stream_helper(held, a),
     )
 
 
@@ -269,6 +270,16 @@ def _raw_create(model: Any, objects: SDKObjects, path: str, is_async: bool) -> A
         return objects.get(model, "async_client" if is_async else "client").with_raw_response.create
     root = objects.get(model, "root_async_client" if is_async else "root_client")
     return root.with_raw_response.responses.create
+
+
+def _stream_helper(objects: SDKObjects, is_async: bool) -> Any:
+    """Return a replaced root client's ``beta.chat.completions`` (its stream helper), or None.
+
+    ChatOpenAI streams structured output through ``root_client.beta.chat.completions.stream``;
+    a replaced root client (a test double of that helper) gets the same call.
+    """
+    root = objects.given.get("root_async_client" if is_async else "root_client")
+    return None if root is None else root.beta.chat.completions
 
 
 def _standalone_async(settings: Any, max_retries: int) -> Any:

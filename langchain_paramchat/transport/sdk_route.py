@@ -41,6 +41,9 @@ __all__ = ["SDKCallTarget", "SDKRoute", "as_json"]
 SDKCallTarget = Callable[[str, bool], tuple[Any, bool]]
 """``(path, is_async) -> (SDK resource, call with_raw_response?)`` for one model."""
 
+StreamHelperTarget = Callable[[bool], Any]
+"""``is_async -> the replaced root client's beta.chat.completions``, or None if not replaced."""
+
 _RESPONSES_PATH = "/responses"
 
 
@@ -56,12 +59,14 @@ class SDKRoute:
         transport: Any,
         target: SDKCallTarget,
         raw_stream: Callable[[str, bool], Any] | None = None,
+        stream_helper: StreamHelperTarget | None = None,
     ) -> None:
         self._transport = transport
         self._target = target
         # ``(path, is_async) -> create`` of the raw-response form, for streams whose headers
         # are read (ChatOpenAI's: response headers shown, or a LangSmith gateway key).
         self._raw_stream = raw_stream
+        self._stream_helper = stream_helper
 
     def _stream_create(self, path: str, is_async: bool) -> Any:
         if self._raw_stream is not None:
@@ -147,14 +152,15 @@ class SDKRoute:
         """Call ``create`` with ``stream=True`` and iterate what it yields as events."""
 
         def run(stream: EventStream) -> Generator[Event, None, None]:
-            create = self._stream_create(path, False)
             with self._transport.errors.sending_stream:
-                reply = create(**_create_kwargs(path, body, extra_headers))
+                reply = self._start_stream(path, body, extra_headers, False)
                 parsed, stream.headers = _unwrap(reply)
                 manager = parsed if hasattr(parsed, "__enter__") else _Null(parsed)
                 with manager as items:
                     for item in items:
                         event = self._event(path, item)
+                        if event is None:
+                            continue
                         yield event
                         if _terminal(path, event, stream):
                             return
@@ -168,13 +174,16 @@ class SDKRoute:
         """Async twin of :meth:`stream_events`."""
 
         async def run(stream: AsyncEventStream) -> AsyncGenerator[Event, None]:
-            create = self._stream_create(path, True)
             with self._transport.errors.sending_stream:
-                reply = await create(**_create_kwargs(path, body, extra_headers))
+                reply = self._start_stream(path, body, extra_headers, True)
+                if inspect.isawaitable(reply):  # create(); the helper is a context manager
+                    reply = await reply
                 parsed, stream.headers = _unwrap(reply)
                 idle = self.settings.stream_idle_timeout
                 async for item in _within(_aiterate(parsed), idle):
                     event = self._event(path, item)
+                    if event is None:
+                        continue
                     yield event
                     if _terminal(path, event, stream):
                         return
@@ -182,9 +191,35 @@ class SDKRoute:
 
         return AsyncEventStream(run)
 
-    def _event(self, path: str, item: Any) -> Event:
+    def _start_stream(
+        self,
+        path: str,
+        body: Mapping[str, Any],
+        extra_headers: Mapping[str, str] | None,
+        is_async: bool,
+    ) -> Any:
+        """Call what starts the stream: ``create``, or (as ChatOpenAI does for structured
+        output on a replaced root client) ``beta.chat.completions.stream``.
+
+        Returns the reply (for async ``create``, the awaitable of it).
+        """
+        kwargs = _create_kwargs(path, body, extra_headers)
+        if path != _RESPONSES_PATH and "response_format" in body and self._stream_helper:
+            helper = self._stream_helper(is_async)
+            if helper is not None:
+                kwargs.pop("stream", None)  # the helper streams by itself
+                return helper.stream(**kwargs)
+        return self._stream_create(path, is_async)(**kwargs)
+
+    def _event(self, path: str, item: Any) -> Event | None:
+        """Return the event ``item`` stands for, None for a helper event that repeats one."""
         data = self._object(item, "stream item")
         if path != _RESPONSES_PATH:
+            kind = data.get("type")
+            if kind == "chunk" and isinstance(data.get("chunk"), dict):
+                data = data["chunk"]  # the stream helper's wrapper around each chunk
+            elif isinstance(kind, str) and "choices" not in data:
+                return None  # content.delta, refusal.done...: derived from the chunks
             error = data.get("error")
             if isinstance(error, dict):
                 raise self._stream_error(error)

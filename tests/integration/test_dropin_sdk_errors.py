@@ -18,15 +18,19 @@ from unittest.mock import MagicMock, patch
 import openai
 import pytest
 from langchain_core.exceptions import ContextOverflowError as CoreContextOverflowError
+from langchain_core.exceptions import ModelRefusalError
 from openai.resources.chat.completions import AsyncCompletions, Completions
 from openai.resources.responses import AsyncResponses, Responses
+from pydantic import BaseModel
 
 from langchain_paramchat import ParamChat
 from langchain_paramchat._sdk.http import hx
 from langchain_paramchat.errors import (
     APIStatusError,
+    ContentFilterError,
     ParamChatError,
     RateLimitError,
+    RefusalError,
     StreamTimeoutError,
 )
 from langchain_paramchat.testing import FakeOpenAI, Fault, Reply
@@ -293,3 +297,76 @@ async def test_a_slow_stream_through_a_replaced_async_client_without_timeout_arr
     reply = await run(model, "astream")
     assert reply.text == "slow but sure"
     assert len(fake_openai.requests) == 1
+
+
+# --- structured output streamed through a replaced root client's stream helper -------------
+
+
+class Answer(BaseModel):
+    answer: str
+
+
+def _spy_stream(cls: type, calls: list[str]) -> Any:
+    """Return a replacement for the SDK's ``stream`` helper that records and calls the real one."""
+    original = cls.stream  # type: ignore[attr-defined]
+
+    def stream(self: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs["response_format"]["type"])
+        return original(self, *args, **kwargs)
+
+    return stream
+
+
+def _structured_stream_model(
+    make_model: Factory, fake_openai: FakeOpenAI, is_async: bool
+) -> ParamChat:
+    model = make_model(api="chat_completions")
+    if is_async:
+        model.root_async_client = fake_openai.async_client(api_key="sk-test-key-123")
+    else:
+        model.root_client = fake_openai.client(api_key="sk-test-key-123")
+    return model
+
+
+async def _pieces(runnable: Any, is_async: bool) -> list[Any]:
+    if is_async:
+        return [piece async for piece in runnable.astream("hi")]
+    return list(runnable.stream("hi"))
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+async def test_a_structured_stream_on_a_replaced_root_client_uses_its_stream_helper(
+    make_model: Factory, fake_openai: FakeOpenAI, is_async: bool
+) -> None:
+    # As ChatOpenAI calls it: root_client.beta.chat.completions.stream(...).
+    fake_openai.add(Reply(text='{"answer": "forty-two"}', chunk_size=4))
+    model = _structured_stream_model(make_model, fake_openai, is_async)
+    calls: list[str] = []
+    cls = AsyncCompletions if is_async else Completions
+    with patch.object(cls, "stream", _spy_stream(cls, calls)):
+        pieces = await _pieces(model.with_structured_output(Answer), is_async)
+    assert pieces[-1] == Answer(answer="forty-two")
+    assert calls == ["json_schema"]
+    assert len(fake_openai.requests) == 1
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+async def test_a_refusal_streamed_through_the_stream_helper_raises_the_refusal(
+    make_model: Factory, fake_openai: FakeOpenAI, is_async: bool
+) -> None:
+    fake_openai.add(Reply(refusal="I'm sorry, I cannot comply.", chunk_size=5))
+    model = _structured_stream_model(make_model, fake_openai, is_async)
+    with pytest.raises(ModelRefusalError) as caught:
+        await _pieces(model.with_structured_output(Answer), is_async)
+    assert isinstance(caught.value, RefusalError)
+    assert str(caught.value) == "I'm sorry, I cannot comply."
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+async def test_a_content_filter_streamed_through_the_stream_helper_is_a_refusal(
+    make_model: Factory, fake_openai: FakeOpenAI, is_async: bool
+) -> None:
+    fake_openai.add(Reply(text='{"ans', finish_reason="content_filter"))
+    model = _structured_stream_model(make_model, fake_openai, is_async)
+    with pytest.raises(ContentFilterError):
+        await _pieces(model.with_structured_output(Answer), is_async)
