@@ -26,11 +26,11 @@ from langchain_paramchat.errors import (
     StreamInterruptedError,
 )
 from langchain_paramchat.testing import FakeOpenAI, Fault, Reply, ToolCall
+from tests.integration.reply_modes import MODES
 
 Factory = Callable[..., ParamChat]
 
 APIS = ["chat_completions", "responses"]
-MODES = ["invoke", "ainvoke", "stream", "astream"]
 METHODS = ["json_schema", "function_calling", "json_mode"]
 
 
