@@ -8,6 +8,7 @@ through that proxy, and ``http_socket_options`` are set on every connection the 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import urllib.request
 from collections.abc import Callable
@@ -34,7 +35,7 @@ def own_http_client(
     Raise ``OptionError`` when the HTTP library cannot use the proxy (a SOCKS proxy without
     the library's ``socks`` extra).
     """
-    library = openai.DefaultAsyncHttpxClient if is_async else openai.DefaultHttpxClient
+    library = openai.DefaultAsyncHttpxClient if is_async else _ClosingHttpxClient
     proxy, options = settings.proxy, settings.socket_options
     kwargs: dict[str, Any] = {"event_hooks": event_hooks}
     if options:
@@ -54,6 +55,21 @@ def own_http_client(
     elif proxy is not None:
         kwargs["proxy"] = proxy
     return _built(lambda: library(**kwargs), proxy)
+
+
+class _ClosingHttpxClient(openai.DefaultHttpxClient):
+    """The SDK's default sync client that closes its pool when collected.
+
+    The SDK's own client does the same; without it, a shared client set dropped from the
+    cache (see ``clients.py``) leaves its keep-alive sockets to the garbage collector, which
+    closes them with a ``ResourceWarning``. Nothing references a collected client, so no
+    caller can be using it. (Async clients are closed with their event loop instead.)
+    """
+
+    def __del__(self) -> None:
+        if not self.is_closed:
+            with contextlib.suppress(Exception):  # best effort, as at interpreter exit
+                self.close()
 
 
 def _built(build: Callable[[], Any], proxy: str | None) -> Any:

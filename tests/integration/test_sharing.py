@@ -14,6 +14,7 @@ import os
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -239,3 +240,49 @@ def test_models_with_different_timeouts_never_share_clients(fake_openai: FakeOpe
 
 if sys.platform == "win32":  # pragma: no cover
     pytestmark = pytest.mark.skip(reason="fork and /proc are POSIX-only")
+
+
+# --- client sets dropped from the shared cache close their sockets ----------------------------
+
+
+def test_client_sets_dropped_from_the_cache_close_their_sockets(fake_openai: FakeOpenAI) -> None:
+    # A multi-tenant server: more keys than the cache keeps (16 sets), one model per request.
+    # Each dropped set's keep-alive socket is closed, not left to the garbage collector.
+    for i in range(16):  # first push out sets earlier tests left (their loops are closed)
+        _ = ParamChat(base_url=fake_openai.base_url, api_key=f"sk-idle-{i:04d}-key").transport
+    gc.collect()
+    before = open_sockets()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        for i in range(40):
+            chat = ParamChat(
+                base_url=fake_openai.base_url, api_key=f"sk-tenant-{i:04d}-key", max_retries=0
+            )
+            assert chat.invoke(f"tenant-{i}").text == f"Echo: tenant-{i}"
+            del chat
+            gc.collect()
+    unclosed = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
+    assert unclosed == [], unclosed[:3]
+    settle(fake_openai, at_most=16)
+    assert fake_openai.open_connections <= 16  # the sets still cached keep theirs
+    after = open_sockets()
+    if before is not None and after is not None:
+        assert after - before <= 2 * 16
+
+
+def test_an_sdk_client_read_from_a_model_outlives_the_model_and_the_cache(
+    fake_openai: FakeOpenAI,
+) -> None:
+    chat = ParamChat(base_url=fake_openai.base_url, api_key="sk-kept-root-client", max_retries=0)
+    root = chat.root_client
+    assert chat.invoke("first").text == "Echo: first"
+    del chat
+    for i in range(20):  # push the set out of the shared cache
+        other = ParamChat(base_url=fake_openai.base_url, api_key=f"sk-pusher-{i:03d}")
+        _ = other.transport.clients.sync  # builds the set's sync client
+        del other
+    gc.collect()
+    reply = root.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "still here"}]
+    )
+    assert reply.choices[0].message.content == "Echo: still here"
