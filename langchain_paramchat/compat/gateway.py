@@ -13,9 +13,10 @@ in a response header, which goes to tracers (not the message), as in ChatOpenAI
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
-__all__ = ["apply_gateway", "is_gateway_key"]
+__all__ = ["apply_gateway", "is_gateway_key", "key_for"]
 
 _PROVIDER_PATH = "openai/v1"
 
@@ -69,3 +70,17 @@ def is_gateway_key(api_key: Any) -> bool:
     routing (a key function is never called to tell)."""
     value = getattr(api_key, "get_secret_value", None)
     return callable(value) and str(value()).startswith("lsv2_")
+
+
+def key_for(langsmith: bool) -> str | None:
+    """Return the key an unpickled model reads from this environment (None: none set).
+
+    A model whose key was a LangSmith key (sent to the gateway) reads the gateway's key,
+    ``LANGSMITH_GATEWAY_API_KEY`` else ``LANGSMITH_API_KEY`` (langchain-core's order for a
+    base URL on the gateway); any other model reads ``OPENAI_API_KEY``.
+    """
+    names = ("LANGSMITH_GATEWAY_API_KEY", "LANGSMITH_API_KEY") if langsmith else ()
+    for name in (*names, "OPENAI_API_KEY"):
+        if value := os.environ.get(name):
+            return value
+    return None

@@ -3,15 +3,17 @@
 A pickle holds the model's settings and options, never its transport (SDK clients, pools and
 locks are per process: the worker builds its own on the first call) and never a credential:
 the unpickled model reads ``OPENAI_API_KEY`` from the worker's environment, as a model built
-there would, and each credential header of ``default_headers`` (``Authorization``,
-``api-key``, ``x-...-token``: names ``secrets.is_credential_header`` matches) from
-``PARAMCHAT_HEADER_<NAME>`` (the name upper-cased, ``-`` as ``_``: ``api-key`` is read from
-``PARAMCHAT_HEADER_API_KEY``); a header whose variable is unset is left out, with a warning.
-Give workers these variables the way the README's "Bulk jobs" section shows for each engine.
-A key function (``api_key=get_key``) travels by reference when it is a module-level function
-of an importable module (the worker imports it and calls its own copy); any other callable
-is refused with ``OptionError``, since its state would travel. A proxy URL with credentials
-travels without them; the worker reads ``OPENAI_PROXY``.
+there would (a model given a LangSmith gateway key reads ``LANGSMITH_GATEWAY_API_KEY``, else
+``LANGSMITH_API_KEY``), and each credential header of ``default_headers``
+(``Authorization``, ``api-key``, ``x-...-token``: names ``secrets.is_credential_header``
+matches) from ``PARAMCHAT_HEADER_<NAME>`` (the name upper-cased, ``-`` as ``_``:
+``api-key`` is read from ``PARAMCHAT_HEADER_API_KEY``); a header whose variable is unset is
+left out, with a warning. Give workers these variables the way the README's "Bulk jobs"
+section shows for each engine. A key function (``api_key=get_key``) travels by reference
+when it is a module-level function of an importable module (the worker imports it and
+calls its own copy); any other callable is refused with ``OptionError``, since its state
+would travel. A proxy URL with credentials travels without them; the worker reads
+``OPENAI_PROXY``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from langchain_paramchat.compat.gateway import is_gateway_key, key_for
 from langchain_paramchat.errors import OptionError
 from langchain_paramchat.secrets import is_credential_header, redact_url, url_secrets
 from langchain_paramchat.transport.credentials import describe_provider
@@ -47,6 +50,7 @@ PROXY_VARIABLE = "OPENAI_PROXY"
 _HEADERS = "paramchat_credential_headers"
 _KEY_FUNCTION = "paramchat_key_function"
 _PROXY = "paramchat_proxy_credentials"
+_LANGSMITH_KEY = "paramchat_langsmith_key"
 
 
 def header_variable(name: str) -> str:
@@ -91,6 +95,7 @@ def shippable_state(model: Any, state: dict[str, Any]) -> dict[str, Any]:
         _HEADERS: dropped,
         _KEY_FUNCTION: key_function,
         _PROXY: fields.get("openai_proxy") != proxy,
+        _LANGSMITH_KEY: not key_function and is_gateway_key(key),
     }
 
 
@@ -131,9 +136,10 @@ def restore_state(state: dict[str, Any]) -> dict[str, Any]:
     dropped = state.pop(_HEADERS, None) or []
     key_function = state.pop(_KEY_FUNCTION, False)
     proxy_hidden = state.pop(_PROXY, False)
+    langsmith_key = state.pop(_LANGSMITH_KEY, False)
     fields = dict(state["__dict__"])
     if not key_function:
-        key = os.environ.get(KEY_VARIABLE)
+        key = key_for(langsmith=langsmith_key)
         fields["api_key"] = SecretStr(key) if key else None
     if proxy_hidden:
         proxy = os.environ.get(PROXY_VARIABLE)

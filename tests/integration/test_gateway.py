@@ -10,6 +10,7 @@ stream, sync and async. An explicit base URL or key keeps precedence, as in Chat
 from __future__ import annotations
 
 import asyncio
+import pickle
 from collections.abc import Iterator
 from typing import Any
 
@@ -148,3 +149,36 @@ def test_a_langsmith_gateway_context_wins_over_what_a_loaded_model_says(
     assert chat.base_url == f"{gateway.url}/openai/v1" and chat.openai_proxy is None
     assert chat.invoke("context").text == "Echo: context"
     assert gateway.keys == ["Bearer lsv2_context-SECRET"]
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_an_unpickled_gateway_model_reads_the_gateway_key_not_the_providers(
+    fake_openai: FakeOpenAI, gateway: GatewayRelay, api: str
+) -> None:
+    # A worker with the same environment: the model sends the gateway key, as one built
+    # there would; the pickle itself holds neither key.
+    data = pickle.dumps(ParamChat(api=api, max_retries=0))
+    assert GATEWAY_KEY.encode() not in data and b"sk-provider-SECRET" not in data
+    worker_model = pickle.loads(data)
+    assert worker_model.invoke("from a worker").text == "Echo: from a worker"
+    assert gateway.keys == [f"Bearer {GATEWAY_KEY}"]
+
+
+def test_an_unpickled_model_off_the_gateway_reads_the_provider_key(
+    fake_openai: FakeOpenAI, gateway: GatewayRelay
+) -> None:
+    data = pickle.dumps(ParamChat(base_url=fake_openai.base_url, max_retries=0))
+    worker_model = pickle.loads(data)
+    assert worker_model.api_key.get_secret_value() == "sk-provider-SECRET"
+    assert worker_model.invoke("direct").text == "Echo: direct"
+    assert gateway.seen == []
+
+
+def test_an_unpickled_gateway_model_falls_back_to_the_langsmith_key(
+    fake_openai: FakeOpenAI, gateway: GatewayRelay, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = pickle.dumps(ParamChat(max_retries=0))
+    monkeypatch.delenv("LANGSMITH_GATEWAY_API_KEY")
+    monkeypatch.setenv("LANGSMITH_API_KEY", "lsv2_pt_worker-SECRET-key")
+    assert pickle.loads(data).invoke("fallback").text == "Echo: fallback"
+    assert gateway.keys == ["Bearer lsv2_pt_worker-SECRET-key"]
