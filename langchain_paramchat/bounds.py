@@ -18,11 +18,13 @@ from langchain_paramchat.errors import OptionError
 from langchain_paramchat.secrets import redact_headers
 
 __all__ = [
+    "HEADER_VALUE_RULE",
     "MAX_ID_CHARS",
     "MAX_JSON_DEPTH",
     "MAX_JSON_ITEMS",
     "check_headers",
     "check_settings",
+    "header_value_problem",
     "json_shape_problem",
     "plain_id_problem",
 ]
@@ -78,9 +80,28 @@ def json_shape_problem(
     return None
 
 
+# What an HTTP/1.1 header value may hold as the SDK's HTTP library sends it: it encodes
+# values as ASCII (anything else is a raw UnicodeEncodeError whose repr holds the whole
+# value, a key included) and refuses leading or trailing whitespace (a connection error,
+# retried as if the network had failed).
+_NOT_IN_HEADER = re.compile(r"[^\t\x20-\x7e]")
+HEADER_VALUE_RULE = "printable ASCII, without line breaks, NUL or spaces around it"
+
+
+def header_value_problem(value: str) -> str | None:
+    """Return why ``value`` cannot be sent as a header value, or None when it can."""
+    if any(c in value for c in "\r\n\0"):
+        return "a line break or NUL in it"
+    if _NOT_IN_HEADER.search(value):
+        return "a character in it that is not printable ASCII"
+    if value != value.strip(" \t"):
+        return "spaces around it"
+    return None
+
+
 def check_headers(headers: Mapping[str, str] | None) -> None:
     """Raise ``OptionError`` for header names and values HTTP cannot carry (CR/LF would split
-    the header); a credential header's value is not shown."""
+    the header, non-ASCII cannot be encoded); a credential header's value is not shown."""
     if headers is None:
         return
     if not isinstance(headers, Mapping):
@@ -90,12 +111,12 @@ def check_headers(headers: Mapping[str, str] | None) -> None:
             raise OptionError(
                 "default_headers", name, "header names are non-empty strings without CR/LF/:"
             )
-        if not isinstance(value, str) or any(c in value for c in "\r\n\0"):
+        if not isinstance(value, str) or header_value_problem(value) is not None:
             shown = redact_headers({name: value})[name] if isinstance(value, str) else value
             raise OptionError(
                 f"default_headers[{name!r}]",
                 shown,
-                "a header value is a string without CR, LF or NUL characters",
+                f"a header value is a string of {HEADER_VALUE_RULE}",
             )
 
 

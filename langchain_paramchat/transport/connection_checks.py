@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from langchain_paramchat.bounds import HEADER_VALUE_RULE, header_value_problem
 from langchain_paramchat.errors import OptionError
 from langchain_paramchat.secrets import redact_url
 
@@ -24,11 +25,11 @@ _LINE_BREAKS = ("\r", "\n", "\0")
 
 def check_static_key(key: object) -> None:
     """Raise ``OptionError`` (never showing the key) for a key a header cannot carry."""
-    if not isinstance(key, str) or any(c in key for c in _LINE_BREAKS):
+    if not isinstance(key, str) or header_value_problem(key) is not None:
         raise OptionError(
             "api_key",
             "**********",
-            "the API key as a str without line breaks, or a function returning it",
+            f"the API key as a str of {HEADER_VALUE_RULE}, or a function returning it",
         )
 
 

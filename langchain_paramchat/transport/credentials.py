@@ -18,6 +18,7 @@ import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from langchain_paramchat.bounds import HEADER_VALUE_RULE, header_value_problem
 from langchain_paramchat.errors import KeyProviderError
 from langchain_paramchat.secrets import Scrubber
 
@@ -30,7 +31,6 @@ ASYNC_ONLY = (
 )
 """ChatOpenAI's message for a sync call to a model whose key function is async-only."""
 
-_FORBIDDEN = ("\r", "\n", "\0")
 _PROVIDERS: dict[int, weakref.ref[KeyProvider]] = {}
 _LOCK = threading.RLock()  # a weakref callback may run inside key_provider
 
@@ -100,10 +100,10 @@ class KeyProvider:
         return self._checked(value)
 
     def _checked(self, value: object) -> str:
-        if not isinstance(value, str) or not value.strip() or any(c in value for c in _FORBIDDEN):
+        if not isinstance(value, str) or not value.strip() or header_value_problem(value):
             raise KeyProviderError(
                 f"api_key={describe_provider(self.function)} returned {_what(value)}: it must "
-                "return the API key as a non-empty str without line breaks (nothing was sent)"
+                f"return the API key as a non-empty str of {HEADER_VALUE_RULE} (nothing was sent)"
             )
         if value != self._last:
             self._last = value
@@ -118,7 +118,7 @@ def _what(value: object) -> str:
         return f"a {type(value).__name__}, not a str"
     if not value.strip():
         return "an empty str"
-    return "a str with a line break or NUL in it"
+    return f"a str with {header_value_problem(value)}"
 
 
 def key_provider(function: Callable[..., Any]) -> KeyProvider:

@@ -259,3 +259,35 @@ def test_each_new_websocket_is_opened_with_a_fresh_key(fake_openai: FakeOpenAI) 
     handshakes = [r for r in fake_openai.requests if r.method == "GET"]
     assert [r.headers.get("authorization") for r in handshakes] == [f"Bearer {k}" for k in given]
     assert len(given) == 2  # one key per socket opened (sync pool, then the loop's pool)
+
+
+@pytest.mark.parametrize("api", APIS)
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("returned", ["sk-caf\u00e9-SECRET-key", " sk-padded-SECRET-key "])
+def test_a_key_a_header_cannot_carry_is_refused_before_sending_without_showing_it(
+    fake_openai: FakeOpenAI, api: str, mode: str, returned: str
+) -> None:
+    # Non-ASCII used to be a raw UnicodeEncodeError whose repr held the whole key; spaces
+    # around it a connection error, retried as if the network had failed.
+    chat = ParamChat(base_url=fake_openai.base_url, api_key=lambda: returned, api=api)
+    with pytest.raises(KeyProviderError, match="printable ASCII") as info:
+        asyncio.run(call(chat, mode))
+    shown = repr(info.value) + repr(info.value.args) + repr(pickle.loads(pickle.dumps(info.value)))
+    assert "SECRET" not in shown
+    assert fake_openai.requests == []
+
+
+@pytest.mark.parametrize(
+    "key", ["sk-caf\u00e9-SECRET-key", " sk-padded-SECRET-key ", "sk-\x01SECRET-key"]
+)
+def test_a_fixed_key_or_credential_header_a_header_cannot_carry_fails_when_built(
+    fake_openai: FakeOpenAI, key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+    for kwargs in ({"api_key": key}, {}, {"default_headers": {"x-api-key": key}}):
+        with pytest.raises(OptionError, match="printable ASCII") as info:
+            ParamChat(base_url=fake_openai.base_url, **kwargs)
+        assert "SECRET" not in repr(info.value) + repr(info.value.args)
+    with pytest.raises(OptionError, match="printable ASCII"):
+        ParamChat(base_url=fake_openai.base_url, default_headers={"X-Note": "caf\u00e9"})
+    assert fake_openai.requests == []
