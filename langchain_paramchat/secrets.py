@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
+from contextvars import ContextVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "REDACTED",
     "SNIPPET",
     "Scrubber",
+    "hide_key_in_use",
     "hide_url_secrets_in_logs",
     "is_credential_header",
     "redact_headers",
@@ -44,6 +46,28 @@ ADDED = 8
 # Real keys are long and may sit anywhere; a short placeholder ("x") only as a whole token.
 _ANYWHERE = 20
 _MASK = "**********"
+
+
+# The key a callable ``api_key`` handed to this thread's or asyncio task's latest request.
+_KEY_IN_USE: ContextVar[str | None] = ContextVar("paramchat_key_in_use", default=None)
+
+
+def hide_key_in_use(key: str) -> None:
+    """Make every ``Scrubber`` hide ``key`` in this thread or asyncio task from now on.
+
+    A key function may hand each of many concurrent requests its own key (one per tenant);
+    a scrubber keeps only the last ``ADDED``, so under load a running request's key could
+    be pushed out before its error is made. A call's errors are made in the thread or task
+    that asked for its key, so the key its own request carried is always hidden there.
+    """
+    _KEY_IN_USE.set(key)
+
+
+def _hide(secret: str, text: str) -> str:
+    """Return ``text`` with ``secret`` replaced, as a whole token if it is short."""
+    if len(secret) >= _ANYWHERE:
+        return text.replace(secret, REDACTED)
+    return re.sub(rf"(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])", REDACTED, text)
 
 
 def is_credential_header(name: str) -> bool:
@@ -145,9 +169,14 @@ class Scrubber:
             re.compile(rf"(?<![A-Za-z0-9])(?:{'|'.join(short)})(?![A-Za-z0-9])") if short else None
         )
 
+    def active(self) -> bool:
+        """Return True when there is any secret to hide (the key in use included)."""
+        return bool(self.secrets) or _KEY_IN_USE.get() is not None
+
     def finds(self, text: str) -> bool:
         """Return True when ``text`` may hold a secret (a cheap substring test)."""
-        return any(s in text for s in self.secrets)
+        in_use = _KEY_IN_USE.get()
+        return any(s in text for s in self.secrets) or (in_use is not None and in_use in text)
 
     def __call__(self, text: str) -> str:
         if not self.finds(text):
@@ -156,12 +185,15 @@ class Scrubber:
             text = text.replace(secret, REDACTED)
         if self._pattern is not None:
             text = self._pattern.sub(REDACTED, text)
+        in_use = _KEY_IN_USE.get()
+        if in_use is not None and in_use not in self.secrets and in_use in text:
+            text = _hide(in_use, text)
         return text
 
 
 def scrub_json(body: object, scrub: Scrubber) -> object:
     """Return ``body`` with secrets scrubbed from its strings and keys (kept on errors)."""
-    if not scrub.secrets:
+    if not scrub.active():
         return body
     stack_limit = 200
     return _scrub_json(body, scrub, stack_limit)

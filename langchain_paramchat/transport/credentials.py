@@ -20,7 +20,7 @@ from typing import Any
 
 from langchain_paramchat.bounds import HEADER_VALUE_RULE, header_value_problem
 from langchain_paramchat.errors import KeyProviderError
-from langchain_paramchat.secrets import Scrubber
+from langchain_paramchat.secrets import Scrubber, hide_key_in_use
 
 __all__ = ["ASYNC_ONLY", "KeyProvider", "describe_provider", "key_provider"]
 
@@ -68,9 +68,10 @@ class KeyProvider:
 
     def protect(self, scrubber: Scrubber) -> None:
         """Add every key handed out from now on (and the last one) to ``scrubber``'s secrets."""
-        self._scrubbers.add(scrubber)
-        if self._last is not None:
-            scrubber.add(self._last)
+        with _LOCK:  # never while another thread walks the set or compiles a scrubber
+            self._scrubbers.add(scrubber)
+            if self._last is not None:
+                scrubber.add(self._last)
 
     def key(self) -> str:
         """Return the key for a sync request.
@@ -105,10 +106,12 @@ class KeyProvider:
                 f"api_key={describe_provider(self.function)} returned {_what(value)}: it must "
                 f"return the API key as a non-empty str of {HEADER_VALUE_RULE} (nothing was sent)"
             )
+        hide_key_in_use(value)
         if value != self._last:
-            self._last = value
-            for scrubber in list(self._scrubbers):
-                scrubber.add(value)
+            with _LOCK:
+                self._last = value
+                for scrubber in list(self._scrubbers):
+                    scrubber.add(value)
         return value
 
 

@@ -199,7 +199,7 @@ class ErrorMap:
             # The SDK exception becomes __cause__ and would print the key in tracebacks.
             exc.message = self.scrub(exc.message)
             exc.args = (exc.message,)
-        if self.scrub.secrets:
+        if self.scrub.active():
             # LangChain copies an error's response (body and headers) into the run's output
             # that callbacks and tracers get; the SDK's cause carries the body as well.
             exc.body = scrub_json(exc.body, self.scrub)

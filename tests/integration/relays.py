@@ -5,11 +5,13 @@ FakeOpenAI. One request per connection, relayed as is apart from what each one c
 from __future__ import annotations
 
 import base64
+import contextlib
+import json
 import socket
 import threading
 from urllib.parse import urlsplit
 
-__all__ = ["GatewayRelay", "LoopbackProxy"]
+__all__ = ["GatewayRelay", "KeyEchoServer", "LoopbackProxy"]
 
 
 class _Relay:
@@ -174,4 +176,35 @@ class GatewayRelay(_Relay):
             lines,
             body,
             extra,
+        )
+
+
+class KeyEchoServer(_Relay):
+    """Answer every request with a 401 quoting the key it carried, as OpenAI does, once
+    ``together`` requests are in (or after 5 s): so many requests hold their keys at once."""
+
+    def __init__(self, together: int) -> None:
+        self._together = threading.Barrier(together, timeout=5)
+        super().__init__()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def handle(
+        self,
+        conn: socket.socket,
+        request_line: str,
+        lines: list[str],
+        headers: dict[str, str],
+        body: bytes,
+    ) -> None:
+        key = headers.get("authorization", "").removeprefix("Bearer ")
+        with contextlib.suppress(threading.BrokenBarrierError):
+            self._together.wait()
+        error = {"message": f"Incorrect API key provided: {key}.", "code": "invalid_api_key"}
+        reply = json.dumps({"error": {**error, "type": "invalid_request_error"}}).encode()
+        conn.sendall(
+            b"HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(reply), reply)
         )

@@ -13,17 +13,20 @@ from __future__ import annotations
 import asyncio
 import gc
 import itertools
+import logging
 import pickle
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 from langchain_core.load import dumps
 
-from langchain_paramchat import OptionError, ParamChat
+from langchain_paramchat import OptionError, ParamChat, secrets
 from langchain_paramchat.errors import AuthenticationError, KeyProviderError
 from langchain_paramchat.testing import FakeOpenAI, Fault
 from langchain_paramchat.transport import credentials
+from tests.integration.relays import KeyEchoServer
 
 APIS = ["chat_completions", "responses"]
 MODES = ["invoke", "stream", "ainvoke", "astream"]
@@ -291,3 +294,55 @@ def test_a_fixed_key_or_credential_header_a_header_cannot_carry_fails_when_built
     with pytest.raises(OptionError, match="printable ASCII"):
         ParamChat(base_url=fake_openai.base_url, default_headers={"X-Note": "caf\u00e9"})
     assert fake_openai.requests == []
+
+
+def _calls_at_once(chat: ParamChat, mode: str, inputs: list[str]) -> list[Any]:
+    """Run one call per input, all at once, in threads or asyncio tasks; return each outcome."""
+    config: Any = {"max_concurrency": len(inputs)}
+    if mode == "batch":
+        return chat.batch(inputs, config=config, return_exceptions=True)
+    if mode == "abatch":
+        return asyncio.run(chat.abatch(inputs, config=config, return_exceptions=True))
+
+    def outcome(text: str) -> Any:
+        try:
+            return asyncio.run(call(chat, mode, text))
+        except Exception as exc:  # the outcome under test
+            return exc
+
+    if mode == "stream":
+        with ThreadPoolExecutor(len(inputs)) as pool:
+            return list(pool.map(outcome, inputs))
+
+    async def tasks() -> list[Any]:
+        return await asyncio.gather(*(call(chat, mode, t) for t in inputs), return_exceptions=True)
+
+    return asyncio.run(tasks())
+
+
+@pytest.mark.parametrize("api", APIS)
+@pytest.mark.parametrize("mode", ["batch", "abatch", "stream", "astream"])
+def test_many_tenants_at_once_never_see_their_echoed_key(
+    api: str, mode: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A multi-tenant server's key function gives each request its own key. A scrubber keeps
+    # only the last few keys handed out, so with more requests in flight than that, the
+    # first ones' keys used to show in their own 401s.
+    tenants = secrets.ADDED + 4
+    server = KeyEchoServer(together=tenants)
+    numbers = itertools.count()
+
+    def tenant_key() -> str:
+        return f"sk-tenant-SECRET-{next(numbers):04d}-0123456789"
+
+    chat = ParamChat(base_url=server.url, api_key=tenant_key, api=api, max_retries=0)
+    try:
+        with caplog.at_level(logging.DEBUG):
+            results = _calls_at_once(chat, mode, [f"q{i}" for i in range(tenants)])
+    finally:
+        server.close()
+    assert all(isinstance(r, AuthenticationError) for r in results), results
+    shown = [str(e) + repr(e) + repr(e.body) + repr(pickle.loads(pickle.dumps(e))) for e in results]
+    assert [text for text in shown if "SECRET" in text] == []
+    assert all("[redacted]" in text for text in shown)
+    assert "SECRET" not in caplog.text
