@@ -70,7 +70,7 @@ class AsyncTransport(TransportBase):
         async def attempt() -> dict[str, Any]:
             client = self.async_client
             n = attempts.next()
-            key = None if self._keys is None else await self._keys.akey()
+            key = await self._akey(attempts)
             await self._await_to_send(path, {}, attempts)
             timeout = self._attempt_timeout(self._timeout, attempts)
             options = self._generic_options(timeout, None, n, key)
@@ -192,6 +192,26 @@ class AsyncTransport(TransportBase):
 
     # --- sending --------------------------------------------------------------------------
 
+    async def _akey(self, attempts: Attempts) -> str | None:
+        """Return the key of a callable ``api_key`` for one attempt, within ``total_timeout``.
+
+        A token service that hangs must not hold the call past its deadline (a sync key
+        function runs in a worker thread, which is left to finish on its own).
+        """
+        keys = self._keys
+        if keys is None:
+            return None
+        deadline = attempts.deadline
+        if deadline is None:
+            return await keys.akey()
+        try:
+            async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+                return await keys.akey()
+        except TimeoutError as exc:
+            if isinstance(exc, APIError):
+                raise
+            raise self._deadline_error() from exc
+
     async def _send_connecting(
         self, clients: Any, http: Any, request: hx.Request, stream: bool
     ) -> hx.Response:
@@ -244,7 +264,7 @@ class AsyncTransport(TransportBase):
         n = attempts.next()
         template = None if extra_headers else clients.template(client, path)
         hooks = self._hooks
-        key = None if self._keys is None else await self._keys.akey()
+        key = await self._akey(attempts)
         if template is None:
             self._check_generic_body(body)
             await self._await_to_send(path, body, attempts)

@@ -23,7 +23,11 @@ import pytest
 from langchain_core.load import dumps
 
 from langchain_paramchat import OptionError, ParamChat, secrets
-from langchain_paramchat.errors import AuthenticationError, KeyProviderError
+from langchain_paramchat.errors import (
+    AuthenticationError,
+    DeadlineExceededError,
+    KeyProviderError,
+)
 from langchain_paramchat.testing import FakeOpenAI, Fault
 from langchain_paramchat.transport import credentials
 from tests.integration.relays import KeyEchoServer
@@ -346,3 +350,22 @@ def test_many_tenants_at_once_never_see_their_echoed_key(
     assert [text for text in shown if "SECRET" in text] == []
     assert all("[redacted]" in text for text in shown)
     assert "SECRET" not in caplog.text
+
+
+@pytest.mark.parametrize("api", APIS)
+@pytest.mark.parametrize("mode", ["ainvoke", "astream"])
+def test_total_timeout_bounds_a_token_service_that_never_answers(
+    fake_openai: FakeOpenAI, api: str, mode: str
+) -> None:
+    async def hung_token_service() -> str:
+        await asyncio.sleep(30)
+        return "sk-late-SECRET"
+
+    chat = model(fake_openai, api, hung_token_service, total_timeout=0.5)
+
+    async def bounded() -> str:
+        return await asyncio.wait_for(call(chat, mode), 20)  # the test's own bound
+
+    with pytest.raises(DeadlineExceededError, match="total_timeout"):
+        asyncio.run(bounded())
+    assert fake_openai.requests == []
