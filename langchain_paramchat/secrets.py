@@ -12,11 +12,12 @@ log records, reprs, dumps, pickles) hides secrets with what is defined here:
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
 from collections.abc import Mapping
 from contextvars import ContextVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 __all__ = [
     "CREDENTIAL_HEADER",
@@ -117,7 +118,12 @@ def url_secrets(url: str | None) -> list[str]:
     if parts.password:
         found.append(parts.password)
     if "@" in parts.netloc:
-        found.append(parts.netloc.rsplit("@", 1)[0])
+        userinfo = parts.netloc.rsplit("@", 1)[0]
+        found.append(userinfo)
+        # Sent as a Basic token (Proxy-Authorization for a proxy), which a server or proxy
+        # may echo back: the token is the credential too, as given and percent-decoded.
+        for pair in {userinfo, unquote(userinfo)}:
+            found.append(base64.b64encode(pair.encode()).decode())
     found += [v for k, v in parse_qsl(parts.query) if v and is_credential_header(k)]
     return found
 
@@ -145,7 +151,10 @@ class Scrubber:
         found += [v for k, v in (headers or {}).items() if v and is_credential_header(k)]
         # A "Bearer <token>" header's token alone is a secret too.
         found += [v.split(None, 1)[1] for v in found if " " in v.strip()]
-        found += url_secrets(base_url) + url_secrets(proxy)
+        in_urls = url_secrets(base_url) + url_secrets(proxy)
+        if in_urls:
+            _hide_in_logs(in_urls)
+        found += in_urls
         self._base = tuple(found)
         self._added: tuple[str, ...] = ()
         self._compile(found)
@@ -225,8 +234,36 @@ _URL_QUERY_SECRET = re.compile(
     re.I,
 )
 # The loggers that print request URLs: the SDK's and its HTTP library's (each logs its own
-# records; a filter on a parent logger would not see a child's).
-_URL_LOGGERS = ("openai", "openai._base_client", "httpx2", "httpx", "httpcore")
+# records; a filter on a parent logger would not see a child's). httpcore's (and
+# httpcore2's) DEBUG trace prints every response's headers, where a hostile proxy or server
+# may echo a credential back.
+_URL_LOGGERS = (
+    "openai",
+    "openai._base_client",
+    "httpx2",
+    "httpx",
+    "httpcore",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.proxy",
+    "httpcore2",
+    "httpcore2.connection",
+    "httpcore2.http11",
+    "httpcore2.proxy",
+)
+# Credentials of the base URLs and proxies in use (newest last, at most _LOG_SECRETS_KEPT):
+# those loggers' records show none of them.
+_LOG_SECRETS: dict[str, None] = {}
+_LOG_SECRETS_KEPT = 256
+
+
+def _hide_in_logs(secrets: list[str]) -> None:
+    for secret in secrets:
+        if secret.strip():
+            _LOG_SECRETS.pop(secret, None)
+            _LOG_SECRETS[secret] = None
+    while len(_LOG_SECRETS) > _LOG_SECRETS_KEPT:
+        _LOG_SECRETS.pop(next(iter(_LOG_SECRETS)), None)
 
 
 def redact_url_text(text: str) -> str:
@@ -239,7 +276,8 @@ def redact_url_text(text: str) -> str:
 
 
 class _UrlSecretsFilter(logging.Filter):
-    """Rewrite a log record whose message holds a URL with credentials in it."""
+    """Rewrite a log record whose message holds a URL with credentials in it, or a credential
+    of a base URL or proxy in use (or the key in use) anywhere."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -247,6 +285,10 @@ class _UrlSecretsFilter(logging.Filter):
         except Exception:  # a broken record is the logging module's to report
             return True
         hidden = redact_url_text(message)
+        in_use = _KEY_IN_USE.get()
+        for secret in [*_LOG_SECRETS, *([in_use] if in_use is not None else [])]:
+            if secret in hidden:
+                hidden = _hide(secret, hidden)
         if hidden != message:
             record.msg, record.args = hidden, ()
         return True

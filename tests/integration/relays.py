@@ -107,8 +107,9 @@ class _Relay:
 class LoopbackProxy(_Relay):
     """A forward HTTP proxy (absolute-form requests), with optional Basic proxy auth."""
 
-    def __init__(self, credentials: tuple[str, str] | None = None) -> None:
+    def __init__(self, credentials: tuple[str, str] | None = None, echo: bool = False) -> None:
         self.credentials = credentials
+        self.echo = echo  # refuse every request, quoting its head (credentials) back
         self.refused = 0
         super().__init__()
 
@@ -125,6 +126,16 @@ class LoopbackProxy(_Relay):
         headers: dict[str, str],
         body: bytes,
     ) -> None:
+        if self.echo:
+            self.refused += 1
+            seen = headers.get("proxy-authorization", "").encode()
+            quoted = json.dumps({"error": {"message": f"denied: {request_line} {lines}"}})
+            conn.sendall(
+                b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Type: application/json"
+                b"\r\nX-Seen: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s"
+                % (seen, len(quoted), quoted.encode())
+            )
+            return
         if self.credentials is not None:
             token = base64.b64encode(":".join(self.credentials).encode()).decode()
             if headers.get("proxy-authorization") != f"Basic {token}":

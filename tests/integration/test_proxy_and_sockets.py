@@ -10,6 +10,8 @@ their proxy and socket options are the same.
 from __future__ import annotations
 
 import asyncio
+import base64
+import logging
 import pickle
 import socket
 from collections.abc import Iterator
@@ -82,6 +84,39 @@ def test_a_proxy_refusing_the_credentials_is_an_api_error_without_them(
         chat.invoke("hi")
     assert info.value.status_code == 407
     assert "SECRET" not in str(info.value) + repr(info.value)
+    assert fake_openai.requests == []
+
+
+@pytest.mark.parametrize("api", APIS)
+@pytest.mark.parametrize("mode", MODES)
+def test_a_proxy_echoing_its_credentials_back_never_shows_them(
+    fake_openai: FakeOpenAI, api: str, mode: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The Basic token of the proxy URL's user info is the credential too: a proxy quoting
+    # the Proxy-Authorization header in its 407 (body or header) used to show it in the
+    # error, its body and response, and in httpcore's DEBUG trace of the headers.
+    echoing = LoopbackProxy((USER, PASSWORD), echo=True)
+    token = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    chat = model(fake_openai, api, openai_proxy=echoing.url)
+    try:
+        with caplog.at_level(logging.DEBUG), pytest.raises(APIStatusError) as info:
+            asyncio.run(call(chat, mode, "hi"))
+    finally:
+        echoing.close()
+    error = info.value
+    assert error.status_code == 407 and echoing.refused == 1
+    response = error.response
+    shown = [
+        str(error),
+        repr(error),
+        repr(error.body),
+        repr(pickle.loads(pickle.dumps(error)).__dict__),
+        response.text if response is not None else "",
+        repr(response.headers) if response is not None else "",
+        caplog.text,
+    ]
+    assert [text for text in shown if token in text or PASSWORD in text] == []
+    assert "[redacted]" in str(error)
     assert fake_openai.requests == []
 
 
