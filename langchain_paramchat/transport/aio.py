@@ -102,7 +102,7 @@ class AsyncTransport(TransportBase):
         except TimeoutError as exc:
             if isinstance(exc, APIError):
                 raise
-            raise self._deadline_error() from exc
+            raise self.deadline_error() from exc
         return response, response.content
 
     # --- streams --------------------------------------------------------------------------
@@ -171,7 +171,7 @@ class AsyncTransport(TransportBase):
                         return
                     except TimeoutError as exc:
                         if total_at is not None and loop.time() >= total_at:
-                            raise self._deadline_error() from exc
+                            raise self.deadline_error() from exc
                         raise errors.stall(response) from exc
                     events, terminal = self._parse_batch(decoder.feed(chunk), response, stream)
                 for event in events:
@@ -210,7 +210,7 @@ class AsyncTransport(TransportBase):
         except TimeoutError as exc:
             if isinstance(exc, APIError):
                 raise
-            raise self._deadline_error() from exc
+            raise self.deadline_error() from exc
 
     async def _send_connecting(
         self, clients: Any, http: Any, request: hx.Request, stream: bool

@@ -128,7 +128,7 @@ class TransportBase:
             return base
         left = deadline - time.monotonic()
         if left <= 0:
-            raise self._deadline_error()
+            raise self.deadline_error()
         return hx.Timeout(
             connect=_shorter(base.connect, left),
             read=_shorter(base.read, left),
@@ -197,7 +197,7 @@ class TransportBase:
             or time.monotonic() < deadline - _DEADLINE_SLACK
         ):
             return exc
-        err = self._deadline_error()
+        err = self.deadline_error()
         err.__context__ = exc
         return err
 
@@ -265,9 +265,10 @@ class TransportBase:
 
     def _check_deadline(self, attempts: Attempts) -> None:
         if attempts.deadline is not None and time.monotonic() > attempts.deadline:
-            raise self._deadline_error()
+            raise self.deadline_error()
 
-    def _deadline_error(self) -> DeadlineExceededError:
+    def deadline_error(self) -> DeadlineExceededError:
+        """Return the error of a call that ran past ``total_timeout``."""
         err = DeadlineExceededError(
             f"The call ran past total_timeout={self._total} s (retries and the reply's "
             "arrival included); it was not retried"

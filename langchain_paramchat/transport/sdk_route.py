@@ -16,10 +16,12 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import time
 import typing
 from collections.abc import (
     AsyncGenerator,
     AsyncIterator,
+    Awaitable,
     Callable,
     Generator,
     Iterable,
@@ -136,9 +138,37 @@ class SDKRoute:
         """Async twin of :meth:`post_json_reply`."""
         resource, raw = self._target(path, True)
         create = resource.with_raw_response.create if raw else resource.create
+        deadline = self._deadline()
         with self._transport.errors.sending:
-            reply = await create(**_create_kwargs(path, body, extra_headers))
+            reply = await self._within_deadline(
+                create(**_create_kwargs(path, body, extra_headers)), deadline, None
+            )
             return self._json_reply(reply)
+
+    def _deadline(self) -> float | None:
+        """Return when a call starting now must end (``total_timeout``), or None."""
+        total = self.settings.total_timeout
+        return None if total is None else time.monotonic() + total
+
+    async def _within_deadline(
+        self, awaitable: Awaitable[Any], deadline: float | None, idle: float | None
+    ) -> Any:
+        """Await what a replaced async ``create`` returned, within ``total_timeout`` (and
+        ``idle`` seconds, the wait for a stream's first event): a replacement that never
+        answers must not hold the call forever."""
+        wait = _wait(idle, deadline)
+        if wait is None:
+            return await awaitable
+        guard = asyncio.timeout(wait)
+        try:
+            async with guard:
+                return await awaitable
+        except TimeoutError as exc:
+            if not guard.expired():
+                raise  # the replacement's own
+            if deadline is not None and time.monotonic() >= deadline:
+                raise self._transport.deadline_error() from exc
+            raise _silent(idle) from exc
 
     def _json_reply(self, reply: Any) -> JSONReply:
         parsed, headers = _unwrap(reply)
@@ -155,6 +185,7 @@ class SDKRoute:
             with self._transport.errors.sending_stream:
                 reply = self._start_stream(path, body, extra_headers, False)
                 parsed, stream.headers = _unwrap(reply)
+                parsed = _stream_of(parsed, self._transport.errors.scrub)
                 manager = parsed if hasattr(parsed, "__enter__") else _Null(parsed)
                 with manager as items:
                     for item in items:
@@ -175,12 +206,19 @@ class SDKRoute:
 
         async def run(stream: AsyncEventStream) -> AsyncGenerator[Event, None]:
             with self._transport.errors.sending_stream:
+                deadline = self._deadline()
+                idle = self.settings.stream_idle_timeout
                 reply = self._start_stream(path, body, extra_headers, True)
                 if inspect.isawaitable(reply):  # create(); the helper is a context manager
-                    reply = await reply
+                    reply = await self._within_deadline(reply, deadline, idle)
                 parsed, stream.headers = _unwrap(reply)
-                idle = self.settings.stream_idle_timeout
-                async for item in _within(_aiterate(parsed), idle):
+                items = _within(
+                    _aiterate(_stream_of(parsed, self._transport.errors.scrub)),
+                    idle,
+                    deadline,
+                    self._transport,
+                )
+                async for item in items:
                     event = self._event(path, item)
                     if event is None:
                         continue
@@ -275,29 +313,66 @@ async def _aiterate(parsed: Any) -> AsyncIterator[Any]:
             yield item
 
 
-async def _within(items: AsyncIterator[Any], idle: float | None) -> AsyncIterator[Any]:
-    """Yield ``items``, failing when the next one takes longer than ``idle`` seconds.
+async def _within(
+    items: AsyncIterator[Any], idle: float | None, deadline: float | None, transport: Any
+) -> AsyncIterator[Any]:
+    """Yield ``items``, failing when the next one takes longer than ``idle`` seconds or
+    arrives past ``deadline`` (``total_timeout``).
 
     The direct send's read timeout bounds the silence between events; a replaced client
     (a test double, a wrapper) has none, so the async stream is bounded here, as ChatOpenAI
     bounds it with ``stream_chunk_timeout``. A sync iterator cannot be interrupted.
     """
-    if idle is None:
+    if idle is None and deadline is None:
         async for item in items:
             yield item
         return
     iterator = aiter(items)
     while True:
         try:
-            item = await asyncio.wait_for(anext(iterator), idle)
+            item = await asyncio.wait_for(anext(iterator), _wait(idle, deadline))
         except StopAsyncIteration:
             return
         except TimeoutError:
-            raise StreamTimeoutError(
-                f"The stream from the replaced SDK client sent no event for longer than "
-                f"stream_idle_timeout={idle} s"
-            ) from None
+            if deadline is not None and time.monotonic() >= deadline:
+                raise transport.deadline_error() from None
+            raise _silent(idle) from None
         yield item
+
+
+def _wait(idle: float | None, deadline: float | None) -> float | None:
+    """Return the seconds the next wait may last: ``idle``, or less when the deadline is near."""
+    if deadline is None:
+        return idle
+    left = max(0.0, deadline - time.monotonic())
+    return left if idle is None else min(idle, left)
+
+
+def _silent(idle: float | None) -> StreamTimeoutError:
+    return StreamTimeoutError(
+        f"The stream from the replaced SDK client sent no event for longer than "
+        f"stream_idle_timeout={idle} s"
+    )
+
+
+def _stream_of(parsed: Any, scrub: Callable[[str], str]) -> Any:
+    """Return what a replaced ``create`` gave for a stream, or raise ``ResponseFormatError``
+    when it is no stream at all (None, a number, a reply object, text): iterating those
+    raised a raw ``TypeError`` or, for an empty dict, silently gave an empty answer."""
+    if isinstance(parsed, dict | str | bytes | BaseModel) or not (
+        hasattr(parsed, "__iter__")
+        or hasattr(parsed, "__aiter__")
+        or hasattr(parsed, "__enter__")
+        or hasattr(parsed, "__aenter__")
+        or inspect.isawaitable(parsed)
+    ):
+        raise ResponseFormatError(
+            scrub(
+                f"The SDK replacement returned {type(parsed).__name__} "
+                f"{repr(parsed)[:SNIPPET]} for a stream; a stream of chunks or events was expected"
+            )
+        )
+    return parsed
 
 
 def _iterable(value: Any) -> Iterable[Any]:

@@ -348,7 +348,7 @@ class WebSocketSteps(TransportBase):
             return base
         left = deadline - time.monotonic()
         if left <= 0:
-            raise self._deadline_error()
+            raise self.deadline_error()
         return left if base is None else min(base, left)
 
     def _read_wait(self, stream: bool) -> float | None:
@@ -379,7 +379,7 @@ class WebSocketSteps(TransportBase):
     def _waited_too_long(self, attempts: Attempts, stream: bool, exc: BaseException) -> APIError:
         deadline = attempts.deadline
         if deadline is not None and time.monotonic() >= deadline - _DEADLINE_SLACK:
-            err = self._deadline_error()
+            err = self.deadline_error()
             err.__context__ = exc
             return err
         request = self.endpoint()[2]

@@ -11,6 +11,7 @@ FakeOpenAI; both APIs, sync and async, invoke and stream.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 from unittest.mock import MagicMock, patch
@@ -28,9 +29,11 @@ from langchain_paramchat._sdk.http import hx
 from langchain_paramchat.errors import (
     APIStatusError,
     ContentFilterError,
+    DeadlineExceededError,
     ParamChatError,
     RateLimitError,
     RefusalError,
+    ResponseFormatError,
     StreamTimeoutError,
 )
 from langchain_paramchat.testing import FakeOpenAI, Fault, Reply
@@ -370,3 +373,73 @@ async def test_a_content_filter_streamed_through_the_stream_helper_is_a_refusal(
     model = _structured_stream_model(make_model, fake_openai, is_async)
     with pytest.raises(ContentFilterError):
         await _pieces(model.with_structured_output(Answer), is_async)
+
+
+# --- a replacement that returns no stream, or never answers ----------------------------------
+
+
+def _returning(value: Any, is_async: bool) -> Any:
+    """Return a replacement ``create`` that returns ``value`` whatever it is asked."""
+    if is_async:
+
+        async def acreate(self: Any, *args: Any, **kwargs: Any) -> Any:
+            return value
+
+        return acreate
+
+    def create(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return value
+
+    return create
+
+
+@pytest.mark.parametrize("value", [None, 42, {}, "data: not a stream"], ids=repr)
+@pytest.mark.parametrize("mode", ["stream", "astream"])
+@pytest.mark.parametrize("api", APIS)
+async def test_a_replacement_returning_no_stream_for_a_stream_is_a_format_error(
+    make_model: Factory, fake_openai: FakeOpenAI, api: str, mode: str, value: Any
+) -> None:
+    # None or a number used to be a raw TypeError; an empty dict an empty answer, silently.
+    model = make_model(api=api)
+    with (
+        patch.object(_target(api, mode), "create", _returning(value, mode == "astream")),
+        pytest.raises(ResponseFormatError, match="for a stream"),
+    ):
+        await run(model, mode)
+    assert fake_openai.requests == []
+
+
+@pytest.mark.parametrize("mode", ["ainvoke", "astream"])
+@pytest.mark.parametrize("api", APIS)
+async def test_a_replaced_async_create_that_never_answers_is_bounded(
+    make_model: Factory, api: str, mode: str
+) -> None:
+    async def never(self: Any, *args: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(30)
+
+    with patch.object(_target(api, mode), "create", never):
+        # total_timeout bounds the whole call (no chunk timeout here) ...
+        model = make_model(api=api, total_timeout=0.5, stream_chunk_timeout=0)
+        with pytest.raises(DeadlineExceededError, match="total_timeout"):
+            await asyncio.wait_for(run(model, mode), 20)  # the test's own bound
+        if mode == "astream":
+            # ... and the chunk timeout the wait for a stream's first event.
+            model = make_model(api=api, stream_chunk_timeout=0.5)
+            with pytest.raises(StreamTimeoutError, match=r"stream_idle_timeout=0\.5"):
+                await asyncio.wait_for(run(model, mode), 20)
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_with_fallbacks_catches_a_replacement_raising_its_own_exception(
+    make_model: Factory, mode: str
+) -> None:
+    # A non-openai exception is the replacement's own: it reaches the caller unchanged, and
+    # with_fallbacks (which handles any Exception by default) falls back on it.
+    primary = make_model(api="chat_completions")
+    fallback = make_model(api="responses")
+    replacement = _raising(KeyError("mock"), mode.startswith("a"))
+    with patch.object(_target("chat_completions", mode), "create", replacement):
+        reply = await run(primary.with_fallbacks([fallback]), mode, "fall back")
+        with pytest.raises(KeyError, match="mock"):
+            await run(primary, mode)
+    assert "Echo: fall back" in str(reply.content)
