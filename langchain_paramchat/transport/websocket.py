@@ -19,6 +19,7 @@ runs them blocking or awaiting and holds the ``ModelTransport`` surface.
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
 from collections.abc import AsyncGenerator, Generator, Mapping
 from typing import Any
@@ -26,7 +27,7 @@ from typing import Any
 import openai
 
 from langchain_paramchat.errors import OptionError
-from langchain_paramchat.secrets import redact_url
+from langchain_paramchat.secrets import Scrubber, is_credential_header, redact_url
 from langchain_paramchat.transport.base import AsyncStreamCall, Attempts, StreamCall
 from langchain_paramchat.transport.protocol import ModelTransport
 from langchain_paramchat.transport.settings import ClientSettings
@@ -80,6 +81,33 @@ def require_websockets() -> Any:
     return websockets
 
 
+class _ScrubbedLog(logging.LoggerAdapter):
+    """The ``websockets.client`` logger, with credentials kept out of its records.
+
+    websockets logs every handshake header at DEBUG, ``Authorization: Bearer <key>``
+    included, and the server's reply headers, which may echo it back.
+    """
+
+    def __init__(self, scrub: Scrubber) -> None:
+        super().__init__(logging.getLogger("websockets.client"), {})
+        self._scrub = scrub
+
+    def log(self, level: int, msg: object, *args: Any, **kwargs: Any) -> None:
+        if not self.isEnabledFor(level):
+            return
+        if (
+            msg in ("> %s: %s", "< %s: %s")
+            and len(args) == 2
+            and is_credential_header(str(args[0]))
+        ):
+            args = (args[0], "**********")
+        try:
+            text = str(msg) % args if args else str(msg)
+        except (TypeError, ValueError):
+            text = f"{msg} {args}"
+        self.logger.log(level, self._scrub(text), **kwargs)
+
+
 class WebSocketTransport(WebSocketSteps):
     """Send Responses calls over pooled WebSockets and everything else through ``http``.
 
@@ -104,6 +132,7 @@ class WebSocketTransport(WebSocketSteps):
         self.sync_pool = SyncPool(max_age)
         self.async_pools = AsyncPools(max_age)
         self._endpoint = None
+        self._log = _ScrubbedLog(self._scrub)
         weakref.finalize(self, _close_pools, self.sync_pool, self.async_pools)
 
     def __repr__(self) -> str:
@@ -240,6 +269,7 @@ class WebSocketTransport(WebSocketSteps):
             # its sync connect() directly; older releases return the connection itself.
             conn = self._ws.sync.client.connect(
                 url,
+                logger=self._log,
                 additional_headers=headers,
                 user_agent_header=None,
                 open_timeout=wait,
@@ -325,6 +355,7 @@ class WebSocketTransport(WebSocketSteps):
         try:
             conn = await self._ws.asyncio.client.connect(
                 url,
+                logger=self._log,
                 additional_headers=headers,
                 user_agent_header=None,
                 open_timeout=wait,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import multiprocessing
 import os
 import subprocess
@@ -45,11 +46,12 @@ def server() -> Iterator[FakeOpenAI]:
 
 
 def _model(server: FakeOpenAI, **kwargs: Any) -> ParamChat:
+    kwargs.setdefault("api_key", "sk-test")
     kwargs.setdefault("model", "gpt-4o")
     kwargs.setdefault("store", False)
     kwargs.setdefault("websocket", True)
     kwargs.setdefault("max_retries", 1)
-    return ParamChat(base_url=server.base_url, api_key="sk-test", **kwargs)
+    return ParamChat(base_url=server.base_url, **kwargs)
 
 
 def _creates(server: FakeOpenAI) -> list[dict[str, Any]]:
@@ -442,3 +444,23 @@ def test_thread_pool_sync_and_async_share_nothing(server: FakeOpenAI) -> None:
         results = list(pool.map(job, range(8)))
     assert results == [f"Echo: {'a' if i % 2 else 's'}{i}" for i in range(8)]
     assert server.errors == []
+
+
+@pytest.mark.parametrize("key_kind", ["fixed", "function"])
+def test_debug_logs_of_the_handshake_never_show_the_key(
+    server: FakeOpenAI, key_kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # websockets logs every handshake header at DEBUG: "> Authorization: Bearer sk-...".
+    key = "sk-socket-SECRET-0123456789abcdef"
+    chat = _model(server, api_key=key if key_kind == "fixed" else (lambda: key))
+    server.add("Sync.", "Async.")
+
+    async def astream() -> str:
+        return "".join([_text(c) async for c in chat.astream("async")])
+
+    with caplog.at_level(logging.DEBUG):
+        assert _text(chat.invoke("sync")) == "Sync."
+        assert asyncio.run(astream()) == "Async."
+    assert "SECRET" not in caplog.text
+    handshakes = [r for r in caplog.records if r.name == "websockets.client"]
+    assert any("Authorization: **********" in r.getMessage() for r in handshakes)
