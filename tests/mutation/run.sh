@@ -21,6 +21,11 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 python="${PYTHON:-$root/.venv/bin/python}"
+if [ -z "${PYTHON:-}" ] && [ ! -x "$python" ]; then
+    # A git worktree has no .venv of its own: use the main checkout's.
+    common="$(cd "$root" && git rev-parse --path-format=absolute --git-common-dir)"
+    python="$(dirname "$common")/.venv/bin/python"
+fi
 work="${MUTATION_DIR:-${TMPDIR:-/tmp}/paramchat-mutation}"
 jobs="${MUTATION_JOBS:-2}"
 limit="${MUTATION_TIME_LIMIT:-0}"
