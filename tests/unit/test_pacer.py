@@ -37,7 +37,14 @@ def _headers(
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("1s", 1.0), ("20ms", 0.02), ("6m0s", 360.0), ("1h2m3.5s", 3723.5), ("0.25", 0.25)],
+    [
+        ("1s", 1.0),
+        ("20ms", 0.02),
+        ("6m0s", 360.0),
+        ("1h2m3.5s", 3723.5),
+        ("0.25", 0.25),
+        ("0s", 0.0),  # full now
+    ],
 )
 def test_parse_duration_reads_openai_reset_values(text: str, seconds: float) -> None:
     assert parse_duration(text) == pytest.approx(seconds)
@@ -325,3 +332,78 @@ def test_a_reply_that_counts_an_earlier_call_still_in_flight_leaves_our_count() 
     # first call may or may not be in it, so the server's word is not taken below ours.
     second.run(pacer.after_response, "chat/completions", 200, _headers(10, 7, "1s"))
     assert _sent_at_once(pacer) == 7
+
+
+def test_a_limit_without_a_remaining_count_never_paces() -> None:
+    # Nothing to read a level from: calls go as if no limit were reported, none held back
+    # behind a probe.
+    fake = FakeTime()
+    pacer = _paced(fake, **{"x-ratelimit-limit-requests": "10"})
+    for _ in range(20):
+        pacer.before_send("chat/completions", BODY)
+    assert fake.sleeps == [] and pacer.stats.delayed == 0
+
+
+def test_429s_are_counted_with_or_without_rate_limit_headers() -> None:
+    pacer = Pacer()
+    pacer.before_send("chat/completions", BODY)
+    pacer.after_response("chat/completions", 200, {})
+    assert pacer.stats.rate_limited == 0
+    pacer.after_response("chat/completions", 429, {})
+    pacer.after_response("chat/completions", 429, {})
+    assert pacer.stats.rate_limited == 2
+    pacer.after_response("chat/completions", 200, _headers(10, 5, "1s"))
+    assert pacer.stats.rate_limited == 2
+    pacer.after_response("chat/completions", 429, _headers(10, 0, "1s"))
+    pacer.after_response("chat/completions", 429, _headers(10, 0, "1s"))
+    assert pacer.stats.rate_limited == 4
+
+
+def test_a_lowered_limit_refills_at_its_own_pace_not_the_old_ones() -> None:
+    fake = FakeTime()
+    pacer = _paced(fake, **_headers(limit=1000, remaining=0, reset="1s"))  # 1000 per second
+    # The limit drops to 10; one used request gives no new rate, so the old one must not
+    # carry over: the bucket refills at the floor, 10 per MAX_WAIT (one call every 6 s).
+    pacer.after_response("chat/completions", 200, _headers(limit=10, remaining=9, reset="6s"))
+    assert _sent_at_once(pacer) == 9
+    assert pacer._delay(1) == pytest.approx(MAX_WAIT / 10)
+
+
+def test_a_reset_of_exactly_the_cap_is_read_without_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="langchain_paramchat"):
+        _paced(FakeTime(), **_headers(limit=10, remaining=0, reset="1m0s"))
+    assert caplog.records == []
+
+
+@pytest.mark.parametrize(
+    ("reset", "why"),
+    [
+        (None, "is missing"),
+        ("abc", "'abc' cannot be used"),
+        ("9" * 99, f"'{'9' * 40}' cannot be used"),
+    ],
+    ids=["missing", "unreadable", "long"],
+)
+def test_an_unusable_reset_is_logged_saying_why_and_what_the_pacer_assumes(
+    reset: str | None, why: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    headers = {"x-ratelimit-limit-tokens": "100", "x-ratelimit-remaining-tokens": "50"}
+    if reset is not None:
+        headers["x-ratelimit-reset-tokens"] = reset
+    with caplog.at_level(logging.WARNING, logger="langchain_paramchat"):
+        _paced(FakeTime(), **headers)
+    assert [r.getMessage() for r in caplog.records] == [
+        f"rate-limit header x-ratelimit-reset-tokens {why}; pacing as if the limit refills "
+        f"within {MAX_WAIT:g} s (the pacer's cap)"
+    ]
+
+
+def test_a_negative_remaining_count_is_unreadable_and_paces_nothing() -> None:
+    fake = FakeTime()
+    pacer = _paced(fake, **_headers(limit=10, remaining=-5, reset="1s"))
+    pacer.sleep = fake.sleeps.append  # time stands still: a wait would show as sleeps
+    for _ in range(20):
+        pacer.before_send("chat/completions", BODY)
+    assert fake.sleeps == [] and pacer.stats.delayed == 0

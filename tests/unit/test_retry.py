@@ -139,6 +139,14 @@ def test_reason_names_status_and_code_only() -> None:
     assert retry_reason(status_error(503)) == "status 503"
     assert retry_reason(APITimeoutError("x")) == "timeout"
     assert retry_reason(APIConnectionError("x")) == "connection error"
+    assert retry_reason(StreamTimeoutError("x")) == "stream idle timeout"
+
+
+def test_an_api_error_with_a_status_but_no_headers_is_judged_by_its_status() -> None:
+    # is_retryable is a building block for custom tenacity policies, which may see an
+    # APIError built by hand: a status and no response headers.
+    assert retry_reason(APIError("overloaded", status_code=503)) == "status 503"
+    assert not is_retryable(APIError("bad", status_code=400))
 
 
 # --- Retry-After parsing ---------------------------------------------------------------------
@@ -151,6 +159,23 @@ def test_retry_after_ms_wins_over_seconds() -> None:
 def test_retry_after_seconds() -> None:
     assert parse_retry_after({"retry-after": "7"}) == 7.0
     assert parse_retry_after({"retry-after": "1.5"}) == 1.5
+
+
+@pytest.mark.parametrize(
+    ("headers", "seconds"),
+    [
+        ({"retry-after-ms": "0"}, 0.0),
+        ({"retry-after-ms": "0.5"}, 0.0005),
+        ({"retry-after": "0"}, 0.0),
+        ({"retry-after": "0.5"}, 0.5),
+    ],
+)
+def test_a_retry_after_of_zero_or_under_one_unit_is_honoured(
+    headers: dict[str, str], seconds: float
+) -> None:
+    # "Retry now" and sub-unit waits are real answers, not a missing header: without them
+    # the policy would fall back to its own (longer) backoff.
+    assert parse_retry_after(headers) == seconds
 
 
 def test_retry_after_http_date() -> None:

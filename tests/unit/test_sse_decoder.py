@@ -48,6 +48,11 @@ def test_comments_ids_and_retry_are_skipped_and_events_need_data() -> None:
     assert decode(wire) == [(None, b"no-space")]
 
 
+def test_a_bare_colon_and_one_byte_lines_are_read_like_any_other() -> None:
+    # ":" alone is a comment (a keep-alive some proxies send); "x" is a field with no value.
+    assert decode(b":\nx\ndata: 1\n\n") == [(None, b"1")]
+
+
 def test_an_event_without_its_blank_line_is_never_dispatched() -> None:
     assert decode(b"data: cut off") == []
     assert decode(b"data: cut off\n") == []
@@ -68,6 +73,9 @@ def test_a_long_tail_after_a_line_ending_is_capped_too() -> None:
 
 def test_lines_up_to_the_cap_are_fine() -> None:
     assert decode(b"data: " + b"z" * 58, b"\n\n", max_line=64) == [(None, b"z" * 58)]
+    # The same for a line at the cap that follows a line ending in its chunk.
+    wire = b"data: a\ndata: " + b"z" * 58
+    assert decode(wire, b"\n\n", max_line=64) == [(None, b"a\n" + b"z" * 58)]
 
 
 def test_after_an_over_long_line_the_decoder_starts_clean() -> None:
