@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from langchain_paramchat import ParamChat
 from langchain_paramchat.errors import IncompatibleOptionsError, OptionError, UnknownOptionError
 from langchain_paramchat.options.rules import (
     apply_implied_options,
@@ -69,6 +70,20 @@ def test_several_choices_cannot_stream(n: int, stream: bool, fails: bool) -> Non
     assert (err.option, err.value) == ("n", 2)
     assert "n > 1 cannot be streamed" in str(err)
     assert str(err).endswith("Use invoke/batch for several choices, or n=1 to stream")
+
+
+def test_streaming_several_choices_says_why_and_what_to_do() -> None:
+    assert str(error_of({"n": 3}, stream=True)) == (
+        "n=3 is not valid: n > 1 cannot be streamed: LangChain merges a stream into one "
+        "message. Use invoke/batch for several choices, or n=1 to stream"
+    )
+
+
+def test_n_1_is_left_out_of_the_request() -> None:
+    # One choice is what both APIs give anyway, and newer models reject any n.
+    model = ParamChat(model="gpt-4o-mini", api_key="sk-test", n=1)
+    assert "n" not in model.preview_request("hi").payload
+    assert model.preview_request("hi", n=2).payload["n"] == 2
 
 
 def test_top_logprobs_turns_logprobs_on_and_refuses_logprobs_false() -> None:
@@ -309,6 +324,9 @@ def test_a_bad_value_says_what_is_allowed(name: str, value: Any, message: str) -
         ([("a", {"x": {"k": 1}}), ("b", {"x.j": 2}), ("c", {"x.j": 3})], "b and c both set 'x.j'"),
         # Nothing owns the path or its parent: the message still names the second option.
         ([("a", {"x": {"y": {"k": 1}}}), ("b", {"x.y": {"k": 2}})], "another option and b"),
+        # A value over an object only a dotted path wrote: the path's writer owns the object.
+        ([("a", {"x.y": 1}), ("b", {"x": 5})], "a and b both set 'x'"),
+        ([("c", {"x.w": 0}), ("a", {"x.y.z": 1}), ("b", {"x.y": 5})], "a and b both set 'x.y'"),
     ],
 )
 def test_a_clash_names_the_option_that_owns_the_path(

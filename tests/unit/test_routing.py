@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import pickle
 
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
@@ -313,3 +314,57 @@ def test_routing_for_every_reasoning_key(key: str, value: str) -> None:
     if key in NULLABLE_REASONING_KEYS:
         unset = ParamChat(api_key="sk-routing-test", model="gpt-5", reasoning={key: None})
         assert unset.preview_request("hi").api == "chat_completions"
+
+
+def test_the_default_route_says_why_in_its_reasons() -> None:
+    preview = ParamChat(model="gpt-4o-mini", api_key="sk-test").preview_request("hi")
+    assert preview.reasons == (
+        "no option needs the Responses API; Chat Completions is the default",
+    )
+
+
+def test_an_own_responses_only_list_routes_every_call_and_says_so() -> None:
+    model = ParamChat(model="my-model", api_key="sk-test", responses_only_models=["^my-"])
+    preview = model.preview_request("hi")
+    assert preview.api == "responses"
+    assert preview.reasons == (
+        "model 'my-model' is served only by the Responses API (it matches responses_only_models)",
+    )
+
+
+WEATHER = {
+    "type": "function",
+    "function": {"name": "weather", "parameters": {"type": "object", "properties": {}}},
+}
+
+
+def test_a_model_that_takes_tools_only_on_responses_gets_them_there() -> None:
+    model = ParamChat(model="gpt-6-sol", api_key="sk-test")
+    assert model.preview_request("hi").api == "chat_completions"
+    assert model.preview_request("hi", tools=[WEATHER]).api == "responses"
+
+
+def test_a_model_restored_from_a_pickle_routes_as_before() -> None:
+    # Unpickled, the default responses_only_models is an equal tuple, not the same object:
+    # the model facts (here the SDK's model lists) must still decide.
+    model = ParamChat(model="gpt-6-cyber", api_key="sk-test")
+    restored = pickle.loads(pickle.dumps(model))
+    assert restored.preview_request("hi").reasons == model.preview_request("hi").reasons
+    assert restored.preview_request("hi").api == "responses"
+
+
+def test_an_option_after_tool_choice_still_routes_and_is_sent() -> None:
+    decided = route(
+        {"tool_choice": "auto", "reasoning": {"effort": "low", "summary": "auto"}},
+        model="gpt-5",
+    )
+    assert decided.api == "responses"
+    assert decided.placements["reasoning"] == {"effort": "low", "summary": "auto"}
+
+
+def test_a_value_neither_api_accepts_fails_naming_the_option() -> None:
+    with pytest.raises(
+        IncompatibleOptionsError,
+        match=r"^include is not accepted by either API; see the option table in the README$",
+    ):
+        ParamChat(model="gpt-5.5", api_key="sk-test").preview_request("hi", include=["x"])

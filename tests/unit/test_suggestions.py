@@ -20,6 +20,19 @@ from langchain_paramchat.errors import UnknownOptionError
         ("retries", "max_retries"),
         ("temp", "temperature"),
         ("context", "context_management"),
+        # One edit for names of up to 5 characters: a letter missing, doubled, wrong or
+        # swapped with its neighbour (at either end too).
+        ("txt", "text"),
+        ("stopp", "stop"),
+        ("imahe", "image"),
+        ("uadio", "audio"),
+        # Two edits up to 10 characters, three beyond.
+        ("logprs", "logprobs"),
+        ("backgrnd", "background"),
+        ("max_tocalls", "max_tool_calls"),
+        ("conversation_id", "conversation"),
+        # The words of an option, in a row.
+        ("cache_key", "prompt_cache_key"),
     ],
 )
 def test_a_plausible_typo_names_the_option(typo: str, meant: str) -> None:
@@ -40,6 +53,11 @@ def test_a_plausible_typo_names_the_option(typo: str, meant: str) -> None:
         "max_length",  # was "max_tokens"
         "penalty",  # two options end with it: naming one would be a guess
         "foo",
+        "incde",  # two letters off "include": too many for five characters
+        "exit",  # two off "text"
+        "includeall",  # three past "include": too many for ten characters
+        "temperament",  # four off "temperature": too many for any name
+        "max_tool_uses",  # four off "max_tool_calls"
     ],
 )
 def test_a_far_fetched_match_names_nothing(name: str) -> None:
