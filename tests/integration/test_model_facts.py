@@ -6,6 +6,7 @@ request body against the SDK's param types (``fake_openai.errors``).
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from collections.abc import Callable
 
@@ -21,6 +22,8 @@ from langchain_paramchat.testing import FakeOpenAI, Reply, ToolCall, Usage
 
 Factory = Callable[..., ParamChat]
 MODES = ["invoke", "stream", "ainvoke", "astream"]
+# Where a warning must not be attributed (the packages callers_stacklevel skips).
+LIBRARIES = ["langchain_paramchat", "langchain_core", "asyncio"]
 
 
 @tool
@@ -294,6 +297,30 @@ async def test_deprecated_options_warn_and_are_still_sent(
         await _call(make_model(model="gpt-5.4-mini", api=api).bind(**{option: value}), mode)
     assert fake_openai.requests[0].body[option] == value
     assert fake_openai.errors == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("api", APIS)
+async def test_a_deprecation_warning_points_at_the_users_own_code(
+    fake_openai: FakeOpenAI, make_model: Factory, api: str, mode: str
+) -> None:
+    # Python shows a DeprecationWarning by default only when it is attributed to __main__,
+    # so it must name the caller's line (here in _call), not a library frame or the one above.
+    # ainvoke runs the call in a task of its own (langchain-core gathers), so there the
+    # nearest frame outside the libraries is whatever runs the event loop (a script's
+    # asyncio.run line; here pytest-asyncio).
+    fake_openai.add(Reply(text="ok"))
+    model = make_model(model="gpt-5.4-mini", api=api).bind(user="u-1")
+    with pytest.warns(DeprecationWarning, match="option 'user' is deprecated") as caught:
+        await _call(model, mode)
+    # Only ours: pytest.warns also records what other code warns meanwhile (ResourceWarning).
+    (warned,) = [w for w in caught if "option 'user'" in str(w.message)]
+    if mode == "ainvoke":
+        assert not any(f"/{lib}/" in warned.filename for lib in LIBRARIES), warned.filename
+    else:
+        source, first = inspect.getsourcelines(_call)
+        line = first + next(i for i, text in enumerate(source) if f"model.{mode}(" in text)
+        assert (warned.filename, warned.lineno) == (__file__, line)
 
 
 def test_a_current_model_and_options_do_not_warn(
