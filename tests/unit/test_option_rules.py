@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from langchain_paramchat import ParamChat
+from langchain_paramchat.bounds import MAX_JSON_DEPTH
 from langchain_paramchat.errors import IncompatibleOptionsError, OptionError, UnknownOptionError
 from langchain_paramchat.options.rules import (
     apply_implied_options,
@@ -70,6 +71,20 @@ def test_several_choices_cannot_stream(n: int, stream: bool, fails: bool) -> Non
     assert (err.option, err.value) == ("n", 2)
     assert "n > 1 cannot be streamed" in str(err)
     assert str(err).endswith("Use invoke/batch for several choices, or n=1 to stream")
+
+
+def test_a_too_deep_value_is_refused_showing_it_cut_short() -> None:
+    deep: Any = "leaf"
+    for _ in range(MAX_JSON_DEPTH + 5):
+        deep = {"x": deep}
+    with pytest.raises(OptionError) as info:
+        check_option("request_metadata", deep)
+    assert (info.value.option, info.value.value) == ("request_metadata", deep)
+    assert str(info.value).startswith("request_metadata={'x': {'x': ")
+    assert str(info.value).endswith(
+        f"is not valid: a JSON value that nests more than {MAX_JSON_DEPTH} levels deep; "
+        f"the limit is {MAX_JSON_DEPTH}"
+    )
 
 
 def test_streaming_several_choices_says_why_and_what_to_do() -> None:

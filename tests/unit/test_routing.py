@@ -368,3 +368,10 @@ def test_a_value_neither_api_accepts_fails_naming_the_option() -> None:
         match=r"^include is not accepted by either API; see the option table in the README$",
     ):
         ParamChat(model="gpt-5.5", api_key="sk-test").preview_request("hi", include=["x"])
+
+
+def test_websocket_mode_says_it_is_why_a_call_goes_to_responses() -> None:
+    model = ParamChat(model="gpt-4o-mini", api_key="sk-test", websocket=True)
+    assert model.preview_request("hi").reasons == (
+        "websocket=True (the Responses API's WebSocket mode) needs the Responses API",
+    )
