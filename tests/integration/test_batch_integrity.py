@@ -476,3 +476,118 @@ def test_an_error_file_line_becomes_that_inputs_error_with_its_fields(
     assert (first.message, first.code, first.body) == (message, code, body)
     assert (first.index, first.custom_id, first.status_code) == (0, "0", 400)
     assert first.request_id == "req_9"
+
+
+@pytest.mark.parametrize("status", ["200", True, 200.5], ids=["text", "bool", "float"])
+def test_a_status_code_that_is_not_an_integer_is_reported_as_none(
+    fake_openai: FakeOpenAI, make_model: Factory, status: Any
+) -> None:
+    line = {"custom_id": "0", "response": {"status_code": status, "body": {}}, "error": None}
+    fake_openai.batches.auto_advance = False
+    job = make_model().submit_batch(["a", "b"])
+    _finish_and_edit(fake_openai, job, lambda lines: [json.dumps(line).encode(), lines[1]])
+    error = job.wait(poll_interval=FAST)[0]
+    assert isinstance(error, BatchItemError)
+    assert error.status_code is None  # callers compare it with numbers (>= 500)
+    assert error.message == "the request answered HTTP None"
+
+
+def _failed_line(kind: str, message: str) -> dict[str, Any]:
+    """Return an output line for input 0: an error-file line, or an HTTP error's line."""
+    if kind == "error-file":
+        return {"custom_id": "0", "response": None, "error": {"code": "bad", "message": message}}
+    body = {"error": {"message": message, "code": "bad", "type": "invalid_request_error"}}
+    return {"custom_id": "0", "response": {"status_code": 400, "body": body}, "error": None}
+
+
+@pytest.mark.parametrize("kind", ["error-file", "http-error"])
+@pytest.mark.parametrize(("size", "kept"), [(1_000, 1_000), (3_000, 2_000)])
+def test_an_item_error_message_is_cut_like_every_error_message(
+    fake_openai: FakeOpenAI, make_model: Factory, kind: str, size: int, kept: int
+) -> None:
+    text = "x" * size
+    fake_openai.batches.auto_advance = False
+    job = make_model().submit_batch(["a", "b"])
+    edited = json.dumps(_failed_line(kind, text)).encode()
+    _finish_and_edit(fake_openai, job, lambda lines: [edited, lines[1]])
+    error = job.wait(poll_interval=FAST)[0]
+    assert isinstance(error, BatchItemError)
+    assert len(error.message) == kept
+    assert error.message == text if size == kept else error.message.endswith("...")
+
+
+@pytest.mark.parametrize("kind", ["error-file", "http-error"])
+def test_an_item_errors_message_and_body_never_show_the_key(
+    fake_openai: FakeOpenAI, make_model: Factory, kind: str
+) -> None:
+    key = "sk-test-key-123"  # make_model's
+    fake_openai.batches.auto_advance = False
+    job = make_model(api_key=key).submit_batch(["a", "b"])
+    edited = json.dumps(_failed_line(kind, f"bad key {key}")).encode()
+    _finish_and_edit(fake_openai, job, lambda lines: [edited, lines[1]])
+    error = job.wait(poll_interval=FAST)[0]
+    assert isinstance(error, BatchItemError)
+    assert error.message == "bad key [redacted]"
+    expected = {"code": "bad", "message": "bad key [redacted]"}
+    if kind == "http-error":
+        expected = {"error": {**expected, "type": "invalid_request_error"}}
+    assert error.body == expected
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+def test_input_file_lines_that_name_no_input_are_neither_reported_nor_resent(
+    fake_openai: FakeOpenAI, make_model: Factory, use_async: bool
+) -> None:
+    # A failed batch's inputs are read back from its input file, as the server returns it:
+    # a line this package never wrote names no input and is skipped, never a raw error.
+    fake_openai.batches.fail_validation("The input file failed validation.")
+    job = _submit(make_model(), ["a", "b"], use_async)
+    input_file = job.parts[0].input_file_id
+    first, second = fake_openai.batches.file_content(input_file).splitlines()
+    junk = [b"[1, 2]", b'{"custom_id": 5}', b'{"custom_id": "x"}', b"not json"]
+    fake_openai.batches.replace_file(input_file, b"\n".join([first, *junk, second]) + b"\n")
+    assert _codes(_wait(job, use_async)) == ["batch_failed", "batch_failed"]
+    retry = _retry(job, use_async)
+    assert retry.indices == [0, 1]
+    assert _codes(_wait(retry, use_async)) == ["Echo: a", "Echo: b"]
+
+
+LONG = ", and on" * 100  # longer than a log snippet, shorter than an error message's limit
+
+
+def _break_reply(api: str, body: dict[str, Any], key: str) -> dict[str, Any]:
+    """Return a reply body invoke would raise for: a failed response, or choices not a list."""
+    if api == "responses":
+        error = {"code": "server_error", "message": f"the model broke; key {key}{LONG}"}
+        return {**body, "status": "failed", "error": error}
+    return {**body, "choices": "x"}
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_a_reply_invoke_would_raise_for_becomes_that_inputs_error_with_its_fields(
+    fake_openai: FakeOpenAI, make_model: Factory, api: str
+) -> None:
+    key = "sk-test-key-123"  # make_model's
+    fake_openai.batches.auto_advance = False
+    model = make_model(api=api)
+    job = model.submit_batch(["a", "b"])
+
+    def edit(lines: list[bytes]) -> list[bytes]:
+        first = json.loads(lines[0])
+        first["response"]["body"] = _break_reply(api, first["response"]["body"], key)
+        first["response"]["request_id"] = "req_7"
+        return [json.dumps(first).encode(), lines[1]]
+
+    _finish_and_edit(fake_openai, job, edit)
+    error, answer = job.wait(poll_interval=FAST)
+    assert isinstance(error, BatchItemError) and isinstance(answer, AIMessage)
+    assert (error.index, error.custom_id, error.status_code) == (0, "0", 200)
+    assert error.request_id == "req_7"
+    if api == "responses":  # the reply's own error: its code, and its message scrubbed
+        text = f"the model broke; key [redacted]{LONG}"
+        assert (error.code, error.message) == ("server_error", f"server_error: {text}")
+        assert error.body["error"] == {"code": "server_error", "message": text}
+    else:  # what invoke raises: its class names it
+        assert error.code == "ResponseFormatError"
+        assert error.message.startswith("Chat Completions reply has no 'choices'")
+        assert error.body["choices"] == "x"
