@@ -387,3 +387,34 @@ def test_items_of_several_cancelled_batches_are_each_reported(
         "Echo: c",
         "batch_cancelled",
     ]
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_output_version_v1_entries_are_content_blocks_as_invoke_gives(
+    fake_openai: FakeOpenAI, make_model: Factory, api: str
+) -> None:
+    model = make_model(api=api, output_version="v1")
+    expected = model.invoke("hi")
+    (entry,) = model.submit_batch(["hi"]).wait(poll_interval=FAST)
+    assert isinstance(entry.content, list) and entry.content[0]["type"] == "text"
+    assert _comparable(entry)["content"] == _comparable(expected)["content"]
+    assert fake_openai.errors == []
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_strict_tool_calls_lose_the_nulls_of_optional_arguments_as_in_invoke(
+    fake_openai: FakeOpenAI, make_model: Factory, api: str
+) -> None:
+    class Weather(BaseModel):
+        """Get the weather."""
+
+        city: str
+        unit: str = "celsius"
+
+    bound = make_model(api=api).bind_tools([Weather], strict=True)
+    reply = Reply(tool_calls=[ToolCall("Weather", {"city": "Paris", "unit": None}, id="call_1")])
+    fake_openai.add(reply, reply)
+    expected = bound.invoke("weather?")
+    assert expected.tool_calls[0]["args"] == {"city": "Paris"}  # the tool's default applies
+    (entry,) = submit_batch(bound, ["weather?"]).wait(poll_interval=FAST)
+    assert entry.tool_calls == expected.tool_calls

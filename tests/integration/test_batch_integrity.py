@@ -140,6 +140,9 @@ def test_two_lines_for_one_input_are_flagged_not_chosen(
     assert _codes(results) == ["batch_duplicate", "Echo: b"]
     assert (results[0].index, results[0].custom_id) == (0, "0")
     assert "two output lines answer this input" in str(results[0])
+    assert results[0].message == (
+        "two output lines answer this input; which one counts cannot be known"
+    )
     assert "second time" in job.problems[0]
     assert job.retry_failed().indices == [0]
 
