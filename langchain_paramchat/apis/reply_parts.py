@@ -261,6 +261,14 @@ def parse_tool_call(
             id=call_id,
             error=f"arguments are not valid JSON: {exc}",
         )
+    except RecursionError:  # a hostile server's thousands of nested brackets
+        return InvalidToolCall(
+            type="invalid_tool_call",
+            name=name,
+            args=raw,
+            id=call_id,
+            error="arguments nest too deeply to be read as JSON",
+        )
     if not isinstance(args, dict):
         return InvalidToolCall(
             type="invalid_tool_call",

@@ -148,6 +148,10 @@ class StructuredParser(BaseCumulativeTransformOutputParser[Any]):
             raise StructuredOutputError(
                 f"the reply is not valid JSON: {exc}: {raw[:200]!r}"
             ) from exc
+        except RecursionError:  # a hostile server's thousands of nested brackets
+            raise StructuredOutputError(
+                f"the reply nests too deeply to be read as JSON: {raw[:200]!r}"
+            ) from None
         if not _is_pydantic(self.target):
             return data
         try:

@@ -15,6 +15,7 @@ from typing import Any
 import httpx2
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+from pydantic import BaseModel
 
 from langchain_paramchat import ParamChat
 from langchain_paramchat.bounds import MAX_JSON_DEPTH
@@ -23,9 +24,10 @@ from langchain_paramchat.errors import (
     OptionError,
     ParamChatError,
     ResponseFormatError,
+    StructuredOutputError,
     ToolSchemaError,
 )
-from langchain_paramchat.testing import FakeOpenAI, Fault
+from langchain_paramchat.testing import FakeOpenAI, Fault, Reply, ToolCall
 
 Factory = Callable[..., ParamChat]
 APIS = ["chat_completions", "responses"]
@@ -282,3 +284,52 @@ def test_the_fake_server_answers_a_70_kib_header(fake_openai: FakeOpenAI) -> Non
     assert answer.status_code == 431
     assert "larger than 64 KiB" in answer.json()["error"]["message"]
     assert httpx2.post(url, json=body).status_code == 200
+
+
+# --- a server's reply nesting thousands of levels ---------------------------------------------
+
+DEEP_ARGUMENTS = '{"city": ' + "[" * 5000 + "]" * 5000 + ', "temp": 1}'
+
+
+class _Weather(BaseModel):
+    city: str
+    temp: int
+
+
+@pytest.mark.parametrize("api", APIS)
+@pytest.mark.parametrize("mode", ["invoke", "ainvoke"])
+def test_tool_call_arguments_nesting_5000_levels_are_an_invalid_tool_call(
+    fake_openai: FakeOpenAI, make_model: Factory, api: str, mode: str
+) -> None:
+    # They used to raise a raw RecursionError out of the reply parser.
+    fake_openai.add(Reply(tool_calls=[ToolCall("_Weather", DEEP_ARGUMENTS, id="call_1")]))
+    message = asyncio.run(run(make_model(api=api).bind_tools([_Weather]), mode))
+    assert message.tool_calls == []
+    [invalid] = message.invalid_tool_calls
+    assert invalid["name"] == "_Weather" and "nest too deeply" in (invalid["error"] or "")
+
+
+@pytest.mark.parametrize("api", APIS)
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("how", ["json_schema", "function_calling", "bind_tools"])
+def test_structured_output_nesting_5000_levels_is_a_structured_output_error(
+    fake_openai: FakeOpenAI, make_model: Factory, api: str, mode: str, how: str
+) -> None:
+    if how == "json_schema":
+        fake_openai.add(Reply(text=DEEP_ARGUMENTS))
+    else:
+        fake_openai.add(Reply(tool_calls=[ToolCall("_Weather", DEEP_ARGUMENTS, id="call_1")]))
+    chat = make_model(api=api)
+    runnable = (
+        chat.bind_tools([_Weather], response_format=_Weather)
+        if how == "bind_tools"
+        else chat.with_structured_output(_Weather, method=how)
+    )
+    if how == "bind_tools" and mode.endswith("stream"):
+        # A stream's chunks carry the arguments as text; nothing is parsed or raised.
+        chunks = asyncio.run(run(runnable, mode))
+        assert chunks
+        return
+    with pytest.raises(StructuredOutputError, match="" if how == "bind_tools" else "nest"):
+        # (bind_tools: no valid tool call, so the empty text is read as the answer)
+        asyncio.run(run(runnable, mode))
