@@ -30,6 +30,7 @@ from langchain_paramchat.compat.gateway import is_gateway_key
 from langchain_paramchat.compat.translate import FIELD_NAMES
 from langchain_paramchat.errors import OptionError, ResponseFormatError
 from langchain_paramchat.options import OPTIONS
+from langchain_paramchat.surface.sdk_objects import copy_sdk_objects
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -96,12 +97,25 @@ class Overridable:
 
         ``use_responses_api`` sets ``api`` (None: ``"auto"``), ``model_name`` sets ``model``
         and so on; a changed option is checked (``OptionError``) and used by every call of the
-        copy.
+        copy, and a changed client setting (``api_key``, ``base_url``...) is checked as the
+        constructor checks it and gives the copy a transport of its own. SDK objects you gave
+        the original (``client=...``) are the copy's too; replacing one on the copy leaves
+        the original alone.
         """
         update = _field_updates(update) if update else update
-        copied = super().model_copy(update=update, deep=deep)  # type: ignore[misc]
-        if update and OPTIONS.keys() & update.keys():
-            copied._cache_options()
+        if update and not OPTIONS.keys() >= update.keys():
+            # A client setting (key, base_url, timeout, headers...) or an unknown name: build
+            # the copy as the constructor does. Pydantic's copy checks nothing and keeps the
+            # original's transport: a new api_key or base_url was shown in clear in the repr
+            # and never used (the copy sent the original's key to the original's URL).
+            given = self.model_fields_set - update.keys()  # type: ignore[attr-defined]
+            kept = {name: getattr(self, name) for name in given}
+            copied = type(self)(**kept, **update)
+        else:
+            copied = super().model_copy(update=update, deep=deep)  # type: ignore[misc]
+            if update:
+                copied._cache_options()
+        copy_sdk_objects(self, copied)
         return copied
 
     def _record_version(self) -> None:

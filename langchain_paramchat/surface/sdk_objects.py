@@ -24,6 +24,7 @@ from langchain_paramchat.compat.gateway import is_gateway_key
 __all__ = [
     "NAMES",
     "SDKObjects",
+    "copy_sdk_objects",
     "create_is_patched",
     "give_sdk_objects",
     "sdk_property",
@@ -198,6 +199,17 @@ def give_sdk_objects(model: Any, given: dict[str, Any]) -> None:
     for name, value in given.items():
         if value is not None:
             setattr(model, name, value)
+
+
+def copy_sdk_objects(source: Any, target: Any) -> None:
+    """Give ``target`` (a copy of ``source``) the SDK objects ``source`` was given, in a set
+    of its own: replacing one on the copy leaves the original alone, and those built from
+    the original's settings are built again from the copy's."""
+    objects: SDKObjects | None = source._sdk
+    target._sdk = None
+    if objects is not None:
+        for name, value in objects.given.items():
+            _objects(target).give(name, value)
 
 
 def sdk_property(name: str, doc: str) -> property:

@@ -27,6 +27,7 @@ from langchain_paramchat.errors import (
     AuthenticationError,
     DeadlineExceededError,
     KeyProviderError,
+    ParamChatError,
 )
 from langchain_paramchat.testing import FakeOpenAI, Fault
 from langchain_paramchat.transport import credentials
@@ -369,3 +370,60 @@ def test_total_timeout_bounds_a_token_service_that_never_answers(
     with pytest.raises(DeadlineExceededError, match="total_timeout"):
         asyncio.run(bounded())
     assert fake_openai.requests == []
+
+
+@pytest.mark.parametrize("api", APIS)
+@pytest.mark.parametrize("mode", MODES)
+def test_a_copy_with_another_key_or_base_url_sends_it_and_never_shows_it(
+    fake_openai: FakeOpenAI, api: str, mode: str
+) -> None:
+    # A multi-tenant server copies one configured model per tenant. Pydantic's copy kept the
+    # original's transport: the copy sent the original's key to the original's URL, and its
+    # repr showed the new key in clear.
+    base = model(fake_openai, api, "sk-base-SECRET-0123456789abcdef")
+    assert asyncio.run(call(base, mode, "warm")) == "Echo: warm"
+    with FakeOpenAI() as other:
+        copies = [
+            base.model_copy(update={"api_key": "sk-tenant-SECRET-0123456789abcdef"}),
+            base.model_copy(update={"api_key": lambda: "sk-tenantfn-SECRET-0123456789ab"}),
+            base.model_copy(update={"base_url": other.base_url, "max_tokens": 50}),
+        ]
+        for copy in copies:
+            assert asyncio.run(call(copy, mode, "copy")) == "Echo: copy"
+            assert "SECRET" not in repr(copy) + str(copy.model_dump())
+        assert asyncio.run(call(base, mode, "base")) == "Echo: base"
+        assert sent_keys(fake_openai) == [
+            "Bearer sk-base-SECRET-0123456789abcdef",
+            "Bearer sk-tenant-SECRET-0123456789abcdef",
+            "Bearer sk-tenantfn-SECRET-0123456789ab",
+            "Bearer sk-base-SECRET-0123456789abcdef",
+        ]
+        assert sent_keys(other) == ["Bearer sk-base-SECRET-0123456789abcdef"]
+
+
+def test_a_copy_checks_client_settings_as_the_constructor_does(fake_openai: FakeOpenAI) -> None:
+    base = model(fake_openai, "chat_completions", "sk-test")
+    base.invoke("warm")
+    for update in (
+        {"timeout": float("nan")},
+        {"api": "nope"},
+        {"default_headers": {"X-Note": "a\r\nX-Evil: 1"}},
+        {"api_key": "sk-caf\u00e9"},
+        {"not_an_option": 1},
+    ):
+        with pytest.raises(ParamChatError):
+            base.model_copy(update=update)
+    assert len(fake_openai.requests) == 1
+
+
+def test_an_sdk_client_replaced_on_a_copy_leaves_the_original_alone(
+    fake_openai: FakeOpenAI,
+) -> None:
+    base = model(fake_openai, "chat_completions", "sk-test")
+    mine = fake_openai.client(api_key="sk-test").chat.completions
+    base.client = mine
+    copy = base.model_copy(update={"temperature": 0.2})
+    assert copy.client is mine  # given to the original: the copy's too
+    other = fake_openai.client(api_key="sk-test").chat.completions
+    copy.client = other
+    assert base.client is mine and copy.client is other
