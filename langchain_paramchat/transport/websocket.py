@@ -26,7 +26,7 @@ from typing import Any
 
 import openai
 
-from langchain_paramchat.errors import OptionError
+from langchain_paramchat.errors import APIError, OptionError
 from langchain_paramchat.secrets import Scrubber, is_credential_header, redact_url
 from langchain_paramchat.transport.base import AsyncStreamCall, Attempts, StreamCall
 from langchain_paramchat.transport.protocol import ModelTransport
@@ -351,7 +351,18 @@ class WebSocketTransport(WebSocketSteps):
     async def _aconnect(self, wait: float | None, pool: AsyncPool) -> Socket[Any]:
         url, headers, _ = self.endpoint()
         if self._keys is not None:
-            headers = {**headers, "Authorization": f"Bearer {await self._keys.akey()}"}
+            # The key is part of the handshake: a token service that does not answer is
+            # bounded like a connect that does not finish (and by total_timeout).
+            try:
+                async with asyncio.timeout(wait):
+                    key = await self._keys.akey()
+            except TimeoutError as exc:
+                if isinstance(exc, APIError):
+                    raise
+                raise self._connect_error(
+                    TimeoutError(f"api_key={self._keys!r} gave no key within {wait} s")
+                ) from exc
+            headers = {**headers, "Authorization": f"Bearer {key}"}
         try:
             conn = await self._ws.asyncio.client.connect(
                 url,

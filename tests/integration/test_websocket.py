@@ -29,6 +29,7 @@ from pydantic import BaseModel
 
 from langchain_paramchat import ParamChat
 from langchain_paramchat.errors import (
+    DeadlineExceededError,
     OptionError,
     RateLimitError,
     ServerError,
@@ -464,3 +465,24 @@ def test_debug_logs_of_the_handshake_never_show_the_key(
     assert "SECRET" not in caplog.text
     handshakes = [r for r in caplog.records if r.name == "websockets.client"]
     assert any("Authorization: **********" in r.getMessage() for r in handshakes)
+
+
+@pytest.mark.parametrize("mode", ["ainvoke", "astream"])
+def test_total_timeout_bounds_a_token_service_that_never_answers_a_handshake(
+    server: FakeOpenAI, mode: str
+) -> None:
+    # The socket's key used to be awaited without a bound, whatever total_timeout said.
+    async def hung_token_service() -> str:
+        await asyncio.sleep(30)
+        return "sk-late-SECRET"
+
+    chat = _model(server, api_key=hung_token_service, total_timeout=0.5, max_retries=0)
+
+    async def call() -> str:
+        if mode == "ainvoke":
+            return _text(await chat.ainvoke("hi"))
+        return "".join([_text(c) async for c in chat.astream("hi")])
+
+    with pytest.raises(DeadlineExceededError, match="total_timeout"):
+        asyncio.run(asyncio.wait_for(call(), 20))  # the test's own bound
+    assert server.websockets.counts.opened == 0
