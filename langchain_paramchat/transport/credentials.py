@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import os
 import threading
 import weakref
 from collections.abc import Awaitable, Callable
@@ -145,3 +146,14 @@ def _forgetter(ident: int) -> Callable[[object], None]:
                 del _PROVIDERS[ident]
 
     return forget
+
+
+def _renew_lock_after_fork() -> None:
+    # A thread of the parent may have held the lock at the fork (handing out a key, building
+    # a model); in the child nothing would ever release it, and every new key would hang.
+    global _LOCK
+    _LOCK = threading.RLock()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    os.register_at_fork(after_in_child=_renew_lock_after_fork)

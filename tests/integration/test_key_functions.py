@@ -14,7 +14,11 @@ import asyncio
 import gc
 import itertools
 import logging
+import os
 import pickle
+import signal
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -427,3 +431,43 @@ def test_an_sdk_client_replaced_on_a_copy_leaves_the_original_alone(
     other = fake_openai.client(api_key="sk-test").chat.completions
     copy.client = other
     assert base.client is mine and copy.client is other
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_gets_new_keys_although_a_thread_held_the_lock_at_the_fork(
+    fake_openai: FakeOpenAI,
+) -> None:
+    # A pre-fork server forks while its threads serve calls; a child inheriting the key
+    # functions' lock held by one of them used to hang at its first new key.
+    chat = model(fake_openai, "chat_completions", rotating_key)
+    chat.invoke("in the parent")
+    held, release = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with credentials._LOCK:
+            held.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    assert held.wait(5)
+    pid = os.fork()
+    if pid == 0:  # the child: one call, then leave without running pytest's teardown
+        code = 1
+        try:
+            code = 0 if chat.invoke("in the child").text == "Echo: in the child" else 1
+        finally:
+            os._exit(code)
+    release.set()
+    thread.join(10)
+    status = None
+    for _ in range(300):  # at most 30 s
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        pytest.fail("the forked child hung asking its key function for a key")
+    assert os.waitstatus_to_exitcode(status) == 0
