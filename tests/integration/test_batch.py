@@ -398,6 +398,8 @@ def test_output_version_v1_entries_are_content_blocks_as_invoke_gives(
     (entry,) = model.submit_batch(["hi"]).wait(poll_interval=FAST)
     assert isinstance(entry.content, list) and entry.content[0]["type"] == "text"
     assert _comparable(entry)["content"] == _comparable(expected)["content"]
+    assert entry.response_metadata["output_version"] == "v1"
+    assert expected.response_metadata["output_version"] == "v1"
     assert fake_openai.errors == []
 
 
