@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
@@ -25,6 +25,7 @@ __all__ = [
     "SNIPPET",
     "Scrubber",
     "hide_key_in_use",
+    "hide_secrets_in_logs",
     "hide_url_secrets_in_logs",
     "is_credential_header",
     "redact_headers",
@@ -295,6 +296,17 @@ class _UrlSecretsFilter(logging.Filter):
 
 
 _FILTER = _UrlSecretsFilter()
+
+
+def hide_secrets_in_logs(secrets: Iterable[str]) -> None:
+    """Make the SDK's and HTTP libraries' loggers hide ``secrets`` (a model's API key) too.
+
+    Their DEBUG traces print response headers, where a server or proxy may echo the key.
+    Keys shorter than 8 characters (a local server's placeholder) are left out, so log text
+    is not mangled. The filter costs nothing while those loggers are off.
+    """
+    _hide_in_logs([s for s in secrets if len(s.strip()) >= 8])
+    hide_url_secrets_in_logs()
 
 
 def hide_url_secrets_in_logs() -> None:

@@ -28,9 +28,9 @@ import openai
 from langchain_paramchat.errors import OptionError, ParamChatError
 from langchain_paramchat.secrets import (
     Scrubber,
+    hide_secrets_in_logs,
     hide_url_secrets_in_logs,
     is_credential_header,
-    url_secrets,
 )
 from langchain_paramchat.transport.fastpath import Template, build_template, release_sockets
 from langchain_paramchat.transport.http_clients import own_http_client
@@ -69,11 +69,10 @@ class SDKClients:
         )
         if provider is not None:
             provider.protect(self._scrub)
-        if (
-            url_secrets(settings.base_url)
-            or url_secrets(settings.proxy)
-            or any(is_credential_header(str(k)) for k in settings.default_query or {})
-        ):
+        # A server may echo the key in a response header, which the HTTP library's DEBUG
+        # trace prints; with credentials in the URL their INFO lines show it too.
+        hide_secrets_in_logs(self._scrub.secrets)
+        if any(is_credential_header(str(k)) for k in settings.default_query or {}):
             hide_url_secrets_in_logs()
         self._lock = threading.Lock()
         self._sync: openai.OpenAI | None = None

@@ -220,6 +220,22 @@ async def test_base_url_credentials_never_show_in_logs_or_errors(
     assert leaked(str(err) + "".join(traceback.format_exception(err)), [URL_SECRET]) == []
 
 
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("api", APIS)
+async def test_a_key_echoed_in_a_response_header_never_shows_in_debug_logs(
+    fake_openai: FakeOpenAI, api: str, mode: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The HTTP library's DEBUG trace prints every response header; a plain base URL, a
+    # fixed key (no credentials in the URL, no key function).
+    key = f"sk-echoed-{api}-{mode}-SECRET-0123456789"
+    fake_openai.add(Reply(text="ok", headers={"x-debug-echo": f"Bearer {key}"}))
+    with caplog.at_level(logging.DEBUG):
+        await run(ParamChat(api=api, api_key=key, base_url=fake_openai.base_url), mode)
+    assert any("x-debug-echo" in r.getMessage() for r in caplog.records)  # headers were logged
+    for record in caplog.records:
+        assert leaked(record.getMessage(), [key]) == []
+
+
 # --- redirects ------------------------------------------------------------------------------------
 
 
