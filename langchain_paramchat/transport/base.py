@@ -214,24 +214,26 @@ class TransportBase:
         attempts, attempt = start()
         first, events = self._run(attempt, attempts)
         resends = Resends(self._policy, stream, attempts)
+        received = 0  # events of this attempt the caller got (a local: counted per event)
         try:
             while True:
                 try:
                     if first is not None:
                         yield first
-                        resends.received += 1
+                        received += 1
                     for event in events:
                         yield event
-                        resends.received += 1
+                        received += 1
                     return
                 except ResponseFormatError:
                     raise
                 except APIError as exc:
-                    wait = resends.broke(exc)
+                    wait = resends.broke(exc, received)
                 events.close()
                 self._policy.sleep(wait)
                 first, events = self._run(attempt, attempts)
                 resends.restarted()
+                received = 0
         finally:
             events.close()
 
@@ -242,24 +244,26 @@ class TransportBase:
         attempts, attempt = start()
         first, events = await self._arun(attempt, attempts)
         resends = Resends(self._policy, stream, attempts)
+        received = 0
         try:
             while True:
                 try:
                     if first is not None:
                         yield first
-                        resends.received += 1
+                        received += 1
                     async for event in events:
                         yield event
-                        resends.received += 1
+                        received += 1
                     return
                 except ResponseFormatError:
                     raise
                 except APIError as exc:
-                    wait = resends.broke(exc)
+                    wait = resends.broke(exc, received)
                 await events.aclose()
                 await self._policy.async_sleep(wait)
                 first, events = await self._arun(attempt, attempts)
                 resends.restarted()
+                received = 0
         finally:
             await events.aclose()
 

@@ -103,13 +103,13 @@ def resend_wait(
 class Resends:
     """One stream's resends: what reached the caller, and what each break leads to.
 
-    The send loop (sync or async, HTTP or WebSocket) counts each event it yields in
-    ``received``, calls :meth:`broke` when an attempt fails and :meth:`restarted` when the
-    next attempt's events begin. ``stream`` is the caller's ``EventStream`` (or its async
+    The send loop (sync or async, HTTP or WebSocket) counts the events of each attempt it
+    yields, calls :meth:`broke` with that count when an attempt fails and :meth:`restarted`
+    when the next attempt's events begin. ``stream`` is the caller's ``EventStream`` (or its async
     twin): its ``committed`` flag says content was delivered, its ``restarts`` counts resends.
     """
 
-    __slots__ = ("_attempts", "_policy", "_started", "_stream", "failures", "received")
+    __slots__ = ("_attempts", "_policy", "_started", "_stream", "failures")
 
     def __init__(self, policy: RetryPolicy, stream: Any, attempts: Attempts) -> None:
         self._policy = policy
@@ -117,11 +117,11 @@ class Resends:
         self._attempts = attempts
         self._started = policy.clock()
         self.failures = 0
-        self.received = 0
 
-    def broke(self, exc: APIError) -> float:
-        """Return the wait before sending again after ``exc``; raise what the caller gets when
-        it is not sent again (``exc`` itself, or the interruption carrying the count)."""
+    def broke(self, exc: APIError, received: int) -> float:
+        """Return the wait before sending again after ``exc``, which came after ``received``
+        events of this attempt; raise what the caller gets when it is not sent again (``exc``
+        itself, or the interruption carrying the count)."""
         self.failures += 1
         wait = resend_wait(
             self._policy,
@@ -132,15 +132,14 @@ class Resends:
             started=self._started,
         )
         if wait is None:
-            error = interrupted(exc, self.received)
+            error = interrupted(exc, received)
             if error is exc:
                 raise exc
             raise error from exc
         return wait
 
     def restarted(self) -> None:
-        """Start counting the next attempt's events; tell the caller the events start over."""
-        self.received = 0
+        """Tell the caller the events start over (the next attempt's)."""
         self._stream.restarts += 1
 
 
