@@ -26,7 +26,6 @@ __all__ = [
     "Scrubber",
     "hide_key_in_use",
     "hide_secrets_in_logs",
-    "hide_url_secrets_in_logs",
     "is_credential_header",
     "redact_headers",
     "redact_url",
@@ -299,22 +298,15 @@ _FILTER = _UrlSecretsFilter()
 
 
 def hide_secrets_in_logs(secrets: Iterable[str]) -> None:
-    """Make the SDK's and HTTP libraries' loggers hide ``secrets`` (a model's API key) too.
+    """Make the SDK's and HTTP libraries' loggers hide ``secrets`` (a model's API key) and
+    the credentials in every URL they print.
 
-    Their DEBUG traces print response headers, where a server or proxy may echo the key.
-    Keys shorter than 8 characters (a local server's placeholder) are left out, so log text
-    is not mangled. The filter costs nothing while those loggers are off.
+    Those libraries log each request's full URL (INFO/DEBUG), and their DEBUG traces print
+    response headers, where a server or proxy may echo the key. Secrets shorter than 8
+    characters (a local server's placeholder) are left out, so log text is not mangled.
+    The filter costs nothing while those loggers are off. Idempotent.
     """
     _hide_in_logs([s for s in secrets if len(s.strip()) >= 8])
-    hide_url_secrets_in_logs()
-
-
-def hide_url_secrets_in_logs() -> None:
-    """Make the SDK's and httpx2's loggers hide credentials in the URLs they print.
-
-    Called when a model's ``base_url`` or ``default_query`` carries credentials: those
-    libraries log every request's full URL (at INFO/DEBUG). Idempotent.
-    """
     for name in _URL_LOGGERS:
         logger = logging.getLogger(name)
         if _FILTER not in logger.filters:

@@ -29,8 +29,6 @@ from langchain_paramchat.errors import OptionError, ParamChatError
 from langchain_paramchat.secrets import (
     Scrubber,
     hide_secrets_in_logs,
-    hide_url_secrets_in_logs,
-    is_credential_header,
 )
 from langchain_paramchat.transport.fastpath import Template, build_template, release_sockets
 from langchain_paramchat.transport.http_clients import own_http_client
@@ -62,18 +60,16 @@ class SDKClients:
         self.settings = settings
         self.stale = False
         provider = settings.key_provider
-        self._scrub = Scrubber(
-            settings.static_key
-            or (None if provider is not None else os.environ.get("OPENAI_API_KEY")),
-            proxy=settings.proxy,
+        key = settings.static_key or (
+            None if provider is not None else os.environ.get("OPENAI_API_KEY")
         )
+        self._scrub = Scrubber(key, proxy=settings.proxy)
         if provider is not None:
             provider.protect(self._scrub)
-        # A server may echo the key in a response header, which the HTTP library's DEBUG
-        # trace prints; with credentials in the URL their INFO lines show it too.
-        hide_secrets_in_logs(self._scrub.secrets)
-        if any(is_credential_header(str(k)) for k in settings.default_query or {}):
-            hide_url_secrets_in_logs()
+        # The SDK's and HTTP libraries' log records hide the key (a server may echo it in a
+        # response header, which their DEBUG trace prints) and every URL credential (the
+        # scrubbers register those of base URLs and proxies).
+        hide_secrets_in_logs([key] if key else [])
         self._lock = threading.Lock()
         self._sync: openai.OpenAI | None = None
         self._shared_async: openai.AsyncOpenAI | None = None
