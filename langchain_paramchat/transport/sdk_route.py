@@ -140,8 +140,8 @@ class SDKRoute:
         create = resource.with_raw_response.create if raw else resource.create
         deadline = self._deadline()
         with self._transport.errors.sending:
-            reply = await self._within_deadline(
-                create(**_create_kwargs(path, body, extra_headers)), deadline, None
+            reply = await _bounded(
+                create(**_create_kwargs(path, body, extra_headers)), None, deadline, self._transport
             )
             return self._json_reply(reply)
 
@@ -149,26 +149,6 @@ class SDKRoute:
         """Return when a call starting now must end (``total_timeout``), or None."""
         total = self.settings.total_timeout
         return None if total is None else time.monotonic() + total
-
-    async def _within_deadline(
-        self, awaitable: Awaitable[Any], deadline: float | None, idle: float | None
-    ) -> Any:
-        """Await what a replaced async ``create`` returned, within ``total_timeout`` (and
-        ``idle`` seconds, the wait for a stream's first event): a replacement that never
-        answers must not hold the call forever."""
-        wait = _wait(idle, deadline)
-        if wait is None:
-            return await awaitable
-        guard = asyncio.timeout(wait)
-        try:
-            async with guard:
-                return await awaitable
-        except TimeoutError as exc:
-            if not guard.expired():
-                raise  # the replacement's own
-            if deadline is not None and time.monotonic() >= deadline:
-                raise self._transport.deadline_error() from exc
-            raise _silent(idle) from exc
 
     def _json_reply(self, reply: Any) -> JSONReply:
         parsed, headers = _unwrap(reply)
@@ -210,7 +190,7 @@ class SDKRoute:
                 idle = self.settings.stream_idle_timeout
                 reply = self._start_stream(path, body, extra_headers, True)
                 if inspect.isawaitable(reply):  # create(); the helper is a context manager
-                    reply = await self._within_deadline(reply, deadline, idle)
+                    reply = await _bounded(reply, idle, deadline, self._transport)
                 parsed, stream.headers = _unwrap(reply)
                 items = _within(
                     _aiterate(_stream_of(parsed, self._transport.errors.scrub)),
@@ -330,14 +310,31 @@ async def _within(
     iterator = aiter(items)
     while True:
         try:
-            item = await asyncio.wait_for(anext(iterator), _wait(idle, deadline))
+            item = await _bounded(anext(iterator), idle, deadline, transport)
         except StopAsyncIteration:
             return
-        except TimeoutError:
-            if deadline is not None and time.monotonic() >= deadline:
-                raise transport.deadline_error() from None
-            raise _silent(idle) from None
         yield item
+
+
+async def _bounded(
+    awaitable: Awaitable[Any], idle: float | None, deadline: float | None, transport: Any
+) -> Any:
+    """Await what a replaced async client gave (its ``create``, or a stream's next event)
+    within ``idle`` seconds and ``total_timeout``: a replacement that never answers must
+    not hold the call forever. A ``TimeoutError`` of the replacement's own passes through."""
+    wait = _wait(idle, deadline)
+    if wait is None:
+        return await awaitable
+    guard = asyncio.timeout(wait)
+    try:
+        async with guard:
+            return await awaitable
+    except TimeoutError as exc:
+        if not guard.expired():
+            raise
+        if deadline is not None and time.monotonic() >= deadline:
+            raise transport.deadline_error() from exc
+        raise _silent(idle) from exc
 
 
 def _wait(idle: float | None, deadline: float | None) -> float | None:
