@@ -354,15 +354,10 @@ class ErrorMap:
 # message, or ours naming the status and URL, says more.
 _SDK_GENERIC = "Error code: "
 
-# The status of an SDK status error whose response has none to read (a mock, say).
+# The status of an SDK status error whose response has none to read (a mock, say): the SDK
+# class each package error mirrors (the same names), then the SDK's class for a 500.
 _SDK_STATUS: tuple[tuple[type[openai.APIStatusError], int], ...] = (
-    (openai.BadRequestError, 400),
-    (openai.AuthenticationError, 401),
-    (openai.PermissionDeniedError, 403),
-    (openai.NotFoundError, 404),
-    (openai.ConflictError, 409),
-    (openai.UnprocessableEntityError, 422),
-    (openai.RateLimitError, 429),
+    *((getattr(openai, error.__name__), status) for status, error in STATUS_ERRORS.items()),
     (openai.InternalServerError, 500),
 )
 
